@@ -1,0 +1,309 @@
+"""Procedural clip renderer: the built-in CPU "model".
+
+This is NOT a learned text-to-video model. It turns ``(prompt, seed)`` into a deterministic
+random scene description (a palette, a sequence of shots, each with a smooth colour-field
+background, a geometric pattern layer, moving shapes and a camera path) and rasterises it
+with OpenCV. It exists so the embedded default, the tests and the benchmarks produce real,
+visually distinct videos with motion on a laptop without weights or a GPU.
+
+Design choices that matter downstream:
+
+* Content is rich at low and middle spatial frequencies (colour fields, shapes, stripes) so
+  copy-detection descriptors can tell hundreds of clips apart after crops, flips and
+  downscales, and so an invisible watermark has texture to hide in.
+* Clips are cut into shots of 1.5-3.5 s with different layouts, so an excerpt of a clip can
+  be localised in time.
+* Pixel values stay inside the broadcast range [16, 235]: a watermark added on top and a
+  later brightness change then rarely clip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from generator.errors import InvalidRenderRequest
+
+MAX_SIDE = 4096
+MAX_DURATION_S = 300.0
+MAX_FPS = 120
+
+_SHAPES = ("circle", "rect", "triangle", "star", "ellipse", "ring", "polygon")
+_PATTERNS = ("stripes", "rings", "grid", "waves", "none")
+
+
+@dataclass(frozen=True)
+class _MovingShape:
+    kind: str
+    colour: tuple[float, float, float]
+    outline: tuple[float, float, float]
+    size: float  # fraction of the frame's shorter side
+    start: tuple[float, float]  # fraction of width, height
+    velocity: tuple[float, float]  # frame fractions per second
+    wobble: tuple[float, float, float]  # amplitude (fraction), angular freq (rad/s), phase
+    spin: float  # rad/s
+    angle0: float
+    vertices: int
+    aspect: float
+
+
+@dataclass(frozen=True)
+class _Shot:
+    start_frame: int
+    end_frame: int  # exclusive
+    background: NDArray[np.float32]  # canvas, float32 RGB in [0, 1]
+    shapes: tuple[_MovingShape, ...]
+    pan_from: tuple[float, float]  # canvas-centre offsets, fraction of the margin
+    pan_to: tuple[float, float]
+    zoom_from: float
+    zoom_to: float
+    roll: float  # radians over the shot
+
+
+def _rng_for(prompt: str, seed: int) -> np.random.Generator:
+    digest = hashlib.sha256(
+        b"clearframe.procedural.v1\x00" + prompt.encode("utf-8") + b"\x00" + str(seed).encode()
+    ).digest()
+    return np.random.default_rng(np.frombuffer(digest, dtype=np.uint32).astype(np.uint64))
+
+
+def _hsv_to_rgb(h: float, s: float, v: float) -> tuple[float, float, float]:
+    i = int(h * 6.0) % 6
+    f = h * 6.0 - math.floor(h * 6.0)
+    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
+    return [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i]
+
+
+def _palette(rng: np.random.Generator, n: int) -> NDArray[np.float32]:
+    base = rng.random()
+    scheme = rng.integers(0, 4)
+    offsets = {
+        0: [0.0, 0.08, -0.08, 0.16, -0.16],  # analogous
+        1: [0.0, 0.5, 0.04, 0.54, -0.04],  # complementary
+        2: [0.0, 1 / 3, 2 / 3, 0.1, 0.43],  # triadic
+        3: list(rng.random(5)),  # free
+    }[int(scheme)]
+    colours = []
+    for k in range(n):
+        h = (base + offsets[k % len(offsets)] + rng.normal(0, 0.02)) % 1.0
+        s = float(np.clip(rng.uniform(0.35, 1.0), 0, 1))
+        v = float(np.clip(rng.uniform(0.3, 1.0), 0, 1))
+        colours.append(_hsv_to_rgb(h, s, v))
+    return np.asarray(colours, dtype=np.float32)
+
+
+def _background(
+    rng: np.random.Generator, palette: NDArray[np.float32], cw: int, ch: int
+) -> NDArray[np.float32]:
+    k = palette.shape[0]
+    # Smooth blend of palette colours: low-resolution logits upsampled, then a softmax whose
+    # temperature sets how hard the region borders are.
+    gw, gh = int(rng.integers(3, 9)), int(rng.integers(2, 7))
+    logits = rng.normal(0, 1, (gh, gw, k)).astype(np.float32)
+    logits = cv2.resize(logits, (cw, ch), interpolation=cv2.INTER_CUBIC)
+    if logits.ndim == 2:  # k == 1 collapses the channel axis
+        logits = logits[:, :, None]
+    sharpness = float(rng.uniform(1.5, 6.0))
+    logits = logits * sharpness
+    logits -= logits.max(axis=2, keepdims=True)
+    weights = np.exp(logits)
+    weights /= weights.sum(axis=2, keepdims=True)
+    canvas = weights.reshape(-1, k) @ palette
+    canvas = canvas.reshape(ch, cw, 3)
+
+    yy, xx = np.mgrid[0:ch, 0:cw].astype(np.float32)
+    xx /= max(cw, ch)
+    yy /= max(cw, ch)
+    pattern = str(rng.choice(_PATTERNS))
+    theta = rng.uniform(0, math.pi)
+    period = float(rng.uniform(0.03, 0.15))
+    if pattern == "stripes":
+        layer = np.sin(2 * math.pi * (xx * math.cos(theta) + yy * math.sin(theta)) / period)
+    elif pattern == "rings":
+        cx, cy = rng.uniform(0.2, 0.8, 2)
+        layer = np.sin(2 * math.pi * np.hypot(xx - cx, yy - cy) / period)
+    elif pattern == "grid":
+        layer = np.sin(2 * math.pi * xx / period) * np.sin(2 * math.pi * yy / period)
+    elif pattern == "waves":
+        layer = np.sin(
+            2 * math.pi * (xx + 0.05 * np.sin(2 * math.pi * yy / (period * 3))) / period
+        )
+    else:
+        layer = np.zeros_like(xx)
+    tint = palette[int(rng.integers(0, k))]
+    alpha = float(rng.uniform(0.1, 0.3))
+    canvas = canvas * (1 - alpha * 0.5) + alpha * 0.5 * (layer[:, :, None] * 0.5 + 0.5) * tint
+
+    # Mid-frequency luminance texture (upsampled noise) gives every region some detail.
+    tex = rng.normal(0, 1, (max(ch // 12, 2), max(cw // 12, 2))).astype(np.float32)
+    tex = cv2.resize(tex, (cw, ch), interpolation=cv2.INTER_CUBIC)
+    canvas = canvas * (1.0 + float(rng.uniform(0.04, 0.12)) * tex[:, :, None])
+    return np.clip(canvas, 0.0, 1.0).astype(np.float32)
+
+
+def _shape(rng: np.random.Generator, palette: NDArray[np.float32]) -> _MovingShape:
+    k = palette.shape[0]
+    colour = palette[int(rng.integers(0, k))] * rng.uniform(0.6, 1.25)
+    outline = palette[int(rng.integers(0, k))] * rng.uniform(0.2, 1.0)
+    speed = rng.uniform(0.02, 0.25)
+    heading = rng.uniform(0, 2 * math.pi)
+    return _MovingShape(
+        kind=str(rng.choice(_SHAPES)),
+        colour=tuple(float(c) for c in np.clip(colour, 0, 1)),  # type: ignore[arg-type]
+        outline=tuple(float(c) for c in np.clip(outline, 0, 1)),  # type: ignore[arg-type]
+        size=float(rng.uniform(0.06, 0.3)),
+        start=(float(rng.uniform(0.1, 0.9)), float(rng.uniform(0.1, 0.9))),
+        velocity=(float(speed * math.cos(heading)), float(speed * math.sin(heading))),
+        wobble=(
+            float(rng.uniform(0.0, 0.08)),
+            float(rng.uniform(0.5, 4.0)),
+            float(rng.uniform(0, 2 * math.pi)),
+        ),
+        spin=float(rng.uniform(-2.0, 2.0)),
+        angle0=float(rng.uniform(0, 2 * math.pi)),
+        vertices=int(rng.integers(5, 9)),
+        aspect=float(rng.uniform(0.4, 1.0)),
+    )
+
+
+def _plan(
+    rng: np.random.Generator, width: int, height: int, n_frames: int, fps: int
+) -> list[_Shot]:
+    palette = _palette(rng, int(rng.integers(3, 6)))
+    margin = 1.35
+    cw, ch = int(math.ceil(width * margin)), int(math.ceil(height * margin))
+    shots: list[_Shot] = []
+    frame = 0
+    while frame < n_frames:
+        length = max(1, int(round(rng.uniform(1.5, 3.5) * fps)))
+        end = min(n_frames, frame + length)
+        # A remaining tail shorter than half a second is folded into this shot.
+        if n_frames - end < fps // 2:
+            end = n_frames
+        # Each shot drifts the palette a little so shots differ yet belong to one clip.
+        drift = np.clip(palette * rng.uniform(0.8, 1.2, palette.shape), 0, 1).astype(np.float32)
+        shots.append(
+            _Shot(
+                start_frame=frame,
+                end_frame=end,
+                background=_background(rng, drift, cw, ch),
+                shapes=tuple(_shape(rng, drift) for _ in range(int(rng.integers(3, 9)))),
+                pan_from=(float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1))),
+                pan_to=(float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1))),
+                zoom_from=float(rng.uniform(1.0, 1.3)),
+                zoom_to=float(rng.uniform(1.0, 1.3)),
+                roll=float(rng.uniform(-0.15, 0.15)),
+            )
+        )
+        frame = end
+    return shots
+
+
+def _shape_points(s: _MovingShape, cx: float, cy: float, r: float, angle: float) -> np.ndarray:
+    if s.kind == "rect":
+        base = np.array([[-1, -s.aspect], [1, -s.aspect], [1, s.aspect], [-1, s.aspect]])
+    elif s.kind == "triangle":
+        base = np.array([[0, -1], [0.87, 0.5], [-0.87, 0.5]])
+    elif s.kind == "star":
+        n = s.vertices
+        ang = np.arange(2 * n) * math.pi / n
+        rad = np.where(np.arange(2 * n) % 2 == 0, 1.0, 0.45)
+        base = np.stack([rad * np.cos(ang), rad * np.sin(ang)], axis=1)
+    else:  # polygon
+        ang = np.arange(s.vertices) * 2 * math.pi / s.vertices
+        base = np.stack([np.cos(ang), s.aspect * np.sin(ang)], axis=1)
+    rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    pts = base @ rot.T * r + np.array([cx, cy])
+    return np.round(pts * 16).astype(np.int32)  # 4 fractional bits for cv2's shift argument
+
+
+def _draw_shape(img: np.ndarray, s: _MovingShape, t: float, width: int, height: int) -> None:
+    wx = s.wobble[0] * math.sin(s.wobble[1] * t + s.wobble[2])
+    wy = s.wobble[0] * math.cos(s.wobble[1] * t + s.wobble[2])
+    # Positions wrap around so fast shapes re-enter instead of leaving an empty frame.
+    fx = (s.start[0] + s.velocity[0] * t + wx + 0.2) % 1.4 - 0.2
+    fy = (s.start[1] + s.velocity[1] * t + wy + 0.2) % 1.4 - 0.2
+    cx, cy = fx * width, fy * height
+    r = s.size * min(width, height) * (1.0 + 0.15 * math.sin(1.3 * t + s.angle0))
+    angle = s.angle0 + s.spin * t
+    colour = tuple(c * 255.0 for c in s.colour)
+    outline = tuple(c * 255.0 for c in s.outline)
+    thick = max(1, int(r * 0.08))
+    c16 = (int(cx * 16), int(cy * 16))
+    if s.kind == "circle":
+        cv2.circle(img, c16, int(r * 16), colour, -1, cv2.LINE_AA, 4)
+        cv2.circle(img, c16, int(r * 16), outline, thick, cv2.LINE_AA, 4)
+    elif s.kind == "ring":
+        cv2.circle(img, c16, int(r * 16), colour, max(2, int(r * 0.3)), cv2.LINE_AA, 4)
+    elif s.kind == "ellipse":
+        axes = (int(r * 16), int(r * s.aspect * 16))
+        deg = math.degrees(angle)
+        cv2.ellipse(img, c16, axes, deg, 0, 360, colour, -1, cv2.LINE_AA, 4)
+        cv2.ellipse(img, c16, axes, deg, 0, 360, outline, thick, cv2.LINE_AA, 4)
+    else:
+        pts = _shape_points(s, cx, cy, r, angle)
+        cv2.fillPoly(img, [pts], colour, cv2.LINE_AA, 4)
+        cv2.polylines(img, [pts], True, outline, thick, cv2.LINE_AA, 4)
+
+
+def _validate(prompt: str, seed: int, width: int, height: int, duration_s: float, fps: int) -> None:
+    if not isinstance(prompt, str):
+        raise InvalidRenderRequest(f"prompt must be a string, got {type(prompt).__name__}")
+    if not isinstance(seed, int | np.integer) or isinstance(seed, bool):
+        raise InvalidRenderRequest(f"seed must be an integer, got {seed!r}")
+    for name, side in (("width", width), ("height", height)):
+        if not isinstance(side, int | np.integer) or not 16 <= side <= MAX_SIDE:
+            raise InvalidRenderRequest(f"{name} must be an integer in [16, {MAX_SIDE}], got {side!r}")
+    if not isinstance(fps, int | np.integer) or not 1 <= fps <= MAX_FPS:
+        raise InvalidRenderRequest(f"fps must be an integer in [1, {MAX_FPS}], got {fps!r}")
+    if not math.isfinite(float(duration_s)) or not 0 < float(duration_s) <= MAX_DURATION_S:
+        raise InvalidRenderRequest(
+            f"duration_s must be in (0, {MAX_DURATION_S}] seconds, got {duration_s!r}"
+        )
+
+
+def render_clip(
+    prompt: str, seed: int, width: int, height: int, duration_s: float, fps: int = 24
+) -> np.ndarray:
+    """Render ``round(duration_s * fps)`` (at least 1) RGB frames, uint8, shaped (T, H, W, 3).
+
+    The same ``(prompt, seed, width, height, duration_s, fps)`` always gives identical bytes.
+    """
+    _validate(prompt, seed, width, height, duration_s, fps)
+    width, height, fps = int(width), int(height), int(fps)
+    n_frames = max(1, int(round(float(duration_s) * fps)))
+    rng = _rng_for(prompt, int(seed))
+    shots = _plan(rng, width, height, n_frames, fps)
+    out = np.empty((n_frames, height, width, 3), dtype=np.uint8)
+    for shot in shots:
+        ch, cw = shot.background.shape[:2]
+        bg8 = (shot.background * 255.0).astype(np.float32)
+        span = max(1, shot.end_frame - shot.start_frame - 1)
+        for f in range(shot.start_frame, shot.end_frame):
+            u = (f - shot.start_frame) / span
+            ease = 0.5 - 0.5 * math.cos(math.pi * u)  # camera eases in and out
+            zoom = shot.zoom_from + (shot.zoom_to - shot.zoom_from) * ease
+            px = shot.pan_from[0] + (shot.pan_to[0] - shot.pan_from[0]) * ease
+            py = shot.pan_from[1] + (shot.pan_to[1] - shot.pan_from[1]) * ease
+            # The visible window (width/zoom x height/zoom) must stay inside the canvas.
+            max_dx = max(0.0, (cw - width / zoom) / 2)
+            max_dy = max(0.0, (ch - height / zoom) / 2)
+            centre = (cw / 2 + px * max_dx * 0.9, ch / 2 + py * max_dy * 0.9)
+            m = cv2.getRotationMatrix2D(centre, math.degrees(shot.roll * (u - 0.5)), zoom)
+            m[0, 2] += width / 2 - centre[0]
+            m[1, 2] += height / 2 - centre[1]
+            frame = cv2.warpAffine(
+                bg8, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+            )
+            t = f / fps
+            for s in shot.shapes:
+                _draw_shape(frame, s, t, width, height)
+            # Map to the broadcast range [16, 235].
+            np.clip(frame, 0, 255, out=frame)
+            out[f] = (frame * (219.0 / 255.0) + 16.5).astype(np.uint8)
+    return out
