@@ -1,0 +1,221 @@
+"""Consent commands: validate against the ledger's current state, return the fact to record.
+
+They are pure: no storage, no clock. The integration layer loads the state, calls one of
+these, and appends the returned fact with optimistic concurrency on the cameo's stream.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from pydantic import ValidationError
+
+from trust_safety.consent.errors import (
+    AppearanceNotFound,
+    CameoAlreadyRegistered,
+    CameoHandleTaken,
+    CameoNotFound,
+    CameoRetired,
+    InvalidCameoInput,
+    NotCameoOwner,
+)
+from trust_safety.consent.facts import (
+    AppearanceStatus,
+    Audience,
+    CameoAppearanceRemovedFact,
+    CameoAudienceChangedFact,
+    CameoConsentGrantedFact,
+    CameoConsentRevokedFact,
+    CameoLivenessRecordedFact,
+    CameoPublicFigureLinkedFact,
+    CameoRegisteredFact,
+    CameoRetiredFact,
+    LivenessResult,
+)
+from trust_safety.consent.ledger import CameoRecord
+
+
+_F = TypeVar("_F")
+
+
+class LedgerLookup(Protocol):
+    """The read side the commands need; both the in-memory and SQL ledgers provide it."""
+
+    def get(self, cameo_id: str) -> CameoRecord | None: ...
+
+    def by_handle(self, handle: str) -> CameoRecord | None: ...
+
+    def active_cameo_of(self, owner_id: str) -> CameoRecord | None: ...
+
+    def cameo_for_public_figure(self, public_figure_id: str) -> CameoRecord | None: ...
+
+
+def _build(factory: type[_F], **values: object) -> _F:
+    try:
+        return factory(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "input"
+        raise InvalidCameoInput(f"{where}: {first['msg']}") from exc
+
+
+def require_cameo(ledger: LedgerLookup, cameo_id: str) -> CameoRecord:
+    record = ledger.get(cameo_id)
+    if record is None:
+        raise CameoNotFound(f"no cameo {cameo_id!r}")
+    return record
+
+
+def _require_owner(record: CameoRecord, actor_id: str) -> None:
+    if actor_id != record.owner_id:
+        raise NotCameoOwner(f"only the owner of cameo {record.cameo_id} may do this")
+
+
+def _require_active(record: CameoRecord) -> None:
+    if not record.active:
+        raise CameoRetired(f"cameo {record.cameo_id} was retired")
+
+
+def register_cameo(
+    ledger: LedgerLookup,
+    *,
+    cameo_id: str,
+    owner_id: str,
+    handle: str,
+    display_name: str,
+    liveness_reference: str,
+    liveness_result: LivenessResult,
+    liveness_checked_at: datetime,
+    audience: Audience = Audience.ONLY_ME,
+) -> CameoRegisteredFact:
+    if ledger.get(cameo_id) is not None:
+        raise CameoAlreadyRegistered(f"cameo id {cameo_id!r} already exists")
+    existing = ledger.active_cameo_of(owner_id)
+    if existing is not None:
+        # One likeness per person: a second cameo would split the consent history.
+        raise CameoAlreadyRegistered(
+            f"{owner_id} already has active cameo {existing.cameo_id}; retire it first"
+        )
+    taken = ledger.by_handle(handle.lower())
+    if taken is not None and taken.active:
+        raise CameoHandleTaken(f"handle @{handle} is in use")
+    if liveness_checked_at.tzinfo is None:
+        raise InvalidCameoInput("liveness_checked_at must carry a time zone")
+    return _build(
+        CameoRegisteredFact,
+        cameo_id=cameo_id,
+        owner_id=owner_id,
+        handle=handle.lower(),
+        display_name=display_name.strip(),
+        liveness_reference=liveness_reference,
+        liveness_result=liveness_result,
+        liveness_checked_at=liveness_checked_at,
+        audience=audience,
+    )
+
+
+def record_liveness_check(
+    record: CameoRecord,
+    actor_id: str,
+    *,
+    liveness_reference: str,
+    liveness_result: LivenessResult,
+    liveness_checked_at: datetime,
+) -> CameoLivenessRecordedFact:
+    _require_owner(record, actor_id)
+    _require_active(record)
+    if liveness_checked_at.tzinfo is None:
+        raise InvalidCameoInput("liveness_checked_at must carry a time zone")
+    return _build(
+        CameoLivenessRecordedFact,
+        cameo_id=record.cameo_id,
+        liveness_reference=liveness_reference,
+        liveness_result=liveness_result,
+        liveness_checked_at=liveness_checked_at,
+    )
+
+
+def change_cameo_audience(
+    record: CameoRecord, actor_id: str, audience: Audience
+) -> CameoAudienceChangedFact:
+    _require_owner(record, actor_id)
+    _require_active(record)
+    return CameoAudienceChangedFact(cameo_id=record.cameo_id, audience=audience)
+
+
+def grant_cameo_consent(
+    record: CameoRecord,
+    actor_id: str,
+    grantee_id: str,
+    *,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> CameoConsentGrantedFact:
+    _require_owner(record, actor_id)
+    _require_active(record)
+    if grantee_id == record.owner_id:
+        raise InvalidCameoInput("the owner needs no grant to use their own cameo")
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            raise InvalidCameoInput("expires_at must carry a time zone")
+        if expires_at <= now:
+            raise InvalidCameoInput("expires_at must be in the future")
+    return _build(
+        CameoConsentGrantedFact,
+        cameo_id=record.cameo_id,
+        grantee_id=grantee_id,
+        expires_at=expires_at,
+    )
+
+
+def revoke_cameo_consent(
+    record: CameoRecord, actor_id: str, grantee_id: str
+) -> CameoConsentRevokedFact:
+    """Revoking a person who was never granted is allowed: it blocks them under any audience."""
+    _require_owner(record, actor_id)
+    _require_active(record)
+    if grantee_id == record.owner_id:
+        raise InvalidCameoInput("the owner cannot revoke their own use of their cameo")
+    return _build(CameoConsentRevokedFact, cameo_id=record.cameo_id, grantee_id=grantee_id)
+
+
+def link_public_figure(
+    ledger: LedgerLookup, record: CameoRecord, public_figure_id: str
+) -> CameoPublicFigureLinkedFact:
+    """Called by an operator after verifying identity; never by the cameo owner alone."""
+    _require_active(record)
+    holder = ledger.cameo_for_public_figure(public_figure_id)
+    if holder is not None and holder.active and holder.cameo_id != record.cameo_id:
+        raise CameoAlreadyRegistered(
+            f"public figure {public_figure_id} is already linked to cameo {holder.cameo_id}"
+        )
+    if record.liveness_result is not LivenessResult.PASSED:
+        raise InvalidCameoInput("a public figure can only be linked to a liveness-verified cameo")
+    return _build(
+        CameoPublicFigureLinkedFact, cameo_id=record.cameo_id, public_figure_id=public_figure_id
+    )
+
+
+def retire_cameo(record: CameoRecord, actor_id: str) -> CameoRetiredFact:
+    _require_owner(record, actor_id)
+    _require_active(record)
+    return CameoRetiredFact(cameo_id=record.cameo_id)
+
+
+def remove_cameo_appearance(
+    record: CameoRecord, actor_id: str, generation_id: str, reason: str | None = None
+) -> CameoAppearanceRemovedFact:
+    """The owner removes a video that uses their cameo, whoever made it (retired or not)."""
+    _require_owner(record, actor_id)
+    appearance = record.appearances.get(generation_id)
+    if appearance is None:
+        raise AppearanceNotFound(
+            f"generation {generation_id} does not use cameo {record.cameo_id}"
+        )
+    if appearance.status is AppearanceStatus.REMOVED:
+        raise AppearanceNotFound(f"generation {generation_id} was already removed")
+    values: dict[str, object] = {"cameo_id": record.cameo_id, "generation_id": generation_id}
+    if reason:
+        values["reason"] = reason
+    return _build(CameoAppearanceRemovedFact, **values)

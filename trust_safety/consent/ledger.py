@@ -1,0 +1,318 @@
+"""The cameo consent ledger: state folded from consent facts, and the consent decision.
+
+Rules (documented in docs/consent_and_optout.md):
+
+* the owner may always use their own cameo while it is active and its liveness check passed;
+* a per-person revocation is an explicit denial that beats every audience, including
+  ``everyone``; a later grant to the same person lifts it (the latest action wins);
+* ``only_me``: nobody else, whatever grants exist (grants stay on record, dormant);
+* ``approved_people``: people with a live (unexpired, unrevoked) grant;
+* ``mutual_follows``: people who follow the owner and are followed back, plus approved people;
+* ``everyone``: anyone not revoked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from trust_safety.consent.errors import CameoNotFound
+from trust_safety.consent.facts import (
+    AppearanceStatus,
+    Audience,
+    CameoAppearanceRecordedFact,
+    CameoAppearanceRemovedFact,
+    CameoAudienceChangedFact,
+    CameoConsentGrantedFact,
+    CameoConsentRevokedFact,
+    CameoFact,
+    CameoLivenessRecordedFact,
+    CameoPublicFigureLinkedFact,
+    CameoRegisteredFact,
+    CameoRetiredFact,
+    LivenessResult,
+)
+
+
+class SocialGraph(Protocol):
+    """Answers the only question the ``mutual_follows`` audience needs."""
+
+    def are_mutual_follows(self, a: str, b: str) -> bool: ...
+
+
+class NoSocialGraph:
+    """Used where no follow graph exists: nobody is a mutual follow of anybody."""
+
+    def are_mutual_follows(self, a: str, b: str) -> bool:
+        return False
+
+
+@dataclass
+class InMemorySocialGraph:
+    """A follow graph held in memory (follower -> followed)."""
+
+    follows: set[tuple[str, str]] = field(default_factory=set)
+
+    def follow(self, follower: str, followed: str) -> None:
+        self.follows.add((follower, followed))
+
+    def unfollow(self, follower: str, followed: str) -> None:
+        self.follows.discard((follower, followed))
+
+    def are_mutual_follows(self, a: str, b: str) -> bool:
+        return (a, b) in self.follows and (b, a) in self.follows
+
+
+@dataclass(frozen=True)
+class RecordedFact:
+    """A fact with the envelope data the ledger needs: when, by whom, at which version."""
+
+    fact: CameoFact
+    occurred_at: datetime
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class PersonConsent:
+    """The latest explicit decision of the owner about one person."""
+
+    granted: bool
+    at: datetime
+    expires_at: datetime | None = None
+
+    def live_grant_at(self, at: datetime) -> bool:
+        return self.granted and (self.expires_at is None or at < self.expires_at)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a cameo's history: who did what to whom, when."""
+
+    at: datetime
+    actor_id: str
+    action: str
+    subject_id: str | None
+    details: Mapping[str, str]
+
+
+@dataclass
+class Appearance:
+    cameo_id: str
+    generation_id: str
+    creator_id: str
+    status: AppearanceStatus
+    asset_id: str | None
+    first_seen_at: datetime
+    updated_at: datetime
+    removed_reason: str | None = None
+
+
+@dataclass
+class CameoRecord:
+    """Everything the ledger knows about one cameo (one event stream)."""
+
+    cameo_id: str
+    owner_id: str
+    handle: str
+    display_name: str
+    registered_at: datetime
+    liveness_reference: str
+    liveness_result: LivenessResult
+    liveness_checked_at: datetime
+    audience: Audience
+    retired_at: datetime | None = None
+    public_figure_id: str | None = None
+    people: dict[str, PersonConsent] = field(default_factory=dict)
+    history: list[HistoryEntry] = field(default_factory=list)
+    appearances: dict[str, Appearance] = field(default_factory=dict)
+    version: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.retired_at is None
+
+    def approved_people(self, at: datetime) -> list[str]:
+        return sorted(p for p, c in self.people.items() if c.live_grant_at(at))
+
+    def revoked_people(self) -> list[str]:
+        return sorted(p for p, c in self.people.items() if not c.granted)
+
+
+class DecisionReason(StrEnum):
+    OWNER = "owner"
+    APPROVED = "approved_person"
+    MUTUAL_FOLLOW = "mutual_follow"
+    EVERYONE = "audience_everyone"
+    UNKNOWN_CAMEO = "unknown_cameo"
+    PUBLIC_FIGURE_WITHOUT_CAMEO = "public_figure_without_cameo"
+    RETIRED = "cameo_retired"
+    LIVENESS_NOT_PASSED = "liveness_not_passed"
+    REVOKED = "consent_revoked"
+    GRANT_EXPIRED = "grant_expired"
+    ONLY_ME = "audience_only_me"
+    NOT_APPROVED = "not_approved"
+    NOT_MUTUAL_FOLLOW = "not_mutual_follow"
+
+
+@dataclass(frozen=True)
+class ConsentDecision:
+    """The answer to "may this principal use this cameo now?", kept as evidence."""
+
+    cameo_id: str
+    principal_id: str
+    allowed: bool
+    reason: DecisionReason
+    decided_at: datetime
+    cameo_version: int
+
+    def as_evidence(self) -> dict[str, object]:
+        return {
+            "cameo_id": self.cameo_id,
+            "principal_id": self.principal_id,
+            "allowed": self.allowed,
+            "reason": self.reason.value,
+            "decided_at": self.decided_at.isoformat(),
+            "cameo_version": self.cameo_version,
+        }
+
+
+def fold(records: Iterable[RecordedFact]) -> CameoRecord:
+    """Build one cameo's record from its stream, which must start with its registration."""
+    record: CameoRecord | None = None
+    for recorded in records:
+        record = apply(record, recorded)
+    if record is None:
+        raise CameoNotFound("the cameo stream is empty")
+    return record
+
+
+def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
+    """Apply one fact. Facts are already validated, so this never rejects a valid stream."""
+    fact, at, actor = recorded.fact, recorded.occurred_at, recorded.actor_id
+    if isinstance(fact, CameoRegisteredFact):
+        if record is not None:
+            raise ValueError(f"cameo {fact.cameo_id} is registered twice in its stream")
+        record = CameoRecord(
+            cameo_id=fact.cameo_id,
+            owner_id=fact.owner_id,
+            handle=fact.handle,
+            display_name=fact.display_name,
+            registered_at=at,
+            liveness_reference=fact.liveness_reference,
+            liveness_result=fact.liveness_result,
+            liveness_checked_at=fact.liveness_checked_at,
+            audience=fact.audience,
+        )
+        _log(record, at, actor, "registered", None,
+             audience=fact.audience.value, liveness_result=fact.liveness_result.value,
+             liveness_reference=fact.liveness_reference, handle=fact.handle)
+        record.version = 1
+        return record
+    if record is None:
+        raise ValueError(f"{fact.kind} before CameoRegistered for cameo {fact.cameo_id}")
+    if isinstance(fact, CameoLivenessRecordedFact):
+        record.liveness_reference = fact.liveness_reference
+        record.liveness_result = fact.liveness_result
+        record.liveness_checked_at = fact.liveness_checked_at
+        _log(record, at, actor, "liveness_recorded", None,
+             liveness_result=fact.liveness_result.value,
+             liveness_reference=fact.liveness_reference)
+    elif isinstance(fact, CameoAudienceChangedFact):
+        _log(record, at, actor, "audience_changed", None,
+             previous=record.audience.value, audience=fact.audience.value)
+        record.audience = fact.audience
+    elif isinstance(fact, CameoConsentGrantedFact):
+        record.people[fact.grantee_id] = PersonConsent(True, at, fact.expires_at)
+        details = {"expires_at": fact.expires_at.isoformat()} if fact.expires_at else {}
+        _log(record, at, actor, "granted", fact.grantee_id, **details)
+    elif isinstance(fact, CameoConsentRevokedFact):
+        record.people[fact.grantee_id] = PersonConsent(False, at)
+        _log(record, at, actor, "revoked", fact.grantee_id)
+    elif isinstance(fact, CameoPublicFigureLinkedFact):
+        record.public_figure_id = fact.public_figure_id
+        _log(record, at, actor, "public_figure_linked", None,
+             public_figure_id=fact.public_figure_id)
+    elif isinstance(fact, CameoRetiredFact):
+        record.retired_at = at
+        _log(record, at, actor, "retired", None)
+    elif isinstance(fact, CameoAppearanceRecordedFact):
+        existing = record.appearances.get(fact.generation_id)
+        if existing is None:
+            record.appearances[fact.generation_id] = Appearance(
+                cameo_id=fact.cameo_id, generation_id=fact.generation_id,
+                creator_id=fact.creator_id, status=fact.status, asset_id=fact.asset_id,
+                first_seen_at=at, updated_at=at,
+            )
+        elif existing.status is not AppearanceStatus.REMOVED:
+            # A removal is final: a late "published" for a removed video must not revive it.
+            existing.status = fact.status
+            existing.asset_id = fact.asset_id or existing.asset_id
+            existing.updated_at = at
+    elif isinstance(fact, CameoAppearanceRemovedFact):
+        appearance = record.appearances.get(fact.generation_id)
+        if appearance is not None:
+            appearance.status = AppearanceStatus.REMOVED
+            appearance.updated_at = at
+            appearance.removed_reason = fact.reason
+        _log(record, at, actor, "appearance_removed", None,
+             generation_id=fact.generation_id, reason=fact.reason)
+    else:  # pragma: no cover - the union is closed
+        raise TypeError(f"unknown consent fact {type(fact).__name__}")
+    record.version += 1
+    return record
+
+
+def _log(record: CameoRecord, at: datetime, actor: str, action: str,
+         subject: str | None, **details: str) -> None:
+    record.history.append(HistoryEntry(at, actor, action, subject, dict(details)))
+
+
+def decide_cameo_use(
+    record: CameoRecord | None,
+    principal_id: str,
+    at: datetime,
+    graph: SocialGraph,
+    *,
+    cameo_id: str | None = None,
+) -> ConsentDecision:
+    """May ``principal_id`` put this cameo in a video at ``at``? Deny unless a rule allows."""
+
+    def decision(allowed: bool, reason: DecisionReason) -> ConsentDecision:
+        return ConsentDecision(
+            cameo_id=record.cameo_id if record else (cameo_id or ""),
+            principal_id=principal_id,
+            allowed=allowed,
+            reason=reason,
+            decided_at=at,
+            cameo_version=record.version if record else 0,
+        )
+
+    if record is None:
+        return decision(False, DecisionReason.UNKNOWN_CAMEO)
+    if not record.active:
+        return decision(False, DecisionReason.RETIRED)
+    if record.liveness_result is not LivenessResult.PASSED:
+        return decision(False, DecisionReason.LIVENESS_NOT_PASSED)
+    if principal_id == record.owner_id:
+        return decision(True, DecisionReason.OWNER)
+    person = record.people.get(principal_id)
+    if person is not None and not person.granted:
+        return decision(False, DecisionReason.REVOKED)
+    if record.audience is Audience.ONLY_ME:
+        return decision(False, DecisionReason.ONLY_ME)
+    if record.audience is Audience.EVERYONE:
+        return decision(True, DecisionReason.EVERYONE)
+    if person is not None and person.live_grant_at(at):
+        return decision(True, DecisionReason.APPROVED)
+    if record.audience is Audience.MUTUAL_FOLLOWS and graph.are_mutual_follows(
+        principal_id, record.owner_id
+    ):
+        return decision(True, DecisionReason.MUTUAL_FOLLOW)
+    if person is not None and person.granted:
+        return decision(False, DecisionReason.GRANT_EXPIRED)
+    if record.audience is Audience.MUTUAL_FOLLOWS:
+        return decision(False, DecisionReason.NOT_MUTUAL_FOLLOW)
+    return decision(False, DecisionReason.NOT_APPROVED)
