@@ -35,7 +35,6 @@ from trust_safety.consent.facts import (
 )
 from trust_safety.consent.ledger import CameoRecord
 
-
 _F = TypeVar("_F")
 
 
@@ -210,9 +209,7 @@ def remove_cameo_appearance(
     _require_owner(record, actor_id)
     appearance = record.appearances.get(generation_id)
     if appearance is None:
-        raise AppearanceNotFound(
-            f"generation {generation_id} does not use cameo {record.cameo_id}"
-        )
+        raise AppearanceNotFound(f"generation {generation_id} does not use cameo {record.cameo_id}")
     if appearance.status is AppearanceStatus.REMOVED:
         raise AppearanceNotFound(f"generation {generation_id} was already removed")
     values: dict[str, object] = {"cameo_id": record.cameo_id, "generation_id": generation_id}

@@ -206,9 +206,17 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
             liveness_checked_at=fact.liveness_checked_at,
             audience=fact.audience,
         )
-        _log(record, at, actor, "registered", None,
-             audience=fact.audience.value, liveness_result=fact.liveness_result.value,
-             liveness_reference=fact.liveness_reference, handle=fact.handle)
+        _log(
+            record,
+            at,
+            actor,
+            "registered",
+            None,
+            audience=fact.audience.value,
+            liveness_result=fact.liveness_result.value,
+            liveness_reference=fact.liveness_reference,
+            handle=fact.handle,
+        )
         record.version = 1
         return record
     if record is None:
@@ -217,12 +225,25 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
         record.liveness_reference = fact.liveness_reference
         record.liveness_result = fact.liveness_result
         record.liveness_checked_at = fact.liveness_checked_at
-        _log(record, at, actor, "liveness_recorded", None,
-             liveness_result=fact.liveness_result.value,
-             liveness_reference=fact.liveness_reference)
+        _log(
+            record,
+            at,
+            actor,
+            "liveness_recorded",
+            None,
+            liveness_result=fact.liveness_result.value,
+            liveness_reference=fact.liveness_reference,
+        )
     elif isinstance(fact, CameoAudienceChangedFact):
-        _log(record, at, actor, "audience_changed", None,
-             previous=record.audience.value, audience=fact.audience.value)
+        _log(
+            record,
+            at,
+            actor,
+            "audience_changed",
+            None,
+            previous=record.audience.value,
+            audience=fact.audience.value,
+        )
         record.audience = fact.audience
     elif isinstance(fact, CameoConsentGrantedFact):
         record.people[fact.grantee_id] = PersonConsent(True, at, fact.expires_at)
@@ -233,8 +254,9 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
         _log(record, at, actor, "revoked", fact.grantee_id)
     elif isinstance(fact, CameoPublicFigureLinkedFact):
         record.public_figure_id = fact.public_figure_id
-        _log(record, at, actor, "public_figure_linked", None,
-             public_figure_id=fact.public_figure_id)
+        _log(
+            record, at, actor, "public_figure_linked", None, public_figure_id=fact.public_figure_id
+        )
     elif isinstance(fact, CameoRetiredFact):
         record.retired_at = at
         _log(record, at, actor, "retired", None)
@@ -242,9 +264,13 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
         existing = record.appearances.get(fact.generation_id)
         if existing is None:
             record.appearances[fact.generation_id] = Appearance(
-                cameo_id=fact.cameo_id, generation_id=fact.generation_id,
-                creator_id=fact.creator_id, status=fact.status, asset_id=fact.asset_id,
-                first_seen_at=at, updated_at=at,
+                cameo_id=fact.cameo_id,
+                generation_id=fact.generation_id,
+                creator_id=fact.creator_id,
+                status=fact.status,
+                asset_id=fact.asset_id,
+                first_seen_at=at,
+                updated_at=at,
             )
         elif existing.status is not AppearanceStatus.REMOVED:
             # A removal is final: a late "published" for a removed video must not revive it.
@@ -257,16 +283,24 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
             appearance.status = AppearanceStatus.REMOVED
             appearance.updated_at = at
             appearance.removed_reason = fact.reason
-        _log(record, at, actor, "appearance_removed", None,
-             generation_id=fact.generation_id, reason=fact.reason)
+        _log(
+            record,
+            at,
+            actor,
+            "appearance_removed",
+            None,
+            generation_id=fact.generation_id,
+            reason=fact.reason,
+        )
     else:  # pragma: no cover - the union is closed
         raise TypeError(f"unknown consent fact {type(fact).__name__}")
     record.version += 1
     return record
 
 
-def _log(record: CameoRecord, at: datetime, actor: str, action: str,
-         subject: str | None, **details: str) -> None:
+def _log(
+    record: CameoRecord, at: datetime, actor: str, action: str, subject: str | None, **details: str
+) -> None:
     record.history.append(HistoryEntry(at, actor, action, subject, dict(details)))
 
 

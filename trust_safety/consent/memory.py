@@ -27,8 +27,8 @@ class InMemoryConsentLedger:
 
     def record(self, recorded: RecordedFact) -> CameoRecord:
         fact = recorded.fact
-        current = None if isinstance(fact, CameoRegisteredFact) else self._records.get(
-            fact.cameo_id
+        current = (
+            None if isinstance(fact, CameoRegisteredFact) else self._records.get(fact.cameo_id)
         )
         updated = apply(current, recorded)
         self._records[updated.cameo_id] = updated

@@ -26,9 +26,16 @@ def make_ledger() -> InMemoryConsentLedger:
         ("cam-star", "star", "real_star", Audience.ONLY_ME),
     ]:
         fact = commands.register_cameo(
-            ledger, cameo_id=cameo_id, owner_id=owner, handle=handle, display_name=owner,
-            liveness_reference=f"ref-{owner}", liveness_result=LivenessResult.PASSED,
-            liveness_checked_at=T0, audience=audience)
+            ledger,
+            cameo_id=cameo_id,
+            owner_id=owner,
+            handle=handle,
+            display_name=owner,
+            liveness_reference=f"ref-{owner}",
+            liveness_result=LivenessResult.PASSED,
+            liveness_checked_at=T0,
+            audience=audience,
+        )
         ledger.record(RecordedFact(fact, T0, owner))
     link = commands.link_public_figure(ledger, ledger.get("cam-star"), "pf-star")
     ledger.record(RecordedFact(link, T0, "operator"))
@@ -43,12 +50,17 @@ def test_mentions_are_found_with_styling_and_without_emails():
 def test_check_resolves_mentions_explicit_ids_and_public_figures():
     ledger = make_ledger()
     result = check_cameo_consent(
-        ledger, ledger.graph, principal_id="carl", at=T0,
+        ledger,
+        ledger.graph,
+        principal_id="carl",
+        at=T0,
         prompt="@ada and @bo.the.dog at the beach with @nobody_here",
-        explicit_cameo_ids=["cam-bo"], public_figure_ids=["pf-star", "pf-unlinked"],
+        explicit_cameo_ids=["cam-bo"],
+        public_figure_ids=["pf-star", "pf-unlinked"],
     )
-    by_source = [(d.reference.source, d.decision.cameo_id, d.decision.reason)
-                 for d in result.decisions]
+    by_source = [
+        (d.reference.source, d.decision.cameo_id, d.decision.reason) for d in result.decisions
+    ]
     assert by_source == [
         (ReferenceSource.EXPLICIT, "cam-bo", DecisionReason.EVERYONE),
         (ReferenceSource.MENTION, "cam-ada", DecisionReason.NOT_APPROVED),
@@ -64,8 +76,14 @@ def test_check_resolves_mentions_explicit_ids_and_public_figures():
 
 def test_public_figure_may_depict_themselves():
     ledger = make_ledger()
-    result = check_cameo_consent(ledger, ledger.graph, principal_id="star", at=T0,
-                                 prompt="me giving a speech", public_figure_ids=["pf-star"])
+    result = check_cameo_consent(
+        ledger,
+        ledger.graph,
+        principal_id="star",
+        at=T0,
+        prompt="me giving a speech",
+        public_figure_ids=["pf-star"],
+    )
     assert result.allowed and result.cameo_ids == ("cam-star",)
 
 
@@ -73,19 +91,26 @@ def test_revocation_between_request_and_pickup_cancels():
     ledger = make_ledger()
     grant = commands.grant_cameo_consent(ledger.get("cam-ada"), "ada", "carl", now=T0)
     ledger.record(RecordedFact(grant, T0, "ada"))
-    at_request = check_cameo_consent(ledger, ledger.graph, principal_id="carl",
-                                     prompt="@ada surfing", at=T0)
+    at_request = check_cameo_consent(
+        ledger, ledger.graph, principal_id="carl", prompt="@ada surfing", at=T0
+    )
     assert at_request.allowed
     revoke = commands.revoke_cameo_consent(ledger.get("cam-ada"), "ada", "carl")
     ledger.record(RecordedFact(revoke, T0 + timedelta(seconds=5), "ada"))
-    at_pickup = recheck_at_pickup(ledger, ledger.graph, principal_id="carl",
-                                  cameo_ids=at_request.cameo_ids, at=T0 + timedelta(seconds=9))
+    at_pickup = recheck_at_pickup(
+        ledger,
+        ledger.graph,
+        principal_id="carl",
+        cameo_ids=at_request.cameo_ids,
+        at=T0 + timedelta(seconds=9),
+    )
     assert not at_pickup.allowed
     assert at_pickup.denied[0].decision.reason is DecisionReason.REVOKED
 
 
 def test_prompt_without_references_is_allowed_and_empty():
     ledger = make_ledger()
-    result = check_cameo_consent(ledger, ledger.graph, principal_id="carl",
-                                 prompt="a cat on a skateboard", at=T0)
+    result = check_cameo_consent(
+        ledger, ledger.graph, principal_id="carl", prompt="a cat on a skateboard", at=T0
+    )
     assert result.allowed and result.decisions == ()

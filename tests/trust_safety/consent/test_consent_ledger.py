@@ -101,23 +101,37 @@ def test_only_me_allows_owner_and_nobody_else_even_with_a_grant(ledger, clock):
 def test_approved_people_follow_grants_and_revocations(ledger, clock):
     cameo = register(ledger, clock, audience=Audience.APPROVED_PEOPLE)
     assert ledger.decide(cameo, "bob", clock.now).reason is DecisionReason.NOT_APPROVED
-    do(ledger, clock, OWNER,
-       commands.grant_cameo_consent(ledger.get(cameo), OWNER, "bob", now=clock.now))
+    do(
+        ledger,
+        clock,
+        OWNER,
+        commands.grant_cameo_consent(ledger.get(cameo), OWNER, "bob", now=clock.now),
+    )
     assert ledger.decide(cameo, "bob", clock.now).reason is DecisionReason.APPROVED
     assert not ledger.decide(cameo, "carol", clock.now).allowed
     do(ledger, clock, OWNER, commands.revoke_cameo_consent(ledger.get(cameo), OWNER, "bob"))
     revoked = ledger.decide(cameo, "bob", clock.now)
     assert not revoked.allowed and revoked.reason is DecisionReason.REVOKED
-    do(ledger, clock, OWNER,
-       commands.grant_cameo_consent(ledger.get(cameo), OWNER, "bob", now=clock.now))
+    do(
+        ledger,
+        clock,
+        OWNER,
+        commands.grant_cameo_consent(ledger.get(cameo), OWNER, "bob", now=clock.now),
+    )
     assert ledger.decide(cameo, "bob", clock.now).allowed
 
 
 def test_grant_expiry_is_judged_at_decision_time(ledger, clock):
     cameo = register(ledger, clock, audience=Audience.APPROVED_PEOPLE)
     expires = clock.now + timedelta(hours=1)
-    do(ledger, clock, OWNER, commands.grant_cameo_consent(
-        ledger.get(cameo), OWNER, "bob", now=clock.now, expires_at=expires))
+    do(
+        ledger,
+        clock,
+        OWNER,
+        commands.grant_cameo_consent(
+            ledger.get(cameo), OWNER, "bob", now=clock.now, expires_at=expires
+        ),
+    )
     assert ledger.decide(cameo, "bob", expires - timedelta(seconds=1)).allowed
     late = ledger.decide(cameo, "bob", expires)
     assert not late.allowed and late.reason is DecisionReason.GRANT_EXPIRED
@@ -130,8 +144,12 @@ def test_mutual_follows_needs_both_directions(ledger, clock, graph):
     graph.follow(OWNER, "bob")
     assert ledger.decide(cameo, "bob", clock.now).reason is DecisionReason.MUTUAL_FOLLOW
     # An approved person who is not a mutual follow is still allowed under this audience.
-    do(ledger, clock, OWNER,
-       commands.grant_cameo_consent(ledger.get(cameo), OWNER, "carol", now=clock.now))
+    do(
+        ledger,
+        clock,
+        OWNER,
+        commands.grant_cameo_consent(ledger.get(cameo), OWNER, "carol", now=clock.now),
+    )
     assert ledger.decide(cameo, "carol", clock.now).allowed
     # A revocation beats the follow relation.
     do(ledger, clock, OWNER, commands.revoke_cameo_consent(ledger.get(cameo), OWNER, "bob"))
@@ -148,9 +166,18 @@ def test_everyone_allows_strangers_but_not_revoked_people(ledger, clock):
 def test_failed_liveness_blocks_everyone_until_a_passing_check(ledger, clock):
     cameo = register(ledger, clock, audience=Audience.EVERYONE, liveness=LivenessResult.FAILED)
     assert ledger.decide(cameo, OWNER, clock.now).reason is DecisionReason.LIVENESS_NOT_PASSED
-    do(ledger, clock, OWNER, commands.record_liveness_check(
-        ledger.get(cameo), OWNER, liveness_reference="vendor:check/124",
-        liveness_result=LivenessResult.PASSED, liveness_checked_at=clock.now))
+    do(
+        ledger,
+        clock,
+        OWNER,
+        commands.record_liveness_check(
+            ledger.get(cameo),
+            OWNER,
+            liveness_reference="vendor:check/124",
+            liveness_result=LivenessResult.PASSED,
+            liveness_checked_at=clock.now,
+        ),
+    )
     assert ledger.decide(cameo, OWNER, clock.now).allowed
     assert ledger.get(cameo).liveness_reference == "vendor:check/124"
 
@@ -195,9 +222,15 @@ def test_registration_rejects_bad_and_duplicate_input(ledger, clock):
     assert "handle" in str(err.value)
     with pytest.raises(InvalidCameoInput):
         commands.register_cameo(
-            ledger, cameo_id="cam-5", owner_id="dan", handle="dan_d", display_name="Dan",
-            liveness_reference="r", liveness_result=LivenessResult.PASSED,
-            liveness_checked_at=datetime(2026, 1, 1))  # naive time
+            ledger,
+            cameo_id="cam-5",
+            owner_id="dan",
+            handle="dan_d",
+            display_name="Dan",
+            liveness_reference="r",
+            liveness_result=LivenessResult.PASSED,
+            liveness_checked_at=datetime(2026, 1, 1),
+        )  # naive time
 
 
 def test_grant_rejects_self_and_past_expiry(ledger, clock):
@@ -205,19 +238,28 @@ def test_grant_rejects_self_and_past_expiry(ledger, clock):
     with pytest.raises(InvalidCameoInput):
         commands.grant_cameo_consent(record, OWNER, OWNER, now=clock.now)
     with pytest.raises(InvalidCameoInput):
-        commands.grant_cameo_consent(record, OWNER, "bob", now=clock.now,
-                                     expires_at=clock.now - timedelta(minutes=1))
+        commands.grant_cameo_consent(
+            record, OWNER, "bob", now=clock.now, expires_at=clock.now - timedelta(minutes=1)
+        )
     with pytest.raises(InvalidCameoInput):
         commands.revoke_cameo_consent(record, OWNER, OWNER)
 
 
 def test_history_says_who_granted_what_to_whom_and_when(ledger, clock):
     cameo = register(ledger, clock, audience=Audience.APPROVED_PEOPLE)
-    do(ledger, clock, OWNER,
-       commands.grant_cameo_consent(ledger.get(cameo), OWNER, "bob", now=clock.now))
+    do(
+        ledger,
+        clock,
+        OWNER,
+        commands.grant_cameo_consent(ledger.get(cameo), OWNER, "bob", now=clock.now),
+    )
     granted_at = clock.now
-    do(ledger, clock, OWNER,
-       commands.change_cameo_audience(ledger.get(cameo), OWNER, Audience.EVERYONE))
+    do(
+        ledger,
+        clock,
+        OWNER,
+        commands.change_cameo_audience(ledger.get(cameo), OWNER, Audience.EVERYONE),
+    )
     do(ledger, clock, OWNER, commands.revoke_cameo_consent(ledger.get(cameo), OWNER, "bob"))
     history = ledger.get(cameo).history
     assert [h.action for h in history] == ["registered", "granted", "audience_changed", "revoked"]
@@ -235,19 +277,40 @@ def test_public_figure_link_is_unique_and_needs_liveness(ledger, clock):
     other = register(ledger, clock, cameo_id="cam-9", owner="imposter", handle="ada_real")
     with pytest.raises(CameoAlreadyRegistered):
         commands.link_public_figure(ledger, ledger.get(other), "pf-ada-lovelace")
-    failed = register(ledger, clock, cameo_id="cam-10", owner="x", handle="xx_x",
-                      liveness=LivenessResult.INCONCLUSIVE)
+    failed = register(
+        ledger,
+        clock,
+        cameo_id="cam-10",
+        owner="x",
+        handle="xx_x",
+        liveness=LivenessResult.INCONCLUSIVE,
+    )
     with pytest.raises(InvalidCameoInput):
         commands.link_public_figure(ledger, ledger.get(failed), "pf-someone")
 
 
 def test_appearances_and_removal_is_final(ledger, clock):
     cameo = register(ledger, clock, audience=Audience.EVERYONE)
-    do(ledger, clock, "bob", CameoAppearanceRecordedFact(
-        cameo_id=cameo, generation_id="gen-1", creator_id="bob", status=AppearanceStatus.DRAFT))
-    do(ledger, clock, "bob", CameoAppearanceRecordedFact(
-        cameo_id=cameo, generation_id="gen-1", creator_id="bob",
-        status=AppearanceStatus.PUBLISHED, asset_id="asset-1"))
+    do(
+        ledger,
+        clock,
+        "bob",
+        CameoAppearanceRecordedFact(
+            cameo_id=cameo, generation_id="gen-1", creator_id="bob", status=AppearanceStatus.DRAFT
+        ),
+    )
+    do(
+        ledger,
+        clock,
+        "bob",
+        CameoAppearanceRecordedFact(
+            cameo_id=cameo,
+            generation_id="gen-1",
+            creator_id="bob",
+            status=AppearanceStatus.PUBLISHED,
+            asset_id="asset-1",
+        ),
+    )
     appearance = ledger.get(cameo).appearances["gen-1"]
     assert appearance.status is AppearanceStatus.PUBLISHED and appearance.asset_id == "asset-1"
     with pytest.raises(NotCameoOwner):
@@ -256,18 +319,29 @@ def test_appearances_and_removal_is_final(ledger, clock):
         commands.remove_cameo_appearance(ledger.get(cameo), OWNER, "gen-unknown")
     do(ledger, clock, OWNER, commands.remove_cameo_appearance(ledger.get(cameo), OWNER, "gen-1"))
     # A late publish event (redelivered or racing) must not bring the video back.
-    do(ledger, clock, "bob", CameoAppearanceRecordedFact(
-        cameo_id=cameo, generation_id="gen-1", creator_id="bob",
-        status=AppearanceStatus.PUBLISHED, asset_id="asset-1"))
+    do(
+        ledger,
+        clock,
+        "bob",
+        CameoAppearanceRecordedFact(
+            cameo_id=cameo,
+            generation_id="gen-1",
+            creator_id="bob",
+            status=AppearanceStatus.PUBLISHED,
+            asset_id="asset-1",
+        ),
+    )
     assert ledger.get(cameo).appearances["gen-1"].status is AppearanceStatus.REMOVED
     with pytest.raises(AppearanceNotFound):
         commands.remove_cameo_appearance(ledger.get(cameo), OWNER, "gen-1")
 
 
 _actions = st.lists(
-    st.tuples(st.sampled_from(["grant", "revoke", "audience"]),
-              st.sampled_from(["bob", "carol", "dan"]),
-              st.sampled_from(list(Audience))),
+    st.tuples(
+        st.sampled_from(["grant", "revoke", "audience"]),
+        st.sampled_from(["bob", "carol", "dan"]),
+        st.sampled_from(list(Audience)),
+    ),
     max_size=25,
 )
 
@@ -300,9 +374,7 @@ def test_decision_matches_a_direct_reading_of_the_rules(actions, principal):
         ledger.record(recorded)
 
     state = last_action.get(principal)
-    if state == "revoke":
-        expected = False
-    elif audience is Audience.ONLY_ME:
+    if state == "revoke" or audience is Audience.ONLY_ME:
         expected = False
     elif audience is Audience.EVERYONE:
         expected = True
@@ -315,11 +387,19 @@ def test_decision_matches_a_direct_reading_of_the_rules(actions, principal):
     first = ledger.get("cam-1").history[0]
     registration = RecordedFact(
         commands.register_cameo(
-            InMemoryConsentLedger(), cameo_id="cam-1", owner_id=OWNER, handle="ada",
-            display_name="Ada", liveness_reference="vendor:check/123",
-            liveness_result=LivenessResult.PASSED, liveness_checked_at=T0,
-            audience=Audience.ONLY_ME),
-        first.at, OWNER)
+            InMemoryConsentLedger(),
+            cameo_id="cam-1",
+            owner_id=OWNER,
+            handle="ada",
+            display_name="Ada",
+            liveness_reference="vendor:check/123",
+            liveness_result=LivenessResult.PASSED,
+            liveness_checked_at=T0,
+            audience=Audience.ONLY_ME,
+        ),
+        first.at,
+        OWNER,
+    )
     rebuilt = fold([registration, *stream])
     live = ledger.get("cam-1")
     assert rebuilt.people == live.people and rebuilt.audience == live.audience
