@@ -1,0 +1,159 @@
+"""The FastAPI app factory: domain routers, role-checked routes, problem+json errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.auth import public_route
+from core.errors import ClearframeError, PayloadTooLarge
+from core.modules import load_modules
+from core.services import Services
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": f"https://clearframe.dev/problems/{code}", "title": title, "status": status,
+            "code": code, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+class BodySizeLimit:
+    """Reject bodies over the limit before they are read into memory (413, problem+json).
+
+    Multipart uploads get the upload limit, everything else the JSON body limit. Both the
+    declared Content-Length and the bytes actually streamed are checked.
+    """
+
+    def __init__(self, app: ASGIApp, max_body: int, max_upload: int) -> None:
+        self.app, self.max_body, self.max_upload = app, max_body, max_upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
+        limit = self.max_upload if ctype.startswith("multipart/") else self.max_body
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > limit
+            except ValueError:
+                too_big = True
+            if too_big:
+                await _send_problem(scope, receive, send, limit)
+                return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise PayloadTooLarge(f"request body exceeds {limit} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+async def _send_problem(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    response = problem(413, PayloadTooLarge.code, PayloadTooLarge.title,
+                       f"request body exceeds {limit} bytes")
+    await response(scope, receive, send)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with get_services(request).sessions() as session:
+        yield session
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def create_app(services: Services | None = None) -> FastAPI:
+    services = services or Services.from_settings()
+    app = FastAPI(
+        title="Clearframe",
+        version="0.1.0",
+        description="Trust-and-safety and provenance backend for AI text-to-video services.",
+    )
+    app.state.services = services
+
+    @app.exception_handler(ClearframeError)
+    async def _domain_error(_request: Request, exc: ClearframeError) -> JSONResponse:
+        body = exc.to_problem()
+        return JSONResponse(body, status_code=exc.status, media_type=PROBLEM)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return problem(422, "validation_failed", "Invalid input",
+                       "the request did not match the expected shape", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return problem(500, "internal_error", "Internal error",
+                       "an unexpected error occurred; it was logged")
+
+    @app.get("/healthz", tags=["ops"], dependencies=[Depends(public_route())])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"], dependencies=[Depends(public_route())])
+    def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            with services.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        if services.settings.uses_kafka:
+            from core.kafka import broker_reachable
+
+            checks["broker"] = "ok" if broker_reachable(services.settings) else "unreachable"
+        else:
+            checks["broker"] = "embedded (sql tail)"
+        ready = all(v == "ok" or v.startswith("embedded") for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    for module in load_modules():
+        for router in module.routers:
+            app.include_router(router)
+        for hook in module.startup:
+            hook(services)
+
+    app.add_middleware(
+        BodySizeLimit,
+        max_body=services.settings.max_body_bytes,
+        max_upload=services.settings.max_upload_bytes,
+    )
+    return app

@@ -1,0 +1,225 @@
+"""Principals, roles, API tokens, and the FastAPI dependency every route states its roles with.
+
+Tokens are random (256 bits), shown once, and stored only as an HMAC-SHA256 keyed with the
+deployment's secret key, so a leaked database alone does not yield usable tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import JSON, DateTime, ForeignKey, String, Uuid, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from core.db import Base, transaction
+from core.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
+from core.events import Actor, utcnow
+from core.settings import Settings
+
+TOKEN_PREFIX = "cf_"
+
+
+class Role(StrEnum):
+    user = "user"
+    rights_holder = "rights_holder"
+    trusted_flagger = "trusted_flagger"
+    investigator = "investigator"
+    reviewer = "reviewer"
+    admin = "admin"
+
+
+class PrincipalRow(Base):
+    __tablename__ = "principals"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    roles: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    principal_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("principals.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    label: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Principal:
+    """The authenticated caller of a request."""
+
+    def __init__(self, id: str, name: str, roles: set[Role]) -> None:
+        self.id, self.name, self.roles = id, name, roles
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles))
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.admin in self.roles
+
+    def actor(self, acting_as: Role | None = None) -> Actor:
+        role = acting_as or max(self.roles, key=lambda r: list(Role).index(r))
+        return Actor(id=self.id, role=role.value)
+
+    def __repr__(self) -> str:
+        return f"Principal({self.id!r}, roles={sorted(self.roles)})"
+
+
+def hash_token(settings: Settings, token: str) -> str:
+    return hmac.new(settings.secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def _parse_roles(roles: list[str] | set[str] | tuple[str, ...]) -> set[Role]:
+    try:
+        parsed = {Role(r) for r in roles}
+    except ValueError:
+        raise ValidationFailed(
+            f"unknown role in {sorted(roles)}; roles are {[r.value for r in Role]}"
+        ) from None
+    if not parsed:
+        raise ValidationFailed("a principal needs at least one role")
+    return parsed
+
+
+def create_principal(
+    sessions: sessionmaker[Session], name: str, roles: list[str], principal_id: str | None = None
+) -> str:
+    parsed = _parse_roles(roles)
+    if not name.strip() or len(name) > 200:
+        raise ValidationFailed("name must be 1-200 characters")
+    pid = principal_id or f"p_{uuid.uuid4().hex[:16]}"
+    with transaction(sessions) as s:
+        if s.get(PrincipalRow, pid) is not None:
+            raise ValidationFailed(f"principal {pid} already exists")
+        s.add(PrincipalRow(id=pid, name=name.strip(), roles=sorted(r.value for r in parsed),
+                           created_at=utcnow()))
+    return pid
+
+
+def issue_token(
+    sessions: sessionmaker[Session], settings: Settings, principal_id: str, label: str = "",
+    token: str | None = None,
+) -> tuple[uuid.UUID, str]:
+    """Create a token for a principal; returns (token id, the token shown once)."""
+    token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction(sessions) as s:
+        if s.get(PrincipalRow, principal_id) is None:
+            raise NotFound(f"no principal {principal_id}")
+        token_id = uuid.uuid4()
+        s.add(ApiToken(id=token_id, principal_id=principal_id, token_hash=hash_token(settings, token),
+                       label=label[:200], created_at=utcnow()))
+    return token_id, token
+
+
+def revoke_token(sessions: sessionmaker[Session], token_id: uuid.UUID) -> None:
+    with transaction(sessions) as s:
+        row = s.get(ApiToken, token_id)
+        if row is None:
+            raise NotFound(f"no token {token_id}")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+
+
+def authenticate(sessions: sessionmaker[Session], settings: Settings, token: str) -> Principal:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        raise Unauthenticated("malformed API token")
+    with sessions() as s:
+        row = s.execute(
+            select(ApiToken, PrincipalRow)
+            .join(PrincipalRow, PrincipalRow.id == ApiToken.principal_id)
+            .where(ApiToken.token_hash == hash_token(settings, token))
+        ).first()
+    if row is None:
+        raise Unauthenticated("unknown API token")
+    tok, principal = row
+    if tok.revoked_at is not None:
+        raise Unauthenticated("this API token was revoked")
+    if principal.disabled_at is not None:
+        raise Unauthenticated("this principal is disabled")
+    return Principal(principal.id, principal.name, _parse_roles(principal.roles))
+
+
+def ensure_dev_admin(sessions: sessionmaker[Session], settings: Settings) -> str | None:
+    """In development, make sure the well-known dev admin token works; returns it."""
+    if not settings.is_development or not settings.dev_admin_token:
+        return None
+    with sessions() as s:
+        exists = s.get(PrincipalRow, "dev-admin") is not None
+        known = s.scalar(select(ApiToken.id).where(
+            ApiToken.token_hash == hash_token(settings, settings.dev_admin_token)))
+    if not exists:
+        create_principal(sessions, "Development admin", [Role.admin.value], "dev-admin")
+    if known is None:
+        issue_token(sessions, settings, "dev-admin", "development admin", settings.dev_admin_token)
+    return settings.dev_admin_token
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    """The dependency every route uses to state who may call it (admins always may)."""
+    if not roles:
+        raise ValueError("state at least one role")
+    allowed = set(roles) | {Role.admin}
+
+    def dependency(request: Request) -> Principal:
+        services = request.app.state.services
+        principal = authenticate(services.sessions, services.settings, _bearer(request))
+        if not principal.has(*allowed):
+            raise Forbidden(f"requires one of the roles {sorted(r.value for r in allowed)}")
+        request.state.principal = principal
+        return principal
+
+    dependency.__clearframe_roles__ = frozenset(allowed)  # type: ignore[attr-defined]
+    return dependency
+
+
+def public_route() -> Callable[..., None]:
+    """The explicit statement that a route needs no authentication (health checks)."""
+
+    def dependency() -> None:
+        return None
+
+    dependency.__clearframe_roles__ = frozenset({"public"})  # type: ignore[attr-defined]
+    return dependency
+
+
+def route_roles(dependant: Any) -> frozenset[str] | None:
+    """The roles a route declared through its dependencies, if any (used by a test)."""
+    for dep in getattr(dependant, "dependencies", []):
+        roles = getattr(dep.call, "__clearframe_roles__", None)
+        if roles is not None:
+            return frozenset(str(r) for r in roles)
+        nested = route_roles(dep)
+        if nested is not None:
+            return nested
+    return None
+
+
+# Annotated aliases keep route signatures short.
+AnyUser = Annotated[Principal, Depends(require_roles(*Role))]
+Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+Reviewer = Annotated[Principal, Depends(require_roles(Role.reviewer))]
+Investigator = Annotated[Principal, Depends(require_roles(Role.investigator))]
+RightsHolder = Annotated[Principal, Depends(require_roles(Role.rights_holder))]

@@ -1,0 +1,279 @@
+"""The ``clearframe`` command line.
+
+Every command answers bad input with a message on stderr and a non-zero exit (2 for usage and
+input errors, 1 for a failed check), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.errors import ClearframeError, NotFound
+from core.settings import InsecureConfiguration, Settings
+
+EXIT_INPUT = 2
+
+
+class CliError(Exception):
+    """A user-facing failure with its exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_INPUT) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _services(args: argparse.Namespace) -> Any:
+    from core.services import Services
+
+    if getattr(args, "_services", None) is None:
+        args._services = Services.from_settings(Settings())
+    return args._services
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from core.migrate import upgrade
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url, args.revision)
+    print(f"migrated {settings.effective_database_url.split('@')[-1]} to {args.revision}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from core.app import create_app
+    from core.auth import ensure_dev_admin
+    from core.migrate import upgrade
+    from core.workers import WorkerPool, resolve
+
+    services = _services(args)
+    settings = services.settings
+    if not args.no_migrate:
+        upgrade(settings.effective_database_url)
+    app = create_app(services)
+    token = ensure_dev_admin(services.sessions, settings)
+    pool = WorkerPool(services, resolve(services, args.workers or settings.workers))
+    pool.start()
+    host, port = args.host or settings.api_host, args.port or settings.api_port
+    mode = "kafka " + settings.kafka_bootstrap if settings.uses_kafka else "embedded (SQL tail)"
+    print(f"Clearframe {settings.env.value} on http://{host}:{port}  (docs: /docs)", flush=True)
+    print(f"  database: {settings.effective_database_url.split('@')[-1]}", flush=True)
+    print(f"  event log: {mode}; workers: {', '.join(pool.names) or 'none'}", flush=True)
+    if token:
+        print(f"  development admin token: {token}", flush=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        pool.close()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from core.workers import make_worker
+
+    services = _services(args)
+    run = make_worker(services, args.name)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"worker {args.name} running (Ctrl-C to stop)", flush=True)
+    run(stop)
+    return 0
+
+
+def cmd_workers(args: argparse.Namespace) -> int:
+    from core.workers import worker_names
+
+    for name in worker_names(_services(args)):
+        print(name)
+    return 0
+
+
+def _projection(services: Any, name: str) -> Any:
+    from core.modules import all_projections
+
+    factories = all_projections()
+    if name not in factories:
+        raise NotFound(f"unknown projection {name!r}; known: {sorted(factories)}")
+    return factories[name](services)
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from core.replay import rebuild
+
+    services = _services(args)
+    rebuild(_projection(services, args.name), services, progress=not args.no_progress)
+    return 0
+
+
+def cmd_replay_check(args: argparse.Namespace) -> int:
+    from core.modules import all_projections
+    from core.replay import replay_check
+
+    services = _services(args)
+    factories = all_projections()
+    if args.only:
+        unknown = sorted(set(args.only) - set(factories))
+        if unknown:
+            raise NotFound(f"unknown projection(s) {unknown}; known: {sorted(factories)}")
+        factories = {k: v for k, v in factories.items() if k in args.only}
+    diffs = replay_check(services, factories, args.scratch_url, progress=not args.no_progress)
+    for d in diffs:
+        print(f"DIFF {d.projection}.{d.table}: {len(d.only_live)} row(s) only live, "
+              f"{len(d.only_rebuilt)} only rebuilt", file=sys.stderr)
+        for row in d.only_live[:5]:
+            print(f"  live:    {row}", file=sys.stderr)
+        for row in d.only_rebuilt[:5]:
+            print(f"  rebuilt: {row}", file=sys.stderr)
+    print("replay-check: " + ("DIFFERENT" if diffs else f"{len(factories)} projection(s) identical"))
+    return 1 if diffs else 0
+
+
+def cmd_principal_create(args: argparse.Namespace) -> int:
+    from core.auth import create_principal, issue_token
+
+    services = _services(args)
+    pid = create_principal(services.sessions, args.name, args.role, args.id)
+    out: dict[str, Any] = {"principal_id": pid, "roles": sorted(set(args.role))}
+    if args.with_token:
+        token_id, token = issue_token(services.sessions, services.settings, pid, "created with principal")
+        out |= {"token_id": str(token_id), "token": token}
+    print(json.dumps(out))
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from core.auth import issue_token
+
+    services = _services(args)
+    token_id, token = issue_token(services.sessions, services.settings, args.principal, args.label)
+    print(json.dumps({"token_id": str(token_id), "token": token}))
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from core.auth import revoke_token
+
+    try:
+        token_id = uuid.UUID(args.token_id)
+    except ValueError:
+        raise CliError(f"not a token id: {args.token_id!r}") from None
+    revoke_token(_services(args).sessions, token_id)
+    print(f"revoked {token_id}")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    settings = Settings()
+    shown = settings.model_dump(mode="json")
+    for secret in ("secret_key", "dev_admin_token"):
+        shown[secret] = "***" if shown.get(secret) else ""
+    print(json.dumps(shown, indent=2, sort_keys=True))
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        self.print_usage(sys.stderr)
+        raise CliError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="clearframe", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("serve", help="run the API and the in-process workers")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", help="all, none, or a comma-separated list (default: settings)")
+    p.add_argument("--no-migrate", action="store_true", help="do not migrate on start")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run one worker (a consumer-group member)")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("workers", help="list the worker names")
+    p.set_defaults(func=cmd_workers)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.add_argument("--revision", default="heads")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("rebuild", help="drop one projection and rebuild it by replay")
+    p.add_argument("name")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_rebuild)
+
+    p = sub.add_parser("replay-check", help="rebuild every projection in a scratch database "
+                                            "and diff it against the live one (exit 1 on a difference)")
+    p.add_argument("--scratch-url", help="database URL for the scratch copy (default: temp SQLite)")
+    p.add_argument("--only", action="append", help="check only this projection (repeatable)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_replay_check)
+
+    p = sub.add_parser("principal", help="manage principals")
+    psub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    pc = psub.add_parser("create", help="create a principal")
+    pc.add_argument("--name", required=True)
+    pc.add_argument("--role", action="append", required=True,
+                    help="user, rights_holder, trusted_flagger, investigator, reviewer, admin")
+    pc.add_argument("--id", help="principal id (default: generated)")
+    pc.add_argument("--with-token", action="store_true", help="also issue an API token")
+    pc.set_defaults(func=cmd_principal_create)
+
+    p = sub.add_parser("token", help="manage API tokens")
+    tsub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    tc = tsub.add_parser("create", help="issue a token (shown once)")
+    tc.add_argument("--principal", required=True)
+    tc.add_argument("--label", default="")
+    tc.set_defaults(func=cmd_token_create)
+    tr = tsub.add_parser("revoke", help="revoke a token by id")
+    tr.add_argument("token_id")
+    tr.set_defaults(func=cmd_token_revoke)
+
+    p = sub.add_parser("settings", help="print the effective settings (secrets masked)")
+    p.set_defaults(func=cmd_settings)
+
+    from core.modules import install_cli
+
+    install_cli(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.verbose:
+            logging.getLogger().setLevel(logging.INFO)
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except ClearframeError as exc:
+        print(f"error [{exc.code}]: {exc.detail}", file=sys.stderr)
+        return EXIT_INPUT
+    except (InsecureConfiguration, ValidationError) as exc:
+        print(f"error [configuration]: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

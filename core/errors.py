@@ -1,0 +1,70 @@
+"""Errors are types with a stable machine code; the API maps them to problem+json once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ClearframeError(Exception):
+    """Base of every expected failure. ``code`` is stable and machine-readable."""
+
+    code: str = "error"
+    status: int = 400
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def to_problem(self) -> dict[str, Any]:
+        return {
+            "type": f"https://clearframe.dev/problems/{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "code": self.code,
+            "detail": self.detail,
+            **self.extra,
+        }
+
+
+class ValidationFailed(ClearframeError):
+    code, status, title = "validation_failed", 422, "Invalid input"
+
+
+class NotFound(ClearframeError):
+    code, status, title = "not_found", 404, "Not found"
+
+
+class Unauthenticated(ClearframeError):
+    code, status, title = "unauthenticated", 401, "Authentication required"
+
+
+class Forbidden(ClearframeError):
+    code, status, title = "forbidden", 403, "Forbidden"
+
+
+class Conflict(ClearframeError):
+    code, status, title = "conflict", 409, "Conflict"
+
+
+class ConcurrencyConflict(Conflict):
+    """The stream moved on since the caller read it (optimistic concurrency)."""
+
+    code = "concurrency_conflict"
+
+
+class PayloadTooLarge(ClearframeError):
+    code, status, title = "payload_too_large", 413, "Payload too large"
+
+
+class UnsupportedMedia(ClearframeError):
+    code, status, title = "unsupported_media_type", 415, "Unsupported media type"
+
+
+class ServiceUnavailable(ClearframeError):
+    code, status, title = "unavailable", 503, "Service unavailable"
+
+
+class UnknownEventType(ClearframeError):
+    code, status, title = "unknown_event_type", 422, "Unknown event type"

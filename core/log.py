@@ -1,0 +1,171 @@
+"""The event log port: what every consumer reads from, with two adapters.
+
+- :class:`SqlTailConsumer` tails the SQL event store by global position (embedded default).
+- :class:`KafkaLogConsumer` is a member of a Kafka consumer group (production); partitions are
+  spread over the group's members, so a worker scales out by starting more of them.
+
+Both deliver events with a :class:`Cursor` naming where they came from. The consumer's
+checkpoint in the database is the source of truth: on start (and on every partition assignment)
+the adapter asks ``resume_from`` where to continue.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from kafka import ConsumerRebalanceListener, OffsetAndMetadata, TopicPartition
+
+from core.events import RecordedEvent
+from core.settings import Settings
+from core.store import EventStore
+
+log = logging.getLogger(__name__)
+
+SQL_SOURCE = "sql"
+ResumeFrom = Callable[[str, int], int | None]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    source: str  # "sql", or the Kafka topic
+    partition: int
+    offset: int  # the global position for "sql", the Kafka offset otherwise
+
+
+@dataclass(frozen=True)
+class Delivery:
+    event: RecordedEvent
+    cursor: Cursor
+
+
+class EventLogConsumer(ABC):
+    """One member of a consumer group over the stream categories it subscribes to."""
+
+    @abstractmethod
+    def start(self, resume_from: ResumeFrom) -> None: ...
+
+    @abstractmethod
+    def poll(self, timeout_s: float, max_records: int) -> list[Delivery]: ...
+
+    @abstractmethod
+    def acknowledge(self, cursors: Sequence[Cursor]) -> None:
+        """Tell the log these were processed (the database checkpoint is already written)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class SqlTailConsumer(EventLogConsumer):
+    def __init__(self, store: EventStore, categories: Iterable[str], poll_interval_s: float = 0.05):
+        self.store = store
+        self.categories = sorted(set(categories))
+        self.poll_interval_s = poll_interval_s
+        self._after = 0
+
+    def start(self, resume_from: ResumeFrom) -> None:
+        self._after = resume_from(SQL_SOURCE, 0) or 0
+
+    def poll(self, timeout_s: float, max_records: int) -> list[Delivery]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            events = self.store.read_all(
+                after_position=self._after, limit=max_records, categories=self.categories
+            )
+            if events:
+                self._after = events[-1].position
+                return [Delivery(e, Cursor(SQL_SOURCE, 0, e.position)) for e in events]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            time.sleep(min(self.poll_interval_s, remaining))
+
+    def rewind(self, after_position: int) -> None:
+        self._after = after_position
+
+    def acknowledge(self, cursors: Sequence[Cursor]) -> None:
+        return None  # the checkpoint row written with the read model is the acknowledgement
+
+    def close(self) -> None:
+        return None
+
+
+class _SeekToCheckpoint(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: KafkaLogConsumer) -> None:
+        self.owner = owner
+
+    def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        return None
+
+    def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        for tp in assigned:
+            self.owner._seek_to_checkpoint(tp)
+
+
+class KafkaLogConsumer(EventLogConsumer):
+    def __init__(self, settings: Settings, group_id: str, categories: Iterable[str]) -> None:
+        from core.kafka import ensure_topics, make_consumer
+
+        self.settings = settings
+        self.group_id = group_id
+        self.topics = sorted({settings.topic_for(c) for c in categories})
+        ensure_topics(settings, self.topics)
+        self.consumer = make_consumer(settings, group_id)
+        self._resume_from: ResumeFrom = lambda _t, _p: None
+        self.malformed = 0
+
+    def start(self, resume_from: ResumeFrom) -> None:
+        self._resume_from = resume_from
+        self.consumer.subscribe(self.topics, listener=_SeekToCheckpoint(self))
+
+    def _seek_to_checkpoint(self, tp: TopicPartition) -> None:
+        done = self._resume_from(tp.topic, tp.partition)
+        if done is None:
+            self.consumer.seek_to_beginning(tp)
+        else:
+            self.consumer.seek(tp, done + 1)
+
+    def poll(self, timeout_s: float, max_records: int) -> list[Delivery]:
+        batches = self.consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        out: list[Delivery] = []
+        for tp, records in batches.items():
+            for record in records:
+                try:
+                    event = RecordedEvent.from_json(record.value)
+                except Exception as exc:
+                    # Not ours or not readable by this version: skip it rather than block the
+                    # partition forever, and say so loudly.
+                    self.malformed += 1
+                    log.error("skipping unreadable record %s:%s@%s: %s", tp.topic, tp.partition,
+                              record.offset, exc)
+                    continue
+                out.append(Delivery(event, Cursor(tp.topic, tp.partition, record.offset)))
+        out.sort(key=lambda d: (d.cursor.source, d.cursor.partition, d.cursor.offset))
+        return out
+
+    def acknowledge(self, cursors: Sequence[Cursor]) -> None:
+        latest: dict[TopicPartition, int] = {}
+        for c in cursors:
+            tp = TopicPartition(c.source, c.partition)
+            latest[tp] = max(latest.get(tp, -1), c.offset)
+        if latest:
+            try:
+                self.consumer.commit(
+                    {tp: OffsetAndMetadata(off + 1, "", -1) for tp, off in latest.items()}
+                )
+            except Exception as exc:  # the DB checkpoint is authoritative; lag tooling only
+                log.warning("kafka offset commit failed (database checkpoint kept): %s", exc)
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def make_log_consumer(
+    settings: Settings, store: EventStore, group_id: str, categories: Iterable[str]
+) -> EventLogConsumer:
+    if settings.uses_kafka:
+        return KafkaLogConsumer(settings, group_id, categories)
+    return SqlTailConsumer(store, categories, settings.poll_interval_s)

@@ -1,0 +1,315 @@
+"""The event store: append with optimistic concurrency, gap-free global order, outbox.
+
+Recorder guarantees (named after what they give, as in pyeventsourcing):
+- per stream: versions 1..n, unique ``(stream_id, version)``; an append states the version it
+  expects and fails with :class:`ConcurrencyConflict` if the stream moved on;
+- total order: every event gets a global ``position``, gap-free and in commit order, so a reader
+  tailing ``position > checkpoint`` can never skip an event that commits late;
+- idempotent: appending events whose ids are already recorded returns the recorded events;
+- outbox: each event's outbox row is written in the same transaction as the event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Uuid,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from core.db import Base, transaction
+from core.errors import ConcurrencyConflict, Conflict, ValidationFailed
+from core.events import (
+    Actor,
+    EventPayload,
+    NewEvent,
+    RecordedEvent,
+    payload_to_dict,
+    stream_category,
+    utcnow,
+)
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+MAX_EVENTS_PER_APPEND = 10_000
+
+
+class StoredEvent(Base):
+    __tablename__ = "events"
+
+    stream_id: Mapped[str] = mapped_column(String(264), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, unique=True, nullable=False)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, nullable=False)
+    category: Mapped[str] = mapped_column(String(63), nullable=False)
+    type: Mapped[str] = mapped_column(String(128), nullable=False)
+    schema_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    actor_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    actor_role: Mapped[str] = mapped_column(String(32), nullable=False)
+    correlation_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    causation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
+
+    __table_args__ = (
+        Index("ix_events_category_position", "category", "position"),
+        Index("ix_events_type_position", "type", "position"),
+    )
+
+
+class EventStoreHead(Base):
+    """One row holding the last global position; its row lock serialises appends."""
+
+    __tablename__ = "event_store_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class OutboxEntry(Base):
+    __tablename__ = "outbox"
+
+    position: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("events.position", ondelete="CASCADE"), primary_key=True
+    )
+    topic_category: Mapped[str] = mapped_column(String(63), nullable=False)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    partition: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    offset: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_unpublished",
+            "position",
+            sqlite_where=published_at.is_(None),
+            postgresql_where=published_at.is_(None),
+        ),
+    )
+
+
+def row_to_event(row: StoredEvent) -> RecordedEvent:
+    return RecordedEvent.from_wire(
+        {
+            "event_id": row.event_id,
+            "type": row.type,
+            "schema_version": row.schema_version,
+            "stream_id": row.stream_id,
+            "stream_version": row.version,
+            "position": row.position,
+            "occurred_at": row.occurred_at,
+            "actor": {"id": row.actor_id, "role": row.actor_role},
+            "correlation_id": row.correlation_id,
+            "causation_id": row.causation_id,
+            "payload": row.payload,
+        }
+    )
+
+
+class EventStore:
+    """Application recorder over one SQL database (SQLite or PostgreSQL)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[EventPayload | NewEvent],
+        *,
+        expected_version: int | None,
+        actor: Actor,
+        correlation_id: uuid.UUID | None = None,
+        causation: RecordedEvent | None = None,
+        session: Session | None = None,
+    ) -> list[RecordedEvent]:
+        """Append ``events`` to ``stream_id``; ``expected_version`` None means any version.
+
+        With ``session`` the append joins the caller's transaction (a projection writing its
+        checkpoint, a command writing a read model); otherwise it commits on its own.
+        """
+        if session is None:
+            with transaction(self.sessions) as own:
+                return self.append(
+                    stream_id, events, expected_version=expected_version, actor=actor,
+                    correlation_id=correlation_id, causation=causation, session=own,
+                )
+        category = stream_category(stream_id)
+        new = [e if isinstance(e, NewEvent) else NewEvent(e) for e in events]
+        if not new:
+            raise ValidationFailed("nothing to append")
+        if len(new) > MAX_EVENTS_PER_APPEND:
+            raise ValidationFailed(f"at most {MAX_EVENTS_PER_APPEND} events per append")
+        if expected_version is not None and expected_version < 0:
+            raise ValidationFailed("expected_version must be >= 0")
+        if len({e.event_id for e in new}) != len(new):
+            raise ValidationFailed("duplicate event ids in one append")
+        for e in new:
+            if e.payload.category != category:
+                raise ValidationFailed(
+                    f"{e.payload.event_type_name} belongs to category {e.payload.category!r}, "
+                    f"not to stream {stream_id!r}"
+                )
+        if causation is not None:
+            correlation_id = causation.correlation_id
+        correlation_id = correlation_id or new[0].event_id
+
+        head = self._lock_head(session)
+
+        ids = [e.event_id for e in new]
+        already = session.scalars(select(StoredEvent).where(StoredEvent.event_id.in_(ids))).all()
+        if already:
+            if len(already) == len(new) and all(r.stream_id == stream_id for r in already):
+                return [row_to_event(r) for r in sorted(already, key=lambda r: r.version)]
+            raise Conflict("some of these event ids are already recorded elsewhere")
+
+        current = session.scalar(
+            select(func.coalesce(func.max(StoredEvent.version), 0)).where(
+                StoredEvent.stream_id == stream_id
+            )
+        ) or 0
+        if expected_version is not None and current != expected_version:
+            raise ConcurrencyConflict(
+                f"stream {stream_id} is at version {current}, expected {expected_version}",
+                stream_id=stream_id, expected_version=expected_version, actual_version=current,
+            )
+
+        now = utcnow()
+        rows: list[dict[str, Any]] = []
+        for i, e in enumerate(new, start=1):
+            rows.append(
+                {
+                    "stream_id": stream_id,
+                    "version": current + i,
+                    "position": head + i,
+                    "event_id": e.event_id,
+                    "category": category,
+                    "type": e.payload.event_type_name,
+                    "schema_version": e.payload.schema_version,
+                    "occurred_at": now,
+                    "actor_id": actor.id,
+                    "actor_role": actor.role,
+                    "correlation_id": correlation_id,
+                    "causation_id": causation.event_id if causation else None,
+                    "payload": payload_to_dict(e.payload),
+                }
+            )
+        session.execute(insert(StoredEvent), rows)
+        session.execute(
+            insert(OutboxEntry),
+            [{"position": r["position"], "topic_category": category} for r in rows],
+        )
+        session.execute(
+            update(EventStoreHead).where(EventStoreHead.id == 1).values(position=head + len(rows))
+        )
+        return [
+            RecordedEvent(
+                event_id=r["event_id"], type=r["type"], schema_version=r["schema_version"],
+                stream_id=stream_id, stream_version=r["version"], position=r["position"],
+                occurred_at=now, actor=actor, correlation_id=correlation_id,
+                causation_id=r["causation_id"], payload=r["payload"],
+            )
+            for r in rows
+        ]
+
+    def _lock_head(self, session: Session) -> int:
+        # Holding the head row's lock until commit makes positions gap-free (a rolled-back
+        # append releases its numbers) and makes commit order equal position order, so a
+        # reader tailing by position never skips a transaction that commits late. On SQLite
+        # the IMMEDIATE transaction already holds the database write lock.
+        head = session.scalar(
+            select(EventStoreHead.position).where(EventStoreHead.id == 1).with_for_update()
+        )
+        if head is None:
+            session.execute(insert(EventStoreHead).values(id=1, position=0))
+            head = 0
+        return int(head)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def read_stream(
+        self, stream_id: str, *, from_version: int = 1, session: Session | None = None
+    ) -> list[RecordedEvent]:
+        stmt = (
+            select(StoredEvent)
+            .where(StoredEvent.stream_id == stream_id, StoredEvent.version >= from_version)
+            .order_by(StoredEvent.version)
+        )
+        return self._read(stmt, session)
+
+    def stream_version(self, stream_id: str, session: Session | None = None) -> int:
+        stmt = select(func.coalesce(func.max(StoredEvent.version), 0)).where(
+            StoredEvent.stream_id == stream_id
+        )
+        if session is not None:
+            return int(session.scalar(stmt) or 0)
+        with self.sessions() as s:
+            return int(s.scalar(stmt) or 0)
+
+    def read_all(
+        self,
+        *,
+        after_position: int = 0,
+        limit: int = 1000,
+        categories: Iterable[str] | None = None,
+        up_to_position: int | None = None,
+        session: Session | None = None,
+    ) -> list[RecordedEvent]:
+        stmt = select(StoredEvent).where(StoredEvent.position > after_position)
+        if categories is not None:
+            stmt = stmt.where(StoredEvent.category.in_(list(categories)))
+        if up_to_position is not None:
+            stmt = stmt.where(StoredEvent.position <= up_to_position)
+        stmt = stmt.order_by(StoredEvent.position).limit(limit)
+        return self._read(stmt, session)
+
+    def iter_all(
+        self, *, categories: Iterable[str] | None = None, up_to_position: int | None = None,
+        batch: int = 1000,
+    ) -> Iterator[RecordedEvent]:
+        cats = list(categories) if categories is not None else None
+        after = 0
+        while True:
+            page = self.read_all(
+                after_position=after, limit=batch, categories=cats, up_to_position=up_to_position
+            )
+            if not page:
+                return
+            yield from page
+            after = page[-1].position
+
+    def head_position(self, session: Session | None = None) -> int:
+        stmt = select(func.coalesce(func.max(StoredEvent.position), 0))
+        if session is not None:
+            return int(session.scalar(stmt) or 0)
+        with self.sessions() as s:
+            return int(s.scalar(stmt) or 0)
+
+    def count(self, categories: Iterable[str] | None = None) -> int:
+        stmt = select(func.count()).select_from(StoredEvent)
+        if categories is not None:
+            stmt = stmt.where(StoredEvent.category.in_(list(categories)))
+        with self.sessions() as s:
+            return int(s.scalar(stmt) or 0)
+
+    def _read(self, stmt: Any, session: Session | None) -> list[RecordedEvent]:
+        if session is not None:
+            return [row_to_event(r) for r in session.scalars(stmt)]
+        with self.sessions() as s:
+            return [row_to_event(r) for r in s.scalars(stmt)]

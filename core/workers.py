@@ -1,0 +1,89 @@
+"""Workers: the outbox relay and one runner per projection or processor.
+
+``clearframe serve`` runs them in threads next to the API (embedded default); ``clearframe
+worker NAME`` runs one as its own process, a consumer-group member that scales out with Kafka.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.modules import all_processors, all_projections
+from core.errors import NotFound
+from core.services import Services
+
+log = logging.getLogger(__name__)
+RELAY = "relay"
+
+
+def worker_names(services: Services) -> list[str]:
+    names = sorted(all_projections()) + sorted(all_processors())
+    return ([RELAY] if services.settings.uses_kafka else []) + names
+
+
+def resolve(services: Services, spec: str) -> list[str]:
+    """``all``, ``none`` or a comma-separated list of worker names."""
+    known = worker_names(services)
+    if spec.strip() in ("", "none"):
+        return []
+    if spec.strip() == "all":
+        return known
+    wanted = [w.strip() for w in spec.split(",") if w.strip()]
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise NotFound(f"unknown worker(s) {unknown}; known: {known}")
+    return wanted
+
+
+def make_worker(services: Services, name: str) -> Callable[[threading.Event], None]:
+    if name == RELAY:
+        if not services.settings.uses_kafka:
+            raise NotFound("the relay only runs with Kafka (set CLEARFRAME_KAFKA_BOOTSTRAP)")
+        from core.outbox import OutboxRelay
+
+        relay = OutboxRelay(services.settings, services.sessions)
+
+        def run_relay(stop: threading.Event) -> None:
+            while not stop.is_set():
+                try:
+                    if relay.relay_once() == 0:
+                        stop.wait(services.settings.poll_interval_s)
+                except Exception:
+                    log.exception("relay: batch failed; retrying")
+                    stop.wait(1.0)
+            relay.close()
+
+        return run_relay
+    factories = {**all_projections(), **all_processors()}
+    if name not in factories:
+        raise NotFound(f"unknown worker {name!r}; known: {worker_names(services)}")
+    from core.projections import make_runner
+
+    runner = make_runner(factories[name](services), services)
+    return runner.run_forever
+
+
+@dataclass
+class WorkerPool:
+    services: Services
+    names: list[str]
+
+    def __post_init__(self) -> None:
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for name in self.names:
+            target = make_worker(self.services, name)
+            thread = threading.Thread(target=target, args=(self.stop,), name=f"worker-{name}",
+                                      daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def close(self, timeout: float = 10.0) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout)
