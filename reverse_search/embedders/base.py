@@ -1,0 +1,54 @@
+"""The interface every frame embedder implements."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from reverse_search.errors import InvalidFramesError
+
+
+@runtime_checkable
+class FrameEmbedder(Protocol):
+    """Turns RGB frames into L2-normalised vectors compared by inner product.
+
+    ``embed`` is used for archived (reference) frames. ``embed_query`` may return several
+    views per query frame (flipped, sub-regions for picture-in-picture) so that the index
+    stores one vector per frame while the query side absorbs the edits the archive never saw.
+    """
+
+    @property
+    def name(self) -> str:
+        """Identifies the embedder and its settings; vectors of different names never mix."""
+        ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, frames: np.ndarray) -> np.ndarray:
+        """uint8 (N, H, W, 3) -> float32 (N, dim), rows L2-normalised."""
+        ...
+
+    def embed_query(self, frames: np.ndarray) -> np.ndarray:
+        """uint8 (N, H, W, 3) -> float32 (N, V, dim): V views per frame, rows L2-normalised."""
+        ...
+
+
+def l2_normalize(x: np.ndarray, axis: int = -1, eps: float = 1e-8) -> np.ndarray:
+    norm = np.linalg.norm(x, axis=axis, keepdims=True)
+    return (x / np.maximum(norm, eps)).astype(np.float32, copy=False)
+
+
+def check_frames(frames: np.ndarray) -> np.ndarray:
+    if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8:
+        raise InvalidFramesError(
+            f"frames must be a uint8 numpy array, got {getattr(frames, 'dtype', type(frames))}"
+        )
+    if frames.ndim == 3 and frames.shape[-1] == 3:
+        frames = frames[None]
+    if frames.ndim != 4 or frames.shape[-1] != 3:
+        raise InvalidFramesError(f"frames must have shape (N, H, W, 3), got {frames.shape}")
+    if frames.shape[0] == 0 or frames.shape[1] < 8 or frames.shape[2] < 8:
+        raise InvalidFramesError(f"frames must be non-empty and at least 8x8, got {frames.shape}")
+    return frames

@@ -1,0 +1,160 @@
+"""Frame sampling from video files, images and in-memory frame arrays.
+
+Frames are picked by presentation timestamp, not by frame counting, so a variable frame
+rate, a changed frame rate or dropped frames still give samples at the requested times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from reverse_search.errors import EmptyMediaError, InvalidFramesError, MediaDecodeError
+
+# Descriptors look at thumbnails of at most a few dozen pixels; decoding straight to a
+# small size keeps conversion cost proportional to what is used.
+DEFAULT_MAX_SIDE = 160
+
+_IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+
+
+@dataclass(frozen=True)
+class SampledFrames:
+    """RGB frames (N, H, W, 3) uint8 and their times in seconds from the first frame."""
+
+    frames: np.ndarray
+    times: np.ndarray
+    duration_s: float
+
+    def __post_init__(self) -> None:
+        if self.frames.ndim != 4 or self.frames.shape[-1] != 3 or self.frames.dtype != np.uint8:
+            raise InvalidFramesError(
+                f"frames must be uint8 (N, H, W, 3); got {self.frames.dtype} {self.frames.shape}"
+            )
+        if len(self.frames) != len(self.times):
+            raise InvalidFramesError("frames and times differ in length")
+        if len(self.frames) == 0:
+            raise EmptyMediaError("no frames were sampled")
+
+    @property
+    def is_still_image(self) -> bool:
+        return len(self.frames) == 1 and self.duration_s == 0.0
+
+
+def _target_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    if max_side is None or max(width, height) <= max_side:
+        return width, height
+    scale = max_side / max(width, height)
+    return max(2, round(width * scale)), max(2, round(height * scale))
+
+
+def _check_rate(rate_fps: float) -> None:
+    if not np.isfinite(rate_fps) or rate_fps <= 0:
+        raise ValueError(f"sampling rate must be a positive number of frames per second, got {rate_fps}")
+
+
+def sample_video(
+    path: str | Path, rate_fps: float = 2.0, *, max_side: int | None = DEFAULT_MAX_SIDE
+) -> SampledFrames:
+    """Decode ``path`` and keep the first frame at or after each multiple of ``1/rate_fps``.
+
+    Raises ``MediaDecodeError`` when the file is not a video and ``EmptyMediaError`` when it
+    has no decodable frame.
+    """
+    _check_rate(rate_fps)
+    step = 1.0 / rate_fps
+    # Half a millisecond of slack absorbs timestamp rounding in containers whose time base
+    # does not divide the sampling step exactly.
+    slack = 5e-4
+    frames: list[np.ndarray] = []
+    times: list[float] = []
+    first_t: float | None = None
+    last_t = 0.0
+    next_t = 0.0
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise MediaDecodeError(f"{path}: no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            fallback_rate = float(stream.average_rate or stream.guessed_rate or 25)
+            for index, frame in enumerate(container.decode(stream)):
+                t = frame.time if frame.time is not None else index / fallback_rate
+                if first_t is None:
+                    first_t = t
+                rel = t - first_t
+                last_t = max(last_t, rel)
+                if rel + slack < next_t:
+                    continue
+                width, height = _target_size(frame.width, frame.height, max_side)
+                frames.append(frame.to_ndarray(format="rgb24", width=width, height=height))
+                times.append(rel)
+                # A low input frame rate can jump past several sample points at once; the
+                # next sample is the first grid point after this frame, not one step later.
+                next_t = (np.floor((rel + slack) / step) + 1) * step
+    except av.FFmpegError as exc:
+        raise MediaDecodeError(f"{path}: cannot decode video ({exc})") from exc
+    except FileNotFoundError as exc:
+        raise MediaDecodeError(f"{path}: no such file") from exc
+    if not frames:
+        raise EmptyMediaError(f"{path}: no decodable video frames")
+    # The last frame is displayed for one frame interval; without it a 1-frame clip would
+    # have zero duration and look like a still image.
+    frame_interval = (times[-1] / (len(times) - 1)) if len(times) > 1 else step
+    duration = last_t + min(frame_interval, step)
+    return SampledFrames(np.stack(frames), np.asarray(times, dtype=np.float64), float(duration))
+
+
+def load_image(path: str | Path, *, max_side: int | None = DEFAULT_MAX_SIDE) -> SampledFrames:
+    """Load a still image as a one-frame sample at time 0."""
+    try:
+        with Image.open(path) as image:
+            rgb = image.convert("RGB")
+    except (UnidentifiedImageError, OSError) as exc:
+        raise MediaDecodeError(f"{path}: cannot decode image ({exc})") from exc
+    width, height = _target_size(rgb.width, rgb.height, max_side)
+    if (width, height) != (rgb.width, rgb.height):
+        rgb = rgb.resize((width, height), Image.Resampling.BOX)
+    return SampledFrames(np.asarray(rgb, dtype=np.uint8)[None], np.zeros(1), 0.0)
+
+
+def sample_media(
+    path: str | Path, rate_fps: float = 2.0, *, max_side: int | None = DEFAULT_MAX_SIDE
+) -> SampledFrames:
+    """Sample a video, or load an image when the file is one (by suffix, then by content)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MediaDecodeError(f"{path}: no such file")
+    if path.suffix.lower() in _IMAGE_SUFFIXES:
+        return load_image(path, max_side=max_side)
+    try:
+        return sample_video(path, rate_fps, max_side=max_side)
+    except MediaDecodeError:
+        # Files without a telling suffix (uploads) may still be images.
+        try:
+            return load_image(path, max_side=max_side)
+        except MediaDecodeError:
+            raise MediaDecodeError(f"{path}: neither a decodable video nor an image") from None
+
+
+def sample_array(frames: np.ndarray, fps: float, rate_fps: float = 2.0) -> SampledFrames:
+    """Sample an in-memory clip (uint8 (T, H, W, 3) at ``fps``) on the same time grid."""
+    _check_rate(rate_fps)
+    if not np.isfinite(fps) or fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise InvalidFramesError(
+            f"frames must be uint8 (T, H, W, 3); got {frames.dtype} {frames.shape}"
+        )
+    if len(frames) == 0:
+        raise EmptyMediaError("the clip has no frames")
+    frame_times = np.arange(len(frames)) / fps
+    duration = len(frames) / fps
+    grid = np.arange(0.0, duration - 1e-9, 1.0 / rate_fps)
+    picks = np.searchsorted(frame_times, grid - 1e-6, side="left")
+    picks = np.unique(picks[picks < len(frames)])
+    return SampledFrames(np.ascontiguousarray(frames[picks]), frame_times[picks], float(duration))

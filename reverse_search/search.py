@@ -1,0 +1,110 @@
+"""Fingerprinting and searching: sampled frames -> descriptors -> index -> aligned matches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from reverse_search.alignment import AlignedMatch, AlignmentConfig, align
+from reverse_search.embedders.base import FrameEmbedder
+from reverse_search.errors import EmbedderMismatchError
+from reverse_search.index import FingerprintIndex
+from reverse_search.sampling import SampledFrames, sample_media
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    reference_rate_fps: float = 2.0
+    query_rate_fps: float = 2.0
+    neighbours_per_view: int = 16
+    # Long queries are thinned to this many frames: latency stays bounded and a long clip
+    # still has far more evidence than alignment needs.
+    max_query_frames: int = 60
+    alignment: AlignmentConfig = field(default_factory=AlignmentConfig)
+
+
+@dataclass(frozen=True)
+class GenerationMatch:
+    asset_id: str
+    score: float
+    speed: float
+    query_start_s: float
+    query_end_s: float
+    generation_start_s: float
+    generation_end_s: float
+    matched_frames: int
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    matches: list[GenerationMatch]
+    query_frames: int
+    query_duration_s: float
+
+
+class ReverseSearcher:
+    def __init__(
+        self,
+        embedder: FrameEmbedder,
+        index: FingerprintIndex,
+        config: SearchConfig | None = None,
+    ) -> None:
+        if index.embedder_name != embedder.name or index.raw_dim != embedder.dim:
+            raise EmbedderMismatchError(
+                f"index was built for {index.embedder_name!r} (dim {index.raw_dim}), "
+                f"embedder is {embedder.name!r} (dim {embedder.dim})"
+            )
+        self.embedder = embedder
+        self.index = index
+        self.config = config or SearchConfig()
+
+    def fingerprint_file(self, path: str | Path) -> tuple[np.ndarray, SampledFrames]:
+        sampled = sample_media(path, self.config.reference_rate_fps)
+        return self.embedder.embed(sampled.frames), sampled
+
+    def ingest(self, asset_id: str, sampled: SampledFrames) -> int:
+        vectors = self.embedder.embed(sampled.frames)
+        return self.index.add(asset_id, vectors, sampled.times, sampled.duration_s)
+
+    def ingest_file(self, asset_id: str, path: str | Path) -> int:
+        vectors, sampled = self.fingerprint_file(path)
+        return self.index.add(asset_id, vectors, sampled.times, sampled.duration_s)
+
+    def search_file(self, path: str | Path) -> SearchOutcome:
+        return self.search(sample_media(path, self.config.query_rate_fps))
+
+    def search(self, sampled: SampledFrames) -> SearchOutcome:
+        frames, times = sampled.frames, sampled.times
+        if len(frames) > self.config.max_query_frames:
+            keep = np.linspace(0, len(frames) - 1, self.config.max_query_frames).round().astype(int)
+            frames, times = frames[keep], times[keep]
+        views = self.embedder.embed_query(frames)  # (N, V, D)
+        neighbours = self.index.search(
+            views.reshape(-1, views.shape[-1]), self.config.neighbours_per_view
+        )
+        aligned = align(
+            times,
+            neighbours,
+            durations=self.index.durations_by_slot,
+            query_duration_s=sampled.duration_s if sampled.duration_s > 0 else None,
+            config=self.config.alignment,
+        )
+        return SearchOutcome(
+            [self._to_match(m) for m in aligned if not self.index.is_removed_slot(m.slot)],
+            query_frames=len(frames),
+            query_duration_s=sampled.duration_s,
+        )
+
+    def _to_match(self, m: AlignedMatch) -> GenerationMatch:
+        return GenerationMatch(
+            asset_id=self.index.asset_id_of(m.slot),
+            score=round(m.score, 6),
+            speed=m.speed,
+            query_start_s=round(m.query_start_s, 3),
+            query_end_s=round(m.query_end_s, 3),
+            generation_start_s=round(m.reference_start_s, 3),
+            generation_end_s=round(m.reference_end_s, 3),
+            matched_frames=m.matched_frames,
+        )
