@@ -1,0 +1,1 @@
+"""The feed: Recent, Featured, Following and remix lineage, projected from events."""

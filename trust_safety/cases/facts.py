@@ -1,0 +1,62 @@
+"""The shape of a recorded event as the pure folds of this package read it.
+
+The folds (queue, standing, appeals, inbox, transparency) need only an event's type name, when it
+happened and its payload, so they accept anything with those three attributes: the core event
+envelope, or :class:`RecordedFact` in tests and benchmarks. Keeping them pure lets every read
+model be recomputed from the log for any past date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+
+class Fact(Protocol):
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def occurred_at(self) -> datetime: ...
+
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedFact:
+    type: str
+    occurred_at: datetime
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+def ensure_utc(moment: datetime) -> datetime:
+    """Naive datetimes are ambiguous; comparisons across events need them all in UTC."""
+    if moment.tzinfo is None:
+        raise ValueError(f"datetime {moment.isoformat()} has no timezone; use UTC")
+    return moment.astimezone(UTC)
+
+
+def parse_instant(value: datetime | str) -> datetime:
+    if isinstance(value, datetime):
+        return ensure_utc(value)
+    return ensure_utc(datetime.fromisoformat(value))
+
+
+# Event type names this package writes or reads. Other domains' events are referred to by name
+# only (domains meet through events, never through imports).
+REPORT_FILED = "ReportFiled"
+REPORT_TRIAGED = "ReportTriaged"
+REPORT_CLAIMED = "ReportClaimed"
+REPORT_CLAIM_RELEASED = "ReportClaimReleased"
+REPORT_DISMISSED = "ReportDismissed"
+ENFORCEMENT_ACTION_TAKEN = "EnforcementActionTaken"
+ENFORCEMENT_REVERSED = "EnforcementReversed"
+USER_NOTIFIED = "UserNotified"
+NOTIFICATION_READ = "NotificationRead"
+APPEAL_FILED = "AppealFiled"
+APPEAL_ASSIGNED = "AppealAssigned"
+RIGHTS_HOLDER_RESPONDED = "RightsHolderResponded"
+APPEAL_DECIDED = "AppealDecided"

@@ -1,0 +1,246 @@
+"""What people are told, and their inbox.
+
+Every message is composed here from the decision and appended as a ``UserNotified`` event, so
+what a user was told is part of the record. Texts follow DSA Art. 17(3): what was done, on which
+facts and ground, whether automation was involved, and how to contest it and until when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from trust_safety.cases import facts as ft
+from trust_safety.cases.appeals import AppealOutcome
+from trust_safety.cases.enforcement import ActionKind, EnforcementDecision
+from trust_safety.cases.errors import Forbidden, UnknownCase
+from trust_safety.cases.facts import Fact, ensure_utc
+from trust_safety.cases.statement_of_reasons import AutomatedDecision, DecisionGround
+
+
+class NotificationKind(StrEnum):
+    ENFORCEMENT = "enforcement"
+    ENFORCEMENT_REVERSED = "enforcement_reversed"
+    REPORT_OUTCOME = "report_outcome"
+    APPEAL_RECEIVED = "appeal_received"
+    APPEAL_DECIDED = "appeal_decided"
+    RIGHTS_HOLDER_INVITED = "rights_holder_invited"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    recipient_id: str
+    kind: NotificationKind
+    subject: str
+    body: str
+    refs: Mapping[str, str] = field(default_factory=dict)
+
+    def to_payload(self, notification_id: str) -> dict[str, Any]:
+        return {
+            "notification_id": notification_id,
+            "recipient_id": self.recipient_id,
+            "kind": self.kind.value,
+            "subject": self.subject,
+            "body": self.body,
+            "refs": dict(self.refs),
+        }
+
+
+_ACTION_WORDS: Mapping[ActionKind, str] = {
+    ActionKind.REMOVE_ASSET: "Your video {target} was removed",
+    ActionKind.RESTRICT_ASSET: "Your video {target} was restricted: it no longer appears in "
+    "Recent or Featured and cannot be remixed",
+    ActionKind.LABEL_ASSET: "A label was added to your video {target}",
+    ActionKind.AGE_RESTRICT_ASSET: "Your video {target} is now shown to adults only",
+    ActionKind.SUSPEND_ACCOUNT: "Your account is suspended until {until}",
+    ActionKind.BAN_ACCOUNT: "Your account was terminated",
+}
+
+_AUTOMATION_WORDS: Mapping[AutomatedDecision, str] = {
+    AutomatedDecision.FULLY: "This decision was taken by automated means.",
+    AutomatedDecision.PARTIALLY: "Automated tools helped, and a person took this decision.",
+    AutomatedDecision.NOT_AUTOMATED: "A person took this decision.",
+}
+
+
+def enforcement_message(
+    action_id: str,
+    puid: str,
+    decision: EnforcementDecision,
+    decided_at: datetime,
+    appeal_deadline: datetime,
+) -> Message:
+    decided_at = ensure_utc(decided_at)
+    until = decision.ends_at(decided_at)
+    headline = _ACTION_WORDS[decision.kind].format(
+        target=decision.target_id, until=until.isoformat() if until else ""
+    )
+    ground = (
+        f"It breaks the law: {decision.ground_reference}."
+        if decision.ground is DecisionGround.ILLEGAL_CONTENT
+        else f"It breaks our terms: {decision.ground_reference}."
+    )
+    lines = [
+        headline + ".",
+        f"What we found: {decision.facts}",
+        ground + " " + decision.ground_explanation,
+        ("The content was detected by automated means. " if decision.automated_detection else "")
+        + _AUTOMATION_WORDS[decision.automated_decision],
+    ]
+    if decision.label_text:
+        lines.append(f"Label shown to viewers: {decision.label_text}")
+    if decision.strike:
+        lines.append("This decision adds a strike to your account.")
+    lines.append(
+        "You can appeal this decision free of charge until "
+        f"{ensure_utc(appeal_deadline).date().isoformat()}; a person who was not involved will "
+        "review it. You may also use an out-of-court dispute settlement body or go to court."
+    )
+    lines.append(f"Reference: {puid}")
+    return Message(
+        recipient_id=decision.affected_user_id,
+        kind=NotificationKind.ENFORCEMENT,
+        subject=headline,
+        body="\n".join(lines),
+        refs={"action_id": action_id, "puid": puid, "target_id": decision.target_id},
+    )
+
+
+def reversal_message(recipient_id: str, action_id: str, target_id: str, reason: str) -> Message:
+    return Message(
+        recipient_id=recipient_id,
+        kind=NotificationKind.ENFORCEMENT_REVERSED,
+        subject=f"A decision about {target_id} was reversed",
+        body=f"We reversed our decision about {target_id} and restored it. Why: {reason}",
+        refs={"action_id": action_id, "target_id": target_id},
+    )
+
+
+def report_outcome_message(
+    reporter_id: str,
+    report_id: str,
+    case_id: str,
+    actioned: bool,
+    summary: str,
+    appeal_deadline: datetime,
+) -> Message:
+    """Art. 16(5): the notifier learns the decision and how to contest it."""
+    result = "We took action on" if actioned else "We did not take action on"
+    return Message(
+        recipient_id=reporter_id,
+        kind=NotificationKind.REPORT_OUTCOME,
+        subject=f"{result} what you reported",
+        body=(
+            f"{result} the content you reported. {summary}\n"
+            "If you disagree you can appeal until "
+            f"{ensure_utc(appeal_deadline).date().isoformat()}."
+        ),
+        refs={"report_id": report_id, "case_id": case_id},
+    )
+
+
+def appeal_received_message(recipient_id: str, appeal_id: str) -> Message:
+    return Message(
+        recipient_id=recipient_id,
+        kind=NotificationKind.APPEAL_RECEIVED,
+        subject="We received your appeal",
+        body="A reviewer who was not involved in the decision will look at it and answer with "
+        "reasons.",
+        refs={"appeal_id": appeal_id},
+    )
+
+
+def rights_holder_invitation(
+    rights_holder_id: str, appeal_id: str, decision_id: str, due_at: datetime
+) -> Message:
+    return Message(
+        recipient_id=rights_holder_id,
+        kind=NotificationKind.RIGHTS_HOLDER_INVITED,
+        subject="A decision based on your opt-out is under appeal",
+        body=(
+            "A user appealed a decision we took because of your opt-out. You may send us your "
+            f"view until {ensure_utc(due_at).isoformat()}; the reviewer decides after that."
+        ),
+        refs={"appeal_id": appeal_id, "decision_id": decision_id},
+    )
+
+
+def appeal_decided_message(
+    recipient_id: str, appeal_id: str, outcome: AppealOutcome, reasons: str
+) -> Message:
+    verdict = (
+        "We reversed the decision"
+        if outcome is AppealOutcome.REVERSED
+        else "We upheld the decision"
+    )
+    return Message(
+        recipient_id=recipient_id,
+        kind=NotificationKind.APPEAL_DECIDED,
+        subject=f"Your appeal: {verdict.lower()}",
+        body=f"{verdict}. Reasons: {reasons}",
+        refs={"appeal_id": appeal_id, "outcome": outcome.value},
+    )
+
+
+@dataclass(slots=True)
+class Notification:
+    notification_id: str
+    recipient_id: str
+    kind: NotificationKind
+    subject: str
+    body: str
+    refs: dict[str, str]
+    created_at: datetime
+    read_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Inboxes:
+    """Fold of ``UserNotified`` and ``NotificationRead`` into each person's inbox."""
+
+    by_id: dict[str, Notification] = field(default_factory=dict)
+
+    def apply_all(self, events: Iterable[Fact]) -> Inboxes:
+        for event in events:
+            self.apply(event)
+        return self
+
+    def apply(self, event: Fact) -> None:
+        p = event.payload
+        if event.type == ft.USER_NOTIFIED:
+            nid = str(p["notification_id"])
+            self.by_id.setdefault(
+                nid,
+                Notification(
+                    notification_id=nid,
+                    recipient_id=str(p["recipient_id"]),
+                    kind=NotificationKind(p["kind"]),
+                    subject=str(p["subject"]),
+                    body=str(p["body"]),
+                    refs={str(k): str(v) for k, v in dict(p.get("refs", {})).items()},
+                    created_at=ensure_utc(event.occurred_at),
+                ),
+            )
+        elif event.type == ft.NOTIFICATION_READ:
+            note = self.by_id.get(str(p["notification_id"]))
+            if note is not None and note.read_at is None:
+                note.read_at = ensure_utc(event.occurred_at)
+
+    def inbox(self, recipient_id: str, *, unread_only: bool = False) -> list[Notification]:
+        notes = [
+            n
+            for n in self.by_id.values()
+            if n.recipient_id == recipient_id and (not unread_only or n.read_at is None)
+        ]
+        return sorted(notes, key=lambda n: (n.created_at, n.notification_id), reverse=True)
+
+    def check_can_read(self, notification_id: str, reader_id: str) -> Notification:
+        note = self.by_id.get(notification_id)
+        if note is None:
+            raise UnknownCase(f"notification {notification_id!r} does not exist")
+        if note.recipient_id != reader_id:
+            raise Forbidden("a notification is readable by its recipient only")
+        return note
