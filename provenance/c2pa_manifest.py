@@ -1,0 +1,239 @@
+"""C2PA manifests for generated videos: build, sign (last step), read and validate.
+
+Nothing may re-encode a file after :func:`sign_video`: the manifest hashes the MP4 boxes
+(``c2pa.hash.bmff``), so any later change makes a reader report ``Invalid``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import c2pa
+
+from provenance.errors import SigningError, UnsupportedMedia
+from provenance.pki import SigningCredentials
+
+TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+SOFT_BINDING_ALG = "org.clearframe.watermark.grid-ss.v1"
+GENERATION_ASSERTION = "org.clearframe.generation"
+MP4_MIME = "video/mp4"
+
+C2paState = Literal["Trusted", "Valid", "Invalid", "none"]
+
+
+@dataclass(frozen=True)
+class RemixParent:
+    """A source video this generation remixes; recorded as a ``parentOf`` ingredient."""
+
+    path: Path
+    title: str
+    generation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ManifestFacts:
+    """Everything a generated asset's manifest states about it."""
+
+    generation_id: str
+    title: str
+    software_name: str
+    software_version: str
+    model_backend: str
+    watermark_serial: int | None
+    visible_watermark: bool
+    remix_parents: Sequence[RemixParent] = field(default_factory=tuple)
+
+
+def soft_binding_value(serial: int) -> str:
+    """The soft-binding value of a watermark serial: its 8 big-endian bytes, base64."""
+    return base64.b64encode(serial.to_bytes(8, "big")).decode("ascii")
+
+
+def build_manifest(facts: ManifestFacts) -> dict[str, Any]:
+    agent = {"name": facts.software_name, "version": facts.software_version}
+    actions: list[dict[str, Any]] = [
+        {
+            "action": "c2pa.created",
+            "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+            "softwareAgent": agent,
+            "parameters": {
+                "org.clearframe.generation_id": facts.generation_id,
+                "org.clearframe.model_backend": facts.model_backend,
+            },
+        }
+    ]
+    assertions: list[dict[str, Any]] = [
+        {
+            "label": "cawg.training-mining",
+            "data": {
+                "entries": {
+                    "cawg.ai_generative_training": {"use": "notAllowed"},
+                    "cawg.ai_inference": {"use": "notAllowed"},
+                    "cawg.ai_training": {"use": "notAllowed"},
+                    "cawg.data_mining": {"use": "notAllowed"},
+                }
+            },
+        },
+        {
+            "label": GENERATION_ASSERTION,
+            "data": {
+                "generation_id": facts.generation_id,
+                "model_backend": facts.model_backend,
+                "visible_watermark": facts.visible_watermark,
+                "watermark_serial": (
+                    None if facts.watermark_serial is None else f"{facts.watermark_serial:016x}"
+                ),
+            },
+        },
+    ]
+    if facts.watermark_serial is not None:
+        actions.append(
+            {
+                "action": "c2pa.watermarked",
+                "softwareAgent": agent,
+                "parameters": {"org.clearframe.soft_binding_alg": SOFT_BINDING_ALG},
+            }
+        )
+        assertions.append(
+            {
+                "label": "c2pa.soft-binding",
+                "data": {
+                    "alg": SOFT_BINDING_ALG,
+                    "blocks": [
+                        {"scope": {}, "value": soft_binding_value(facts.watermark_serial)}
+                    ],
+                    "pad": [],
+                },
+            }
+        )
+    assertions.insert(0, {"label": "c2pa.actions.v2", "data": {"actions": actions}})
+    return {
+        "claim_generator_info": [agent],
+        "title": facts.title,
+        "format": MP4_MIME,
+        "assertions": assertions,
+    }
+
+
+_SIGN_LOCK = threading.Lock()
+
+
+def sign_video(
+    source: Path, dest: Path, facts: ManifestFacts, credentials: SigningCredentials
+) -> bytes:
+    """Embed a signed manifest for ``facts`` into a copy of MP4 ``source`` at ``dest``.
+
+    Returns the manifest bytes. ``dest`` is written atomically (temp file + rename).
+    """
+    if source.suffix.lower() != ".mp4":
+        raise UnsupportedMedia(f"only MP4 can be signed here, got {source.name}")
+    if source.resolve() == dest.resolve():
+        raise SigningError("sign into a new file: the source must stay untouched")
+    manifest = build_manifest(facts)
+    tmp = dest.with_name(dest.name + ".signing")
+    try:
+        info = c2pa.C2paSignerInfo(credentials.alg, credentials.chain_pem, credentials.key_pem, None)
+        # The native signer is not documented as thread-safe; signing is short, so serialise.
+        with _SIGN_LOCK, c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder:
+            for parent in facts.remix_parents:
+                ingredient = {"title": parent.title, "relationship": "parentOf"}
+                if parent.generation_id:
+                    ingredient["instance_id"] = f"clearframe:generation:{parent.generation_id}"
+                with open(parent.path, "rb") as fh:
+                    builder.add_ingredient(ingredient, MP4_MIME, fh)
+            with open(source, "rb") as src, open(tmp, "w+b") as out:
+                manifest_bytes = builder.sign(signer, MP4_MIME, src, out)
+        tmp.replace(dest)
+    except c2pa.C2paError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SigningError(f"C2PA signing of {source.name} failed: {exc}") from exc
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SigningError(f"C2PA signing of {source.name} failed: {exc}") from exc
+    return bytes(manifest_bytes)
+
+
+@dataclass(frozen=True)
+class C2paReport:
+    """What a C2PA reader concluded about a file."""
+
+    state: C2paState
+    status_codes: tuple[str, ...]
+    active_manifest: str | None
+    generation_id: str | None
+    watermark_serial: int | None
+    digital_source_type: str | None
+    signer: str | None
+    ingredients: tuple[str, ...]
+    training_mining: dict[str, str]
+
+
+def _reader_context(trust_anchors_pem: bytes | None) -> c2pa.Context:
+    settings: dict[str, Any] = {"verify": {"verify_trust": trust_anchors_pem is not None}}
+    if trust_anchors_pem is not None:
+        settings["trust"] = {"trust_anchors": trust_anchors_pem.decode("ascii")}
+    return c2pa.Context(c2pa.Settings.from_dict(settings))
+
+
+def _status_codes(data: dict[str, Any]) -> tuple[str, ...]:
+    codes: list[str] = []
+    results = data.get("validation_results") or {}
+    active = results.get("activeManifest") or {}
+    for bucket in ("failure", "informational"):
+        codes += [str(item.get("code")) for item in active.get(bucket, []) if item.get("code")]
+    for item in data.get("validation_status") or []:
+        code = str(item.get("code"))
+        if code and code not in codes:
+            codes.append(code)
+    return tuple(codes)
+
+
+def read_manifest(path: Path, trust_anchors_pem: bytes | None) -> C2paReport:
+    """Read and validate the C2PA manifest of ``path``; ``state='none'`` when there is none."""
+    empty = C2paReport("none", (), None, None, None, None, None, (), {})
+    try:
+        with _reader_context(trust_anchors_pem) as ctx, open(path, "rb") as fh:
+            with c2pa.Reader(MP4_MIME, fh, context=ctx) as reader:
+                data = json.loads(reader.json())
+                state = reader.get_validation_state() or "Invalid"
+    except c2pa.C2paError.ManifestNotFound:
+        return empty
+    except c2pa.C2paError as exc:
+        # A manifest that cannot even be parsed is a failed validation, not an absent one.
+        return C2paReport("Invalid", (f"reader.error: {exc}",), None, None, None, None, None, (), {})
+    label = data.get("active_manifest")
+    manifest = (data.get("manifests") or {}).get(label, {})
+    generation_id = serial = source_type = None
+    mining: dict[str, str] = {}
+    for assertion in manifest.get("assertions", []):
+        body = assertion.get("data") or {}
+        name = assertion.get("label", "")
+        if name == GENERATION_ASSERTION:
+            generation_id = body.get("generation_id")
+            if body.get("watermark_serial"):
+                serial = int(body["watermark_serial"], 16)
+        elif name.startswith("c2pa.actions"):
+            for action in body.get("actions", []):
+                if action.get("action") == "c2pa.created":
+                    source_type = action.get("digitalSourceType")
+        elif name == "cawg.training-mining":
+            mining = {k: str(v.get("use")) for k, v in (body.get("entries") or {}).items()}
+    signer = (manifest.get("signature_info") or {}).get("issuer")
+    normalised: C2paState = state if state in ("Trusted", "Valid", "Invalid") else "Invalid"  # type: ignore[assignment]
+    return C2paReport(
+        state=normalised,
+        status_codes=_status_codes(data),
+        active_manifest=label,
+        generation_id=generation_id,
+        watermark_serial=serial,
+        digital_source_type=source_type,
+        signer=signer,
+        ingredients=tuple(i.get("title", "") for i in manifest.get("ingredients", [])),
+        training_mining=mining,
+    )
