@@ -43,14 +43,38 @@ from reverse_search.search import ReverseSearcher, SearchConfig  # noqa: E402
 
 FPS = 24
 WIDTH, HEIGHT = 192, 108
-SUBJECTS = ["a fox", "a lighthouse", "two dancers", "a red kite", "a glass city", "a tram",
-            "a koi pond", "a desert road", "a violin", "a snow owl", "a robot", "a market"]
-ACTIONS = ["at dawn", "in the rain", "spinning slowly", "under neon light", "in autumn",
-           "seen from above", "in fog", "at night", "on a windy day", "in watercolour"]
+SUBJECTS = [
+    "a fox",
+    "a lighthouse",
+    "two dancers",
+    "a red kite",
+    "a glass city",
+    "a tram",
+    "a koi pond",
+    "a desert road",
+    "a violin",
+    "a snow owl",
+    "a robot",
+    "a market",
+]
+ACTIONS = [
+    "at dawn",
+    "in the rain",
+    "spinning slowly",
+    "under neon light",
+    "in autumn",
+    "seen from above",
+    "in fog",
+    "at night",
+    "on a windy day",
+    "in watercolour",
+]
 
 
 def prompt_for(i: int, salt: str = "") -> str:
-    return f"{SUBJECTS[i % len(SUBJECTS)]} {ACTIONS[(i // len(SUBJECTS)) % len(ACTIONS)]} #{i}{salt}"
+    return (
+        f"{SUBJECTS[i % len(SUBJECTS)]} {ACTIONS[(i // len(SUBJECTS)) % len(ACTIONS)]} #{i}{salt}"
+    )
 
 
 @dataclass
@@ -66,7 +90,9 @@ class Query:
     source_range: tuple[float, float] | None
 
 
-Transform = Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, float, tuple[float, float], int | None]]
+Transform = Callable[
+    [np.ndarray, np.random.Generator], tuple[np.ndarray, float, tuple[float, float], int | None]
+]
 
 
 def _even(x: int) -> int:
@@ -113,8 +139,16 @@ def t_text(frames, rng):
     scale = rng.uniform(0.6, 1.0)
     y = int(rng.integers(20, HEIGHT - 10))
     for f in out:
-        cv2.putText(f, text, (int(rng.integers(0, 40)) if False else 8, y), cv2.FONT_HERSHEY_SIMPLEX,
-                    scale, (255, 255, 255), 2, cv2.LINE_AA)
+        cv2.putText(
+            f,
+            text,
+            (int(rng.integers(0, 40)) if False else 8, y),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale,
+            (255, 255, 255),
+            2,
+            cv2.LINE_AA,
+        )
     return out, FPS, _full(frames), None
 
 
@@ -180,7 +214,9 @@ def t_grey_gamma(frames, rng):
 def t_rotate_zoom(frames, rng):
     angle, zoom = rng.uniform(-6, 6), rng.uniform(1.05, 1.15)
     m = cv2.getRotationMatrix2D((WIDTH / 2, HEIGHT / 2), angle, zoom)
-    out = np.stack([cv2.warpAffine(f, m, (WIDTH, HEIGHT), borderMode=cv2.BORDER_REFLECT) for f in frames])
+    out = np.stack(
+        [cv2.warpAffine(f, m, (WIDTH, HEIGHT), borderMode=cv2.BORDER_REFLECT) for f in frames]
+    )
     return out, FPS, _full(frames), None
 
 
@@ -259,7 +295,9 @@ def evaluate(searcher: ReverseSearcher, queries: list[tuple[Query, Path]]) -> di
             correct = top is not None and top.asset_id == query.source
             stats["hit"].append(correct)
             if correct and query.source_range is not None:
-                stats["iou"].append(iou(query.source_range, (top.generation_start_s, top.generation_end_s)))
+                stats["iou"].append(
+                    iou(query.source_range, (top.generation_start_s, top.generation_end_s))
+                )
             true_score = next((m.score for m in outcome.matches if m.asset_id == query.source), 0.0)
             stats["true_score"].append(true_score)
         for match in outcome.matches[:10]:
@@ -302,8 +340,9 @@ def subset_metrics(full: dict, held_out: bool, transforms: dict) -> dict:
     }
 
 
-def synthetic_pad(index: FingerprintIndex, target_videos: int, rng: np.random.Generator,
-                  frames_per_video: int) -> int:
+def synthetic_pad(
+    index: FingerprintIndex, target_videos: int, rng: np.random.Generator, frames_per_video: int
+) -> int:
     """Pad with synthetic videos whose frames are noisy mixtures of real archived frames.
 
     Mixtures of real descriptors sit in the same region of descriptor space as real frames,
@@ -323,14 +362,20 @@ def synthetic_pad(index: FingerprintIndex, target_videos: int, rng: np.random.Ge
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
         times = np.arange(frames_per_video, dtype=np.float32) * 0.5
         for i in range(n):
-            index.add(f"synthetic-{base + added}", vecs[i * frames_per_video:(i + 1) * frames_per_video],
-                      times, frames_per_video * 0.5)
+            index.add(
+                f"synthetic-{base + added}",
+                vecs[i * frames_per_video : (i + 1) * frames_per_video],
+                times,
+                frames_per_video * 0.5,
+            )
             added += 1
     return added
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--videos", type=int, default=500)
     parser.add_argument("--queries-per-transform", type=int, default=40)
     parser.add_argument("--distractors", type=int, default=120)
@@ -366,11 +411,16 @@ def main(argv: list[str] | None = None) -> dict:
     index.rebuild()
     ingest_s = time.perf_counter() - ingest_start
     indexed_s = float(durations.sum())
-    print(f"ingest: {indexed_s / 60:.1f} min of video in {ingest_s:.1f}s "
-          f"({indexed_s / ingest_s:.1f}x real time), {index.vector_count} vectors", flush=True)
+    print(
+        f"ingest: {indexed_s / 60:.1f} min of video in {ingest_s:.1f}s "
+        f"({indexed_s / ingest_s:.1f}x real time), {index.vector_count} vectors",
+        flush=True,
+    )
     snapshot = workdir / "index"
     index.save(snapshot)
-    index_bytes = sum(p.stat().st_size for p in (snapshot / (snapshot / "CURRENT").read_text()).iterdir())
+    index_bytes = sum(
+        p.stat().st_size for p in (snapshot / (snapshot / "CURRENT").read_text()).iterdir()
+    )
 
     # Queries.
     background = render_clip("an unrelated backdrop street scene", 99_999, WIDTH, HEIGHT, 10.0, FPS)
@@ -378,19 +428,35 @@ def main(argv: list[str] | None = None) -> dict:
     queries: list[tuple[Query, Path]] = []
     asset_ids = list(archive)
     for name, (transform, held_out) in transforms.items():
-        for j, source in enumerate(rng.choice(asset_ids, args.queries_per_transform, replace=False)):
+        for j, source in enumerate(
+            rng.choice(asset_ids, args.queries_per_transform, replace=False)
+        ):
             out, fps, source_range, bitrate = transform(archive[source][1], rng)
-            query = Query(f"{name}-{j}", name, held_out, str(source), out, fps, bitrate, source_range)
+            query = Query(
+                f"{name}-{j}", name, held_out, str(source), out, fps, bitrate, source_range
+            )
             queries.append((query, workdir / f"q-{name}-{j}.mp4"))
     for j in range(args.distractors):
-        frames = render_clip(prompt_for(j, salt=" distractor"), 50_000 + j, WIDTH, HEIGHT,
-                             float(rng.uniform(3.0, 10.0)), FPS)
+        frames = render_clip(
+            prompt_for(j, salt=" distractor"),
+            50_000 + j,
+            WIDTH,
+            HEIGHT,
+            float(rng.uniform(3.0, 10.0)),
+            FPS,
+        )
         if j % 2:
             frames, *_ = t_crop(frames, rng)
-        queries.append((Query(f"distractor-{j}", "distractor", False, None, frames, FPS, None, None),
-                        workdir / f"q-distractor-{j}.mp4"))
+        queries.append(
+            (
+                Query(f"distractor-{j}", "distractor", False, None, frames, FPS, None, None),
+                workdir / f"q-distractor-{j}.mp4",
+            )
+        )
     for query, path in queries:
-        encode_mp4(query.frames, query.fps, path, bitrate=query.bitrate, crf=None if query.bitrate else 23)
+        encode_mp4(
+            query.frames, query.fps, path, bitrate=query.bitrate, crf=None if query.bitrate else 23
+        )
         query.frames = np.empty(0)
     print(f"queries: {len(queries)} written", flush=True)
 
@@ -419,8 +485,11 @@ def main(argv: list[str] | None = None) -> dict:
     }
     for name, row in result["per_transform"].items():
         print(f"  {name:40s} {row}")
-    print(f"recall@1 {report['recall_at_1']}  µAP {report['muap']}  IoU {report['localisation_iou']}  "
-          f"p50 {report['p50_query_ms']} ms  p99 {report['p99_query_ms']} ms", flush=True)
+    print(
+        f"recall@1 {report['recall_at_1']}  µAP {report['muap']}  IoU {report['localisation_iou']}  "
+        f"p50 {report['p50_query_ms']} ms  p99 {report['p99_query_ms']} ms",
+        flush=True,
+    )
 
     if args.scale > args.videos:
         scale_start = time.perf_counter()
@@ -430,7 +499,9 @@ def main(argv: list[str] | None = None) -> dict:
         build_s = time.perf_counter() - scale_start
         scaled = evaluate(searcher, queries)
         index.save(snapshot)
-        scaled_bytes = sum(p.stat().st_size for p in (snapshot / (snapshot / "CURRENT").read_text()).iterdir())
+        scaled_bytes = sum(
+            p.stat().st_size for p in (snapshot / (snapshot / "CURRENT").read_text()).iterdir()
+        )
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         report["scale"] = {
             "videos": index.asset_count,
@@ -445,8 +516,11 @@ def main(argv: list[str] | None = None) -> dict:
             "snapshot_bytes": scaled_bytes,
             "peak_rss_mb": round(rss_mb),
         }
-        print(f"scale {index.asset_count} videos: recall@1 {scaled['recall_at_1']} µAP {scaled['muap']} "
-              f"p99 {scaled['p99_query_ms']} ms", flush=True)
+        print(
+            f"scale {index.asset_count} videos: recall@1 {scaled['recall_at_1']} µAP {scaled['muap']} "
+            f"p99 {scaled['p99_query_ms']} ms",
+            flush=True,
+        )
         # At scale the latency target is the scaled one.
         report["p99_query_ms_at_scale"] = scaled["p99_query_ms"]
     report["total_s"] = round(time.perf_counter() - t0, 1)

@@ -102,15 +102,20 @@ def align(
     keep = (slots >= 0) & (weights > 0)
     if not keep.any():
         return []
-    frame_of, slots, ref_times, weights = frame_of[keep], slots[keep], ref_times[keep], weights[keep]
+    frame_of, slots, ref_times, weights = (
+        frame_of[keep],
+        slots[keep],
+        ref_times[keep],
+        weights[keep],
+    )
     tq = query_times[frame_of]
     sample_step = float(np.median(np.diff(query_times))) if n_frames > 1 else 0.5
     if query_duration_s is None:
         query_duration_s = float(query_times[-1]) + sample_step
 
-    # Hypotheses: (speed index, grid shift, offset bin, slot) scored by the sum over query
-    # frames of each frame's best vote.
-    best: dict[int, tuple[float, float, float]] = {}
+    # Hypotheses (slot, speed, offset bin) are scored by the sum over query frames of each
+    # frame's best vote; each slot keeps its best offset for every speed.
+    best: dict[int, dict[float, tuple[float, float]]] = {}
     bin_s = cfg.offset_bin_s
     for speed in cfg.speeds:
         offsets = ref_times - speed * tq
@@ -120,30 +125,42 @@ def align(
             frame_keys, frame_best = _group_max(keys, weights)
             hyp_keys, hyp_score = _group_sum(frame_keys[:, :2], frame_best)
             for (slot, bin_index), score in zip(hyp_keys.tolist(), hyp_score.tolist(), strict=True):
-                current = best.get(slot)
+                per_speed = best.setdefault(slot, {})
+                current = per_speed.get(speed)
                 if current is None or score > current[0]:
-                    centre = (bin_index + 0.5 - shift) * bin_s
-                    best[slot] = (score, speed, centre)
+                    per_speed[speed] = (score, (bin_index + 0.5 - shift) * bin_s)
 
-    ranked = sorted(best.items(), key=lambda item: -item[1][0])[: max(cfg.max_results * 3, 10)]
+    ranked = sorted(best.items(), key=lambda item: -max(v[0] for v in item[1].values()))
+    ranked = ranked[: max(cfg.max_results * 3, 10)]
     matches: list[AlignedMatch] = []
     norm = (1.0 - tau) * n_frames
-    for slot, (_, speed, centre) in ranked:
+    for slot, per_speed in ranked:
         mine = slots == slot
-        residual = ref_times[mine] - speed * tq[mine] - centre
-        close = np.abs(residual) <= cfg.tolerance_s
-        if not close.any():
+        slot_tq, slot_tr, slot_w, slot_frames = (
+            tq[mine],
+            ref_times[mine],
+            weights[mine],
+            frame_of[mine],
+        )
+        top_vote = max(v[0] for v in per_speed.values())
+        chosen: tuple[float, float, float, float, np.ndarray] | None = None
+        for speed, (vote, centre) in per_speed.items():
+            # Speeds whose coarse vote is far behind cannot win the refinement.
+            if vote < 0.5 * top_vote:
+                continue
+            refined = _refine(slot_tq, slot_tr, slot_w, slot_frames, n_frames, speed, centre, cfg)
+            if refined is None:
+                continue
+            score, spread, offset, per_frame_best = refined
+            # Neighbouring speeds explain a short query almost equally well; the one whose
+            # frames sit closest to its line wins, and a near tie goes to normal speed.
+            key = (round(score / norm, 3), -round(spread, 2), speed == 1.0)
+            if chosen is None or key > chosen[0]:
+                chosen = (key, speed, offset, score, per_frame_best)
+        if chosen is None:
             continue
-        offset = centre + float(np.median(residual[close]))
-        residual = ref_times[mine] - speed * tq[mine] - offset
-        close = np.abs(residual) <= cfg.tolerance_s
-        if not close.any():
-            continue
-        frames = frame_of[mine][close]
-        frame_weights = weights[mine][close]
-        per_frame_best = np.zeros(n_frames)
-        np.maximum.at(per_frame_best, frames, frame_weights)
-        score = float(per_frame_best.sum() / norm)
+        _, speed, offset, total, per_frame_best = chosen
+        score = float(total / norm)
         if score <= cfg.min_score:
             continue
         matched = np.flatnonzero(per_frame_best > 0)
@@ -169,3 +186,29 @@ def align(
         )
     matches.sort(key=lambda m: -m.score)
     return matches[: cfg.max_results]
+
+
+def _refine(
+    tq: np.ndarray,
+    tr: np.ndarray,
+    weights: np.ndarray,
+    frames: np.ndarray,
+    n_frames: int,
+    speed: float,
+    centre: float,
+    cfg: AlignmentConfig,
+) -> tuple[float, float, float, np.ndarray] | None:
+    """Re-centre a hypothesis on its consistent votes: (score, mean |residual|, offset, per-frame)."""
+    residual = tr - speed * tq - centre
+    close = np.abs(residual) <= cfg.tolerance_s
+    if not close.any():
+        return None
+    offset = centre + float(np.median(residual[close]))
+    residual = tr - speed * tq - offset
+    close = np.abs(residual) <= cfg.tolerance_s
+    if not close.any():
+        return None
+    per_frame_best = np.zeros(n_frames)
+    np.maximum.at(per_frame_best, frames[close], weights[close])
+    spread = float(np.abs(residual[close]).mean())
+    return float(per_frame_best.sum()), spread, offset, per_frame_best

@@ -126,9 +126,7 @@ class _GrowingArray:
 
 
 class FingerprintIndex:
-    def __init__(
-        self, embedder_name: str, raw_dim: int, config: IndexConfig | None = None
-    ) -> None:
+    def __init__(self, embedder_name: str, raw_dim: int, config: IndexConfig | None = None) -> None:
         if raw_dim < 1:
             raise ValueError("raw_dim must be positive")
         self.embedder_name = embedder_name
@@ -252,9 +250,7 @@ class FingerprintIndex:
         live = [a for a in self._assets.values() if not a.removed]
         for entry in self._assets.values():
             entry.in_faiss = not entry.removed
-        ids = (
-            np.concatenate([a.vector_ids for a in live]) if live else np.zeros(0, np.int64)
-        )
+        ids = np.concatenate([a.vector_ids for a in live]) if live else np.zeros(0, np.int64)
         self._fit_whitening(ids)
         self._faiss = self._new_structure(len(ids))
         self._train(ids)
@@ -298,7 +294,9 @@ class FingerprintIndex:
         m = len(queries)
         if self._faiss.ntotal == 0 or m == 0:
             return Neighbours(
-                np.zeros((m, k), np.float32), np.full((m, k), -1, np.int32), np.zeros((m, k), np.float32)
+                np.zeros((m, k), np.float32),
+                np.full((m, k), -1, np.int32),
+                np.zeros((m, k), np.float32),
             )
         params = self._search_params()
         sims, ids = self._faiss.search(queries, k, params=params)
@@ -374,7 +372,9 @@ class FingerprintIndex:
             return
         sample = ids
         if len(ids) > self.config.ivf_train_sample:
-            sample = np.random.default_rng(1).choice(ids, self.config.ivf_train_sample, replace=False)
+            sample = np.random.default_rng(1).choice(
+                ids, self.config.ivf_train_sample, replace=False
+            )
         self._faiss.train(self._transform(self._raw.view[np.sort(sample)]))
 
     # ----------------------------------------------------------------- persistence
@@ -501,7 +501,9 @@ class FingerprintIndex:
         index._durations = _GrowingArray.of(
             np.array([float(r["duration_s"]) for r in ordered], dtype=np.float64)
         )
-        if [index._assets[a].slot for a in index._slot_assets] != list(range(len(index._slot_assets))):
+        if [index._assets[a].slot for a in index._slot_assets] != list(
+            range(len(index._slot_assets))
+        ):
             raise IndexCorruptError(f"{snap}: asset slots are not contiguous")
         index._selector_dirty = bool(index._excluded)
         return index, meta.get("checkpoint")

@@ -54,7 +54,9 @@ def _target_size(width: int, height: int, max_side: int | None) -> tuple[int, in
 
 def _check_rate(rate_fps: float) -> None:
     if not np.isfinite(rate_fps) or rate_fps <= 0:
-        raise ValueError(f"sampling rate must be a positive number of frames per second, got {rate_fps}")
+        raise ValueError(
+            f"sampling rate must be a positive number of frames per second, got {rate_fps}"
+        )
 
 
 def sample_video(
@@ -74,6 +76,8 @@ def sample_video(
     times: list[float] = []
     first_t: float | None = None
     last_t = 0.0
+    decoded_interval = 0.0
+    fallback_rate = 25.0
     next_t = 0.0
     try:
         with av.open(str(path)) as container:
@@ -87,7 +91,9 @@ def sample_video(
                 if first_t is None:
                     first_t = t
                 rel = t - first_t
-                last_t = max(last_t, rel)
+                if rel > last_t:
+                    decoded_interval = rel - last_t
+                    last_t = rel
                 if rel + slack < next_t:
                     continue
                 width, height = _target_size(frame.width, frame.height, max_side)
@@ -104,8 +110,7 @@ def sample_video(
         raise EmptyMediaError(f"{path}: no decodable video frames")
     # The last frame is displayed for one frame interval; without it a 1-frame clip would
     # have zero duration and look like a still image.
-    frame_interval = (times[-1] / (len(times) - 1)) if len(times) > 1 else step
-    duration = last_t + min(frame_interval, step)
+    duration = last_t + (decoded_interval or (1.0 / fallback_rate))
     return SampledFrames(np.stack(frames), np.asarray(times, dtype=np.float64), float(duration))
 
 
@@ -129,16 +134,18 @@ def sample_media(
     path = Path(path)
     if not path.is_file():
         raise MediaDecodeError(f"{path}: no such file")
-    if path.suffix.lower() in _IMAGE_SUFFIXES:
+    if path.suffix.lower() in _IMAGE_SUFFIXES or _is_still_image(path):
         return load_image(path, max_side=max_side)
+    return sample_video(path, rate_fps, max_side=max_side)
+
+
+def _is_still_image(path: Path) -> bool:
+    """Whether Pillow recognises the file as a single-frame image (reads only the header)."""
     try:
-        return sample_video(path, rate_fps, max_side=max_side)
-    except MediaDecodeError:
-        # Files without a telling suffix (uploads) may still be images.
-        try:
-            return load_image(path, max_side=max_side)
-        except MediaDecodeError:
-            raise MediaDecodeError(f"{path}: neither a decodable video nor an image") from None
+        with Image.open(path) as image:
+            return getattr(image, "n_frames", 1) == 1
+    except (UnidentifiedImageError, OSError):
+        return False
 
 
 def sample_array(frames: np.ndarray, fps: float, rate_fps: float = 2.0) -> SampledFrames:

@@ -30,9 +30,7 @@ class PCAWhitening:
         return int(self.projection.shape[1])
 
     @classmethod
-    def fit(
-        cls, vectors: np.ndarray, out_dim: int, *, shrinkage: float = 0.1
-    ) -> PCAWhitening:
+    def fit(cls, vectors: np.ndarray, out_dim: int, *, shrinkage: float = 0.1) -> PCAWhitening:
         """Fit on (N, D) vectors.
 
         ``shrinkage`` adds a fraction of the mean eigenvalue before inverting, so that noise

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reverse_search.alignment import AlignmentConfig, align
+from reverse_search.index import Neighbours
+
+CONFIG = AlignmentConfig(background_similarity=0.3)
+
+
+def _neighbours(rows: list[list[tuple[int, float, float]]], k: int = 4) -> Neighbours:
+    sims = np.zeros((len(rows), k), np.float32)
+    slots = np.full((len(rows), k), -1, np.int32)
+    times = np.zeros((len(rows), k), np.float32)
+    for i, row in enumerate(rows):
+        for j, (slot, t, s) in enumerate(row[:k]):
+            slots[i, j], times[i, j], sims[i, j] = slot, t, s
+    return Neighbours(sims, slots, times)
+
+
+def _copy_rows(
+    query_times: np.ndarray,
+    slot: int,
+    speed: float,
+    offset: float,
+    sim: float,
+    rng: np.random.Generator,
+) -> list[list[tuple[int, float, float]]]:
+    """Each query frame sees its true reference frame plus unrelated noise neighbours."""
+    rows = []
+    for tq in query_times:
+        row = [(slot, speed * tq + offset + rng.uniform(-0.2, 0.2), sim)]
+        row += [(int(rng.integers(10, 50)), float(rng.uniform(0, 10)), 0.35) for _ in range(3)]
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("speed", [0.5, 1.0, 2.0])
+def test_recovers_speed_offset_and_ranges(speed: float) -> None:
+    rng = np.random.default_rng(1)
+    query_times = np.arange(0, 4.0, 0.5)
+    matches = align(
+        query_times,
+        _neighbours(_copy_rows(query_times, 3, speed, 2.0, 0.9, rng)),
+        durations=np.full(60, 20.0),
+        config=CONFIG,
+    )
+    best = matches[0]
+    assert best.slot == 3 and best.speed == speed
+    assert best.offset_s == pytest.approx(2.0, abs=0.25)
+    assert best.query_start_s == 0.0 and best.query_end_s == pytest.approx(4.0)
+    assert best.reference_start_s == pytest.approx(2.0, abs=0.25)
+    assert best.reference_end_s == pytest.approx(2.0 + 4.0 * speed, abs=0.3)
+    assert best.matched_frames == len(query_times)
+    assert best.score == pytest.approx((0.9 - 0.3) / 0.7, abs=0.01)
+
+
+def test_scattered_votes_score_low() -> None:
+    rng = np.random.default_rng(2)
+    query_times = np.arange(0, 8.0, 0.5)
+    # Each frame's best neighbour is a different asset at a random time: no consistent copy.
+    rows = [
+        [(int(rng.integers(0, 100)), float(rng.uniform(0, 10)), 0.6) for _ in range(4)]
+        for _ in query_times
+    ]
+    matches = align(query_times, _neighbours(rows), config=CONFIG)
+    assert matches and matches[0].score < 0.25
+
+
+def test_partial_copy_scores_in_proportion() -> None:
+    rng = np.random.default_rng(3)
+    query_times = np.arange(0, 8.0, 0.5)
+    rows = _copy_rows(query_times, 1, 1.0, 0.0, 0.9, rng)
+    for row in rows[8:]:
+        row[0] = (99, 50.0, 0.1)  # the second half is something else, below background
+    best = align(query_times, _neighbours(rows), config=CONFIG)[0]
+    assert best.slot == 1 and best.query_end_s == pytest.approx(4.0)
+    assert best.score == pytest.approx(0.5 * (0.6 / 0.7), abs=0.02)
+
+
+def test_reference_range_is_clipped_to_the_asset() -> None:
+    rng = np.random.default_rng(4)
+    query_times = np.arange(0, 6.0, 0.5)
+    rows = _copy_rows(query_times, 0, 1.0, 5.0, 0.9, rng)
+    best = align(query_times, _neighbours(rows), durations=np.full(60, 9.0), config=CONFIG)[0]
+    assert best.reference_end_s == 9.0
+
+
+def test_nothing_above_background_gives_no_match() -> None:
+    rows = [[(0, 1.0, 0.2)] for _ in range(4)]
+    assert align(np.arange(4) * 0.5, _neighbours(rows, k=1), config=CONFIG) == []
+
+
+def test_rows_must_split_over_frames() -> None:
+    with pytest.raises(ValueError):
+        align(np.arange(3) * 0.5, _neighbours([[(0, 0.0, 0.9)]] * 4, k=1), config=CONFIG)
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValueError):
+        AlignmentConfig(speeds=())
+    with pytest.raises(ValueError):
+        AlignmentConfig(background_similarity=1.0)

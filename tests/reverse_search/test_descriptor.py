@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from reverse_search.embedders import FrameEmbedder, VisualDescriptor
+from reverse_search.embedders.descriptor import DescriptorConfig, content_box
+from reverse_search.errors import InvalidFramesError
+from tests.reverse_search.helpers import HEIGHT, WIDTH, clip
+
+
+@pytest.fixture(scope="module")
+def descriptor() -> VisualDescriptor:
+    return VisualDescriptor()
+
+
+def _frame(i: int, t: int = 30) -> np.ndarray:
+    return np.ascontiguousarray(clip(i)[t])
+
+
+def _sim(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b)
+
+
+def test_implements_the_embedder_interface(descriptor: VisualDescriptor) -> None:
+    assert isinstance(descriptor, FrameEmbedder)
+    vectors = descriptor.embed(clip(0)[:5])
+    assert vectors.shape == (5, descriptor.dim) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    views = descriptor.embed_query(clip(0)[:2])
+    assert views.shape == (2, descriptor.query_view_count, descriptor.dim)
+
+
+def test_name_changes_with_configuration() -> None:
+    assert VisualDescriptor().name != VisualDescriptor(DescriptorConfig(weight_colour=0.9)).name
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda f: cv2.resize(f, (WIDTH // 2, HEIGHT // 2), interpolation=cv2.INTER_AREA),
+        lambda f: np.clip(f.astype(np.float32) * 1.3 - 20, 0, 255).astype(np.uint8),
+        lambda f: np.ascontiguousarray(f[8:-8, 12:-12]),
+    ],
+    ids=["downscale", "brightness_contrast", "crop"],
+)
+def test_edited_copy_is_closer_than_any_other_clip(descriptor: VisualDescriptor, edit) -> None:
+    original = descriptor.embed(_frame(0))[0]
+    edited = descriptor.embed(edit(_frame(0)))[0]
+    others = descriptor.embed(np.stack([_frame(i) for i in range(1, 9)]))
+    assert _sim(original, edited) > float((others @ original).max()) + 0.05
+
+
+def test_flipped_copy_is_found_through_the_flip_view(descriptor: VisualDescriptor) -> None:
+    original = descriptor.embed(_frame(1))[0]
+    flipped = np.ascontiguousarray(_frame(1)[:, ::-1])
+    direct, flip_view = descriptor.embed_query(flipped)[0][:2]
+    assert _sim(original, flip_view) > 0.99
+    assert _sim(original, flip_view) > _sim(original, direct)
+
+
+def test_letterbox_bars_of_any_colour_are_trimmed(descriptor: VisualDescriptor) -> None:
+    frame = _frame(2)
+    canvas = np.full((HEIGHT + 40, WIDTH + 30, 3), (30, 60, 20), np.uint8)
+    canvas[20 : 20 + HEIGHT, 15 : 15 + WIDTH] = frame
+    luma = canvas.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) / 255
+    top, bottom, left, right = content_box(luma, descriptor.config)
+    assert abs(top - 20) <= 1 and abs(bottom - (20 + HEIGHT)) <= 1
+    assert abs(left - 15) <= 1 and abs(right - (15 + WIDTH)) <= 1
+    assert _sim(descriptor.embed(frame)[0], descriptor.embed(canvas)[0]) > 0.97
+
+
+def test_uniform_frame_is_not_trimmed_to_nothing(descriptor: VisualDescriptor) -> None:
+    black = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
+    vector = descriptor.embed(black)[0]
+    assert np.all(np.isfinite(vector))
+
+
+def test_picture_in_picture_is_found_by_a_region_view(descriptor: VisualDescriptor) -> None:
+    inner = cv2.resize(_frame(3), (WIDTH // 2, HEIGHT // 2), interpolation=cv2.INTER_AREA)
+    canvas = _frame(7).copy()
+    canvas[: HEIGHT // 2, WIDTH // 2 :] = inner
+    views = descriptor.embed_query(canvas)[0]
+    target = descriptor.embed(_frame(3))[0]
+    best_view = int(np.argmax(views @ target))
+    assert best_view >= 2  # a region view, not the whole frame or its flip
+    assert float(views[best_view] @ target) > 0.8
+
+
+def test_rejects_frames_that_are_not_uint8_rgb(descriptor: VisualDescriptor) -> None:
+    with pytest.raises(InvalidFramesError):
+        descriptor.embed(np.zeros((2, 32, 32, 3), np.float32))
+    with pytest.raises(InvalidFramesError):
+        descriptor.embed(np.zeros((2, 32, 32), np.uint8))
+    with pytest.raises(InvalidFramesError):
+        descriptor.embed(np.zeros((1, 4, 4, 3), np.uint8))

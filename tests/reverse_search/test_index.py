@@ -1,0 +1,167 @@
+"""The fingerprint index contract, run against both FAISS structures it can choose."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reverse_search.errors import (
+    DuplicateAssetError,
+    EmbedderMismatchError,
+    IndexCorruptError,
+    InvalidFramesError,
+    UnknownAssetError,
+)
+from reverse_search.index import FingerprintIndex, IndexConfig
+
+DIM = 24
+FRAMES = 12
+
+
+def _asset_vectors(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(FRAMES, DIM)).astype(np.float32)
+
+
+def _times() -> np.ndarray:
+    return np.arange(FRAMES, dtype=np.float32) * 0.5
+
+
+class IndexContract:
+    """What any index structure must do; subclasses say which structure they get."""
+
+    config: IndexConfig
+
+    def make(self, n_assets: int = 40) -> FingerprintIndex:
+        index = FingerprintIndex("test-embedder", DIM, self.config)
+        for i in range(n_assets):
+            index.add(f"asset-{i}", _asset_vectors(i), _times(), 6.0)
+        index.rebuild()
+        return index
+
+    def top_asset(self, index: FingerprintIndex, seed: int, frame: int = 3) -> str | None:
+        hits = index.search(_asset_vectors(seed)[frame : frame + 1], 5)
+        slot = int(hits.slots[0, 0])
+        return None if slot < 0 else index.asset_id_of(slot)
+
+    def test_finds_each_asset_and_its_time(self) -> None:
+        index = self.make()
+        for seed in (0, 17, 39):
+            hits = index.search(_asset_vectors(seed)[5:6], 3)
+            assert index.asset_id_of(int(hits.slots[0, 0])) == f"asset-{seed}"
+            assert hits.times[0, 0] == pytest.approx(2.5)
+            assert hits.similarities[0, 0] > 0.9
+
+    def test_removed_asset_stops_matching_at_once_and_comes_back(self) -> None:
+        index = self.make()
+        before = index.vector_count
+        assert index.remove("asset-5")
+        assert self.top_asset(index, 5) != "asset-5"
+        assert index.vector_count == before  # filtered, not yet physically gone
+        assert not index.remove("asset-5")
+        assert index.restore("asset-5")
+        assert self.top_asset(index, 5) == "asset-5"
+
+    def test_rebuild_drops_removed_vectors_and_restore_re_adds_them(self) -> None:
+        index = self.make()
+        index.remove("asset-7")
+        index.rebuild()
+        assert index.vector_count == 39 * FRAMES
+        assert self.top_asset(index, 7) != "asset-7"
+        index.restore("asset-7")
+        assert index.vector_count == 40 * FRAMES
+        assert self.top_asset(index, 7) == "asset-7"
+
+    def test_incremental_add_after_rebuild(self) -> None:
+        index = self.make()
+        index.add("late", _asset_vectors(1000), _times(), 6.0)
+        assert self.top_asset(index, 1000) == "late"
+
+    def test_save_and_load_round_trip(self, tmp_path: Path) -> None:
+        index = self.make()
+        index.remove("asset-3")
+        index.save(tmp_path, checkpoint={"position": 42})
+        loaded, checkpoint = FingerprintIndex.load(tmp_path, expected_embedder="test-embedder")
+        assert checkpoint == {"position": 42}
+        assert loaded.structure == index.structure and loaded.vector_count == index.vector_count
+        query = _asset_vectors(11)[:4]
+        a, b = index.search(query, 5), loaded.search(query, 5)
+        assert np.array_equal(a.slots, b.slots)
+        assert np.allclose(a.similarities, b.similarities, atol=1e-5)
+        assert self.top_asset(loaded, 3) != "asset-3"
+        loaded.restore("asset-3")
+        assert self.top_asset(loaded, 3) == "asset-3"
+
+
+class TestFlatIndex(IndexContract):
+    config = IndexConfig(flat_max_vectors=100_000, whitening_min_vectors=10**9)
+
+    def test_structure(self) -> None:
+        assert self.make().structure == "flat"
+
+
+class TestWhitenedIvfIndex(IndexContract):
+    config = IndexConfig(
+        flat_max_vectors=100, ivf_nprobe=64, whitening_dim=16, whitening_min_vectors=100
+    )
+
+    def test_structure(self) -> None:
+        index = self.make()
+        assert index.structure == "ivf" and index.whitening is not None and index.dim == 16
+
+
+def test_needs_rebuild_when_the_archive_outgrows_flat() -> None:
+    index = FingerprintIndex("e", DIM, IndexConfig(flat_max_vectors=50, whitening_dim=None))
+    index.add("a", _asset_vectors(0), _times(), 6.0)
+    assert not index.needs_rebuild()
+    for i in range(1, 6):
+        index.add(f"a{i}", _asset_vectors(i), _times(), 6.0)
+    assert index.needs_rebuild()
+    index.rebuild()
+    assert index.structure == "ivf" and not index.needs_rebuild()
+
+
+def test_bad_input_raises_typed_errors() -> None:
+    index = FingerprintIndex("e", DIM)
+    index.add("a", _asset_vectors(0), _times(), 6.0)
+    with pytest.raises(DuplicateAssetError):
+        index.add("a", _asset_vectors(1), _times(), 6.0)
+    with pytest.raises(EmbedderMismatchError):
+        index.add("b", np.zeros((3, DIM + 1), np.float32), np.zeros(3), 1.0)
+    with pytest.raises(InvalidFramesError):
+        index.add("b", np.full((2, DIM), np.nan, np.float32), np.zeros(2), 1.0)
+    with pytest.raises(UnknownAssetError):
+        index.remove("nope")
+    with pytest.raises(EmbedderMismatchError):
+        index.search(np.zeros((1, DIM + 2), np.float32), 3)
+
+
+def test_load_refuses_other_embedders_and_broken_snapshots(tmp_path: Path) -> None:
+    index = FingerprintIndex("e", DIM)
+    index.add("a", _asset_vectors(0), _times(), 6.0)
+    index.save(tmp_path)
+    with pytest.raises(EmbedderMismatchError):
+        FingerprintIndex.load(tmp_path, expected_embedder="other")
+    with pytest.raises(IndexCorruptError):
+        FingerprintIndex.load(tmp_path / "empty")
+    (tmp_path / "CURRENT").write_text("snap-99999999")
+    with pytest.raises(IndexCorruptError):
+        FingerprintIndex.load(tmp_path)
+
+
+def test_interrupted_save_leaves_the_previous_snapshot_active(tmp_path: Path) -> None:
+    index = FingerprintIndex("e", DIM)
+    index.add("a", _asset_vectors(0), _times(), 6.0)
+    first = index.save(tmp_path)
+    # A crash mid-save leaves a temporary folder behind and CURRENT untouched.
+    (tmp_path / ".snap-00000002.tmp").mkdir()
+    (tmp_path / ".snap-00000002.tmp" / "meta.json").write_text("{truncated")
+    loaded, _ = FingerprintIndex.load(tmp_path)
+    assert loaded.asset_count == 1
+    index.add("b", _asset_vectors(1), _times(), 6.0)
+    second = index.save(tmp_path)
+    assert second.name == "snap-00000002" and first.exists()
+    assert FingerprintIndex.load(tmp_path)[0].asset_count == 2
+    index.save(tmp_path)
+    assert not first.exists()  # only the active and the previous snapshot are kept

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from generator.encoding import encode_mp4
+from reverse_search.errors import EmptyMediaError, InvalidFramesError, MediaDecodeError
+from reverse_search.sampling import sample_array, sample_media, sample_video
+from tests.reverse_search.helpers import FPS, clip
+
+
+@pytest.mark.parametrize("fps", [24, 10, 30])
+def test_samples_follow_the_time_grid_whatever_the_frame_rate(tmp_path: Path, fps: int) -> None:
+    source = clip(0, 4.0)
+    idx = np.minimum((np.arange(int(4.0 * fps)) * FPS / fps).astype(int), len(source) - 1)
+    path = encode_mp4(source[idx], fps, tmp_path / f"c{fps}.mp4")
+    sampled = sample_video(path, rate_fps=2.0)
+    assert len(sampled.times) == 8
+    # Each sample is the first frame at or after its grid point, so within one frame of it.
+    assert np.all(sampled.times - np.arange(8) * 0.5 >= -1e-3)
+    assert np.all(sampled.times - np.arange(8) * 0.5 < 1.0 / fps + 1e-3)
+    assert sampled.duration_s == pytest.approx(4.0, abs=1.0 / fps + 1e-3)
+
+
+def test_frames_are_downscaled_to_max_side(tmp_path: Path) -> None:
+    path = encode_mp4(clip(1, 2.0), FPS, tmp_path / "c.mp4")
+    sampled = sample_video(path, 1.0, max_side=80)
+    assert sampled.frames.shape[1:] == (48, 80, 3)
+    full = sample_video(path, 1.0, max_side=None)
+    assert full.frames.shape[1:] == (96, 160, 3)
+
+
+def test_rate_below_frame_rate_of_a_sparse_video(tmp_path: Path) -> None:
+    # 2 fps video sampled at 5 fps: every frame is kept once, none twice.
+    path = encode_mp4(clip(2, 3.0)[::12], 2, tmp_path / "sparse.mp4")
+    sampled = sample_video(path, 5.0)
+    assert len(sampled.times) == 6
+    assert np.all(np.diff(sampled.times) > 0)
+
+
+def test_image_is_one_frame_at_time_zero(tmp_path: Path) -> None:
+    path = tmp_path / "still.png"
+    Image.fromarray(clip(3, 1.0)[0]).save(path)
+    sampled = sample_media(path)
+    assert sampled.is_still_image and sampled.frames.shape[0] == 1
+
+
+def test_image_without_suffix_is_detected_by_content(tmp_path: Path) -> None:
+    path = tmp_path / "upload"
+    Image.fromarray(clip(3, 1.0)[0]).save(path, format="PNG")
+    assert sample_media(path).is_still_image
+
+
+def test_garbage_and_missing_files_raise_typed_errors(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"\x00not a video at all" * 50)
+    with pytest.raises(MediaDecodeError):
+        sample_media(garbage)
+    with pytest.raises(MediaDecodeError):
+        sample_media(tmp_path / "missing.mp4")
+    with pytest.raises(ValueError):
+        sample_media(garbage, rate_fps=0)
+
+
+def test_sample_array_matches_grid_and_validates() -> None:
+    frames = clip(4, 3.0)
+    sampled = sample_array(frames, FPS, 2.0)
+    assert np.allclose(sampled.times, np.arange(6) * 0.5)
+    assert np.array_equal(sampled.frames[1], frames[12])
+    with pytest.raises(InvalidFramesError):
+        sample_array(frames.astype(np.float32), FPS)
+    with pytest.raises(EmptyMediaError):
+        sample_array(frames[:0], FPS)

@@ -1,0 +1,90 @@
+"""End to end on real H.264 files: ingest an archive, search edited copies and strangers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from generator.backends.procedural import render_clip
+from generator.encoding import encode_mp4
+from reverse_search.embedders import VisualDescriptor
+from reverse_search.errors import EmbedderMismatchError
+from reverse_search.index import FingerprintIndex, IndexConfig
+from reverse_search.search import ReverseSearcher
+from tests.reverse_search.helpers import FPS, HEIGHT, WIDTH, clip
+
+ARCHIVE = 16
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> ReverseSearcher:
+    root = tmp_path_factory.mktemp("archive")
+    embedder = VisualDescriptor()
+    index = FingerprintIndex(embedder.name, embedder.dim, IndexConfig(whitening_min_vectors=100))
+    searcher = ReverseSearcher(embedder, index)
+    for i in range(ARCHIVE):
+        searcher.ingest_file(f"gen-{i}", encode_mp4(clip(i), FPS, root / f"gen-{i}.mp4"))
+    index.rebuild()
+    assert index.whitening is not None
+    return searcher
+
+
+def _query(tmp_path: Path, frames: np.ndarray, name: str, **kwargs) -> Path:
+    return encode_mp4(np.ascontiguousarray(frames), FPS, tmp_path / f"{name}.mp4", **kwargs)
+
+
+def test_excerpt_of_a_flipped_low_bitrate_copy_is_found_and_localised(
+    searcher: ReverseSearcher, tmp_path: Path
+) -> None:
+    frames = clip(5)[48:144, :, ::-1]  # seconds 2..6, mirrored
+    outcome = searcher.search_file(_query(tmp_path, frames, "q", bitrate=60_000))
+    best = outcome.matches[0]
+    assert best.asset_id == "gen-5"
+    assert best.generation_start_s == pytest.approx(2.0, abs=0.6)
+    assert best.generation_end_s == pytest.approx(6.0, abs=0.6)
+    assert best.query_start_s == pytest.approx(0.0, abs=0.3)
+
+
+def test_double_speed_copy_reports_its_speed(searcher: ReverseSearcher, tmp_path: Path) -> None:
+    outcome = searcher.search_file(_query(tmp_path, clip(9)[::2], "fast"))
+    assert outcome.matches[0].asset_id == "gen-9"
+    assert outcome.matches[0].speed == 2.0
+
+
+def test_still_image_finds_its_generation(searcher: ReverseSearcher, tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = tmp_path / "still.jpg"
+    Image.fromarray(clip(12)[72]).save(path, quality=70)
+    best = searcher.search_file(path).matches[0]
+    assert best.asset_id == "gen-12"
+    assert best.generation_start_s == pytest.approx(3.0, abs=0.6)
+
+
+def test_a_stranger_scores_far_below_a_copy(searcher: ReverseSearcher, tmp_path: Path) -> None:
+    stranger = render_clip("never generated here", 4242, WIDTH, HEIGHT, 5.0, FPS)
+    copy = clip(3)[24:144]
+    stranger_top = searcher.search_file(_query(tmp_path, stranger, "stranger")).matches
+    copy_top = searcher.search_file(_query(tmp_path, copy, "copy")).matches[0]
+    assert copy_top.asset_id == "gen-3"
+    assert (stranger_top[0].score if stranger_top else 0.0) < 0.5 * copy_top.score
+
+
+def test_removed_generation_is_not_returned_until_restored(
+    searcher: ReverseSearcher, tmp_path: Path
+) -> None:
+    path = _query(tmp_path, clip(7)[:96], "removed")
+    searcher.index.remove("gen-7")
+    try:
+        assert all(m.asset_id != "gen-7" for m in searcher.search_file(path).matches)
+    finally:
+        searcher.index.restore("gen-7")
+    assert searcher.search_file(path).matches[0].asset_id == "gen-7"
+
+
+def test_refuses_an_index_of_another_embedder() -> None:
+    index = FingerprintIndex("something-else", 10)
+    with pytest.raises(EmbedderMismatchError):
+        ReverseSearcher(VisualDescriptor(), index)
