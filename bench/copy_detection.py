@@ -38,7 +38,6 @@ from generator.backends.procedural import render_clip  # noqa: E402
 from generator.encoding import encode_mp4  # noqa: E402
 from reverse_search.embedders.descriptor import VisualDescriptor  # noqa: E402
 from reverse_search.index import FingerprintIndex, IndexConfig  # noqa: E402
-from reverse_search.sampling import sample_video  # noqa: E402
 from reverse_search.search import ReverseSearcher, SearchConfig  # noqa: E402
 
 FPS = 24

@@ -47,7 +47,6 @@ from reverse_search.errors import (
     DuplicateAssetError,
     EmbedderMismatchError,
     IndexCorruptError,
-    IndexStateError,
     InvalidFramesError,
     UnknownAssetError,
 )
