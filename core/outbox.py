@@ -93,14 +93,15 @@ class OutboxRelay:
                 .order_by(OutboxEntry.position)
                 .limit(limit)
             ).all()
+            batch = [(row_to_event(r), self.settings.topic_for(cat)) for r, cat in rows]
             s.rollback()
-        if not rows:
+        if not batch:
             return 0
-        topics = {self.settings.topic_for(cat) for _, cat in rows}
+        topics = {topic for _, topic in batch}
         if not topics <= self._known_topics:
             ensure_topics(self.settings, topics - self._known_topics)
             self._known_topics |= topics
-        placed = self._publish([(row_to_event(r), self.settings.topic_for(cat)) for r, cat in rows])
+        placed = self._publish(batch)
         if self._after_publish is not None:
             self._after_publish([p for p, _, _ in placed])
         now = utcnow()

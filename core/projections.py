@@ -289,16 +289,19 @@ class Runner:
 
     def _project(self, projection: Projection, deliveries: Sequence[Delivery]) -> None:
         name = projection.name
+        applied = skipped = 0
         try:
             with transaction(self.sessions) as s:
                 cps = _checkpoints(s, name, {(d.cursor.source, d.cursor.partition) for d in deliveries}, True)
                 for d in deliveries:
                     if _already_applied(cps.get((d.cursor.source, d.cursor.partition)), d):
-                        self.stats.skipped += 1
+                        skipped += 1
                         continue
                     projection.apply(s, d.event)
                     _advance(s, name, cps, d)
-                    self.stats.applied += 1
+                    applied += 1
+            self.stats.applied += applied
+            self.stats.skipped += skipped
         except Exception:
             # One bad event must not stall the rest: redo the batch one event at a time, each
             # in a savepoint, and dead-letter the events whose handler fails.
@@ -312,6 +315,7 @@ class Runner:
             cps = _checkpoints(s, name, {(d.cursor.source, d.cursor.partition) for d in deliveries}, True)
             for d in deliveries:
                 if _already_applied(cps.get((d.cursor.source, d.cursor.partition)), d):
+                    self.stats.skipped += 1
                     continue
                 try:
                     with s.begin_nested():
@@ -384,3 +388,39 @@ def make_runner(
         )
 
     return Runner(consumer, log_factory, services.store, batch_size=services.settings.batch_size)
+
+
+def lag(services: Any, consumer: Consumer) -> int:
+    """How many events of the consumer's categories it has not applied yet.
+
+    With Kafka this counts only events the relay already published (the others are the relay's
+    backlog, see ``OutboxRelay.pending``).
+    """
+    from sqlalchemy import func
+
+    from core.log import SQL_SOURCE
+    from core.store import OutboxEntry, StoredEvent
+
+    with services.sessions() as s:
+        cps = {(c.source, c.partition): c.last_position for c in
+               s.scalars(select(Checkpoint).where(Checkpoint.consumer == consumer.name))}
+        if not services.settings.uses_kafka:
+            done = cps.get((SQL_SOURCE, 0), 0)
+            return int(s.scalar(select(func.count()).select_from(StoredEvent).where(
+                StoredEvent.category.in_(consumer.categories), StoredEvent.position > done)) or 0)
+        behind = 0
+        groups = s.execute(
+            select(StoredEvent.category, OutboxEntry.partition)
+            .join(OutboxEntry, OutboxEntry.position == StoredEvent.position)
+            .where(OutboxEntry.published_at.is_not(None),
+                   StoredEvent.category.in_(consumer.categories))
+            .group_by(StoredEvent.category, OutboxEntry.partition)
+        ).all()
+        for category, partition in groups:
+            done = cps.get((services.settings.topic_for(category), partition), 0)
+            behind += int(s.scalar(
+                select(func.count()).select_from(StoredEvent)
+                .join(OutboxEntry, OutboxEntry.position == StoredEvent.position)
+                .where(StoredEvent.category == category, OutboxEntry.partition == partition,
+                       OutboxEntry.published_at.is_not(None), StoredEvent.position > done)) or 0)
+        return behind

@@ -14,7 +14,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from core.db import Base, make_engine, make_session_factory, transaction
+from core.db import make_engine, make_session_factory, transaction
 from core.events import RecordedEvent, utcnow
 from core.log import SQL_SOURCE
 from core.projections import Checkpoint, Projection
@@ -53,7 +53,7 @@ def rebuild(
         s.execute(select(Checkpoint).where(Checkpoint.consumer == name).with_for_update()).all()
         projection.reset(s)
         s.query(Checkpoint).filter(Checkpoint.consumer == name).delete()
-        total = services.store.count(projection.categories)
+        total = services.store.count(projection.categories, session=s)
         bar = tqdm(total=total, desc=f"rebuild {name}", unit="ev", disable=not progress)
         now = utcnow()
         if settings.uses_kafka:
@@ -117,12 +117,13 @@ def _covered_events(services: Services, projection: Projection) -> Iterable[Reco
     with services.sessions() as s:
         cps = {(c.source, c.partition): c for c in
                s.scalars(select(Checkpoint).where(Checkpoint.consumer == projection.name))}
-        if not services.settings.uses_kafka:
-            cp = cps.get((SQL_SOURCE, 0))
-            if cp is None:
-                return []
-            return list(services.store.iter_all(categories=projection.categories,
-                                                up_to_position=cp.last_position))
+    if not services.settings.uses_kafka:
+        cp = cps.get((SQL_SOURCE, 0))
+        if cp is None:
+            return []
+        return list(services.store.iter_all(categories=projection.categories,
+                                            up_to_position=cp.last_position))
+    with services.sessions() as s:
         covered = []
         for event, topic, partition, _offset in _published_events(
             s, services.settings, projection.categories
@@ -156,8 +157,10 @@ def replay_check(
                 continue
             projection = factory(scratch_services)
             tables = list(projection.tables)
-            Base.metadata.drop_all(scratch_services.engine, tables=tables)
-            Base.metadata.create_all(scratch_services.engine, tables=tables)
+            for table in reversed(tables):
+                table.drop(scratch_services.engine, checkfirst=True)
+            for table in tables:
+                table.create(scratch_services.engine)
             events = list(_covered_events(services, live_projection))
             with transaction(scratch_services.sessions) as s:
                 for event in tqdm(events, desc=f"replay {name}", unit="ev", disable=not progress):

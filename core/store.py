@@ -301,10 +301,12 @@ class EventStore:
         with self.sessions() as s:
             return int(s.scalar(stmt) or 0)
 
-    def count(self, categories: Iterable[str] | None = None) -> int:
+    def count(self, categories: Iterable[str] | None = None, session: Session | None = None) -> int:
         stmt = select(func.count()).select_from(StoredEvent)
         if categories is not None:
             stmt = stmt.where(StoredEvent.category.in_(list(categories)))
+        if session is not None:
+            return int(session.scalar(stmt) or 0)
         with self.sessions() as s:
             return int(s.scalar(stmt) or 0)
 

@@ -27,16 +27,28 @@ def runners(services: Services, names: Iterable[str] | None = None) -> list[Runn
 
 def drain(services: Services, names: Iterable[str] | None = None, *, max_s: float = 120.0,
           built: list[Runner] | None = None) -> list[Runner]:
-    """Run the named consumers (default: every projection and processor) until none of them
-    finds anything new: the embedded default's workers, stepped synchronously."""
+    """Run the named consumers (default: every projection and processor), and the outbox
+    relay when Kafka is configured, until every consumer has applied every event: the
+    workers of ``clearframe serve``, stepped synchronously."""
+    from core.outbox import OutboxRelay
+    from core.projections import lag
+
     rs = built if built is not None else runners(services, names)
+    relay = OutboxRelay(services.settings, services.sessions) if services.settings.uses_kafka else None
+    poll_s = 0.5 if relay else 0.0
     deadline = time.monotonic() + max_s
-    while time.monotonic() < deadline:
-        if sum(r.run_once(0.0 if not services.settings.uses_kafka else 1.0) for r in rs) == 0:
-            break
-    else:
-        raise TimeoutError("consumers did not go idle")
-    return rs
+    try:
+        while time.monotonic() < deadline:
+            moved = relay.relay_once() if relay else 0
+            moved += sum(r.run_once(poll_s) for r in rs)
+            if moved == 0 and (relay is None or relay.pending() == 0) and all(
+                lag(services, r.consumer) == 0 for r in rs
+            ):
+                return rs
+        raise TimeoutError("consumers did not catch up")
+    finally:
+        if relay is not None:
+            relay.close()
 
 
 def consumer_stats(rs: list[Runner]) -> dict[str, Any]:
