@@ -210,7 +210,7 @@ class InvisibleWatermark:
         )
 
     def detect_file(self, path: str | Path, max_frames: int = 48) -> WatermarkDetection:
-        from generator.encoding import decode_frames
+        from generator.public import decode_frames
 
         frames, _ = decode_frames(path)
         return self.detect(frames, max_frames=max_frames)

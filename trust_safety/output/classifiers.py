@@ -1,0 +1,222 @@
+"""Frame classifiers for output moderation.
+
+Each classifier scores a batch of RGB uint8 frames and returns, per frame, a score in [0, 1]
+for every category it *evaluates*. A category a classifier does not list is not evaluated by
+it: the policy then decides whether that fails closed or open.
+
+* :class:`NudeNetClassifier` — NudeNet's ONNX detector (weights ship in the wheel):
+  ``sexual`` from exposed-anatomy detections, ``people`` from any body or face detection.
+* :class:`HaarFaceClassifier` — OpenCV's bundled Haar frontal-face cascade: ``people``.
+* :class:`ClipZeroShotClassifier` — open_clip with an operator-configured local checkpoint;
+  every category is a set of text prompts, scored by softmax against neutral prompts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import cv2
+import numpy as np
+
+from trust_safety.output.errors import ClassifierUnavailable, InvalidFrames
+
+SEXUAL = "sexual"
+MINORS = "minors"
+VIOLENCE_GORE = "violence_gore"
+SELF_HARM = "self_harm"
+HATE_SYMBOLS = "hate_symbols"
+PEOPLE = "people"
+
+
+@dataclass(frozen=True)
+class FrameScores:
+    """One classifier's verdict on one frame."""
+
+    scores: Mapping[str, float]
+    detections: tuple[dict[str, Any], ...] = ()
+
+
+@runtime_checkable
+class FrameClassifier(Protocol):
+    name: str
+    categories: tuple[str, ...]
+
+    def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]: ...
+
+
+def _check(frames: Sequence[np.ndarray]) -> None:
+    for f in frames:
+        if f.ndim != 3 or f.shape[2] != 3 or f.dtype != np.uint8:
+            raise InvalidFrames(f"frames must be RGB uint8 (H, W, 3), got {f.dtype} {f.shape}")
+
+
+class NudeNetClassifier:
+    name = "nudenet"
+    categories = (SEXUAL, PEOPLE)
+    EXPLICIT = frozenset(
+        {
+            "FEMALE_GENITALIA_EXPOSED",
+            "MALE_GENITALIA_EXPOSED",
+            "FEMALE_BREAST_EXPOSED",
+            "ANUS_EXPOSED",
+            "BUTTOCKS_EXPOSED",
+        }
+    )
+
+    def __init__(self) -> None:
+        try:
+            from nudenet import NudeDetector
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            raise ClassifierUnavailable("nudenet is not installed") from exc
+        self._detector = NudeDetector()
+
+    def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]:
+        _check(frames)
+        out = []
+        for frame in frames:
+            # NudeNet converts its input with RGBA->BGR then swaps to RGB for the network, so
+            # an RGBA array is the input order it handles correctly.
+            rgba = np.dstack([frame, np.full(frame.shape[:2], 255, np.uint8)])
+            found = self._detector.detect(rgba)
+            sexual = max((d["score"] for d in found if d["class"] in self.EXPLICIT), default=0.0)
+            people = max((d["score"] for d in found), default=0.0)
+            out.append(
+                FrameScores(
+                    scores={SEXUAL: float(sexual), PEOPLE: float(people)},
+                    detections=tuple(
+                        {"label": d["class"], "score": round(float(d["score"]), 4), "box": d["box"]}
+                        for d in found
+                    ),
+                )
+            )
+        return out
+
+
+class HaarFaceClassifier:
+    name = "opencv-haar-face"
+    categories = (PEOPLE,)
+
+    def __init__(self, min_neighbors: int = 5, min_size_fraction: float = 0.05) -> None:
+        path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+        self._cascade = cv2.CascadeClassifier(str(path))
+        if self._cascade.empty():
+            raise ClassifierUnavailable(f"cannot load the Haar cascade at {path}")
+        self.min_neighbors = min_neighbors
+        self.min_size_fraction = min_size_fraction
+
+    def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]:
+        _check(frames)
+        out = []
+        for frame in frames:
+            gray = cv2.equalizeHist(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY))
+            side = max(16, int(min(gray.shape) * self.min_size_fraction))
+            faces = self._cascade.detectMultiScale(
+                gray, scaleFactor=1.1, minNeighbors=self.min_neighbors, minSize=(side, side)
+            )
+            boxes = [tuple(int(v) for v in f) for f in faces]
+            out.append(
+                FrameScores(
+                    # A cascade has no calibrated probability: a detection that survives
+                    # min_neighbors votes counts as present.
+                    scores={PEOPLE: 1.0 if boxes else 0.0},
+                    detections=tuple({"label": "face", "box": list(b)} for b in boxes),
+                )
+            )
+        return out
+
+
+DEFAULT_CLIP_PROMPTS: dict[str, tuple[str, ...]] = {
+    SEXUAL: ("a sexually explicit image", "a photo of a naked person", "pornography"),
+    MINORS: ("a photo of a child", "a photo of a young kid", "a baby"),
+    VIOLENCE_GORE: ("a gory image with blood and wounds", "a violent killing", "a mutilated body"),
+    SELF_HARM: ("a person cutting themselves", "a suicide scene"),
+    HATE_SYMBOLS: ("a swastika", "a hate symbol", "a burning cross"),
+}
+DEFAULT_NEUTRAL_PROMPTS: tuple[str, ...] = (
+    "a landscape",
+    "an abstract colourful pattern",
+    "a city street",
+    "an animal",
+    "an everyday scene",
+    "an adult person",
+    "a cartoon",
+    "geometric shapes",
+)
+
+
+@dataclass(frozen=True)
+class ClipConfig:
+    model_name: str
+    checkpoint: Path
+    prompts: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_CLIP_PROMPTS))
+    neutral_prompts: tuple[str, ...] = DEFAULT_NEUTRAL_PROMPTS
+    device: str = "cpu"
+
+
+class ClipZeroShotClassifier:
+    """Zero-shot frame classification with open_clip from a local checkpoint."""
+
+    name = "open-clip-zero-shot"
+
+    def __init__(self, config: ClipConfig) -> None:
+        if not config.checkpoint.is_file():
+            raise ClassifierUnavailable(f"CLIP checkpoint {config.checkpoint} does not exist")
+        if not config.prompts:
+            raise ClassifierUnavailable("CLIP zero-shot needs at least one category prompt set")
+        try:
+            import open_clip
+            import torch
+        except ImportError as exc:
+            raise ClassifierUnavailable("open_clip_torch is not installed") from exc
+        try:
+            model, _, preprocess = open_clip.create_model_and_transforms(
+                config.model_name, pretrained=str(config.checkpoint), device=config.device
+            )
+            tokenizer = open_clip.get_tokenizer(config.model_name)
+        except (RuntimeError, ValueError, OSError, KeyError) as exc:
+            raise ClassifierUnavailable(
+                f"cannot load open_clip model {config.model_name!r} from {config.checkpoint}: {exc}"
+            ) from exc
+        model.eval()
+        self._torch = torch
+        self._model = model
+        self._preprocess = preprocess
+        self._device = config.device
+        self.categories = tuple(config.prompts)
+        texts: list[str] = []
+        self._owner: list[str | None] = []
+        for category, prompts in config.prompts.items():
+            for p in prompts:
+                texts.append(p)
+                self._owner.append(category)
+        for p in config.neutral_prompts:
+            texts.append(p)
+            self._owner.append(None)
+        with torch.no_grad():
+            text = model.encode_text(tokenizer(texts).to(config.device))
+            self._text = text / text.norm(dim=-1, keepdim=True)
+        self._scale = float(model.logit_scale.exp().item()) if hasattr(model, "logit_scale") else 100.0
+
+    def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]:
+        _check(frames)
+        if not frames:
+            return []
+        from PIL import Image
+
+        torch = self._torch
+        batch = torch.stack([self._preprocess(Image.fromarray(f)) for f in frames]).to(self._device)
+        with torch.no_grad():
+            image = self._model.encode_image(batch)
+            image = image / image.norm(dim=-1, keepdim=True)
+            probs = (self._scale * image @ self._text.T).softmax(dim=-1).cpu().numpy()
+        out = []
+        for row in probs:
+            scores: dict[str, float] = dict.fromkeys(self.categories, 0.0)
+            for p, owner in zip(row, self._owner, strict=True):
+                if owner is not None:
+                    scores[owner] += float(p)
+            out.append(FrameScores(scores={k: round(v, 6) for k, v in scores.items()}))
+        return out
