@@ -184,6 +184,16 @@ class FingerprintIndex:
     def durations_by_slot(self) -> np.ndarray:
         return self._durations.view
 
+    def vectors_of(self, asset_id: str) -> tuple[np.ndarray, np.ndarray, float]:
+        """An asset's raw vectors, times and duration (kept even after physical removal)."""
+        entry = self.entry(asset_id)
+        ids = entry.vector_ids
+        return (
+            self._raw.view[ids].astype(np.float32),
+            self._time_of.view[ids].copy(),
+            entry.duration_s,
+        )
+
     def is_removed_slot(self, slot: int) -> bool:
         return self._assets[self._slot_assets[slot]].removed
 

@@ -1,0 +1,210 @@
+"""HTTP API: the investigator's search, and endpoints shaped like the C2PA soft-binding
+resolution API (``/matches/byContent``, ``/matches/byBinding``, ``/manifests/{id}``).
+
+Only investigators (and admins) may call any of them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.app import ServicesDep
+from core.auth import Investigator
+from core.errors import NotFound, PayloadTooLarge, UnsupportedMedia, ValidationFailed
+from reverse_search.engine import engine_for
+from reverse_search.errors import MediaDecodeError
+from reverse_search.service import InvestigatorSearch, similarity_score
+
+router = APIRouter(prefix="/v1/reverse-search", tags=["reverse-search"])
+c2pa_router = APIRouter(prefix="/v1/c2pa", tags=["reverse-search", "c2pa"])
+
+_CHUNK = 1 << 20
+
+
+class TextSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=1000)
+    max_results: int | None = Field(default=None, ge=1, le=100)
+
+
+@contextmanager
+def _spooled(chunks: Iterator[bytes], limit: int, suffix: str = "") -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="rs-query-") as tmp:
+        path = Path(tmp) / f"query{suffix}"
+        size = 0
+        with path.open("wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"the query file exceeds {limit} bytes")
+                out.write(chunk)
+        if size == 0:
+            raise ValidationFailed("the query file is empty")
+        yield path
+
+
+def _upload_chunks(upload: UploadFile) -> Iterator[bytes]:
+    upload.file.seek(0)
+    while chunk := upload.file.read(_CHUNK):
+        yield chunk
+
+
+def _suffix(name: str | None) -> str:
+    suffix = Path(name or "").suffix.lower()
+    return suffix if suffix.isascii() and len(suffix) <= 8 else ""
+
+
+@router.post("/searches", status_code=200)
+def search_by_file(
+    file: UploadFile,
+    principal: Investigator,
+    services: ServicesDep,
+    max_results: Annotated[int | None, Query(ge=1, le=100)] = None,
+) -> dict[str, Any]:
+    """Search a clip or still image; returns ranked generations with their records."""
+    limit = engine_for(services).settings.max_upload_bytes
+    with _spooled(_upload_chunks(file), limit, _suffix(file.filename)) as path:
+        try:
+            report = InvestigatorSearch(services).search_file(
+                path, principal.actor(), "POST /v1/reverse-search/searches", max_results
+            )
+        except MediaDecodeError as exc:
+            raise UnsupportedMedia(exc.detail) from exc
+    return report.to_dict()
+
+
+@router.post("/searches/text", status_code=200)
+def search_by_text(
+    body: TextSearch, principal: Investigator, services: ServicesDep
+) -> dict[str, Any]:
+    """Search by a description through the CLIP text tower (needs a configured checkpoint)."""
+    report = InvestigatorSearch(services).search_text(
+        body.text, principal.actor(), "POST /v1/reverse-search/searches/text", body.max_results
+    )
+    return report.to_dict()
+
+
+@router.get("/generations/{generation_id}")
+def generation(
+    generation_id: str, principal: Investigator, services: ServicesDep
+) -> dict[str, Any]:
+    """The record of one generation as reverse search knows it."""
+    return InvestigatorSearch(services).record(generation_id)
+
+
+@router.get("/status")
+def status(principal: Investigator, services: ServicesDep) -> dict[str, Any]:
+    return engine_for(services).status()
+
+
+# ---------------------------------------------------------------------- C2PA soft binding
+@c2pa_router.post("/matches/byContent")
+async def matches_by_content(
+    request: Request,
+    principal: Investigator,
+    services: ServicesDep,
+    max_results: Annotated[int, Query(alias="maxResults", ge=1, le=100)] = 10,
+) -> dict[str, Any]:
+    """Soft-binding resolution by content: the asset as the body (or a multipart ``file``)."""
+    limit = engine_for(services).settings.max_upload_bytes
+    ctype = request.headers.get("content-type", "").lower()
+    tmp = tempfile.TemporaryDirectory(prefix="rs-query-")
+    try:
+        path = Path(tmp.name) / "query"
+        size = 0
+        if ctype.startswith("multipart/"):
+            form = await request.form()
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise ValidationFailed("send the asset as the multipart field 'file'")
+            with path.open("wb") as out:
+                shutil.copyfileobj(upload.file, out)  # type: ignore[union-attr]
+            size = path.stat().st_size
+        else:
+            if not (
+                ctype.startswith("video/")
+                or ctype.startswith("image/")
+                or ctype.startswith("application/octet-stream")
+            ):
+                raise UnsupportedMedia("send an image/* or video/* body, or a multipart 'file'")
+            with path.open("wb") as out:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        raise PayloadTooLarge(f"the query file exceeds {limit} bytes")
+                    out.write(chunk)
+        if size == 0:
+            raise ValidationFailed("the query body is empty")
+        if size > limit:
+            raise PayloadTooLarge(f"the query file exceeds {limit} bytes")
+        try:
+            report = InvestigatorSearch(services).search_file(
+                path, principal.actor(), "POST /v1/c2pa/matches/byContent", max_results
+            )
+        except MediaDecodeError as exc:
+            raise UnsupportedMedia(exc.detail) from exc
+    finally:
+        tmp.cleanup()
+    return {
+        "matches": [
+            {
+                "manifestId": h.manifest_id or h.match.asset_id,
+                "similarityScore": similarity_score(h.match.score),
+            }
+            for h in report.hits
+        ]
+    }
+
+
+@c2pa_router.get("/matches/byBinding")
+def matches_by_binding(
+    principal: Investigator,
+    services: ServicesDep,
+    alg: Annotated[str, Query(min_length=1, max_length=200)],
+    value: Annotated[str, Query(min_length=1, max_length=200)],
+    max_results: Annotated[int, Query(alias="maxResults", ge=1, le=100)] = 10,
+) -> dict[str, Any]:
+    """Soft-binding resolution by a watermark value read from a suspect file."""
+    ids = InvestigatorSearch(services).manifests_by_watermark(value)[:max_results]
+    return {"matches": [{"manifestId": m} for m in ids]}
+
+
+@c2pa_router.get("/manifests/{manifest_id}")
+def manifest(manifest_id: str, principal: Investigator, services: ServicesDep) -> dict[str, Any]:
+    """The C2PA manifest store of the signed asset (as the c2pa reader's JSON)."""
+    search = InvestigatorSearch(services)
+    asset = search.asset_by_manifest(manifest_id)
+    assert asset.blob_address is not None
+    try:
+        path = search.engine.blobs.locate(asset.blob_address)
+    except MediaDecodeError as exc:
+        raise NotFound(f"the signed asset of manifest {manifest_id!r} is not available") from exc
+    return {
+        "manifestId": manifest_id,
+        "asset_id": asset.asset_id,
+        "manifest_store": _read_manifest(path),
+    }
+
+
+def _read_manifest(path: Path) -> Any:
+    import json
+
+    try:
+        import c2pa
+    except ImportError as exc:  # pragma: no cover - a project dependency
+        raise NotFound("the c2pa reader is not installed") from exc
+    try:
+        with open(path, "rb") as stream:
+            reader = c2pa.Reader("video/mp4", stream)
+            return json.loads(reader.json())
+    except Exception as exc:  # noqa: BLE001 - c2pa raises its own hierarchy, all mean "none"
+        raise NotFound(f"no readable C2PA manifest in the signed asset: {exc}") from exc
