@@ -19,3 +19,7 @@ class InvalidFollow(ValidationFailed):
 
 class AlreadyFollowing(Conflict):
     code = "already_following"
+
+
+class AlreadyFeatured(Conflict):
+    code = "already_featured"

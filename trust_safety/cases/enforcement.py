@@ -266,7 +266,7 @@ class AccountStanding:
                 action_id=str(p["action_id"]),
                 kind=ActionKind(p["kind"]),
                 taken_at=ensure_utc(event.occurred_at),
-                category=Category(p["category"]),
+                category=Category(p["statement_category"]),
                 ground=DecisionGround(p["ground"]),
                 strike=bool(p.get("strike", False)),
                 ends_at=parse_instant(p["ends_at"]) if p.get("ends_at") else None,

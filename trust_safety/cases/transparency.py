@@ -102,7 +102,7 @@ def compute_transparency(
         if kind == ft.REPORT_FILED:
             case_opened.setdefault(str(p["case_id"]), at)
             if in_period:
-                reports_by_category[str(p["category"])] += 1
+                reports_by_category[str(p["report_category"])] += 1
                 trusted += 1 if p.get("trusted_flagger") else 0
         elif kind == ft.REPORT_TRIAGED:
             # A reopened case (a notifier's appeal upheld) starts a new decision clock.
@@ -121,7 +121,7 @@ def compute_transparency(
             if kind == ft.REPORT_DISMISSED:
                 dismissed += 1
                 continue
-            category = str(p["category"])
+            category = str(p["statement_category"])
             mode = "automated" if _is_fully_automated(p) else "human"
             actions_by_category.setdefault(category, Counter())[mode] += 1
             actions_by_kind[str(p["kind"])] += 1

@@ -209,7 +209,7 @@ class CaseQueue:
         if str(p["report_id"]) not in item.report_ids:
             item.report_ids.append(str(p["report_id"]))
         item.reporter_ids.add(str(p["reporter_id"]))
-        item.categories.add(ReportCategory(p["category"]))
+        item.categories.add(ReportCategory(p["report_category"]))
         item.trusted_flagger = item.trusted_flagger or bool(p.get("trusted_flagger", False))
         if item.is_open:
             self.open_case_by_target[item.target_key] = case_id
@@ -233,13 +233,10 @@ class CaseQueue:
         if item.claim is not None and item.claim.reviewer_id == str(p["reviewer_id"]):
             item.claim.released_at = at
 
-    def _on_action(self, p: Mapping[str, Any], at: datetime) -> None:
-        case_id = p.get("case_id")
-        if not case_id or case_id not in self.items:
-            return  # own-initiative actions have no report case
-        item = self.items[str(case_id)]
-        self._close(item, CaseStatus.ACTIONED, at, p.get("decided_by"))
-        item.action_ids.append(str(p["action_id"]))
+    def _on_actioned(self, p: Mapping[str, Any], at: datetime) -> None:
+        item = self._item(p)
+        self._close(item, CaseStatus.ACTIONED, at, p.get("reviewer_id"))
+        item.action_ids.extend(str(a) for a in p.get("action_ids", ()))
 
     def _on_dismissed(self, p: Mapping[str, Any], at: datetime) -> None:
         self._close(self._item(p), CaseStatus.DISMISSED, at, p.get("reviewer_id"))
@@ -332,6 +329,6 @@ _HANDLERS = {
     ft.REPORT_TRIAGED: CaseQueue._on_triaged,
     ft.REPORT_CLAIMED: CaseQueue._on_claimed,
     ft.REPORT_CLAIM_RELEASED: CaseQueue._on_claim_released,
-    ft.ENFORCEMENT_ACTION_TAKEN: CaseQueue._on_action,
+    ft.REPORT_ACTIONED: CaseQueue._on_actioned,
     ft.REPORT_DISMISSED: CaseQueue._on_dismissed,
 }

@@ -70,7 +70,7 @@ def action_payload(
         "target_id": d.target_id,
         "affected_user_id": d.affected_user_id,
         "case_id": d.case_id,
-        "category": d.category.value,
+        "statement_category": d.category.value,
         "ground": d.ground.value,
         "strike": d.strike,
         "ends_at": ends.isoformat() if ends else None,

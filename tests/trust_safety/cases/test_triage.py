@@ -34,7 +34,7 @@ def filed(
         case_id=case_id,
         report_id=report_id,
         reporter_id=reporter,
-        category=category,
+        report_category=category,
         trusted_flagger=trusted,
         target={"kind": "asset", "id": target},
     )
@@ -233,16 +233,18 @@ def test_decided_case_leaves_the_queue_and_a_new_report_opens_a_new_case() -> No
         q.claim("nope", "rev-b", at(3))
 
 
-def test_enforcement_closes_its_case_and_ignores_own_initiative_actions() -> None:
+def test_actioned_case_closes_with_its_actions() -> None:
     q = queue_with(("c1", 50.0, 0))
+    # an own-initiative action elsewhere leaves the case alone
     q.apply(fact(ft.ENFORCEMENT_ACTION_TAKEN, at(2), case_id=None, action_id="a0"))
     assert q.get("c1").status is CaseStatus.OPEN
     q.apply(
-        fact(ft.ENFORCEMENT_ACTION_TAKEN, at(3), case_id="c1", action_id="a1", decided_by="rev-a")
+        fact(ft.REPORT_ACTIONED, at(3), case_id="c1", action_ids=["a1", "a2"], reviewer_id="rev-a")
     )
     item = q.get("c1")
-    assert item.status is CaseStatus.ACTIONED and item.action_ids == ["a1"]
-    assert item.decided_by == "rev-a"
+    assert item.status is CaseStatus.ACTIONED and item.action_ids == ["a1", "a2"]
+    assert item.decided_by == "rev-a" and "rev-a" in item.participants
+    assert "asset:c1" not in q.open_case_by_target
 
 
 @settings(max_examples=60, deadline=None)

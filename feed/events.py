@@ -1,0 +1,38 @@
+"""The feed's own events: follows and operator curation.
+
+Streams: ``feed-follows.<follower_id>`` (one person's follow graph, in order) and
+``feed-curation.<asset_id>`` (an asset's featuring history).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from core.events import EventPayload, event_type
+
+FEED = "feed"
+
+
+@event_type("UserFollowed", category=FEED)
+class UserFollowed(EventPayload):
+    follower_id: str
+    followee_id: str
+
+
+@event_type("UserUnfollowed", category=FEED)
+class UserUnfollowed(EventPayload):
+    follower_id: str
+    followee_id: str
+
+
+@event_type("AssetFeatured", category=FEED)
+class AssetFeatured(EventPayload):
+    asset_id: str
+    curator_id: str
+    note: str | None = Field(default=None, max_length=500)
+
+
+@event_type("AssetUnfeatured", category=FEED)
+class AssetUnfeatured(EventPayload):
+    asset_id: str
+    curator_id: str

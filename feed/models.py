@@ -1,0 +1,67 @@
+"""Read-model tables of the feed (written only by the feed projection)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base
+from core.store import JsonType
+
+
+class FeedAssetRow(Base):
+    __tablename__ = "feed_assets"
+
+    asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    parent_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    title: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    featured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Denormalised from feed_holds so feed queries are one indexed scan.
+    removed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    restricted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    age_restricted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    labels: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+
+    __table_args__ = (
+        Index("ix_feed_assets_recent", "removed", "restricted", "published_at", "asset_id"),
+        Index("ix_feed_assets_featured", "featured_at"),
+    )
+
+
+class FeedHoldRow(Base):
+    """One reason an asset is removed, restricted, age-restricted or labelled.
+
+    Kept even for assets not published yet: streams are ordered per aggregate only, so an
+    enforcement event may be projected before the publication it refers to.
+    """
+
+    __tablename__ = "feed_holds"
+
+    asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hold_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    label: Mapped[str | None] = mapped_column(String(280), nullable=True)
+
+    __table_args__ = (Index("ix_feed_holds_key", "hold_key"),)
+
+
+class FeedAccountHoldRow(Base):
+    """A suspension (with its end) or a ban on an account: its assets leave every feed."""
+
+    __tablename__ = "feed_account_holds"
+
+    action_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FeedFollowRow(Base):
+    __tablename__ = "feed_follows"
+
+    follower_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    followee_id: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)

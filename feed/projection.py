@@ -1,0 +1,140 @@
+"""The feed projection: the SQL twin of :class:`feed.model.FeedState`.
+
+It consumes the generation stream's publication and removal events, the cases domain's
+enforcement events (by type name) and the feed's own follow and curation events. Tests replay
+random event sequences through both and require the same feeds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.orm import Session
+
+from core.events import RecordedEvent
+from core.projections import Projection, handles
+from feed.model import _ACCOUNT_ACTIONS, _ASSET_ACTION_HOLDS, PIPELINE_HOLD, HoldKind, _instant
+from feed.models import FeedAccountHoldRow, FeedAssetRow, FeedFollowRow, FeedHoldRow
+
+
+def refresh_flags(s: Session, asset_id: str) -> None:
+    asset = s.get(FeedAssetRow, asset_id)
+    if asset is None:
+        return
+    holds = s.scalars(select(FeedHoldRow).where(FeedHoldRow.asset_id == asset_id)).all()
+    kinds = {h.kind for h in holds}
+    asset.removed = HoldKind.REMOVED.value in kinds
+    asset.restricted = HoldKind.RESTRICTED.value in kinds
+    asset.age_restricted = HoldKind.AGE_RESTRICTED.value in kinds
+    asset.labels = [h.label for h in sorted(holds, key=lambda h: h.hold_key) if h.label]
+
+
+def _put_hold(s: Session, asset_id: str, key: str, kind: HoldKind, label: str | None) -> None:
+    hold = s.get(FeedHoldRow, (asset_id, key))
+    if hold is None:
+        s.add(FeedHoldRow(asset_id=asset_id, hold_key=key, kind=kind.value, label=label))
+    else:
+        hold.kind, hold.label = kind.value, label
+    s.flush()
+    refresh_flags(s, asset_id)
+
+
+def _drop_holds(s: Session, key: str, asset_id: str | None = None) -> None:
+    stmt = select(FeedHoldRow.asset_id).where(FeedHoldRow.hold_key == key)
+    if asset_id is not None:
+        stmt = stmt.where(FeedHoldRow.asset_id == asset_id)
+    assets = set(s.scalars(stmt))
+    if not assets:
+        return
+    s.execute(
+        delete(FeedHoldRow).where(FeedHoldRow.hold_key == key, FeedHoldRow.asset_id.in_(assets))
+    )
+    for asset in assets:
+        refresh_flags(s, asset)
+
+
+class FeedProjection(Projection):
+    name = "feed"
+    categories = ("generation", "enforcement", "feed")
+    tables: ClassVar[tuple[Table, ...]] = (  # type: ignore[assignment]
+        FeedAssetRow.__table__,
+        FeedHoldRow.__table__,
+        FeedAccountHoldRow.__table__,
+        FeedFollowRow.__table__,
+    )
+
+    @handles("AssetPublished")
+    def _published(self, s: Session, e: RecordedEvent) -> None:
+        p = e.payload
+        if s.get(FeedAssetRow, p["asset_id"]) is not None:
+            return
+        published_at: datetime = (
+            _instant(p["published_at"]) if p.get("published_at") else e.occurred_at
+        )
+        s.add(
+            FeedAssetRow(
+                asset_id=p["asset_id"],
+                owner_id=p["owner_id"],
+                published_at=published_at,
+                parent_id=p.get("remix_of") or None,
+                title=(p.get("title") or None),
+                labels=[],
+            )
+        )
+        s.flush()
+        refresh_flags(s, p["asset_id"])
+
+    @handles("AssetRemoved")
+    def _removed(self, s: Session, e: RecordedEvent) -> None:
+        _put_hold(s, e.payload["asset_id"], PIPELINE_HOLD, HoldKind.REMOVED, None)
+
+    @handles("AssetRestored")
+    def _restored(self, s: Session, e: RecordedEvent) -> None:
+        _drop_holds(s, PIPELINE_HOLD, e.payload["asset_id"])
+
+    @handles("EnforcementActionTaken")
+    def _action(self, s: Session, e: RecordedEvent) -> None:
+        p: dict[str, Any] = e.payload
+        kind = p["kind"]
+        if kind in _ASSET_ACTION_HOLDS:
+            _put_hold(
+                s, p["target_id"], p["action_id"], _ASSET_ACTION_HOLDS[kind], p.get("label_text")
+            )
+        elif kind in _ACCOUNT_ACTIONS and s.get(FeedAccountHoldRow, p["action_id"]) is None:
+            s.add(
+                FeedAccountHoldRow(
+                    action_id=p["action_id"],
+                    user_id=p["affected_user_id"],
+                    kind=kind,
+                    until=_instant(p["ends_at"]) if p.get("ends_at") else None,
+                )
+            )
+
+    @handles("EnforcementReversed")
+    def _reversed(self, s: Session, e: RecordedEvent) -> None:
+        action_id = e.payload["action_id"]
+        _drop_holds(s, action_id)
+        s.execute(delete(FeedAccountHoldRow).where(FeedAccountHoldRow.action_id == action_id))
+
+    @handles("AssetFeatured", "AssetUnfeatured")
+    def _curation(self, s: Session, e: RecordedEvent) -> None:
+        asset = s.get(FeedAssetRow, e.payload["asset_id"])
+        if asset is not None:
+            asset.featured_at = e.occurred_at if e.type == "AssetFeatured" else None
+
+    @handles("UserFollowed")
+    def _followed(self, s: Session, e: RecordedEvent) -> None:
+        key = (e.payload["follower_id"], e.payload["followee_id"])
+        if s.get(FeedFollowRow, key) is None:
+            s.add(FeedFollowRow(follower_id=key[0], followee_id=key[1]))
+
+    @handles("UserUnfollowed")
+    def _unfollowed(self, s: Session, e: RecordedEvent) -> None:
+        s.execute(
+            delete(FeedFollowRow).where(
+                FeedFollowRow.follower_id == e.payload["follower_id"],
+                FeedFollowRow.followee_id == e.payload["followee_id"],
+            )
+        )

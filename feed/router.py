@@ -1,0 +1,117 @@
+"""HTTP API of the feed. Age-restricted assets stay out of user feeds (no age assurance exists
+yet); reviewers and admins see them, marked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.app import ServicesDep, SessionDep
+from core.auth import Principal, Role, require_roles
+from core.events import utcnow
+from feed import commands, queries
+from feed.errors import InvalidFeedQuery
+
+router = APIRouter(prefix="/v1/feed", tags=["feed"])
+
+AnyUser = Annotated[Principal, Depends(require_roles(*Role))]
+AdminP = Annotated[Principal, Depends(require_roles(Role.admin))]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+class FollowBody(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    followee_id: str = Field(min_length=1, max_length=128)
+
+
+class FeatureBody(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    asset_id: str = Field(min_length=1, max_length=200)
+    note: str | None = Field(default=None, max_length=500)
+
+
+def _cursor(before_published_at: datetime | None, before_asset_id: str | None) -> Any:
+    if (before_published_at is None) != (before_asset_id is None):
+        raise InvalidFeedQuery("before_published_at and before_asset_id go together")
+    if before_published_at is None or before_asset_id is None:
+        return None
+    if before_published_at.tzinfo is None:
+        raise InvalidFeedQuery("before_published_at needs a timezone")
+    return (before_published_at, before_asset_id)
+
+
+def _adult(principal: Principal) -> bool:
+    return principal.has(Role.reviewer, Role.admin)
+
+
+def _page(entries: list[Any]) -> dict[str, Any]:
+    items = [e.to_dict() for e in entries]
+    nxt = (
+        {"before_published_at": items[-1]["published_at"], "before_asset_id": items[-1]["asset_id"]}
+        if items
+        else None
+    )
+    return {"items": items, "next": nxt}
+
+
+@router.get("/recent")
+def recent(
+    principal: AnyUser,
+    session: SessionDep,
+    limit: Limit = 50,
+    before_published_at: datetime | None = None,
+    before_asset_id: str | None = None,
+) -> dict[str, Any]:
+    cursor = _cursor(before_published_at, before_asset_id)
+    return _page(
+        queries.recent(session, utcnow(), limit=limit, before=cursor, adult=_adult(principal))
+    )
+
+
+@router.get("/featured")
+def featured(principal: AnyUser, session: SessionDep, limit: Limit = 50) -> dict[str, Any]:
+    return _page(queries.featured(session, utcnow(), limit=limit, adult=_adult(principal)))
+
+
+@router.get("/following")
+def following(
+    principal: AnyUser,
+    session: SessionDep,
+    limit: Limit = 50,
+    before_published_at: datetime | None = None,
+    before_asset_id: str | None = None,
+) -> dict[str, Any]:
+    cursor = _cursor(before_published_at, before_asset_id)
+    return _page(
+        queries.following(
+            session, principal.id, utcnow(), limit=limit, before=cursor, adult=_adult(principal)
+        )
+    )
+
+
+@router.get("/assets/{asset_id}/lineage")
+def lineage(asset_id: str, principal: AnyUser, session: SessionDep) -> dict[str, Any]:
+    return queries.lineage(session, asset_id, utcnow(), adult=_adult(principal)).to_dict()
+
+
+@router.post("/follows", status_code=204)
+def follow(body: FollowBody, principal: AnyUser, services: ServicesDep) -> None:
+    commands.follow(services, principal.id, body.followee_id, principal.actor())
+
+
+@router.delete("/follows/{followee_id}", status_code=204)
+def unfollow(followee_id: str, principal: AnyUser, services: ServicesDep) -> None:
+    commands.unfollow(services, principal.id, followee_id, principal.actor())
+
+
+@router.post("/featured", status_code=204)
+def feature(body: FeatureBody, principal: AdminP, services: ServicesDep) -> None:
+    commands.set_featured(services, body.asset_id, True, principal.actor(), body.note)
+
+
+@router.delete("/featured/{asset_id}", status_code=204)
+def unfeature(asset_id: str, principal: AdminP, services: ServicesDep) -> None:
+    commands.set_featured(services, asset_id, False, principal.actor())

@@ -1,0 +1,147 @@
+"""Read-model tables of the cases domain (written only by its projections)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base
+from core.store import JsonType
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands timezone-aware columns back naive; every stored instant is UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class CaseRow(Base):
+    __tablename__ = "cases_cases"
+
+    case_id: Mapped[str] = mapped_column(String(260), primary_key=True)
+    target_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    target_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    priority: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    first_filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    categories: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+    reporter_ids: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+    report_ids: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+    trusted_flagger: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    signals: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False, default=dict)
+    claim_reviewer_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    participants: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+    action_ids: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+
+    __table_args__ = (
+        Index("ix_cases_cases_status_priority", "status", "priority"),
+        Index("ix_cases_cases_target", "target_kind", "target_id"),
+    )
+
+
+class ReportRow(Base):
+    __tablename__ = "cases_reports"
+
+    report_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(260), nullable=False, index=True)
+    reporter_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    trusted_flagger: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    target_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    target_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    category: Mapped[str] = mapped_column(String(64), nullable=False)
+    explanation: Mapped[str] = mapped_column(Text, nullable=False)
+    at_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ActionRow(Base):
+    __tablename__ = "cases_actions"
+
+    action_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    puid: Mapped[str] = mapped_column(String(500), nullable=False, unique=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    target_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    target_id: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    affected_user_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    case_id: Mapped[str | None] = mapped_column(String(260), nullable=True, index=True)
+    category: Mapped[str] = mapped_column(String(100), nullable=False)
+    ground: Mapped[str] = mapped_column(String(64), nullable=False)
+    strike: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    automated_decision: Mapped[str] = mapped_column(String(64), nullable=False)
+    decided_by: Mapped[str] = mapped_column(String(128), nullable=False)
+    participants: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+    notifier_ids: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+    triggered_by: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False, default=dict)
+    statement: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
+    reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reversal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reversal_appeal_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AppealRow(Base):
+    __tablename__ = "cases_appeals"
+
+    appeal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    decision_id: Mapped[str] = mapped_column(String(260), nullable=False, index=True)
+    decision_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    appellant_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    appellant_role: Mapped[str] = mapped_column(String(20), nullable=False)
+    statement: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    reviewer_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rights_holder_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    rights_holder_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rights_holder_response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rights_holder_responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    reasons: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationRow(Base):
+    __tablename__ = "cases_notifications"
+
+    notification_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recipient_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    subject: Mapped[str] = mapped_column(String(500), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    refs: Mapped[dict[str, str]] = mapped_column(JsonType, nullable=False, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_cases_notifications_recipient", "recipient_id", "created_at"),)
+
+
+class AssetFactsRow(Base):
+    """What the cases domain knows about a generated asset from the generation stream: whose
+    it is (the person affected by an action on it) and what machines said about it (evidence
+    and triage signals)."""
+
+    __tablename__ = "cases_assets"
+
+    asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    classifier_scores: Mapped[dict[str, float]] = mapped_column(
+        JsonType, nullable=False, default=dict
+    )
+    matched_optout_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    optout_rights_holder_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    matched_cameo_id: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -1,0 +1,357 @@
+"""HTTP API of the cases domain.
+
+Who sees what: users see their own reports, the actions taken against them, their appeals and
+their inbox; reviewers see the cases they may claim or hold or decided, and the appeals assigned
+to them; admins see everything. Records a caller may not see answer 404, so ids cannot be
+probed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from core.app import ServicesDep, SessionDep
+from core.auth import Principal, Role, require_roles
+from core.errors import NotFound
+from core.events import utcnow
+from trust_safety.cases import commands as cmd
+from trust_safety.cases import queries as q
+from trust_safety.cases.appeals import AppealOutcome
+from trust_safety.cases.commands import Caller, CaseAction
+from trust_safety.cases.enforcement import EnforcementDecision
+from trust_safety.cases.errors import InvalidPeriod
+from trust_safety.cases.models import ActionRow, AppealRow, CaseRow, NotificationRow
+from trust_safety.cases.reports import ReportSubmission
+from trust_safety.cases.statement_of_reasons import (
+    MAX_STATEMENTS_PER_SUBMISSION,
+    StatementOfReasons,
+)
+from trust_safety.cases.transparency import compute_transparency
+from trust_safety.cases.triage import MAX_CLAIM_TTL
+
+router = APIRouter(prefix="/v1", tags=["cases"])
+
+AnyUser = Annotated[Principal, Depends(require_roles(*Role))]
+ReviewerP = Annotated[Principal, Depends(require_roles(Role.reviewer))]
+AdminP = Annotated[Principal, Depends(require_roles(Role.admin))]
+RightsHolderP = Annotated[Principal, Depends(require_roles(Role.rights_holder))]
+
+
+def caller(p: Principal) -> Caller:
+    return Caller(p.id, frozenset(r.value for r in p.roles), p.actor())
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class ClaimBody(_Body):
+    ttl_s: int | None = Field(default=None, ge=30, le=int(MAX_CLAIM_TTL.total_seconds()))
+
+
+class DismissBody(_Body):
+    reasons: str = Field(min_length=10, max_length=5000)
+
+
+class AppealBody(_Body):
+    decision_id: str = Field(min_length=1, max_length=260)
+    statement: str = Field(min_length=1, max_length=5000)
+
+
+class AssignBody(_Body):
+    reviewer_id: str = Field(min_length=1, max_length=128)
+
+
+class RespondBody(_Body):
+    response: str = Field(min_length=1, max_length=5000)
+
+
+class DecideBody(_Body):
+    outcome: AppealOutcome
+    reasons: str = Field(min_length=1, max_length=5000)
+
+
+# -- reports and the queue -----------------------------------------------------------------------
+
+
+@router.post("/reports", status_code=201)
+def file_report(
+    body: ReportSubmission, principal: AnyUser, services: ServicesDep
+) -> dict[str, Any]:
+    filed = cmd.file_report(services, caller(principal), body)
+    return {"report_id": filed.report_id, "case_id": filed.case_id}
+
+
+@router.get("/reports/mine")
+def my_reports(
+    principal: AnyUser, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> dict[str, Any]:
+    return {"reports": q.my_reports(session, principal.id, limit)}
+
+
+@router.get("/cases/queue")
+def case_queue(
+    principal: ReviewerP, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> dict[str, Any]:
+    items = q.reviewer_queue(
+        session, principal.id, see_all=principal.is_admin, now=utcnow(), limit=limit
+    )
+    return {"cases": items}
+
+
+def _visible_case(session: Any, principal: Principal, case_id: str) -> CaseRow:
+    row = session.get(CaseRow, case_id)
+    if row is None or not (
+        principal.is_admin or q.can_reviewer_see_case(row, principal.id, utcnow())
+    ):
+        raise NotFound(f"no case {case_id!r}")
+    return row
+
+
+@router.get("/cases/{case_id}")
+def get_case(case_id: str, principal: ReviewerP, session: SessionDep) -> dict[str, Any]:
+    row = _visible_case(session, principal, case_id)
+    return {**q.case_view(row, utcnow()), "reports": q.reports_of_case(session, case_id)}
+
+
+@router.post("/cases/{case_id}/claim")
+def claim_case(
+    case_id: str, principal: ReviewerP, services: ServicesDep, body: ClaimBody | None = None
+) -> dict[str, Any]:
+    ttl = timedelta(seconds=body.ttl_s) if body and body.ttl_s else None
+    grant = cmd.claim_case(services, caller(principal), case_id, ttl)
+    return {
+        "case_id": case_id,
+        "reviewer_id": grant.reviewer_id,
+        "expires_at": grant.expires_at.isoformat(),
+        "renewal": grant.renewal,
+    }
+
+
+@router.post("/cases/{case_id}/release", status_code=204)
+def release_case(case_id: str, principal: ReviewerP, services: ServicesDep) -> None:
+    cmd.release_case(services, caller(principal), case_id)
+
+
+@router.post("/cases/{case_id}/actions", status_code=201)
+def act_on_case(
+    case_id: str, body: CaseAction, principal: ReviewerP, services: ServicesDep
+) -> dict[str, Any]:
+    taken = cmd.act_on_case(services, caller(principal), case_id, body)
+    return {
+        "action_id": taken.action_id,
+        "puid": taken.puid,
+        "kind": taken.kind.value,
+        "ladder_action_ids": list(taken.ladder_action_ids),
+    }
+
+
+@router.post("/cases/{case_id}/dismiss", status_code=204)
+def dismiss_case(
+    case_id: str, body: DismissBody, principal: ReviewerP, services: ServicesDep
+) -> None:
+    cmd.dismiss_case(services, caller(principal), case_id, body.reasons)
+
+
+# -- enforcement ---------------------------------------------------------------------------------
+
+
+@router.post("/enforcement/actions", status_code=201)
+def own_initiative_action(
+    body: EnforcementDecision, principal: ReviewerP, services: ServicesDep
+) -> dict[str, Any]:
+    taken = cmd.act_on_own_initiative(services, caller(principal), body)
+    return {
+        "action_id": taken.action_id,
+        "puid": taken.puid,
+        "kind": taken.kind.value,
+        "ladder_action_ids": list(taken.ladder_action_ids),
+    }
+
+
+@router.get("/enforcement/mine")
+def my_actions(principal: AnyUser, session: SessionDep) -> dict[str, Any]:
+    rows = session.scalars(
+        select(ActionRow)
+        .where(ActionRow.affected_user_id == principal.id)
+        .order_by(ActionRow.position.desc())
+        .limit(q.MAX_PAGE)
+    )
+    return {"actions": [q.action_view(r, internal=False) for r in rows]}
+
+
+@router.get("/enforcement/actions/{action_id}")
+def get_action(action_id: str, principal: AnyUser, session: SessionDep) -> dict[str, Any]:
+    row = session.get(ActionRow, action_id)
+    staff = principal.has(Role.reviewer, Role.admin)
+    if row is None or not (
+        staff or principal.id == row.affected_user_id or principal.id in row.notifier_ids
+    ):
+        raise NotFound(f"no action {action_id!r}")
+    return q.action_view(row, internal=staff)
+
+
+# -- appeals -------------------------------------------------------------------------------------
+
+
+@router.post("/appeals", status_code=201)
+def file_appeal(body: AppealBody, principal: AnyUser, services: ServicesDep) -> dict[str, Any]:
+    filed = cmd.file_appeal(services, caller(principal), body.decision_id, body.statement)
+    return {
+        "appeal_id": filed.appeal_id,
+        "assigned": filed.reviewer_id is not None,
+        "rights_holder_due_at": (
+            filed.rights_holder_due_at.isoformat() if filed.rights_holder_due_at else None
+        ),
+    }
+
+
+@router.get("/appeals/mine")
+def my_appeals(principal: AnyUser, session: SessionDep) -> dict[str, Any]:
+    rows = session.scalars(
+        select(AppealRow)
+        .where(AppealRow.appellant_id == principal.id)
+        .order_by(AppealRow.filed_at.desc())
+        .limit(q.MAX_PAGE)
+    )
+    return {"appeals": [q.appeal_view(r, internal=False) for r in rows]}
+
+
+@router.get("/appeals/queue")
+def appeal_queue(principal: ReviewerP, session: SessionDep) -> dict[str, Any]:
+    stmt = select(AppealRow).where(AppealRow.status != "decided")
+    if not principal.is_admin:
+        stmt = stmt.where(AppealRow.reviewer_id == principal.id)
+    rows = session.scalars(stmt.order_by(AppealRow.filed_at).limit(q.MAX_PAGE))
+    return {"appeals": [q.appeal_view(r, internal=True) for r in rows]}
+
+
+@router.get("/appeals/{appeal_id}")
+def get_appeal(appeal_id: str, principal: AnyUser, session: SessionDep) -> dict[str, Any]:
+    row = session.get(AppealRow, appeal_id)
+    if row is None:
+        raise NotFound(f"no appeal {appeal_id!r}")
+    staff = principal.is_admin or row.reviewer_id == principal.id
+    if not (staff or principal.id in (row.appellant_id, row.rights_holder_id)):
+        raise NotFound(f"no appeal {appeal_id!r}")
+    view = q.appeal_view(row, internal=staff)
+    action = session.get(ActionRow, row.decision_id)
+    if action is not None:
+        # The reviewer sees the evidence behind the original decision (rule and version,
+        # classifier scores, matched opt-out or cameo, reviewers); the parties see its
+        # statement of reasons.
+        view["original_decision"] = q.action_view(action, internal=staff)
+    else:
+        case = session.get(CaseRow, row.decision_id)
+        if case is not None and staff:
+            view["original_decision"] = {
+                **q.case_view(case, utcnow()),
+                "reports": q.reports_of_case(session, case.case_id),
+            }
+    return view
+
+
+@router.post("/appeals/{appeal_id}/assign", status_code=204)
+def assign_appeal(
+    appeal_id: str, body: AssignBody, principal: AdminP, services: ServicesDep
+) -> None:
+    cmd.assign_appeal(services, caller(principal), appeal_id, body.reviewer_id)
+
+
+@router.post("/appeals/{appeal_id}/respond", status_code=204)
+def respond_to_appeal(
+    appeal_id: str, body: RespondBody, principal: RightsHolderP, services: ServicesDep
+) -> None:
+    cmd.respond_to_appeal(services, caller(principal), appeal_id, body.response)
+
+
+@router.post("/appeals/{appeal_id}/decide")
+def decide_appeal(
+    appeal_id: str, body: DecideBody, principal: ReviewerP, services: ServicesDep
+) -> dict[str, Any]:
+    result = cmd.decide_appeal(services, caller(principal), appeal_id, body.outcome, body.reasons)
+    return {
+        "appeal_id": result.appeal_id,
+        "outcome": result.outcome.value,
+        "reversed_action_ids": list(result.reversed_action_ids),
+        "reopened_case_id": result.reopened_case_id,
+    }
+
+
+# -- inbox ---------------------------------------------------------------------------------------
+
+
+@router.get("/inbox")
+def inbox(
+    principal: AnyUser,
+    session: SessionDep,
+    unread_only: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    stmt = select(NotificationRow).where(NotificationRow.recipient_id == principal.id)
+    if unread_only:
+        stmt = stmt.where(NotificationRow.read_at.is_(None))
+    rows = session.scalars(
+        stmt.order_by(
+            NotificationRow.created_at.desc(), NotificationRow.notification_id.desc()
+        ).limit(limit)
+    )
+    return {"notifications": [q.notification_view(r) for r in rows]}
+
+
+@router.post("/inbox/{notification_id}/read", status_code=204)
+def read_notification(notification_id: str, principal: AnyUser, services: ServicesDep) -> None:
+    cmd.mark_read(services, caller(principal), notification_id)
+
+
+# -- transparency --------------------------------------------------------------------------------
+
+
+@router.get("/transparency/statements")
+def export_statements(
+    principal: AdminP,
+    session: SessionDep,
+    after_position: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_STATEMENTS_PER_SUBMISSION)] = 100,
+) -> dict[str, Any]:
+    """Statements in the Transparency Database's ``POST /api/v1/statements`` body shape.
+
+    One statement per action, keyed by its puid and ordered by log position: paging with
+    ``after_position`` yields every statement exactly once, and exporting again yields the
+    same bodies, so a resubmission can be deduplicated by puid on either side.
+    """
+    rows = list(
+        session.scalars(
+            select(ActionRow)
+            .where(ActionRow.position > after_position)
+            .order_by(ActionRow.position)
+            .limit(limit)
+        )
+    )
+    statements = [StatementOfReasons.parse(r.statement).to_transparency_db() for r in rows]
+    return {
+        "statements": statements,
+        "next_after_position": rows[-1].position if rows else after_position,
+    }
+
+
+@router.get("/transparency/report")
+def transparency_report(
+    principal: AnyUser,
+    services: ServicesDep,
+    start: datetime,
+    end: datetime,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """Santa Clara figures for ``[start, end)`` as known at ``as_of``, recomputed from the log."""
+    for name, value in (("start", start), ("end", end), ("as_of", as_of)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidPeriod(f"{name} needs a timezone (use UTC, e.g. 2026-01-01T00:00:00Z)")
+    events = services.store.iter_all(categories=("report", "enforcement", "appeal"))
+    report = compute_transparency(events, start, end, as_of.astimezone(UTC) if as_of else None)
+    return report.to_dict()
