@@ -203,14 +203,12 @@ class SearchEngine:
                 raw, times, duration = reuse.vectors_of(state.asset_id)
             else:
                 raw, times, duration = self.fingerprint(self.blobs.locate(state.blob_address))
-            self.index.add(state.asset_id, raw, times, duration)
+            self.index.add(state.asset_id, raw, times, duration, removed=not state.matchable)
         except ReverseSearchError as exc:
             self.failed[state.asset_id] = exc.detail
             log.warning("reverse search: cannot fingerprint %s: %s", state.asset_id, exc.detail)
             return 0
         self.failed.pop(state.asset_id, None)
-        if not state.matchable:
-            self.index.remove(state.asset_id)
         self._dirty = True
         return 1
 

@@ -199,9 +199,19 @@ class FingerprintIndex:
 
     # ----------------------------------------------------------------- mutation
     def add(
-        self, asset_id: str, raw_vectors: np.ndarray, times: np.ndarray, duration_s: float
+        self,
+        asset_id: str,
+        raw_vectors: np.ndarray,
+        times: np.ndarray,
+        duration_s: float,
+        *,
+        removed: bool = False,
     ) -> int:
-        """Index one asset's frame descriptors; returns the number of vectors added."""
+        """Index one asset's frame descriptors; returns the number of vectors added.
+
+        ``removed`` records an asset that is already removed: its vectors are kept for a
+        later restore but never enter the FAISS structure.
+        """
         if not asset_id:
             raise ValueError("asset_id must be a non-empty string")
         if asset_id in self._assets:
@@ -224,8 +234,11 @@ class FingerprintIndex:
         self._raw.extend(raw_vectors.astype(np.float16))
         self._slot_assets.append(asset_id)
         self._durations.extend(np.array([float(duration_s)]))
-        self._assets[asset_id] = AssetEntry(asset_id, slot, float(duration_s), vector_ids=ids)
-        self._faiss.add_with_ids(self._transform(self._raw.view[ids]), ids)
+        self._assets[asset_id] = AssetEntry(
+            asset_id, slot, float(duration_s), removed=removed, in_faiss=not removed, vector_ids=ids
+        )
+        if not removed:
+            self._faiss.add_with_ids(self._transform(self._raw.view[ids]), ids)
         return len(ids)
 
     def remove(self, asset_id: str) -> bool:

@@ -165,3 +165,16 @@ def test_interrupted_save_leaves_the_previous_snapshot_active(tmp_path: Path) ->
     assert FingerprintIndex.load(tmp_path)[0].asset_count == 2
     index.save(tmp_path)
     assert not first.exists()  # only the active and the previous snapshot are kept
+
+
+def test_an_asset_added_as_removed_stays_out_of_faiss_until_restored() -> None:
+    index = FingerprintIndex("e", DIM, IndexConfig(whitening_dim=None))
+    index.add("a", _asset_vectors(0), _times(), 6.0)
+    index.add("b", _asset_vectors(1), _times(), 6.0, removed=True)
+    assert index.vector_count == FRAMES
+    hits = index.search(_asset_vectors(1)[:1], 3)
+    assert index.asset_id_of(int(hits.slots[0, 0])) == "a"
+    index.restore("b")
+    assert index.vector_count == 2 * FRAMES
+    hits = index.search(_asset_vectors(1)[:1], 3)
+    assert index.asset_id_of(int(hits.slots[0, 0])) == "b"

@@ -1,0 +1,301 @@
+"""The indexer projection, the investigator API, the C2PA-shaped endpoints and the CLI, on
+the embedded default (SQLite, SQL-tail log), with real H.264 files in the blob store."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.events import Actor
+from core.replay import rebuild, replay_check
+from core.services import Services
+from generator.encoding import encode_mp4
+from reverse_search.cli import cmd_ingest, cmd_search
+from reverse_search.engine import engine_for
+from reverse_search.indexer import ReverseSearchIndexer, make_indexer
+from reverse_search.service import InvestigatorSearch
+from tests.reverse_search.events import emit, sign_generation
+from tests.reverse_search.helpers import FPS, clip
+from tests.utils import drain, make_principal
+
+INDEXER = "reverse-search-indexer"
+GENERATIONS = 6
+
+
+@pytest.fixture
+def archive(services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Services:
+    monkeypatch.setenv("CLEARFRAME_RS_SNAPSHOT_INTERVAL_S", "0")
+    for i in range(GENERATIONS):
+        video = encode_mp4(clip(20 + i), FPS, tmp_path / f"gen-{i}.mp4")
+        sign_generation(services, f"g{i}", video, account=f"user-{i}", prompt=f"prompt number {i}")
+    drain(services, [INDEXER])
+    return services
+
+
+def _query(tmp_path: Path, source: int, name: str = "query") -> Path:
+    frames = np.ascontiguousarray(clip(20 + source)[24:120, :, ::-1])  # seconds 1..5, mirrored
+    return encode_mp4(frames, FPS, tmp_path / f"{name}.mp4", bitrate=80_000)
+
+
+def _search(client, headers: dict[str, str], path: Path) -> dict:
+    with path.open("rb") as fh:
+        response = client.post(
+            "/v1/reverse-search/searches",
+            headers=headers,
+            files={"file": (path.name, fh, "video/mp4")},
+        )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _top_generations(body: dict) -> list[str]:
+    return [m["generation_id"] for m in body["matches"]]
+
+
+def test_investigator_finds_the_generation_with_its_record_and_the_search_is_audited(
+    archive: Services, client, tmp_path: Path
+) -> None:
+    pid, headers = make_principal(archive, "investigator")
+    query = _query(tmp_path, 3)
+    body = _search(client, headers, query)
+    best = body["matches"][0]
+    assert best["generation_id"] == "g3" and best["asset_id"] == "asset-g3"
+    assert best["generation_range_s"][0] == pytest.approx(1.0, abs=0.6)
+    assert best["generation_range_s"][1] == pytest.approx(5.0, abs=0.6)
+    record = best["record"]
+    assert record["prompt"] == "prompt number 3" and record["account_id"] == "user-3"
+    assert [m["event"] for m in record["moderation"]] == ["PromptModerated", "OutputModerated"]
+    assert record["moderation"][1]["frame_scores"] == "<list elided>"
+    assert record["c2pa"]["manifest_id"] == "urn:uuid:manifest-g3"
+    assert record["watermark_payload"] == "serial-g3"
+    assert record["status"] == "signed"
+
+    audit = archive.store.read_stream(f"audit-{body['search_id']}")
+    assert [e.type for e in audit] == ["ReverseSearchPerformed"]
+    event = audit[0]
+    assert event.actor.id == pid and event.actor.role == "investigator"
+    assert event.payload["query_sha256"] == hashlib.sha256(query.read_bytes()).hexdigest()
+    assert event.payload["query_kind"] == "video"
+    assert [r["asset_id"] for r in event.payload["results"]] == [
+        m["asset_id"] for m in body["matches"]
+    ]
+
+
+def test_only_investigators_and_admins_may_search(
+    archive: Services, client, tmp_path: Path
+) -> None:
+    _, user = make_principal(archive, "user")
+    _, reviewer = make_principal(archive, "reviewer")
+    _, admin = make_principal(archive, "admin")
+    query = _query(tmp_path, 1)
+    for headers, status in ((user, 403), (reviewer, 403), ({}, 401)):
+        with query.open("rb") as fh:
+            response = client.post(
+                "/v1/reverse-search/searches",
+                headers=headers,
+                files={"file": ("q.mp4", fh, "video/mp4")},
+            )
+        assert response.status_code == status
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert _top_generations(_search(client, admin, query))[0] == "g1"
+    assert client.get("/v1/reverse-search/generations/g1", headers=user).status_code == 403
+    assert client.get("/v1/c2pa/matches/byBinding?alg=x&value=y", headers=user).status_code == 403
+
+
+def test_bad_uploads_get_problem_responses(archive: Services, client) -> None:
+    _, headers = make_principal(archive, "investigator")
+    response = client.post(
+        "/v1/reverse-search/searches",
+        headers=headers,
+        files={"file": ("x.mp4", io.BytesIO(b"not a video" * 100), "video/mp4")},
+    )
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    response = client.post(
+        "/v1/reverse-search/searches",
+        headers=headers,
+        files={"file": ("x.mp4", io.BytesIO(b""), "video/mp4")},
+    )
+    assert response.status_code == 422
+    response = client.post(
+        "/v1/reverse-search/searches/text", headers=headers, json={"text": "a kite"}
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "reverse_search.text_search_unavailable"
+
+
+def test_removals_stop_matching_at_once_and_restorations_bring_it_back(
+    archive: Services, client, tmp_path: Path
+) -> None:
+    _, headers = make_principal(archive, "investigator")
+    query = _query(tmp_path, 2)
+    assert _top_generations(_search(client, headers, query))[0] == "g2"
+
+    emit(archive, "generation", "g2", "AssetRemoved", asset_id="asset-g2", reason="consent revoked")
+    emit(
+        archive,
+        "enforcement",
+        "a1",
+        "EnforcementActionTaken",
+        action_id="a1",
+        kind="remove_asset",
+        target_kind="asset",
+        target_id="asset-g2",
+        affected_user_id="user-2",
+        category="scams",
+        puid="puid-1",
+    )
+    drain(archive, [INDEXER])
+    assert "g2" not in _top_generations(_search(client, headers, query))
+
+    # Two holds: lifting one keeps the asset down.
+    emit(archive, "generation", "g2", "AssetRestored", asset_id="asset-g2")
+    drain(archive, [INDEXER])
+    assert "g2" not in _top_generations(_search(client, headers, query))
+
+    emit(
+        archive,
+        "enforcement",
+        "a1",
+        "EnforcementReversed",
+        action_id="a1",
+        kind="remove_asset",
+        target_kind="asset",
+        target_id="asset-g2",
+        affected_user_id="user-2",
+        reason="appeal upheld",
+    )
+    drain(archive, [INDEXER])
+    best = _search(client, headers, query)["matches"][0]
+    assert best["generation_id"] == "g2"
+    assert best["record"]["enforcement"][0]["reversed_at"] is not None
+
+    emit(
+        archive,
+        "consent",
+        "cameo-9",
+        "CameoAppearanceRemoved",
+        cameo_id="cameo-9",
+        generation_id="g2",
+        reason="removed by the cameo owner",
+    )
+    drain(archive, [INDEXER])
+    assert "g2" not in _top_generations(_search(client, headers, query))
+
+
+def test_the_read_model_filters_even_a_stale_index(archive: Services, tmp_path: Path) -> None:
+    emit(archive, "generation", "g4", "AssetRemoved", asset_id="asset-g4")
+    drain(archive, [INDEXER])
+    engine = engine_for(archive)
+    # Another process's older snapshot would still hold g4 as matchable.
+    engine.index.restore("asset-g4")
+    hits = InvestigatorSearch(archive).matches_for_file(_query(tmp_path, 4))
+    assert all(h.generation_id != "g4" for h in hits)
+
+
+def test_rebuild_by_replay_equals_the_live_state(archive: Services, tmp_path: Path) -> None:
+    emit(archive, "generation", "g5", "AssetRemoved", asset_id="asset-g5")
+    drain(archive, [INDEXER])
+    engine = engine_for(archive)
+    before = engine.index.vector_count
+    rebuild(ReverseSearchIndexer(archive), archive, progress=False, out=lambda _: None)
+    # The removed asset left FAISS physically; its raw vectors wait for a restore.
+    assert not engine.index.entry("asset-g5").in_faiss
+    assert engine.index.vector_count < before
+    hits = InvestigatorSearch(archive).matches_for_file(_query(tmp_path, 0))
+    assert hits[0].generation_id == "g0"
+    assert replay_check(archive, {INDEXER: make_indexer}, progress=False, out=lambda _: None) == []
+
+
+def test_a_new_process_loads_the_snapshot_and_reconciles(archive: Services, tmp_path: Path) -> None:
+    engine_for(archive).save(force=True)
+    fresh = Services.from_settings(archive.settings)
+    try:
+        indexer = make_indexer(fresh)
+        assert indexer.engine.index.asset_count == GENERATIONS
+        assert (
+            InvestigatorSearch(fresh).matches_for_file(_query(tmp_path, 5))[0].generation_id == "g5"
+        )
+    finally:
+        fresh.close()
+
+
+def test_c2pa_soft_binding_endpoints(archive: Services, client, tmp_path: Path) -> None:
+    _, headers = make_principal(archive, "investigator")
+    query = _query(tmp_path, 1)
+    response = client.post(
+        "/v1/c2pa/matches/byContent?maxResults=3",
+        content=query.read_bytes(),
+        headers={**headers, "content-type": "video/mp4"},
+    )
+    assert response.status_code == 200, response.text
+    matches = response.json()["matches"]
+    assert matches[0]["manifestId"] == "urn:uuid:manifest-g1"
+    assert 0 < matches[0]["similarityScore"] <= 100 and len(matches) <= 3
+    response = client.get(
+        "/v1/c2pa/matches/byBinding",
+        params={"alg": "clearframe.watermark", "value": "serial-g1"},
+        headers=headers,
+    )
+    assert response.json() == {"matches": [{"manifestId": "urn:uuid:manifest-g1"}]}
+    # The test blobs carry no C2PA manifest; an unknown manifest is a 404 as well.
+    assert client.get("/v1/c2pa/manifests/urn:uuid:manifest-g1", headers=headers).status_code == 404
+    assert client.get("/v1/c2pa/manifests/nope", headers=headers).status_code == 404
+    response = client.post(
+        "/v1/c2pa/matches/byContent",
+        content=b"{}",
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 415
+
+
+def test_generation_record_endpoint(archive: Services, client) -> None:
+    _, headers = make_principal(archive, "investigator")
+    body = client.get("/v1/reverse-search/generations/g0", headers=headers).json()
+    assert body["prompt"] == "prompt number 0" and body["assets"][0]["asset_id"] == "asset-g0"
+    assert client.get("/v1/reverse-search/generations/none", headers=headers).status_code == 404
+
+
+def test_cli_search_and_ingest(archive: Services, tmp_path: Path) -> None:
+    _, headers = make_principal(archive, "investigator")
+    token = headers["Authorization"].split()[1]
+    out = io.StringIO()
+    args = argparse.Namespace(
+        file=str(_query(tmp_path, 0)),
+        text=None,
+        token=token,
+        max_results=3,
+        json=True,
+        out=out,
+        _services=archive,
+    )
+    assert cmd_search(args) == 0
+    report = json.loads(out.getvalue())
+    assert report["matches"][0]["generation_id"] == "g0"
+    assert archive.store.read_stream(f"audit-{report['search_id']}")[0].actor.role == "investigator"
+
+    _, user_headers = make_principal(archive, "user")
+    args.token = user_headers["Authorization"].split()[1]
+    from core.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        cmd_search(args)
+
+    video = encode_mp4(clip(40), FPS, tmp_path / "late.mp4")
+    sign_generation(archive, "late", video, account="user-9", prompt="late one")
+    assert cmd_ingest(argparse.Namespace(no_progress=True, _services=archive)) == 0
+    assert "asset-late" in engine_for(archive).index
+
+
+def test_public_find_matches_for_verification(archive: Services, tmp_path: Path) -> None:
+    from reverse_search.public import find_matches
+
+    matches = find_matches(archive, _query(tmp_path, 3), max_results=2)
+    assert matches[0]["generation_id"] == "g3" and len(matches) <= 2
+    assert Actor  # the public function appends no audit event of its own
