@@ -83,6 +83,7 @@ class WatermarkDetection:
     flipped: bool
     corrected_bits: int  # bits flipped by Chase decoding to satisfy the CRC
     frames_used: int
+    raw_bits: str = ""  # hard decisions of the 64 payload bits at the best alignment
 
     @property
     def found(self) -> bool:
@@ -207,6 +208,7 @@ class InvisibleWatermark:
             flipped=best.flipped,
             corrected_bits=best.corrected_bits,
             frames_used=len(idx),
+            raw_bits=best.raw_bits,
         )
 
     def detect_file(self, path: str | Path, max_frames: int = 48) -> WatermarkDetection:
@@ -284,10 +286,11 @@ class InvisibleWatermark:
         np.add.at(soft, lay.bit_of_cell[payload], (values * lay.chip_signs)[payload])
         spread = float(np.std(soft)) or 1.0
         confidence = float(np.mean(np.abs(soft)) / spread)
-        empty = WatermarkDetection(None, score, confidence, crop, flipped, 0, 0)
+        hard = (soft > 0).astype(np.int8)
+        raw = "".join(str(int(b)) for b in hard[:PAYLOAD_BITS])
+        empty = WatermarkDetection(None, score, confidence, crop, flipped, 0, 0, raw)
         if score < PILOT_THRESHOLD:
             return empty
-        hard = (soft > 0).astype(np.int8)
         weakest = np.argsort(np.abs(soft))[:_CHASE_BITS]
         # Try flip patterns in order of how many bits they change, so the closest codeword wins.
         patterns = sorted(itertools.product((0, 1), repeat=_CHASE_BITS), key=sum)
@@ -298,5 +301,7 @@ class InvisibleWatermark:
                     trial[bit] ^= 1
             serial = _int_of(trial[:PAYLOAD_BITS])
             if _int_of(trial[PAYLOAD_BITS:]) == _crc16(serial):
-                return WatermarkDetection(serial, score, confidence, crop, flipped, sum(pattern), 0)
+                return WatermarkDetection(
+                    serial, score, confidence, crop, flipped, sum(pattern), 0, raw
+                )
         return empty
