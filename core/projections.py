@@ -155,42 +155,65 @@ class RunStats:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Progress:
+    """Where a consumer is in one partition; kept in memory during a batch, written once at
+    its end (an ORM object changed per event would be flushed before every handler query)."""
+
+    offset: int
+    last_position: int
+    stored: bool
+
+
 def _checkpoints(
     session: Session, consumer: str, keys: Iterable[tuple[str, int]], lock: bool
-) -> dict[tuple[str, int], Checkpoint]:
+) -> dict[tuple[str, int], _Progress]:
     keys = set(keys)
     if not keys:
         return {}
-    stmt = select(Checkpoint).where(
-        Checkpoint.consumer == consumer, Checkpoint.source.in_({k[0] for k in keys})
-    )
+    stmt = select(Checkpoint.source, Checkpoint.partition, Checkpoint.offset,
+                  Checkpoint.last_position).where(
+        Checkpoint.consumer == consumer, Checkpoint.source.in_({k[0] for k in keys}))
     if lock:
         stmt = stmt.with_for_update()
-    return {(c.source, c.partition): c for c in session.scalars(stmt) if (c.source, c.partition) in keys}
+    return {
+        (source, partition): _Progress(offset, last_position, True)
+        for source, partition, offset, last_position in session.execute(stmt)
+        if (source, partition) in keys
+    }
 
 
-def _already_applied(cp: Checkpoint | None, delivery: Delivery) -> bool:
+def _already_applied(cp: _Progress | None, delivery: Delivery) -> bool:
     if cp is None:
         return False
     return delivery.cursor.offset <= cp.offset or delivery.event.position <= cp.last_position
 
 
-def _advance(
-    session: Session, consumer: str, cps: dict[tuple[str, int], Checkpoint], d: Delivery
-) -> None:
+def _advance(cps: dict[tuple[str, int], _Progress], d: Delivery) -> None:
     key = (d.cursor.source, d.cursor.partition)
     cp = cps.get(key)
     if cp is None:
-        cp = Checkpoint(
-            consumer=consumer, source=key[0], partition=key[1], offset=d.cursor.offset,
-            last_position=d.event.position, updated_at=d.event.occurred_at,
-        )
-        session.add(cp)
-        cps[key] = cp
+        cps[key] = _Progress(d.cursor.offset, d.event.position, False)
     else:
         cp.offset = max(cp.offset, d.cursor.offset)
         cp.last_position = max(cp.last_position, d.event.position)
-        cp.updated_at = d.event.occurred_at
+
+
+def _save_checkpoints(
+    session: Session, consumer: str, cps: dict[tuple[str, int], _Progress], at: datetime
+) -> None:
+    from sqlalchemy import insert, update
+
+    for (source, partition), cp in cps.items():
+        values = {"offset": cp.offset, "last_position": cp.last_position, "updated_at": at}
+        if cp.stored:
+            session.execute(update(Checkpoint).where(
+                Checkpoint.consumer == consumer, Checkpoint.source == source,
+                Checkpoint.partition == partition).values(**values))
+        else:
+            session.execute(insert(Checkpoint).values(
+                consumer=consumer, source=source, partition=partition, **values))
+            cp.stored = True
 
 
 def _dead_letter(session: Session, consumer: str, event: RecordedEvent, error: BaseException) -> None:
@@ -298,8 +321,9 @@ class Runner:
                         skipped += 1
                         continue
                     projection.apply(s, d.event)
-                    _advance(s, name, cps, d)
+                    _advance(cps, d)
                     applied += 1
+                _save_checkpoints(s, name, cps, deliveries[-1].event.occurred_at)
             self.stats.applied += applied
             self.stats.skipped += skipped
         except Exception:
@@ -325,7 +349,8 @@ class Runner:
                     log.error("%s: dead-lettering %s (%s): %s", name, d.event.event_id, d.event.type, exc)
                     _dead_letter(s, name, d.event, exc)
                     self.stats.dead_lettered += 1
-                _advance(s, name, cps, d)
+                _advance(cps, d)
+            _save_checkpoints(s, name, cps, deliveries[-1].event.occurred_at)
 
     # -- processors --------------------------------------------------------------------------
 
@@ -374,7 +399,8 @@ class Runner:
                 )
             if failed is not None:
                 _dead_letter(s, name, d.event, failed)
-            _advance(s, name, cps, d)
+            _advance(cps, d)
+            _save_checkpoints(s, name, cps, d.event.occurred_at)
 
 
 def make_runner(

@@ -170,20 +170,25 @@ class EventStore:
             correlation_id = causation.correlation_id
         correlation_id = correlation_id or new[0].event_id
 
-        head = self._lock_head(session)
-
         ids = [e.event_id for e in new]
-        already = session.scalars(select(StoredEvent).where(StoredEvent.event_id.in_(ids))).all()
-        if already:
-            if len(already) == len(new) and all(r.stream_id == stream_id for r in already):
-                return [row_to_event(r) for r in sorted(already, key=lambda r: r.version)]
-            raise Conflict("some of these event ids are already recorded elsewhere")
-
-        current = session.scalar(
-            select(func.coalesce(func.max(StoredEvent.version), 0)).where(
-                StoredEvent.stream_id == stream_id
+        # Taking the positions first also takes the head row's lock (see _allocate).
+        last = self._allocate(session, len(new))
+        head = last - len(new)
+        current, already = session.execute(
+            select(
+                select(func.coalesce(func.max(StoredEvent.version), 0))
+                .where(StoredEvent.stream_id == stream_id).scalar_subquery(),
+                select(func.count()).where(StoredEvent.event_id.in_(ids)).scalar_subquery(),
             )
-        ) or 0
+        ).one()
+        if already:
+            self._allocate(session, -len(new))  # give the numbers back; we still hold the lock
+            rows_found = session.scalars(
+                select(StoredEvent).where(StoredEvent.event_id.in_(ids)).order_by(StoredEvent.version)
+            ).all()
+            if len(rows_found) == len(new) and all(r.stream_id == stream_id for r in rows_found):
+                return [row_to_event(r) for r in rows_found]
+            raise Conflict("some of these event ids are already recorded elsewhere")
         if expected_version is not None and current != expected_version:
             raise ConcurrencyConflict(
                 f"stream {stream_id} is at version {current}, expected {expected_version}",
@@ -191,6 +196,7 @@ class EventStore:
             )
 
         now = utcnow()
+        causation_id = causation.event_id if causation else None
         rows: list[dict[str, Any]] = []
         for i, e in enumerate(new, start=1):
             rows.append(
@@ -206,39 +212,41 @@ class EventStore:
                     "actor_id": actor.id,
                     "actor_role": actor.role,
                     "correlation_id": correlation_id,
-                    "causation_id": causation.event_id if causation else None,
+                    "causation_id": causation_id,
                     "payload": payload_to_dict(e.payload),
                 }
             )
-        session.execute(insert(StoredEvent), rows)
+        # Core executemany: psycopg pipelines the rows, and the compiled statement is cached.
+        session.execute(insert(StoredEvent.__table__), rows)
         session.execute(
-            insert(OutboxEntry),
+            insert(OutboxEntry.__table__),
             [{"position": r["position"], "topic_category": category} for r in rows],
-        )
-        session.execute(
-            update(EventStoreHead).where(EventStoreHead.id == 1).values(position=head + len(rows))
         )
         return [
             RecordedEvent(
                 event_id=r["event_id"], type=r["type"], schema_version=r["schema_version"],
                 stream_id=stream_id, stream_version=r["version"], position=r["position"],
                 occurred_at=now, actor=actor, correlation_id=correlation_id,
-                causation_id=r["causation_id"], payload=r["payload"],
+                causation_id=causation_id, payload=r["payload"],
             )
             for r in rows
         ]
 
-    def _lock_head(self, session: Session) -> int:
-        # Holding the head row's lock until commit makes positions gap-free (a rolled-back
-        # append releases its numbers) and makes commit order equal position order, so a
-        # reader tailing by position never skips a transaction that commits late. On SQLite
-        # the IMMEDIATE transaction already holds the database write lock.
-        head = session.scalar(
-            select(EventStoreHead.position).where(EventStoreHead.id == 1).with_for_update()
-        )
+    def _allocate(self, session: Session, n: int) -> int:
+        """Move the head by ``n`` and return the new head position.
+
+        The UPDATE takes the head row's lock and holds it until commit. That makes positions
+        gap-free (a rolled-back append gives its numbers back) and makes commit order equal
+        position order, so a reader tailing ``position > checkpoint`` never skips a
+        transaction that commits late. On SQLite the IMMEDIATE transaction already holds the
+        database's write lock.
+        """
+        head = session.execute(
+            update(EventStoreHead).where(EventStoreHead.id == 1)
+            .values(position=EventStoreHead.position + n).returning(EventStoreHead.position)
+        ).scalar()
         if head is None:
-            session.execute(insert(EventStoreHead).values(id=1, position=0))
-            head = 0
+            raise RuntimeError("event_store_head row missing: run `clearframe migrate`")
         return int(head)
 
     # -- reading ---------------------------------------------------------------------------

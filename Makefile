@@ -1,0 +1,28 @@
+# The two commands of the README. Both create .venv and install what they need on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench-events
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## run: migrate the embedded SQLite database and start the API with all workers in-process
+run: $(STAMP)
+	$(VENV)/bin/clearframe serve
+
+## test: the whole suite (SQLite, PostgreSQL at 127.0.0.1:5432, a Tansu broker it starts)
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check core tests bench
+	$(VENV)/bin/mypy core
+
+bench-events: $(STAMP)
+	$(PY) bench/event_pipeline.py --events 20000

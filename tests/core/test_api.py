@@ -1,0 +1,114 @@
+"""The API edge: auth, role checks on every route, problem+json, body limits, health."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import APIRouter, Depends
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from core.app import create_app
+from core.auth import Role, authenticate, require_roles, revoke_token, route_roles
+from core.errors import Unauthenticated
+from core.services import Services
+from core.settings import Settings
+from tests.utils import make_principal
+
+
+def test_every_route_states_its_roles(services: Services) -> None:
+    app = create_app(services)
+    missing = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue  # the docs pages
+        if route_roles(route.dependant) is None:
+            missing.append(f"{sorted(route.methods)} {route.path}")
+    assert missing == [], f"routes without require_roles(...): {missing}"
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "broker": "embedded (sql tail)"}
+
+
+def test_readiness_reports_an_unreachable_broker(make_services) -> None:  # type: ignore[no-untyped-def]
+    from core.app import create_app as build
+
+    svc = make_services("sqlite", kafka_bootstrap="127.0.0.1:1")
+    with TestClient(build(svc), raise_server_exceptions=False) as c:
+        r = c.get("/readyz")
+    assert r.status_code == 503 and r.json()["checks"]["broker"] == "unreachable"
+
+
+def _app_with_probe(services: Services) -> TestClient:
+    app = create_app(services)
+    router = APIRouter()
+
+    @router.post("/probe/reviewers")
+    def probe(body: dict[str, int], who=Depends(require_roles(Role.reviewer))):  # type: ignore[no-untyped-def]
+        return {"who": who.id, "n": len(body)}
+
+    app.include_router(router)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_tokens_roles_and_problem_json(services: Services) -> None:
+    c = _app_with_probe(services)
+    reviewer, rh = make_principal(services, "reviewer")
+    _, uh = make_principal(services, "user")
+    admin, ah = make_principal(services, "admin")
+
+    r = c.post("/probe/reviewers", json={"a": 1})
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "unauthenticated"
+    assert c.post("/probe/reviewers", json={}, headers={"Authorization": "Bearer cf_nope"}).status_code == 401
+    assert c.post("/probe/reviewers", json={}, headers={"Authorization": "Basic abc"}).status_code == 401
+    forbidden = c.post("/probe/reviewers", json={}, headers=uh)
+    assert forbidden.status_code == 403 and forbidden.json()["code"] == "forbidden"
+    assert c.post("/probe/reviewers", json={"x": 1}, headers=rh).json() == {"who": reviewer, "n": 1}
+    assert c.post("/probe/reviewers", json={}, headers=ah).json()["who"] == admin  # admins pass
+
+    bad = c.post("/probe/reviewers", content=b"{not json", headers={**rh, "content-type": "application/json"})
+    assert bad.status_code == 422 and bad.json()["code"] == "validation_failed"
+    assert c.get("/nowhere").json()["code"] == "not_found"
+
+
+def test_body_size_limit(make_services) -> None:  # type: ignore[no-untyped-def]
+    svc = make_services("sqlite", max_body_bytes=2048)
+    c = _app_with_probe(svc)
+    _, rh = make_principal(svc, "reviewer")
+    big = {f"k{i}": i for i in range(400)}
+    r = c.post("/probe/reviewers", json=big, headers=rh)
+    assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+    assert c.post("/probe/reviewers", json={"a": 1}, headers=rh).status_code == 200
+
+
+def test_tokens_are_stored_hashed_and_revocable(services: Services) -> None:
+    from sqlalchemy import select
+
+    from core.auth import ApiToken, issue_token
+
+    pid, headers = make_principal(services, "investigator")
+    token = headers["Authorization"].split()[1]
+    with services.sessions() as s:
+        stored = s.scalars(select(ApiToken.token_hash)).all()
+    assert token not in stored and all(len(h) == 64 for h in stored)
+    assert authenticate(services.sessions, services.settings, token).roles == {Role.investigator}
+    token_id, second = issue_token(services.sessions, services.settings, pid)
+    revoke_token(services.sessions, token_id)
+    with pytest.raises(Unauthenticated, match="revoked"):
+        authenticate(services.sessions, services.settings, second)
+    assert authenticate(services.sessions, services.settings, token).id == pid
+
+
+def test_production_refuses_development_secrets() -> None:
+    with pytest.raises(ValidationError, match="CLEARFRAME_SECRET_KEY"):
+        Settings(env="production", database_url="postgresql://x/y")
+    with pytest.raises(ValidationError, match="DEV_ADMIN_TOKEN"):
+        Settings(env="production", database_url="postgresql://x/y", secret_key="k" * 40)
+    ok = Settings(env="production", database_url="postgresql://x/y", secret_key="k" * 40,
+                  dev_admin_token="")
+    assert not ok.is_development
