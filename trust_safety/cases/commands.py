@@ -56,6 +56,7 @@ from trust_safety.cases.enforcement import (
 from trust_safety.cases.errors import (
     AlreadyReversed,
     CaseClosed,
+    ClaimHeld,
     InvalidEnforcement,
     ReviewerNotIndependent,
     UnknownCase,
@@ -339,6 +340,33 @@ def claim_case(
             expected_version=version,
         )
         return grant
+
+
+def claim_next(
+    services: Services,
+    reviewer: Caller,
+    ttl: timedelta | None = None,
+    policy: CasesPolicy = DEFAULT_POLICY,
+    candidates: int = 10,
+) -> ClaimGrant | None:
+    """Claim the most urgent case the reviewer may take, or None when nothing is claimable.
+
+    The queue read model proposes candidates in review order; each is then claimed against its
+    own stream, so a candidate someone else won a moment ago (not yet in the read model) is
+    skipped, never double-claimed.
+    """
+    from trust_safety.cases.queries import reviewer_queue
+
+    with services.sessions() as s:
+        proposals = reviewer_queue(s, reviewer.id, see_all=False, now=utcnow(), limit=candidates)
+    for proposal in proposals:
+        if proposal["claimed_by"] not in (None, reviewer.id):
+            continue
+        try:
+            return claim_case(services, reviewer, proposal["case_id"], ttl, policy)
+        except (ClaimHeld, CaseClosed, ConcurrencyConflict):
+            continue
+    return None
 
 
 def release_case(services: Services, reviewer: Caller, case_id: str) -> None:

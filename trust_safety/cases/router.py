@@ -113,6 +113,23 @@ def _visible_case(session: Any, principal: Principal, case_id: str) -> CaseRow:
     return row
 
 
+@router.post("/cases/next")
+def claim_next_case(
+    principal: ReviewerP, services: ServicesDep, body: ClaimBody | None = None
+) -> dict[str, Any]:
+    """Claim the most urgent claimable case; ``case_id`` is null when the queue is empty."""
+    ttl = timedelta(seconds=body.ttl_s) if body and body.ttl_s else None
+    grant = cmd.claim_next(services, caller(principal), ttl)
+    if grant is None:
+        return {"case_id": None}
+    return {
+        "case_id": grant.case_id,
+        "reviewer_id": grant.reviewer_id,
+        "expires_at": grant.expires_at.isoformat(),
+        "renewal": grant.renewal,
+    }
+
+
 @router.get("/cases/{case_id}")
 def get_case(case_id: str, principal: ReviewerP, session: SessionDep) -> dict[str, Any]:
     row = _visible_case(session, principal, case_id)

@@ -238,7 +238,10 @@ def test_dismissal_notifier_appeal_reopens_the_case(
     publish(services, "vid-9", owner)
     run(services)
     case_id = report(client, rh, "vid-9").json()["case_id"]
-    assert client.post(f"/v1/cases/{case_id}/claim", headers=ah).status_code == 200
+    run(services)
+    assert client.post("/v1/cases/next", headers=ah).json()["case_id"] == case_id
+    run(services)
+    assert client.post("/v1/cases/next", headers=bh).json() == {"case_id": None}
     assert (
         client.post(
             f"/v1/cases/{case_id}/dismiss",
@@ -431,3 +434,54 @@ def test_users_see_only_their_own_inbox(
         client.get("/v1/inbox", headers=rh).json()["notifications"][0]["kind"] == "report_outcome"
     )
     assert client.get("/v1/reports/mine", headers=oh).json()["reports"] == []
+
+
+def test_racing_reviewers_get_exactly_one_claim(
+    services: Services, people: dict[str, tuple[str, dict[str, str]]]
+) -> None:
+    import threading
+
+    from core.events import Actor
+    from trust_safety.cases import commands as cmd
+    from trust_safety.cases.reports import ReportSubmission
+
+    owner, _ = people["owner"]
+    publish(services, "vid-r", owner)
+    run(services)
+    reporter = cmd.Caller(
+        people["reporter"][0], frozenset({"user"}), Actor(id=people["reporter"][0], role="user")
+    )
+    filed = cmd.file_report(
+        services,
+        reporter,
+        ReportSubmission.parse(
+            {
+                "target": {"kind": "asset", "id": "vid-r"},
+                "category": "violence",
+                "explanation": "graphic violence at the start",
+                "good_faith": True,
+            }
+        ),
+    )
+    reviewers = [
+        cmd.Caller(f"rev-{i}", frozenset({"reviewer"}), Actor(id=f"rev-{i}", role="reviewer"))
+        for i in range(6)
+    ]
+    barrier = threading.Barrier(len(reviewers))
+    outcomes: list[str] = []
+
+    def race(reviewer: cmd.Caller) -> None:
+        barrier.wait()
+        try:
+            cmd.claim_case(services, reviewer, filed.case_id)
+            outcomes.append("won")
+        except Exception as exc:  # each loser must get a typed conflict, nothing else
+            outcomes.append(getattr(exc, "code", repr(exc)))
+
+    threads = [threading.Thread(target=race, args=(r,)) for r in reviewers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("won") == 1
+    assert set(outcomes) - {"won"} <= {"claim_held", "concurrency_conflict"}
