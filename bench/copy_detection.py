@@ -82,9 +82,7 @@ class Query:
     transform: str
     held_out: bool
     source: str | None  # asset id, None for distractors
-    frames: np.ndarray
     fps: float
-    bitrate: int | None
     # The part of the source the query shows, in source seconds.
     source_range: tuple[float, float] | None
 
@@ -392,12 +390,18 @@ def main(argv: list[str] | None = None) -> dict:
     t0 = time.perf_counter()
 
     # Archive.
-    archive: dict[str, tuple[Path, np.ndarray]] = {}
+    # Frames are not kept (500 clips would take gigabytes): rendering is deterministic, so a
+    # query's source is rendered again when the query is made.
+    archive: dict[str, Path] = {}
     durations = rng.uniform(6.0, 10.0, args.videos)
+
+    def source_frames(asset_id: str) -> np.ndarray:
+        i = int(asset_id.split("-")[1])
+        return render_clip(prompt_for(i), i, WIDTH, HEIGHT, float(durations[i]), FPS)
+
     for i in range(args.videos):
-        frames = render_clip(prompt_for(i), i, WIDTH, HEIGHT, float(durations[i]), FPS)
-        path = encode_mp4(frames, FPS, workdir / f"gen-{i:05d}.mp4")
-        archive[f"gen-{i:05d}"] = (path, frames)
+        asset_id = f"gen-{i:05d}"
+        archive[asset_id] = encode_mp4(source_frames(asset_id), FPS, workdir / f"{asset_id}.mp4")
     t_render = time.perf_counter() - t0
     print(f"archive: {args.videos} videos rendered and encoded in {t_render:.1f}s", flush=True)
 
@@ -405,7 +409,7 @@ def main(argv: list[str] | None = None) -> dict:
     index = FingerprintIndex(embedder.name, embedder.dim, IndexConfig())
     searcher = ReverseSearcher(embedder, index, SearchConfig())
     ingest_start = time.perf_counter()
-    for asset_id, (path, _) in archive.items():
+    for asset_id, path in archive.items():
         searcher.ingest_file(asset_id, path)
     index.rebuild()
     ingest_s = time.perf_counter() - ingest_start
@@ -430,11 +434,11 @@ def main(argv: list[str] | None = None) -> dict:
         for j, source in enumerate(
             rng.choice(asset_ids, args.queries_per_transform, replace=False)
         ):
-            out, fps, source_range, bitrate = transform(archive[source][1], rng)
-            query = Query(
-                f"{name}-{j}", name, held_out, str(source), out, fps, bitrate, source_range
-            )
-            queries.append((query, workdir / f"q-{name}-{j}.mp4"))
+            out, fps, source_range, bitrate = transform(source_frames(str(source)), rng)
+            path = workdir / f"q-{name}-{j}.mp4"
+            encode_mp4(out, fps, path, bitrate=bitrate, crf=None if bitrate else 23)
+            query = Query(f"{name}-{j}", name, held_out, str(source), fps, source_range)
+            queries.append((query, path))
     for j in range(args.distractors):
         frames = render_clip(
             prompt_for(j, salt=" distractor"),
@@ -446,17 +450,8 @@ def main(argv: list[str] | None = None) -> dict:
         )
         if j % 2:
             frames, *_ = t_crop(frames, rng)
-        queries.append(
-            (
-                Query(f"distractor-{j}", "distractor", False, None, frames, FPS, None, None),
-                workdir / f"q-distractor-{j}.mp4",
-            )
-        )
-    for query, path in queries:
-        encode_mp4(
-            query.frames, query.fps, path, bitrate=query.bitrate, crf=None if query.bitrate else 23
-        )
-        query.frames = np.empty(0)
+        path = encode_mp4(frames, FPS, workdir / f"q-distractor-{j}.mp4", crf=23)
+        queries.append((Query(f"distractor-{j}", "distractor", False, None, FPS, None), path))
     print(f"queries: {len(queries)} written", flush=True)
 
     result = evaluate(searcher, queries)
