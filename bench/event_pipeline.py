@@ -140,10 +140,19 @@ def raw_roundtrip(settings: Settings, events: int) -> float:
     return elapsed
 
 
-def _writer(settings_json: str, events: int, batch: int, streams: int, tag: str, go) -> None:  # type: ignore[no-untyped-def]
+def _writer(settings_json: str, events: int, batch: int, streams: int, tag: str, go,  # type: ignore[no-untyped-def]
+            threads: int) -> None:
+    """One API-like process: ``threads`` concurrent requests, each appending its own streams."""
     services = Services.from_settings(Settings.model_validate_json(settings_json))
     go.wait()
-    append_all(services, events, batch, streams, tag)
+    per = events // threads
+    pool = [threading.Thread(target=append_all, args=(services, per - per % batch, batch,
+                                                      max(1, streams // threads), f"{tag}t{t}"))
+            for t in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
     services.close()
 
 
@@ -165,6 +174,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10, help="events per append (default 10)")
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--writers", type=int, default=2, help="writer processes in the e2e phase")
+    parser.add_argument("--threads", type=int, default=8,
+                        help="concurrent appending threads per writer process (API requests)")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
                         help="admin URL; a scratch database is created and dropped")
     args = parser.parse_args()
@@ -177,7 +188,7 @@ def main() -> None:
         settings = Settings(database_url=url, kafka_bootstrap=bootstrap, kafka_partitions=6,
                             kafka_topic_prefix=f"b{uuid.uuid4().hex[:6]}", batch_size=1000,
                             data_dir=Path("/tmp/clearframe-bench"))
-        upgrade(url)
+        upgrade(url, "core@head")  # the bench needs only the core tables
         services = Services.from_settings(settings)
         reset(services)
 
@@ -201,14 +212,16 @@ def main() -> None:
         ctx = multiprocessing.get_context("spawn")
         go, stop = ctx.Event(), ctx.Event()
         share = n // args.writers
+        share -= share % (args.batch * args.threads)
         procs = [ctx.Process(target=_writer, args=(settings.model_dump_json(), share - share % args.batch,
-                                                    args.batch, args.streams, f"e{w}", go))
+                                                    args.batch, args.streams, f"e{w}", go,
+                                                    args.threads))
                  for w in range(args.writers)]
         procs.append(ctx.Process(target=_relay, args=(settings.model_dump_json(), go, stop)))
         for p in procs:
             p.start()
         time.sleep(3)  # let the processes import and connect before the clock starts
-        total = sum(share - share % args.batch for _ in range(args.writers))
+        total = share * args.writers
         start = time.perf_counter()
         go.set()
         project_until(services, r, total)
@@ -218,8 +231,8 @@ def main() -> None:
             p.join(60)
         r.close()
         e2e = total / t_e2e
-        print(f"e2e      {e2e:10.0f} events/s  ({args.writers} writer processes + relay process "
-              f"+ projection, concurrently)", flush=True)
+        print(f"e2e      {e2e:10.0f} events/s  ({args.writers} writer processes x {args.threads} "
+              f"threads + relay process + projection, concurrently)", flush=True)
 
         t_raw = raw_roundtrip(settings, n)
         raw = n / t_raw
@@ -229,7 +242,7 @@ def main() -> None:
         "bench": "event_pipeline", "events": n, "append_events_per_s": round(n / t_append),
         "relay_events_per_s": round(n / t_relay), "project_events_per_s": round(n / t_project),
         "e2e_events_per_s": round(e2e), "raw_roundtrip_events_per_s": round(raw),
-        "ratio": round(e2e / raw, 3), "events_per_append": args.batch, "writers": args.writers, "database": "postgresql", "broker": "tansu (in-memory)",
+        "ratio": round(e2e / raw, 3), "events_per_append": args.batch, "writers": args.writers, "threads_per_writer": args.threads, "database": "postgresql", "broker": "tansu (in-memory)",
     }))
 
 

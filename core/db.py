@@ -31,7 +31,9 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
+    """An engine for ``url``. On SQLite, ``read_only`` engines open plain deferred transactions
+    (readers never take the write lock in WAL mode); the others open IMMEDIATE ones."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if is_sqlite(url):
@@ -41,14 +43,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
-        _make_sqlite_transactions_immediate(engine)
+        _configure_sqlite(engine, immediate=not read_only)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     return create_engine(url, **kwargs)
 
 
-def _make_sqlite_transactions_immediate(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, immediate: bool) -> None:
     # pysqlite opens DEFERRED transactions, and a deferred transaction that reads and then
     # writes fails at once with SQLITE_BUSY when another writer committed in between (the busy
     # timeout is not consulted on a lock upgrade). Projections and command handlers read, then
@@ -66,7 +68,7 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

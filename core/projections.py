@@ -270,6 +270,8 @@ class Runner:
         return len(deliveries)
 
     def process(self, deliveries: Sequence[Delivery]) -> None:
+        if not deliveries:
+            return
         if isinstance(self.consumer, Projection):
             self._project(self.consumer, deliveries)
         else:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import make_engine, make_session_factory
+from core.db import is_sqlite, make_engine, make_session_factory
 from core.settings import Settings
 from core.store import EventStore
 
@@ -19,6 +19,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     store: EventStore
+    read_engine: Engine | None = None
     # per-domain singletons (loaded models, blob stores) keyed by name, built lazily by domains
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -26,9 +27,16 @@ class Services:
     def from_settings(cls, settings: Settings | None = None) -> Services:
         settings = settings or Settings()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.effective_database_url)
+        url = settings.effective_database_url
+        engine = make_engine(url)
         sessions = make_session_factory(engine)
-        return cls(settings=settings, engine=engine, sessions=sessions, store=EventStore(sessions))
+        # SQLite: pure reads (log tails, API queries) get deferred transactions so that they
+        # never wait for, or hold, the database write lock.
+        read_engine = make_engine(url, read_only=True) if is_sqlite(url) else engine
+        store = EventStore(sessions, read_sessions=make_session_factory(read_engine),
+                           group_commit=settings.group_commit)
+        return cls(settings=settings, engine=engine, sessions=sessions, store=store,
+                   read_engine=read_engine)
 
     def extra(self, key: str, build: Any) -> Any:
         """A lazily built, per-process singleton (e.g. a loaded model) owned by a domain."""
@@ -36,5 +44,12 @@ class Services:
             self.extras[key] = build()
         return self.extras[key]
 
+    @property
+    def read_sessions(self) -> sessionmaker[Session]:
+        """Sessions for queries that never write (on SQLite they don't take the write lock)."""
+        return self.store.read_sessions
+
     def close(self) -> None:
         self.engine.dispose()
+        if self.read_engine is not None and self.read_engine is not self.engine:
+            self.read_engine.dispose()

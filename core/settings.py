@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(default=0.05, gt=0, le=10)
     batch_size: int = Field(default=500, ge=1, le=100_000)
     relay_lease_s: float = Field(default=15.0, gt=0)
+    # Concurrent appends of one process share a transaction (one fsync); see core/store.py.
+    group_commit: bool = True
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> Settings:
