@@ -55,8 +55,17 @@ POLL_S = 0.001
 TIMEOUT_S = 30.0
 
 
+class _Signed(EventPayload):
+    """Stand-in for the provenance domain's ``AssetSigned`` (the fields the feed and the cases
+    domain read); not registered, so it never shadows the real declaration."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    event_type_name = "AssetSigned"
+    category = "generation"
+
+
 class _Published(EventPayload):
-    """The generation domain's ``AssetPublished``, by name (not registered: a stand-in)."""
+    """Stand-in for ``AssetPublished`` (same fields as the real event)."""
 
     model_config = ConfigDict(frozen=True, extra="allow")
     event_type_name = "AssetPublished"
@@ -141,7 +150,7 @@ def main() -> None:
             principal(services, f"reviewer-{i}", "reviewer")[0]
             for i in range(max(args.reviewers, 2))
         ]
-        assets = [f"asset-{i:05d}" for i in range(args.assets)]
+        assets = [f"asset-gen-{i:05d}" for i in range(args.assets)]
         for i, asset in enumerate(assets):
             services.store.append(
                 stream_id("generation", asset),

@@ -1,7 +1,8 @@
 """The feed as a pure fold of events: Recent, Featured, Following and remix lineage.
 
 It reads other domains' events by type name and payload only (domains meet through events):
-the generation stream's ``AssetPublished`` / ``AssetRemoved`` / ``AssetRestored``, the cases
+the generation stream's ``AssetSigned`` (owner, remix parents), ``AssetPublished``,
+``AssetRemoved`` / ``AssetRestored``, the cases
 domain's ``EnforcementActionTaken`` / ``EnforcementReversed``, and its own curation and follow
 events. The SQL projection must agree with this fold on every event sequence; tests replay both.
 
@@ -12,7 +13,7 @@ another still keeps down.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -20,6 +21,7 @@ from typing import Any
 
 from feed.errors import InvalidFeedQuery, UnknownAsset
 
+ASSET_SIGNED = "AssetSigned"
 ASSET_PUBLISHED = "AssetPublished"
 ASSET_REMOVED = "AssetRemoved"
 ASSET_RESTORED = "AssetRestored"
@@ -32,6 +34,7 @@ USER_UNFOLLOWED = "UserUnfollowed"
 
 CONSUMED_EVENT_TYPES = frozenset(
     {
+        ASSET_SIGNED,
         ASSET_PUBLISHED,
         ASSET_REMOVED,
         ASSET_RESTORED,
@@ -46,7 +49,7 @@ CONSUMED_EVENT_TYPES = frozenset(
 
 MAX_PAGE = 200
 # Remix chains are short in practice; the bound only protects lineage walks from corrupt data.
-MAX_LINEAGE_DEPTH = 10_000
+MAX_LINEAGE_DEPTH = 1_000
 
 # The generation pipeline's own removal (consent revoked, output moderation) is one hold per
 # asset; enforcement holds are keyed by action id so each reversal lifts exactly its own.
@@ -81,10 +84,15 @@ def _instant(value: Any) -> datetime:
 
 @dataclass(slots=True)
 class FeedAsset:
+    """An asset as the feed knows it. It exists as soon as any event names it (a hold can
+    precede the publication: streams are ordered per aggregate only) and appears in feeds
+    only once published."""
+
     asset_id: str
-    owner_id: str
-    published_at: datetime
-    parent_id: str | None
+    generation_id: str | None = None
+    owner_id: str | None = None
+    published_at: datetime | None = None
+    parent_generation_ids: tuple[str, ...] = ()
     title: str | None = None
     holds: dict[str, HoldKind] = field(default_factory=dict)  # hold key -> kind
     labels: dict[str, str] = field(default_factory=dict)  # action id -> label text
@@ -97,9 +105,10 @@ class FeedAsset:
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
     asset_id: str
-    owner_id: str
+    generation_id: str | None
+    owner_id: str | None
     published_at: datetime
-    parent_id: str | None
+    remixes_of: tuple[str, ...]  # parent generation ids
     title: str | None
     labels: tuple[str, ...]
     age_restricted: bool
@@ -108,9 +117,10 @@ class FeedEntry:
     def to_dict(self) -> dict[str, Any]:
         return {
             "asset_id": self.asset_id,
+            "generation_id": self.generation_id,
             "owner_id": self.owner_id,
             "published_at": self.published_at.isoformat(),
-            "parent_id": self.parent_id,
+            "remixes_of": list(self.remixes_of),
             "title": self.title,
             "labels": list(self.labels),
             "age_restricted": self.age_restricted,
@@ -120,26 +130,32 @@ class FeedEntry:
 
 @dataclass(frozen=True, slots=True)
 class LineageNode:
-    asset_id: str
-    available: bool  # False when removed or its owner is held: the id is shown, nothing else
+    generation_id: str
+    asset_id: str | None  # None when the feed never saw that generation's asset
+    available: bool  # False when unpublished, removed or its owner is held: only ids shown
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "generation_id": self.generation_id,
+            "asset_id": self.asset_id,
+            "available": self.available,
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class Lineage:
     asset_id: str
-    parent_id: str | None
-    depth: int  # how many remixes deep: 0 for an original
-    ancestors: tuple[LineageNode, ...]  # parent first, root last
+    parents: tuple[LineageNode, ...]  # what this video remixes, directly
+    depth: int  # longest remix chain above it: 0 for an original
+    ancestors: tuple[LineageNode, ...]  # every ancestor once, nearest first
     remixes: tuple[str, ...]  # visible direct remixes, newest first
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "asset_id": self.asset_id,
-            "parent_id": self.parent_id,
+            "parents": [n.to_dict() for n in self.parents],
             "depth": self.depth,
-            "ancestors": [
-                {"asset_id": n.asset_id, "available": n.available} for n in self.ancestors
-            ],
+            "ancestors": [n.to_dict() for n in self.ancestors],
             "remixes": list(self.remixes),
         }
 
@@ -158,14 +174,12 @@ class FeedState:
 
     def __init__(self) -> None:
         self.assets: dict[str, FeedAsset] = {}
+        self.asset_by_generation: dict[str, str] = {}
+        self.children: dict[str, set[str]] = {}  # parent generation id -> child asset ids
         self.account_holds: dict[str, dict[str, AccountHold]] = {}
         # action id -> (target kind, target id); reversals name only the action
         self.actions: dict[str, tuple[str, str]] = {}
         self.following: dict[str, set[str]] = {}
-        self.children: dict[str, set[str]] = {}
-        # Holds on assets whose AssetPublished has not arrived yet (streams are ordered per
-        # aggregate, not across aggregates).
-        self._early_holds: dict[str, dict[str, tuple[HoldKind, str | None]]] = {}
 
     def apply_all(self, events: Iterable[Any]) -> FeedState:
         for event in events:
@@ -175,8 +189,14 @@ class FeedState:
     def apply(self, event_type: str, payload: Mapping[str, Any], occurred_at: datetime) -> None:
         at = _utc(occurred_at)
         p = payload
-        if event_type == ASSET_PUBLISHED:
-            self._published(p, at)
+        if event_type == ASSET_SIGNED:
+            self._signed(p)
+        elif event_type == ASSET_PUBLISHED:
+            asset = self._asset(str(p["asset_id"]))
+            if asset.published_at is None:
+                asset.published_at = at
+            if asset.generation_id is None and p.get("generation_id"):
+                self._index_generation(asset, str(p["generation_id"]))
         elif event_type == ASSET_REMOVED:
             self._hold(str(p["asset_id"]), PIPELINE_HOLD, HoldKind.REMOVED, None)
         elif event_type == ASSET_RESTORED:
@@ -186,13 +206,13 @@ class FeedState:
         elif event_type == ENFORCEMENT_REVERSED:
             self._reversed(str(p["action_id"]))
         elif event_type == ASSET_FEATURED:
-            asset = self.assets.get(str(p["asset_id"]))
-            if asset is not None:
-                asset.featured_at = at
+            featured = self.assets.get(str(p["asset_id"]))
+            if featured is not None:
+                featured.featured_at = at
         elif event_type == ASSET_UNFEATURED:
-            asset = self.assets.get(str(p["asset_id"]))
-            if asset is not None:
-                asset.featured_at = None
+            featured = self.assets.get(str(p["asset_id"]))
+            if featured is not None:
+                featured.featured_at = None
         elif event_type == USER_FOLLOWED:
             self.following.setdefault(str(p["follower_id"]), set()).add(str(p["followee_id"]))
         elif event_type == USER_UNFOLLOWED:
@@ -200,37 +220,37 @@ class FeedState:
 
     # -- folds -------------------------------------------------------------------------------
 
-    def _published(self, p: Mapping[str, Any], at: datetime) -> None:
-        asset_id = str(p["asset_id"])
-        if asset_id in self.assets:
-            return  # redelivery
-        parent = p.get("remix_of")
-        asset = FeedAsset(
-            asset_id=asset_id,
-            owner_id=str(p["owner_id"]),
-            published_at=_instant(p["published_at"]) if p.get("published_at") else at,
-            parent_id=str(parent) if parent else None,
-            title=p.get("title"),
-        )
-        self.assets[asset_id] = asset
-        if asset.parent_id:
-            self.children.setdefault(asset.parent_id, set()).add(asset_id)
-        for key, (kind, label) in self._early_holds.pop(asset_id, {}).items():
-            asset.holds[key] = kind
-            if label:
-                asset.labels[key] = label
-
-    def _hold(self, asset_id: str, key: str, kind: HoldKind, label: str | None) -> None:
+    def _asset(self, asset_id: str) -> FeedAsset:
         asset = self.assets.get(asset_id)
         if asset is None:
-            self._early_holds.setdefault(asset_id, {})[key] = (kind, label)
-            return
+            asset = self.assets[asset_id] = FeedAsset(asset_id)
+        return asset
+
+    def _index_generation(self, asset: FeedAsset, generation_id: str) -> None:
+        asset.generation_id = generation_id
+        self.asset_by_generation.setdefault(generation_id, asset.asset_id)
+
+    def _signed(self, p: Mapping[str, Any]) -> None:
+        asset = self._asset(str(p["asset_id"]))
+        if asset.generation_id is None and p.get("generation_id"):
+            self._index_generation(asset, str(p["generation_id"]))
+        if asset.owner_id is None and p.get("requester_id"):
+            asset.owner_id = str(p["requester_id"])
+        if not asset.parent_generation_ids:
+            parents = tuple(dict.fromkeys(str(g) for g in p.get("remix_parents") or () if g))
+            asset.parent_generation_ids = parents
+            for parent in parents:
+                self.children.setdefault(parent, set()).add(asset.asset_id)
+        if asset.title is None and p.get("title"):
+            asset.title = str(p["title"])
+
+    def _hold(self, asset_id: str, key: str, kind: HoldKind, label: str | None) -> None:
+        asset = self._asset(asset_id)
         asset.holds[key] = kind
         if label:
             asset.labels[key] = label
 
     def _lift(self, asset_id: str, key: str) -> None:
-        self._early_holds.get(asset_id, {}).pop(key, None)
         asset = self.assets.get(asset_id)
         if asset is not None:
             asset.holds.pop(key, None)
@@ -261,20 +281,26 @@ class FeedState:
 
     # -- queries -----------------------------------------------------------------------------
 
-    def owner_held(self, owner_id: str, now: datetime) -> bool:
+    def owner_held(self, owner_id: str | None, now: datetime) -> bool:
+        if owner_id is None:
+            return False
         return any(h.active(now) for h in self.account_holds.get(owner_id, {}).values())
 
-    def is_visible(self, asset: FeedAsset, now: datetime, *, adult: bool = False) -> bool:
+    def is_visible(self, asset: FeedAsset | None, now: datetime, *, adult: bool = False) -> bool:
+        if asset is None or asset.published_at is None:
+            return False
         if asset.has(HoldKind.REMOVED) or self.owner_held(asset.owner_id, now):
             return False
         return adult or not asset.has(HoldKind.AGE_RESTRICTED)
 
     def _entry(self, asset: FeedAsset) -> FeedEntry:
+        assert asset.published_at is not None
         return FeedEntry(
             asset_id=asset.asset_id,
+            generation_id=asset.generation_id,
             owner_id=asset.owner_id,
             published_at=asset.published_at,
-            parent_id=asset.parent_id,
+            remixes_of=asset.parent_generation_ids,
             title=asset.title,
             labels=tuple(asset.labels[k] for k in sorted(asset.labels)),
             age_restricted=asset.has(HoldKind.AGE_RESTRICTED),
@@ -342,36 +368,33 @@ class FeedState:
         pool.sort(key=lambda a: (a.published_at, a.asset_id), reverse=True)
         return [self._entry(a) for a in pool[:limit]]
 
+    def _node(self, generation_id: str, now: datetime, adult: bool) -> LineageNode:
+        asset_id = self.asset_by_generation.get(generation_id)
+        asset = self.assets.get(asset_id) if asset_id else None
+        return LineageNode(generation_id, asset_id, self.is_visible(asset, now, adult=adult))
+
+    def _parents_of(self, generation_id: str) -> tuple[str, ...]:
+        asset_id = self.asset_by_generation.get(generation_id)
+        return self.assets[asset_id].parent_generation_ids if asset_id else ()
+
     def lineage(self, asset_id: str, now: datetime, *, adult: bool = False) -> Lineage:
         now = _utc(now)
         asset = self.assets.get(asset_id)
         if asset is None or not self.is_visible(asset, now, adult=adult):
             raise UnknownAsset(f"asset {asset_id!r} is not in the feed", asset_id=asset_id)
-        ancestors: list[LineageNode] = []
-        seen = {asset_id}
-        parent_id = asset.parent_id
-        while parent_id is not None and len(ancestors) < MAX_LINEAGE_DEPTH:
-            if parent_id in seen:
-                break  # corrupt data would loop; a real remix graph is acyclic
-            seen.add(parent_id)
-            parent = self.assets.get(parent_id)
-            ancestors.append(
-                LineageNode(
-                    parent_id, parent is not None and self.is_visible(parent, now, adult=adult)
-                )
-            )
-            parent_id = parent.parent_id if parent is not None else None
+        ancestors, depth = remix_ancestry(asset.parent_generation_ids, self._parents_of)
         remixes = [
             self.assets[c]
-            for c in self.children.get(asset_id, set())
+            for g in ([asset.generation_id] if asset.generation_id else [])
+            for c in self.children.get(g, set())
             if self.is_visible(self.assets[c], now, adult=adult)
         ]
         remixes.sort(key=lambda a: (a.published_at, a.asset_id), reverse=True)
         return Lineage(
             asset_id=asset_id,
-            parent_id=asset.parent_id,
-            depth=len(ancestors),
-            ancestors=tuple(ancestors),
+            parents=tuple(self._node(g, now, adult) for g in asset.parent_generation_ids),
+            depth=depth,
+            ancestors=tuple(self._node(g, now, adult) for g in ancestors),
             remixes=tuple(a.asset_id for a in remixes),
         )
 
@@ -382,6 +405,30 @@ class FeedState:
             and self.is_visible(asset, _utc(now), adult=True)
             and not asset.has(HoldKind.RESTRICTED)
         )
+
+
+def remix_ancestry(
+    parents: tuple[str, ...], parents_of: Callable[[str], tuple[str, ...]]
+) -> tuple[list[str], int]:
+    """Every ancestor generation once (nearest first) and the longest chain's length.
+
+    A remix may have several parents, so ancestry is a graph; a generation met again through
+    another path is listed once, and a cycle (only corrupt data could make one) ends the walk.
+    """
+    order: list[str] = []
+    level: dict[str, int] = {}
+    frontier = list(dict.fromkeys(parents))
+    distance = 1
+    while frontier and distance <= MAX_LINEAGE_DEPTH:
+        nxt: list[str] = []
+        for g in frontier:
+            if g not in level:
+                order.append(g)
+            level[g] = distance  # the deepest path to an ancestor sets the chain length
+            nxt.extend(p for p in parents_of(g) if level.get(p, 0) <= distance)
+        frontier = list(dict.fromkeys(nxt))
+        distance += 1
+    return order, max(level.values(), default=0)
 
 
 def _check_limit(limit: int) -> None:

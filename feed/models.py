@@ -12,12 +12,15 @@ from core.store import JsonType
 
 
 class FeedAssetRow(Base):
+    """An asset the feed has heard of; in feeds only once ``published_at`` is set."""
+
     __tablename__ = "feed_assets"
 
     asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    owner_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    parent_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    generation_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    owner_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    parent_generation_ids: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
     title: Mapped[str | None] = mapped_column(String(500), nullable=True)
     featured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Denormalised from feed_holds so feed queries are one indexed scan.
@@ -32,12 +35,17 @@ class FeedAssetRow(Base):
     )
 
 
-class FeedHoldRow(Base):
-    """One reason an asset is removed, restricted, age-restricted or labelled.
+class FeedRemixRow(Base):
+    """One remix edge: ``child_asset_id`` remixes the generation ``parent_generation_id``."""
 
-    Kept even for assets not published yet: streams are ordered per aggregate only, so an
-    enforcement event may be projected before the publication it refers to.
-    """
+    __tablename__ = "feed_remixes"
+
+    parent_generation_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    child_asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class FeedHoldRow(Base):
+    """One reason an asset is removed, restricted, age-restricted or labelled."""
 
     __tablename__ = "feed_holds"
 

@@ -1,13 +1,12 @@
 """The feed projection: the SQL twin of :class:`feed.model.FeedState`.
 
-It consumes the generation stream's publication and removal events, the cases domain's
-enforcement events (by type name) and the feed's own follow and curation events. Tests replay
-random event sequences through both and require the same feeds.
+It consumes the generation stream's signing, publication and removal events, the cases
+domain's enforcement events (by type name) and the feed's own follow and curation events.
+Tests replay random event sequences through both and require the same feeds.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import Table, delete, select
@@ -16,7 +15,28 @@ from sqlalchemy.orm import Session
 from core.events import RecordedEvent
 from core.projections import Projection, handles
 from feed.model import _ACCOUNT_ACTIONS, _ASSET_ACTION_HOLDS, PIPELINE_HOLD, HoldKind, _instant
-from feed.models import FeedAccountHoldRow, FeedAssetRow, FeedFollowRow, FeedHoldRow
+from feed.models import (
+    FeedAccountHoldRow,
+    FeedAssetRow,
+    FeedFollowRow,
+    FeedHoldRow,
+    FeedRemixRow,
+)
+
+
+def _asset(s: Session, asset_id: str) -> FeedAssetRow:
+    row = s.get(FeedAssetRow, asset_id)
+    if row is None:
+        row = FeedAssetRow(
+            asset_id=asset_id,
+            parent_generation_ids=[],
+            labels=[],
+            removed=False,
+            restricted=False,
+            age_restricted=False,
+        )
+        s.add(row)
+    return row
 
 
 def refresh_flags(s: Session, asset_id: str) -> None:
@@ -32,6 +52,7 @@ def refresh_flags(s: Session, asset_id: str) -> None:
 
 
 def _put_hold(s: Session, asset_id: str, key: str, kind: HoldKind, label: str | None) -> None:
+    _asset(s, asset_id)
     hold = s.get(FeedHoldRow, (asset_id, key))
     if hold is None:
         s.add(FeedHoldRow(asset_id=asset_id, hold_key=key, kind=kind.value, label=label))
@@ -60,31 +81,36 @@ class FeedProjection(Projection):
     categories = ("generation", "enforcement", "feed")
     tables: ClassVar[tuple[Table, ...]] = (  # type: ignore[assignment]
         FeedAssetRow.__table__,
+        FeedRemixRow.__table__,
         FeedHoldRow.__table__,
         FeedAccountHoldRow.__table__,
         FeedFollowRow.__table__,
     )
 
+    @handles("AssetSigned")
+    def _signed(self, s: Session, e: RecordedEvent) -> None:
+        p = e.payload
+        asset = _asset(s, p["asset_id"])
+        if asset.generation_id is None and p.get("generation_id"):
+            asset.generation_id = p["generation_id"]
+        if asset.owner_id is None and p.get("requester_id"):
+            asset.owner_id = p["requester_id"]
+        if not asset.parent_generation_ids:
+            parents = list(dict.fromkeys(str(g) for g in p.get("remix_parents") or () if g))
+            asset.parent_generation_ids = parents
+            for parent in parents:
+                if s.get(FeedRemixRow, (parent, asset.asset_id)) is None:
+                    s.add(FeedRemixRow(parent_generation_id=parent, child_asset_id=asset.asset_id))
+        if asset.title is None and p.get("title"):
+            asset.title = str(p["title"])[:500]
+
     @handles("AssetPublished")
     def _published(self, s: Session, e: RecordedEvent) -> None:
-        p = e.payload
-        if s.get(FeedAssetRow, p["asset_id"]) is not None:
-            return
-        published_at: datetime = (
-            _instant(p["published_at"]) if p.get("published_at") else e.occurred_at
-        )
-        s.add(
-            FeedAssetRow(
-                asset_id=p["asset_id"],
-                owner_id=p["owner_id"],
-                published_at=published_at,
-                parent_id=p.get("remix_of") or None,
-                title=(p.get("title") or None),
-                labels=[],
-            )
-        )
-        s.flush()
-        refresh_flags(s, p["asset_id"])
+        asset = _asset(s, e.payload["asset_id"])
+        if asset.published_at is None:
+            asset.published_at = e.occurred_at
+        if asset.generation_id is None and e.payload.get("generation_id"):
+            asset.generation_id = e.payload["generation_id"]
 
     @handles("AssetRemoved")
     def _removed(self, s: Session, e: RecordedEvent) -> None:

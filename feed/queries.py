@@ -9,8 +9,8 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from feed.errors import InvalidFeedQuery, UnknownAsset
-from feed.model import MAX_LINEAGE_DEPTH, MAX_PAGE, FeedEntry, Lineage, LineageNode
-from feed.models import FeedAccountHoldRow, FeedAssetRow, FeedFollowRow
+from feed.model import MAX_PAGE, FeedEntry, Lineage, LineageNode, remix_ancestry
+from feed.models import FeedAccountHoldRow, FeedAssetRow, FeedFollowRow, FeedRemixRow
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -31,7 +31,12 @@ def _held_owners(now: datetime) -> Select[Any]:
 
 
 def _visible(now: datetime, adult: bool) -> Any:
-    cond = and_(FeedAssetRow.removed.is_(False), FeedAssetRow.owner_id.not_in(_held_owners(now)))
+    cond = and_(
+        FeedAssetRow.published_at.is_not(None),
+        FeedAssetRow.removed.is_(False),
+        # NOT IN over a NULL owner is NULL in SQL, so an ownerless asset needs its own arm.
+        or_(FeedAssetRow.owner_id.is_(None), FeedAssetRow.owner_id.not_in(_held_owners(now))),
+    )
     if not adult:
         cond = and_(cond, FeedAssetRow.age_restricted.is_(False))
     return cond
@@ -42,9 +47,10 @@ def entry(row: FeedAssetRow) -> FeedEntry:
     assert published is not None
     return FeedEntry(
         asset_id=row.asset_id,
+        generation_id=row.generation_id,
         owner_id=row.owner_id,
         published_at=published,
-        parent_id=row.parent_id,
+        remixes_of=tuple(row.parent_generation_ids),
         title=row.title,
         labels=tuple(row.labels),
         age_restricted=row.age_restricted,
@@ -113,10 +119,21 @@ def following(
 
 
 def _is_visible(s: Session, row: FeedAssetRow | None, now: datetime, adult: bool) -> bool:
-    if row is None or row.removed or (row.age_restricted and not adult):
+    if row is None or row.published_at is None or row.removed:
         return False
+    if row.age_restricted and not adult:
+        return False
+    if row.owner_id is None:
+        return True
     held = s.scalar(_held_owners(now).where(FeedAccountHoldRow.user_id == row.owner_id).limit(1))
     return held is None
+
+
+def _by_generation(s: Session, generation_id: str) -> FeedAssetRow | None:
+    # The first asset recorded for a generation, as the pure fold's index keeps it.
+    return s.scalars(
+        select(FeedAssetRow).where(FeedAssetRow.generation_id == generation_id).limit(1)
+    ).first()
 
 
 def lineage(s: Session, asset_id: str, now: datetime, *, adult: bool = False) -> Lineage:
@@ -124,25 +141,38 @@ def lineage(s: Session, asset_id: str, now: datetime, *, adult: bool = False) ->
     if not _is_visible(s, row, now, adult):
         raise UnknownAsset(f"asset {asset_id!r} is not in the feed", asset_id=asset_id)
     assert row is not None
-    ancestors: list[LineageNode] = []
-    seen = {asset_id}
-    parent_id = row.parent_id
-    while parent_id is not None and len(ancestors) < MAX_LINEAGE_DEPTH:
-        if parent_id in seen:
-            break
-        seen.add(parent_id)
-        parent = s.get(FeedAssetRow, parent_id)
-        ancestors.append(LineageNode(parent_id, _is_visible(s, parent, now, adult)))
-        parent_id = parent.parent_id if parent is not None else None
-    children = s.scalars(
-        select(FeedAssetRow)
-        .where(FeedAssetRow.parent_id == asset_id, _visible(now, adult))
-        .order_by(FeedAssetRow.published_at.desc(), FeedAssetRow.asset_id.desc())
-    )
+    cache: dict[str, FeedAssetRow | None] = {}
+
+    def of(generation_id: str) -> FeedAssetRow | None:
+        if generation_id not in cache:
+            cache[generation_id] = _by_generation(s, generation_id)
+        return cache[generation_id]
+
+    def node(generation_id: str) -> LineageNode:
+        found = of(generation_id)
+        return LineageNode(
+            generation_id, found.asset_id if found else None, _is_visible(s, found, now, adult)
+        )
+
+    def parents_of(generation_id: str) -> tuple[str, ...]:
+        found = of(generation_id)
+        return tuple(found.parent_generation_ids) if found else ()
+
+    parents = tuple(row.parent_generation_ids)
+    ancestors, depth = remix_ancestry(parents, parents_of)
+    remixes: list[str] = []
+    if row.generation_id:
+        children = s.scalars(
+            select(FeedAssetRow)
+            .join(FeedRemixRow, FeedRemixRow.child_asset_id == FeedAssetRow.asset_id)
+            .where(FeedRemixRow.parent_generation_id == row.generation_id, _visible(now, adult))
+            .order_by(FeedAssetRow.published_at.desc(), FeedAssetRow.asset_id.desc())
+        )
+        remixes = [c.asset_id for c in children]
     return Lineage(
         asset_id=asset_id,
-        parent_id=row.parent_id,
-        depth=len(ancestors),
-        ancestors=tuple(ancestors),
-        remixes=tuple(c.asset_id for c in children),
+        parents=tuple(node(g) for g in parents),
+        depth=depth,
+        ancestors=tuple(node(g) for g in ancestors),
+        remixes=tuple(remixes),
     )

@@ -26,8 +26,13 @@ def test_follow_feature_and_pipeline_removal(client: Any, services: Services) ->
     assert client.post("/v1/feed/follows", headers=ah, json={"followee_id": bob}).status_code == 204
     again = client.post("/v1/feed/follows", headers=ah, json={"followee_id": bob})
     assert again.status_code == 409 and again.json()["code"] == "already_following"
-    assert client.post("/v1/feed/follows", headers=ah, json={"followee_id": alice}).status_code == 422
-    assert client.post("/v1/feed/follows", headers=ah, json={"followee_id": "ghost"}).status_code == 422
+    assert (
+        client.post("/v1/feed/follows", headers=ah, json={"followee_id": alice}).status_code == 422
+    )
+    assert (
+        client.post("/v1/feed/follows", headers=ah, json={"followee_id": "ghost"}).status_code
+        == 422
+    )
     drain(services, ["feed"])
     assert ids(client.get("/v1/feed/following", headers=ah)) == ["b2", "b1"]
     assert ids(client.get("/v1/feed/following", headers=bh)) == []
@@ -35,7 +40,9 @@ def test_follow_feature_and_pipeline_removal(client: Any, services: Services) ->
     # curation is an operator's act
     assert client.post("/v1/feed/featured", headers=ah, json={"asset_id": "a1"}).status_code == 403
     assert client.post("/v1/feed/featured", headers=adm, json={"asset_id": "a1"}).status_code == 204
-    assert client.post("/v1/feed/featured", headers=adm, json={"asset_id": "nope"}).status_code == 404
+    assert (
+        client.post("/v1/feed/featured", headers=adm, json={"asset_id": "nope"}).status_code == 404
+    )
     drain(services, ["feed"])
     assert ids(client.get("/v1/feed/featured", headers=bh)) == ["a1"]
 
@@ -43,12 +50,20 @@ def test_follow_feature_and_pipeline_removal(client: Any, services: Services) ->
     assert [i["asset_id"] for i in page["items"]] == ["b2", "b1"]
     rest = client.get("/v1/feed/recent", headers=bh, params={"limit": 2, **page["next"]})
     assert ids(rest) == ["a1"]
-    assert client.get("/v1/feed/recent", headers=bh,
-                      params={"before_asset_id": "b1"}).status_code == 422
+    assert (
+        client.get("/v1/feed/recent", headers=bh, params={"before_asset_id": "b1"}).status_code
+        == 422
+    )
 
     lineage = client.get("/v1/feed/assets/b2/lineage", headers=bh).json()
-    assert lineage == {"asset_id": "b2", "parent_id": "a1", "depth": 1,
-                       "ancestors": [{"asset_id": "a1", "available": True}], "remixes": []}
+    parent = {"generation_id": "gen-a1", "asset_id": "a1", "available": True}
+    assert lineage == {
+        "asset_id": "b2",
+        "parents": [parent],
+        "depth": 1,
+        "ancestors": [parent],
+        "remixes": [],
+    }
     assert client.get("/v1/feed/assets/a1/lineage", headers=bh).json()["remixes"] == ["b2"]
 
     # the generation pipeline's own removal (e.g. consent revoked) and restoration

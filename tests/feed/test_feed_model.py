@@ -29,7 +29,14 @@ class Log:
         self.state.apply(type_, payload, t(self.minute))
 
     def publish(self, asset_id: str, owner: str = "alice", remix_of: str | None = None) -> None:
-        self("AssetPublished", asset_id=asset_id, owner_id=owner, remix_of=remix_of)
+        self(
+            "AssetSigned",
+            asset_id=asset_id,
+            generation_id=f"g-{asset_id}",
+            requester_id=owner,
+            remix_parents=[f"g-{remix_of}"] if remix_of else [],
+        )
+        self("AssetPublished", asset_id=asset_id, generation_id=f"g-{asset_id}")
 
     def act(
         self, action_id: str, kind: str, target: str, user: str = "alice", **extra: Any
@@ -170,7 +177,49 @@ def test_lineage_depth_and_remixes() -> None:
     assert s.lineage("root", log.now).depth == 0
     log.act("a1", "remove_asset", "r1b")
     assert s.lineage("root", log.now).remixes == ("r1",)
-    assert lin.to_dict()["ancestors"][0] == {"asset_id": "r2", "available": True}
+    assert lin.to_dict()["ancestors"][0] == {
+        "generation_id": "g-r2",
+        "asset_id": "r2",
+        "available": True,
+    }
+    assert [n.asset_id for n in lin.parents] == ["r2"]
+
+
+def test_lineage_of_a_remix_with_several_parents() -> None:
+    """A remix of two videos: every ancestor listed once, depth is the longest chain."""
+    log = Log()
+    log.publish("a")
+    log.publish("b", remix_of="a")
+    log(
+        "AssetSigned",
+        asset_id="m",
+        generation_id="g-m",
+        requester_id="alice",
+        remix_parents=["g-b", "g-a", "g-b"],
+    )
+    log("AssetPublished", asset_id="m", generation_id="g-m")
+    lin = log.state.lineage("m", log.now)
+    assert [n.asset_id for n in lin.parents] == ["b", "a"]
+    assert [n.asset_id for n in lin.ancestors] == ["b", "a"]
+    assert lin.depth == 2
+    assert log.state.lineage("a", log.now).remixes == ("m", "b")
+
+
+def test_signed_but_unpublished_assets_stay_out() -> None:
+    log = Log()
+    log("AssetSigned", asset_id="x", generation_id="g-x", requester_id="alice")
+    assert log.state.recent(log.now) == []
+    with pytest.raises(UnknownAsset):
+        log.state.lineage("x", log.now)
+    log("AssetPublished", asset_id="x", generation_id="g-x")
+    assert ids(log.state.recent(log.now)) == ["x"]
+    # a parent generation the feed never saw is named, not resolved
+    log("AssetSigned", asset_id="y", generation_id="g-y", remix_parents=["g-unknown"])
+    log("AssetPublished", asset_id="y", generation_id="g-y")
+    node = log.state.lineage("y", log.now).parents[0]
+    assert (node.generation_id, node.asset_id, node.available) == ("g-unknown", None, False)
+    # an asset without a known owner is still shown (no account hold can apply to it)
+    assert log.state.recent(log.now)[0].owner_id is None
 
 
 def test_enforcement_before_publication_still_applies() -> None:

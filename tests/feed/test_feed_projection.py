@@ -17,11 +17,20 @@ from core.events import SYSTEM_ACTOR, RecordedEvent
 from feed import queries
 from feed.errors import UnknownAsset
 from feed.model import FeedState
-from feed.models import FeedAccountHoldRow, FeedAssetRow, FeedFollowRow, FeedHoldRow
+from feed.models import (
+    FeedAccountHoldRow,
+    FeedAssetRow,
+    FeedFollowRow,
+    FeedHoldRow,
+    FeedRemixRow,
+)
 from feed.projection import FeedProjection
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-TABLES = [t.__table__ for t in (FeedAssetRow, FeedHoldRow, FeedAccountHoldRow, FeedFollowRow)]
+TABLES = [
+    t.__table__
+    for t in (FeedAssetRow, FeedRemixRow, FeedHoldRow, FeedAccountHoldRow, FeedFollowRow)
+]
 
 
 @pytest.fixture
@@ -52,27 +61,55 @@ def recorded(n: int, type_: str, payload: dict[str, Any]) -> RecordedEvent:
 ASSETS = st.sampled_from(["a", "b", "c", "d", "e"])
 USERS = st.sampled_from(["u1", "u2", "u3"])
 ACTIONS = st.sampled_from(["x1", "x2", "x3", "x4"])
-KINDS = st.sampled_from(
-    ["remove_asset", "restrict_asset", "age_restrict_asset", "label_asset"]
-)
+KINDS = st.sampled_from(["remove_asset", "restrict_asset", "age_restrict_asset", "label_asset"])
 
 STEP = st.one_of(
-    st.builds(lambda a, u, p: ("AssetPublished", {"asset_id": a, "owner_id": u, "remix_of": p}),
-              ASSETS, USERS, st.one_of(st.none(), ASSETS)),
+    st.builds(
+        lambda a, u, ps: (
+            "AssetSigned",
+            {
+                "asset_id": a,
+                "generation_id": f"g-{a}",
+                "requester_id": u,
+                "remix_parents": [f"g-{p}" for p in ps],
+            },
+        ),
+        ASSETS,
+        st.one_of(st.none(), USERS),
+        st.lists(ASSETS, max_size=2),
+    ),
+    st.builds(lambda a: ("AssetPublished", {"asset_id": a, "generation_id": f"g-{a}"}), ASSETS),
     st.builds(lambda a: ("AssetRemoved", {"asset_id": a}), ASSETS),
     st.builds(lambda a: ("AssetRestored", {"asset_id": a}), ASSETS),
     st.builds(
-        lambda x, k, a: ("EnforcementActionTaken", {
-            "action_id": x, "kind": k, "target_id": a, "affected_user_id": "u1",
-            "label_text": "AI parody" if k == "label_asset" else None}),
-        ACTIONS, KINDS, ASSETS,
+        lambda x, k, a: (
+            "EnforcementActionTaken",
+            {
+                "action_id": x,
+                "kind": k,
+                "target_id": a,
+                "affected_user_id": "u1",
+                "label_text": "AI parody" if k == "label_asset" else None,
+            },
+        ),
+        ACTIONS,
+        KINDS,
+        ASSETS,
     ),
     st.builds(
-        lambda x, u, hours: ("EnforcementActionTaken", {
-            "action_id": x, "kind": "suspend_account" if hours else "ban_account",
-            "target_id": u, "affected_user_id": u,
-            "ends_at": (T0 + timedelta(hours=hours)).isoformat() if hours else None}),
-        ACTIONS, USERS, st.sampled_from([0, 1, 10_000]),
+        lambda x, u, hours: (
+            "EnforcementActionTaken",
+            {
+                "action_id": x,
+                "kind": "suspend_account" if hours else "ban_account",
+                "target_id": u,
+                "affected_user_id": u,
+                "ends_at": (T0 + timedelta(hours=hours)).isoformat() if hours else None,
+            },
+        ),
+        ACTIONS,
+        USERS,
+        st.sampled_from([0, 1, 10_000]),
     ),
     st.builds(lambda x: ("EnforcementReversed", {"action_id": x}), ACTIONS),
     st.builds(lambda a: ("AssetFeatured", {"asset_id": a, "curator_id": "op"}), ASSETS),
@@ -89,7 +126,9 @@ def _lineage_or_none(fn: Any) -> Any:
         return None
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(STEP, max_size=30), st.booleans())
 def test_projection_equals_the_pure_fold(
     session: Session, steps: list[tuple[str, dict[str, Any]]], adult: bool
@@ -128,10 +167,13 @@ def test_cursor_paging_matches(session: Session) -> None:
     state = FeedState()
     projection = FeedProjection()
     for n in range(1, 8):
-        payload = {"asset_id": f"v{n}", "owner_id": "u1", "remix_of": None}
-        event = recorded(n, "AssetPublished", payload)
-        state.apply("AssetPublished", payload, event.occurred_at)
-        projection.apply(session, event)
+        for type_, payload in (
+            ("AssetSigned", {"asset_id": f"v{n}", "generation_id": f"g{n}", "requester_id": "u1"}),
+            ("AssetPublished", {"asset_id": f"v{n}", "generation_id": f"g{n}"}),
+        ):
+            event = recorded(n, type_, payload)
+            state.apply(type_, payload, event.occurred_at)
+            projection.apply(session, event)
     session.flush()
     now = T0 + timedelta(days=1)
     first = queries.recent(session, now, limit=3)

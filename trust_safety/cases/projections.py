@@ -259,18 +259,26 @@ class InboxProjection(Projection):
 
 
 class AssetFactsProjection(Projection):
-    """Owner and machine signals of generated assets, read from the generation stream by
-    event type name (the generation domain's internals are never imported)."""
+    """Owners of generated assets (``AssetSigned.requester_id``), read from the generation
+    stream by event type name: the person an action on an asset affects. The signal columns
+    (classifier scores, matched opt-out or cameo) are filled from the evidence of actions
+    until the moderation domain publishes per-asset output decisions."""
 
     name = "cases-assets"
     categories = ("generation",)
     tables: ClassVar[tuple[Table, ...]] = (AssetFactsRow.__table__,)  # type: ignore[assignment]
 
+    @handles("AssetSigned")
+    def _signed(self, s: Session, e: RecordedEvent) -> None:
+        row = self._row(s, e.payload["asset_id"])
+        if row.owner_id is None and e.payload.get("requester_id"):
+            row.owner_id = e.payload["requester_id"]
+
     @handles("AssetPublished")
     def _published(self, s: Session, e: RecordedEvent) -> None:
         row = self._row(s, e.payload["asset_id"])
-        row.owner_id = e.payload["owner_id"]
-        row.published_at = e.occurred_at
+        if row.published_at is None:
+            row.published_at = e.occurred_at
 
     @staticmethod
     def _row(s: Session, asset_id: str) -> AssetFactsRow:

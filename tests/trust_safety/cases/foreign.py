@@ -29,17 +29,35 @@ def foreign(type_name: str, category: str, **fields: Any) -> EventPayload:
     return payload
 
 
-def publish(services: Services, asset_id: str, owner_id: str, remix_of: str | None = None) -> None:
+def generation_of(asset_id: str) -> str:
+    return f"gen-{asset_id}"
+
+
+def publish(
+    services: Services, asset_id: str, owner_id: str, remix_of: str | None = None
+) -> None:
+    """Sign and publish an asset as the provenance domain does (``AssetSigned`` carries the
+    requester and the remix parents as generation ids, ``AssetPublished`` follows)."""
+    generation_id = generation_of(asset_id)
     services.store.append(
-        stream_id("generation", asset_id),
+        stream_id("generation", generation_id),
         [
+            foreign(
+                "AssetSigned",
+                "generation",
+                generation_id=generation_id,
+                asset_id=asset_id,
+                requester_id=owner_id,
+                remix_parents=[generation_of(remix_of)] if remix_of else [],
+            ),
             foreign(
                 "AssetPublished",
                 "generation",
+                generation_id=generation_id,
                 asset_id=asset_id,
-                owner_id=owner_id,
-                remix_of=remix_of,
-            )
+                download_blob_address="0" * 64,
+                tier="paid",
+            ),
         ],
         expected_version=None,
         actor=SYSTEM_ACTOR,
@@ -48,8 +66,15 @@ def publish(services: Services, asset_id: str, owner_id: str, remix_of: str | No
 
 def pipeline_remove(services: Services, asset_id: str, restore: bool = False) -> None:
     services.store.append(
-        stream_id("generation", asset_id),
-        [foreign("AssetRestored" if restore else "AssetRemoved", "generation", asset_id=asset_id)],
+        stream_id("generation", generation_of(asset_id)),
+        [
+            foreign(
+                "AssetRestored" if restore else "AssetRemoved",
+                "generation",
+                generation_id=generation_of(asset_id),
+                asset_id=asset_id,
+            )
+        ],
         expected_version=None,
         actor=SYSTEM_ACTOR,
     )

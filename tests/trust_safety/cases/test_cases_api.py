@@ -120,7 +120,7 @@ def test_report_claim_remove_appeal_reverse(
     assert recent_ids(client, rh) == ["vid-2"]
     lineage = client.get("/v1/feed/assets/vid-2/lineage", headers=rh).json()
     assert lineage["depth"] == 1 and lineage["ancestors"] == [
-        {"asset_id": "vid-1", "available": False}
+        {"generation_id": "gen-vid-1", "asset_id": "vid-1", "available": False}
     ]
     # the owner is told what, why and how to appeal; the reporters learn the outcome
     inbox = client.get("/v1/inbox", headers=oh).json()["notifications"]
