@@ -1,0 +1,99 @@
+"""CLI commands of the cases domain: transparency figures and the statements export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from core.errors import ValidationFailed
+from core.services import Services
+from core.settings import Settings
+from trust_safety.cases.statement_of_reasons import (
+    MAX_STATEMENTS_PER_SUBMISSION,
+    StatementOfReasons,
+    export_submissions,
+)
+from trust_safety.cases.transparency import compute_transparency
+
+
+def _instant(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(f"{value!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise ValidationFailed(f"{value!r} needs a timezone (e.g. 2026-01-01T00:00:00+00:00)")
+    return moment
+
+
+def cmd_transparency_report(args: argparse.Namespace) -> int:
+    services = Services.from_settings(Settings())
+    try:
+        events = services.store.iter_all(categories=("report", "enforcement", "appeal"))
+        report = compute_transparency(
+            events,
+            _instant(args.start),
+            _instant(args.end),
+            _instant(args.as_of) if args.as_of else None,
+        )
+        print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_export_statements(args: argparse.Namespace) -> int:
+    """Statements of every action in the log, as Transparency Database submission bodies.
+
+    Read from the event log (not a read model), deduplicated by puid: running it twice writes
+    the same file.
+    """
+    services = Services.from_settings(Settings())
+    try:
+        statements = (
+            StatementOfReasons.parse(e.payload["statement"])
+            for e in services.store.iter_all(categories=("enforcement",))
+            if e.type == "EnforcementActionTaken"
+        )
+        count = 0
+        out: Any = open(args.out, "w", encoding="utf-8") if args.out != "-" else sys.stdout
+        try:
+            for body in export_submissions(statements, batch_size=args.batch):
+                out.write(json.dumps(body, sort_keys=True, ensure_ascii=False) + "\n")
+                count += len(body["statements"])
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        where = "stdout" if args.out == "-" else str(Path(args.out).resolve())
+        print(f"exported {count} statements to {where}", file=sys.stderr)
+    finally:
+        services.close()
+    return 0
+
+
+def install_cli(sub: Any) -> None:
+    p = sub.add_parser(
+        "transparency-report",
+        help="Santa Clara figures for a period, recomputed from the event log",
+    )
+    p.add_argument("--start", required=True, help="ISO 8601 with timezone, inclusive")
+    p.add_argument("--end", required=True, help="ISO 8601 with timezone, exclusive")
+    p.add_argument("--as-of", help="figures as known at this instant (default: --end)")
+    p.set_defaults(func=cmd_transparency_report)
+
+    p = sub.add_parser(
+        "export-statements",
+        help="statements of reasons as EU Transparency Database submission bodies (JSON lines)",
+    )
+    p.add_argument("--out", default="-", help="file to write, '-' for stdout")
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=MAX_STATEMENTS_PER_SUBMISSION,
+        help=f"statements per body (1..{MAX_STATEMENTS_PER_SUBMISSION})",
+    )
+    p.set_defaults(func=cmd_export_statements)
