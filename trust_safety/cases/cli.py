@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from datetime import datetime
@@ -60,14 +61,15 @@ def cmd_export_statements(args: argparse.Namespace) -> int:
             if e.type == "EnforcementActionTaken"
         )
         count = 0
-        out: Any = open(args.out, "w", encoding="utf-8") if args.out != "-" else sys.stdout
-        try:
+        target: Any = (
+            open(args.out, "w", encoding="utf-8")  # noqa: SIM115 - closed by the with below
+            if args.out != "-"
+            else contextlib.nullcontext(sys.stdout)
+        )
+        with target as out:
             for body in export_submissions(statements, batch_size=args.batch):
                 out.write(json.dumps(body, sort_keys=True, ensure_ascii=False) + "\n")
                 count += len(body["statements"])
-        finally:
-            if out is not sys.stdout:
-                out.close()
         where = "stdout" if args.out == "-" else str(Path(args.out).resolve())
         print(f"exported {count} statements to {where}", file=sys.stderr)
     finally:
