@@ -33,9 +33,7 @@ def generation_of(asset_id: str) -> str:
     return f"gen-{asset_id}"
 
 
-def publish(
-    services: Services, asset_id: str, owner_id: str, remix_of: str | None = None
-) -> None:
+def publish(services: Services, asset_id: str, owner_id: str, remix_of: str | None = None) -> None:
     """Sign and publish an asset as the provenance domain does (``AssetSigned`` carries the
     requester and the remix parents as generation ids, ``AssetPublished`` follows)."""
     generation_id = generation_of(asset_id)
