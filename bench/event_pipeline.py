@@ -35,8 +35,12 @@ from core.services import Services  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
 bench_metadata = MetaData()
-tallies = Table("bench_tallies", bench_metadata, Column("stream_id", String(264), primary_key=True),
-                Column("total", Integer, nullable=False))
+tallies = Table(
+    "bench_tallies",
+    bench_metadata,
+    Column("stream_id", String(264), primary_key=True),
+    Column("total", Integer, nullable=False),
+)
 
 
 @event_type("BenchTicked", category="bench")
@@ -52,8 +56,11 @@ class TallyProjection(Projection):
 
     @handles("BenchTicked")
     def _ticked(self, session, event: RecordedEvent) -> None:  # type: ignore[no-untyped-def]
-        changed = session.execute(update(tallies).where(tallies.c.stream_id == event.stream_id)
-                                  .values(total=tallies.c.total + 1)).rowcount
+        changed = session.execute(
+            update(tallies)
+            .where(tallies.c.stream_id == event.stream_id)
+            .values(total=tallies.c.total + 1)
+        ).rowcount
         if not changed:
             session.execute(tallies.insert().values(stream_id=event.stream_id, total=1))
 
@@ -87,9 +94,12 @@ def relay_all(services: Services) -> float:
 
 
 def runner(services: Services, group: str) -> Runner:
-    return Runner(TallyProjection(),
-                  lambda: make_log_consumer(services.settings, services.store, group, ["bench"]),
-                  services.store, batch_size=services.settings.batch_size)
+    return Runner(
+        TallyProjection(),
+        lambda: make_log_consumer(services.settings, services.store, group, ["bench"]),
+        services.store,
+        batch_size=services.settings.batch_size,
+    )
 
 
 def project_until(services: Services, r: Runner, target: int, timeout: float = 600) -> float:
@@ -111,9 +121,16 @@ def raw_roundtrip(settings: Settings, events: int) -> float:
     topic = f"{settings.kafka_topic_prefix}.raw"
     ensure_topics(settings, [topic])
     sample = RecordedEvent(
-        event_id=uuid.uuid4(), type="BenchTicked", schema_version=1, stream_id="bench-raw-0",
-        stream_version=1, position=1, occurred_at=time.time(), actor=Actor(id="bench", role="system"),
-        correlation_id=uuid.uuid4(), payload={"n": 0, "note": "x" * 64},
+        event_id=uuid.uuid4(),
+        type="BenchTicked",
+        schema_version=1,
+        stream_id="bench-raw-0",
+        stream_version=1,
+        position=1,
+        occurred_at=time.time(),
+        actor=Actor(id="bench", role="system"),
+        correlation_id=uuid.uuid4(),
+        payload={"n": 0, "note": "x" * 64},
     ).to_json()
     consumer = make_consumer(settings, f"raw-{uuid.uuid4().hex[:6]}")
     consumer.subscribe([topic])
@@ -140,15 +157,26 @@ def raw_roundtrip(settings: Settings, events: int) -> float:
     return elapsed
 
 
-def _writer(settings_json: str, events: int, batch: int, streams: int, tag: str, go,  # type: ignore[no-untyped-def]
-            threads: int) -> None:
+def _writer(
+    settings_json: str,
+    events: int,
+    batch: int,
+    streams: int,
+    tag: str,
+    go,  # type: ignore[no-untyped-def]
+    threads: int,
+) -> None:
     """One API-like process: ``threads`` concurrent requests, each appending its own streams."""
     services = Services.from_settings(Settings.model_validate_json(settings_json))
     go.wait()
     per = events // threads
-    pool = [threading.Thread(target=append_all, args=(services, per - per % batch, batch,
-                                                      max(1, streams // threads), f"{tag}t{t}"))
-            for t in range(threads)]
+    pool = [
+        threading.Thread(
+            target=append_all,
+            args=(services, per - per % batch, batch, max(1, streams // threads), f"{tag}t{t}"),
+        )
+        for t in range(threads)
+    ]
     for t in pool:
         t.start()
     for t in pool:
@@ -170,14 +198,23 @@ def _relay(settings_json: str, go, stop) -> None:  # type: ignore[no-untyped-def
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=20_000, help="events per phase (default 20000)")
+    parser.add_argument(
+        "--events", type=int, default=20_000, help="events per phase (default 20000)"
+    )
     parser.add_argument("--batch", type=int, default=10, help="events per append (default 10)")
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--writers", type=int, default=2, help="writer processes in the e2e phase")
-    parser.add_argument("--threads", type=int, default=8,
-                        help="concurrent appending threads per writer process (API requests)")
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-                        help="admin URL; a scratch database is created and dropped")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=8,
+        help="concurrent appending threads per writer process (API requests)",
+    )
+    parser.add_argument(
+        "--postgres",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="admin URL; a scratch database is created and dropped",
+    )
     args = parser.parse_args()
     if args.events < args.batch or args.batch < 1:
         parser.error("--events must be >= --batch >= 1")
@@ -185,15 +222,23 @@ def main() -> None:
 
     n = args.events - args.events % args.batch
     with tansu_broker() as bootstrap, scratch_postgres(args.postgres) as url:
-        settings = Settings(database_url=url, kafka_bootstrap=bootstrap, kafka_partitions=6,
-                            kafka_topic_prefix=f"b{uuid.uuid4().hex[:6]}", batch_size=1000,
-                            data_dir=Path("/tmp/clearframe-bench"))
+        settings = Settings(
+            database_url=url,
+            kafka_bootstrap=bootstrap,
+            kafka_partitions=6,
+            kafka_topic_prefix=f"b{uuid.uuid4().hex[:6]}",
+            batch_size=1000,
+            data_dir=Path("/tmp/clearframe-bench"),
+        )
         upgrade(url, "core@head")  # the bench needs only the core tables
         services = Services.from_settings(settings)
         reset(services)
 
         t_append = append_all(services, n, args.batch, args.streams, "a")
-        print(f"append   {n / t_append:10.0f} events/s  ({n} events, {args.batch} per append)", flush=True)
+        print(
+            f"append   {n / t_append:10.0f} events/s  ({n} events, {args.batch} per append)",
+            flush=True,
+        )
         t_relay = relay_all(services)
         print(f"relay    {n / t_relay:10.0f} events/s", flush=True)
         r = runner(services, "bench-sequential")
@@ -207,16 +252,27 @@ def main() -> None:
         reset(services)
         r = runner(services, f"bench-e2e-{uuid.uuid4().hex[:6]}")
         r.start()
-        while not getattr(r.log, "consumer").assignment():
+        while not r.log.consumer.assignment():
             r.run_once(0.2)
         ctx = multiprocessing.get_context("spawn")
         go, stop = ctx.Event(), ctx.Event()
         share = n // args.writers
         share -= share % (args.batch * args.threads)
-        procs = [ctx.Process(target=_writer, args=(settings.model_dump_json(), share - share % args.batch,
-                                                    args.batch, args.streams, f"e{w}", go,
-                                                    args.threads))
-                 for w in range(args.writers)]
+        procs = [
+            ctx.Process(
+                target=_writer,
+                args=(
+                    settings.model_dump_json(),
+                    share - share % args.batch,
+                    args.batch,
+                    args.streams,
+                    f"e{w}",
+                    go,
+                    args.threads,
+                ),
+            )
+            for w in range(args.writers)
+        ]
         procs.append(ctx.Process(target=_relay, args=(settings.model_dump_json(), go, stop)))
         for p in procs:
             p.start()
@@ -231,19 +287,38 @@ def main() -> None:
             p.join(60)
         r.close()
         e2e = total / t_e2e
-        print(f"e2e      {e2e:10.0f} events/s  ({args.writers} writer processes x {args.threads} "
-              f"threads + relay process + projection, concurrently)", flush=True)
+        print(
+            f"e2e      {e2e:10.0f} events/s  ({args.writers} writer processes x {args.threads} "
+            f"threads + relay process + projection, concurrently)",
+            flush=True,
+        )
 
         t_raw = raw_roundtrip(settings, n)
         raw = n / t_raw
-        print(f"raw      {raw:10.0f} events/s  (kafka-python produce + consume, same broker)", flush=True)
+        print(
+            f"raw      {raw:10.0f} events/s  (kafka-python produce + consume, same broker)",
+            flush=True,
+        )
         services.close()
-    print(json.dumps({
-        "bench": "event_pipeline", "events": n, "append_events_per_s": round(n / t_append),
-        "relay_events_per_s": round(n / t_relay), "project_events_per_s": round(n / t_project),
-        "e2e_events_per_s": round(e2e), "raw_roundtrip_events_per_s": round(raw),
-        "ratio": round(e2e / raw, 3), "events_per_append": args.batch, "writers": args.writers, "threads_per_writer": args.threads, "database": "postgresql", "broker": "tansu (in-memory)",
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "event_pipeline",
+                "events": n,
+                "append_events_per_s": round(n / t_append),
+                "relay_events_per_s": round(n / t_relay),
+                "project_events_per_s": round(n / t_project),
+                "e2e_events_per_s": round(e2e),
+                "raw_roundtrip_events_per_s": round(raw),
+                "ratio": round(e2e / raw, 3),
+                "events_per_append": args.batch,
+                "writers": args.writers,
+                "threads_per_writer": args.threads,
+                "database": "postgresql",
+                "broker": "tansu (in-memory)",
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

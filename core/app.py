@@ -24,8 +24,14 @@ PROBLEM = "application/problem+json"
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": f"https://clearframe.dev/problems/{code}", "title": title, "status": status,
-            "code": code, "detail": detail, **extra}
+    body = {
+        "type": f"https://clearframe.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
@@ -70,8 +76,9 @@ class BodySizeLimit:
 
 
 async def _send_problem(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-    response = problem(413, PayloadTooLarge.code, PayloadTooLarge.title,
-                       f"request body exceeds {limit} bytes")
+    response = problem(
+        413, PayloadTooLarge.code, PayloadTooLarge.title, f"request body exceeds {limit} bytes"
+    )
     await response(scope, receive, send)
 
 
@@ -109,8 +116,13 @@ def create_app(services: Services | None = None) -> FastAPI:
             {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
             for e in exc.errors()
         ]
-        return problem(422, "validation_failed", "Invalid input",
-                       "the request did not match the expected shape", errors=errors)
+        return problem(
+            422,
+            "validation_failed",
+            "Invalid input",
+            "the request did not match the expected shape",
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -120,8 +132,9 @@ def create_app(services: Services | None = None) -> FastAPI:
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return problem(500, "internal_error", "Internal error",
-                       "an unexpected error occurred; it was logged")
+        return problem(
+            500, "internal_error", "Internal error", "an unexpected error occurred; it was logged"
+        )
 
     @app.get("/healthz", tags=["ops"], dependencies=[Depends(public_route())])
     def healthz() -> dict[str, str]:

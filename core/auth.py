@@ -106,13 +106,22 @@ def create_principal(
     with transaction(sessions) as s:
         if s.get(PrincipalRow, pid) is not None:
             raise ValidationFailed(f"principal {pid} already exists")
-        s.add(PrincipalRow(id=pid, name=name.strip(), roles=sorted(r.value for r in parsed),
-                           created_at=utcnow()))
+        s.add(
+            PrincipalRow(
+                id=pid,
+                name=name.strip(),
+                roles=sorted(r.value for r in parsed),
+                created_at=utcnow(),
+            )
+        )
     return pid
 
 
 def issue_token(
-    sessions: sessionmaker[Session], settings: Settings, principal_id: str, label: str = "",
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    principal_id: str,
+    label: str = "",
     token: str | None = None,
 ) -> tuple[uuid.UUID, str]:
     """Create a token for a principal; returns (token id, the token shown once)."""
@@ -121,8 +130,15 @@ def issue_token(
         if s.get(PrincipalRow, principal_id) is None:
             raise NotFound(f"no principal {principal_id}")
         token_id = uuid.uuid4()
-        s.add(ApiToken(id=token_id, principal_id=principal_id, token_hash=hash_token(settings, token),
-                       label=label[:200], created_at=utcnow()))
+        s.add(
+            ApiToken(
+                id=token_id,
+                principal_id=principal_id,
+                token_hash=hash_token(settings, token),
+                label=label[:200],
+                created_at=utcnow(),
+            )
+        )
     return token_id, token
 
 
@@ -160,8 +176,11 @@ def ensure_dev_admin(sessions: sessionmaker[Session], settings: Settings) -> str
         return None
     with sessions() as s:
         exists = s.get(PrincipalRow, "dev-admin") is not None
-        known = s.scalar(select(ApiToken.id).where(
-            ApiToken.token_hash == hash_token(settings, settings.dev_admin_token)))
+        known = s.scalar(
+            select(ApiToken.id).where(
+                ApiToken.token_hash == hash_token(settings, settings.dev_admin_token)
+            )
+        )
     if not exists:
         create_principal(sessions, "Development admin", [Role.admin.value], "dev-admin")
     if known is None:

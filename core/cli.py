@@ -131,13 +131,18 @@ def cmd_replay_check(args: argparse.Namespace) -> int:
         factories = {k: v for k, v in factories.items() if k in args.only}
     diffs = replay_check(services, factories, args.scratch_url, progress=not args.no_progress)
     for d in diffs:
-        print(f"DIFF {d.projection}.{d.table}: {len(d.only_live)} row(s) only live, "
-              f"{len(d.only_rebuilt)} only rebuilt", file=sys.stderr)
+        print(
+            f"DIFF {d.projection}.{d.table}: {len(d.only_live)} row(s) only live, "
+            f"{len(d.only_rebuilt)} only rebuilt",
+            file=sys.stderr,
+        )
         for row in d.only_live[:5]:
             print(f"  live:    {row}", file=sys.stderr)
         for row in d.only_rebuilt[:5]:
             print(f"  rebuilt: {row}", file=sys.stderr)
-    print("replay-check: " + ("DIFFERENT" if diffs else f"{len(factories)} projection(s) identical"))
+    print(
+        "replay-check: " + ("DIFFERENT" if diffs else f"{len(factories)} projection(s) identical")
+    )
     return 1 if diffs else 0
 
 
@@ -148,7 +153,9 @@ def cmd_principal_create(args: argparse.Namespace) -> int:
     pid = create_principal(services.sessions, args.name, args.role, args.id)
     out: dict[str, Any] = {"principal_id": pid, "roles": sorted(set(args.role))}
     if args.with_token:
-        token_id, token = issue_token(services.sessions, services.settings, pid, "created with principal")
+        token_id, token = issue_token(
+            services.sessions, services.settings, pid, "created with principal"
+        )
         out |= {"token_id": str(token_id), "token": token}
     print(json.dumps(out))
     return 0
@@ -218,8 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_rebuild)
 
-    p = sub.add_parser("replay-check", help="rebuild every projection in a scratch database "
-                                            "and diff it against the live one (exit 1 on a difference)")
+    p = sub.add_parser(
+        "replay-check",
+        help="rebuild every projection in a scratch database "
+        "and diff it against the live one (exit 1 on a difference)",
+    )
     p.add_argument("--scratch-url", help="database URL for the scratch copy (default: temp SQLite)")
     p.add_argument("--only", action="append", help="check only this projection (repeatable)")
     p.add_argument("--no-progress", action="store_true")
@@ -229,8 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
     psub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
     pc = psub.add_parser("create", help="create a principal")
     pc.add_argument("--name", required=True)
-    pc.add_argument("--role", action="append", required=True,
-                    help="user, rights_holder, trusted_flagger, investigator, reviewer, admin")
+    pc.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        help="user, rights_holder, trusted_flagger, investigator, reviewer, admin",
+    )
     pc.add_argument("--id", help="principal id (default: generated)")
     pc.add_argument("--with-token", action="store_true", help="also issue an API token")
     pc.set_defaults(func=cmd_principal_create)

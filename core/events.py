@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from core.errors import UnknownEventType, ValidationFailed
 
-STREAM_ID_PATTERN = re.compile(r"^(?P<category>[a-z][a-z0-9_]{0,62})-(?P<key>[A-Za-z0-9_.:@-]{1,200})$")
+STREAM_ID_PATTERN = re.compile(
+    r"^(?P<category>[a-z][a-z0-9_]{0,62})-(?P<key>[A-Za-z0-9_.:@-]{1,200})$"
+)
 # uuid5 namespace for ids derived from a causing event: a retried reaction appends the same ids
 DERIVED_ID_NAMESPACE = uuid.UUID("8f1d3a52-6c3e-4c8e-9a63-2c7d1b0f4e11")
 
@@ -116,13 +118,17 @@ class EventRegistry:
     def names(self) -> list[str]:
         return sorted(self._types)
 
-    def upcast(self, name: str, version: int, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def upcast(
+        self, name: str, version: int, payload: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
         """Bring a stored payload up to the current schema version of its type."""
         if name not in self._types:
             return version, payload  # a newer writer's type: carried through untouched
         info = self._types[name]
         if version > info.version:
-            raise UnknownEventType(f"{name} v{version} is newer than this code knows (v{info.version})")
+            raise UnknownEventType(
+                f"{name} v{version} is newer than this code knows (v{info.version})"
+            )
         while version < info.version:
             step = info.upcasters.get(version)
             if step is None:
@@ -134,7 +140,8 @@ class EventRegistry:
     def check_upcaster_chains(self) -> list[str]:
         """Names of types whose chain from v1 to the current version has a hole."""
         return [
-            i.name for i in self._types.values()
+            i.name
+            for i in self._types.values()
             if any(v not in i.upcasters for v in range(1, i.version))
         ]
 
@@ -233,7 +240,9 @@ class RecordedEvent(BaseModel):
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> RecordedEvent:
-        version, payload = REGISTRY.upcast(data["type"], int(data["schema_version"]), data["payload"])
+        version, payload = REGISTRY.upcast(
+            data["type"], int(data["schema_version"]), data["payload"]
+        )
         return cls.model_validate({**data, "schema_version": version, "payload": payload})
 
     @classmethod

@@ -139,8 +139,13 @@ class KafkaLogConsumer(EventLogConsumer):
                     # Not ours or not readable by this version: skip it rather than block the
                     # partition forever, and say so loudly.
                     self.malformed += 1
-                    log.error("skipping unreadable record %s:%s@%s: %s", tp.topic, tp.partition,
-                              record.offset, exc)
+                    log.error(
+                        "skipping unreadable record %s:%s@%s: %s",
+                        tp.topic,
+                        tp.partition,
+                        record.offset,
+                        exc,
+                    )
                     continue
                 out.append(Delivery(event, Cursor(tp.topic, tp.partition, record.offset)))
         out.sort(key=lambda d: (d.cursor.source, d.cursor.partition, d.cursor.offset))

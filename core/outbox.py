@@ -87,7 +87,9 @@ class OutboxRelay:
         # Renewing the lease is a transaction (an fsync): do it when a third of it has passed,
         # not on every batch.
         if time.monotonic() - self._lease_renewed_at > self.settings.relay_lease_s / 3:
-            if not acquire_lease(self.sessions, self.LEASE, self.holder, self.settings.relay_lease_s):
+            if not acquire_lease(
+                self.sessions, self.LEASE, self.holder, self.settings.relay_lease_s
+            ):
                 return 0
             self._lease_renewed_at = time.monotonic()
         limit = limit or self.settings.batch_size
@@ -155,9 +157,9 @@ class OutboxRelay:
         with self.sessions() as s:
             return int(
                 s.scalar(
-                    select(func.count()).select_from(OutboxEntry).where(
-                        OutboxEntry.published_at.is_(None)
-                    )
+                    select(func.count())
+                    .select_from(OutboxEntry)
+                    .where(OutboxEntry.published_at.is_(None))
                 )
                 or 0
             )

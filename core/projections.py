@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, DateTime, Integer, String, Table, Text, Uuid, delete, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from tenacity import Retrying, stop_after_attempt, wait_exponential
 
 from core.db import Base, transaction
@@ -36,7 +36,7 @@ from core.events import (
     derived_event_id,
     utcnow,
 )
-from core.log import Cursor, Delivery, EventLogConsumer
+from core.log import Delivery, EventLogConsumer
 from core.store import EventStore
 
 log = logging.getLogger(__name__)
@@ -171,9 +171,9 @@ def _checkpoints(
     keys = set(keys)
     if not keys:
         return {}
-    stmt = select(Checkpoint.source, Checkpoint.partition, Checkpoint.offset,
-                  Checkpoint.last_position).where(
-        Checkpoint.consumer == consumer, Checkpoint.source.in_({k[0] for k in keys}))
+    stmt = select(
+        Checkpoint.source, Checkpoint.partition, Checkpoint.offset, Checkpoint.last_position
+    ).where(Checkpoint.consumer == consumer, Checkpoint.source.in_({k[0] for k in keys}))
     if lock:
         stmt = stmt.with_for_update()
     return {
@@ -207,19 +207,32 @@ def _save_checkpoints(
     for (source, partition), cp in cps.items():
         values = {"offset": cp.offset, "last_position": cp.last_position, "updated_at": at}
         if cp.stored:
-            session.execute(update(Checkpoint).where(
-                Checkpoint.consumer == consumer, Checkpoint.source == source,
-                Checkpoint.partition == partition).values(**values))
+            session.execute(
+                update(Checkpoint)
+                .where(
+                    Checkpoint.consumer == consumer,
+                    Checkpoint.source == source,
+                    Checkpoint.partition == partition,
+                )
+                .values(**values)
+            )
         else:
-            session.execute(insert(Checkpoint).values(
-                consumer=consumer, source=source, partition=partition, **values))
+            session.execute(
+                insert(Checkpoint).values(
+                    consumer=consumer, source=source, partition=partition, **values
+                )
+            )
             cp.stored = True
 
 
-def _dead_letter(session: Session, consumer: str, event: RecordedEvent, error: BaseException) -> None:
+def _dead_letter(
+    session: Session, consumer: str, event: RecordedEvent, error: BaseException
+) -> None:
     session.add(
         DeadLetter(
-            consumer=consumer, event_id=event.event_id, position=event.position,
+            consumer=consumer,
+            event_id=event.event_id,
+            position=event.position,
             event_type=event.type,
             error="".join(traceback.format_exception_only(type(error), error)).strip()[:4000],
             failed_at=utcnow(),
@@ -317,7 +330,9 @@ class Runner:
         applied = skipped = 0
         try:
             with transaction(self.sessions) as s:
-                cps = _checkpoints(s, name, {(d.cursor.source, d.cursor.partition) for d in deliveries}, True)
+                cps = _checkpoints(
+                    s, name, {(d.cursor.source, d.cursor.partition) for d in deliveries}, True
+                )
                 for d in deliveries:
                     if _already_applied(cps.get((d.cursor.source, d.cursor.partition)), d):
                         skipped += 1
@@ -338,7 +353,9 @@ class Runner:
     def _project_one_by_one(self, projection: Projection, deliveries: Sequence[Delivery]) -> None:
         name = projection.name
         with transaction(self.sessions) as s:
-            cps = _checkpoints(s, name, {(d.cursor.source, d.cursor.partition) for d in deliveries}, True)
+            cps = _checkpoints(
+                s, name, {(d.cursor.source, d.cursor.partition) for d in deliveries}, True
+            )
             for d in deliveries:
                 if _already_applied(cps.get((d.cursor.source, d.cursor.partition)), d):
                     self.stats.skipped += 1
@@ -348,7 +365,9 @@ class Runner:
                         projection.apply(s, d.event)
                     self.stats.applied += 1
                 except Exception as exc:
-                    log.error("%s: dead-lettering %s (%s): %s", name, d.event.event_id, d.event.type, exc)
+                    log.error(
+                        "%s: dead-lettering %s (%s): %s", name, d.event.event_id, d.event.type, exc
+                    )
                     _dead_letter(s, name, d.event, exc)
                     self.stats.dead_lettered += 1
                 _advance(cps, d)
@@ -375,13 +394,23 @@ class Runner:
                     self._commit_reaction(processor, d, appends, failed=None)
             self.stats.applied += 1
         except Exception as exc:
-            log.error("%s: giving up on %s (%s) after %d attempts: %s", name, d.event.event_id,
-                      d.event.type, processor.max_attempts, exc)
+            log.error(
+                "%s: giving up on %s (%s) after %d attempts: %s",
+                name,
+                d.event.event_id,
+                d.event.type,
+                processor.max_attempts,
+                exc,
+            )
             self._commit_reaction(processor, d, processor.on_dead_letter(d.event, exc), failed=exc)
             self.stats.dead_lettered += 1
 
     def _commit_reaction(
-        self, processor: Processor, d: Delivery, appends: Sequence[Append], failed: BaseException | None
+        self,
+        processor: Processor,
+        d: Delivery,
+        appends: Sequence[Append],
+        failed: BaseException | None,
     ) -> None:
         name = processor.name
         key = (d.cursor.source, d.cursor.partition)
@@ -391,13 +420,20 @@ class Runner:
                 return
             for n, append in enumerate(appends):
                 events = [
-                    e if isinstance(e, NewEvent)
-                    else NewEvent(e, derived_event_id(d.event.event_id, f"{name}/{n}/{append.stream_id}", i))
+                    e
+                    if isinstance(e, NewEvent)
+                    else NewEvent(
+                        e, derived_event_id(d.event.event_id, f"{name}/{n}/{append.stream_id}", i)
+                    )
                     for i, e in enumerate(append.events)
                 ]
                 self.store.append(
-                    append.stream_id, events, expected_version=append.expected_version,
-                    actor=append.actor, causation=d.event, session=s,
+                    append.stream_id,
+                    events,
+                    expected_version=append.expected_version,
+                    actor=append.actor,
+                    causation=d.event,
+                    session=s,
                 )
             if failed is not None:
                 _dead_letter(s, name, d.event, failed)
@@ -430,25 +466,45 @@ def lag(services: Any, consumer: Consumer) -> int:
     from core.store import OutboxEntry, StoredEvent
 
     with services.sessions() as s:
-        cps = {(c.source, c.partition): c.last_position for c in
-               s.scalars(select(Checkpoint).where(Checkpoint.consumer == consumer.name))}
+        cps = {
+            (c.source, c.partition): c.last_position
+            for c in s.scalars(select(Checkpoint).where(Checkpoint.consumer == consumer.name))
+        }
         if not services.settings.uses_kafka:
             done = cps.get((SQL_SOURCE, 0), 0)
-            return int(s.scalar(select(func.count()).select_from(StoredEvent).where(
-                StoredEvent.category.in_(consumer.categories), StoredEvent.position > done)) or 0)
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(StoredEvent)
+                    .where(
+                        StoredEvent.category.in_(consumer.categories), StoredEvent.position > done
+                    )
+                )
+                or 0
+            )
         behind = 0
         groups = s.execute(
             select(StoredEvent.category, OutboxEntry.partition)
             .join(OutboxEntry, OutboxEntry.position == StoredEvent.position)
-            .where(OutboxEntry.published_at.is_not(None),
-                   StoredEvent.category.in_(consumer.categories))
+            .where(
+                OutboxEntry.published_at.is_not(None), StoredEvent.category.in_(consumer.categories)
+            )
             .group_by(StoredEvent.category, OutboxEntry.partition)
         ).all()
         for category, partition in groups:
             done = cps.get((services.settings.topic_for(category), partition), 0)
-            behind += int(s.scalar(
-                select(func.count()).select_from(StoredEvent)
-                .join(OutboxEntry, OutboxEntry.position == StoredEvent.position)
-                .where(StoredEvent.category == category, OutboxEntry.partition == partition,
-                       OutboxEntry.published_at.is_not(None), StoredEvent.position > done)) or 0)
+            behind += int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(StoredEvent)
+                    .join(OutboxEntry, OutboxEntry.position == StoredEvent.position)
+                    .where(
+                        StoredEvent.category == category,
+                        OutboxEntry.partition == partition,
+                        OutboxEntry.published_at.is_not(None),
+                        StoredEvent.position > done,
+                    )
+                )
+                or 0
+            )
         return behind

@@ -25,6 +25,7 @@ from core.store import EventStore, OutboxEntry, StoredEvent, row_to_event
 def _published_events(
     session: Session, settings: Any, categories: Iterable[str]
 ) -> Iterable[tuple[RecordedEvent, str, int, int]]:
+    # published rows always carry their partition and offset (set in the same UPDATE)
     """Events already in Kafka with where they landed: (event, topic, partition, offset)."""
     stmt = (
         select(StoredEvent, OutboxEntry.partition, OutboxEntry.offset)
@@ -34,11 +35,15 @@ def _published_events(
         .execution_options(yield_per=1000)
     )
     for row, partition, offset in session.execute(stmt):
+        assert partition is not None and offset is not None
         yield row_to_event(row), settings.topic_for(row.category), partition, offset
 
 
 def rebuild(
-    projection: Projection, services: Services, *, progress: bool = True,
+    projection: Projection,
+    services: Services,
+    *,
+    progress: bool = True,
     out: Callable[[str], None] = print,
 ) -> int:
     """Drop the projection's state and replay it from the event store, in one transaction.
@@ -58,22 +63,36 @@ def rebuild(
         now = utcnow()
         if settings.uses_kafka:
             marks: dict[tuple[str, int], tuple[int, int]] = {}
-            for event, topic, partition, offset in _published_events(s, settings, projection.categories):
+            for event, topic, partition, offset in _published_events(
+                s, settings, projection.categories
+            ):
                 projection.apply(s, event)
                 prev = marks.get((topic, partition), (-1, 0))
                 marks[(topic, partition)] = (max(prev[0], offset), max(prev[1], event.position))
                 applied += 1
                 bar.update(1)
             for (topic, partition), (offset, position) in marks.items():
-                s.add(Checkpoint(consumer=name, source=topic, partition=partition, offset=offset,
-                                 last_position=position, updated_at=now))
+                s.add(
+                    Checkpoint(
+                        consumer=name,
+                        source=topic,
+                        partition=partition,
+                        offset=offset,
+                        last_position=position,
+                        updated_at=now,
+                    )
+                )
         else:
             head = services.store.head_position(session=s)
             after = 0
             while True:
-                page = services.store.read_all(after_position=after, limit=1000,
-                                               categories=projection.categories,
-                                               up_to_position=head, session=s)
+                page = services.store.read_all(
+                    after_position=after,
+                    limit=1000,
+                    categories=projection.categories,
+                    up_to_position=head,
+                    session=s,
+                )
                 if not page:
                     break
                 for event in page:
@@ -81,8 +100,16 @@ def rebuild(
                 after = page[-1].position
                 applied += len(page)
                 bar.update(len(page))
-            s.add(Checkpoint(consumer=name, source=SQL_SOURCE, partition=0, offset=head,
-                             last_position=head, updated_at=now))
+            s.add(
+                Checkpoint(
+                    consumer=name,
+                    source=SQL_SOURCE,
+                    partition=0,
+                    offset=head,
+                    last_position=head,
+                    updated_at=now,
+                )
+            )
         bar.close()
     projection.after_commit()
     out(f"rebuilt {name}: {applied} events applied")
@@ -115,14 +142,19 @@ class ReplayDiff:
 def _covered_events(services: Services, projection: Projection) -> Iterable[RecordedEvent]:
     """The events the live projection has applied, by its checkpoints."""
     with services.sessions() as s:
-        cps = {(c.source, c.partition): c for c in
-               s.scalars(select(Checkpoint).where(Checkpoint.consumer == projection.name))}
+        cps = {
+            (c.source, c.partition): c
+            for c in s.scalars(select(Checkpoint).where(Checkpoint.consumer == projection.name))
+        }
     if not services.settings.uses_kafka:
         cp = cps.get((SQL_SOURCE, 0))
         if cp is None:
             return []
-        return list(services.store.iter_all(categories=projection.categories,
-                                            up_to_position=cp.last_position))
+        return list(
+            services.store.iter_all(
+                categories=projection.categories, up_to_position=cp.last_position
+            )
+        )
     with services.sessions() as s:
         covered = []
         for event, topic, partition, _offset in _published_events(
@@ -135,8 +167,12 @@ def _covered_events(services: Services, projection: Projection) -> Iterable[Reco
 
 
 def replay_check(
-    services: Services, factories: dict[str, Callable[[Services], Any]],
-    scratch_url: str | None = None, *, progress: bool = True, out: Callable[[str], None] = print,
+    services: Services,
+    factories: dict[str, Callable[[Services], Any]],
+    scratch_url: str | None = None,
+    *,
+    progress: bool = True,
+    out: Callable[[str], None] = print,
 ) -> list[ReplayDiff]:
     """Rebuild every projection into a scratch database and diff it against the live one.
 
@@ -171,8 +207,14 @@ def replay_check(
                     a, b = table_rows(live, table), table_rows(rebuilt, table)
                     if a != b:
                         sa, sb = set(a), set(b)
-                        diffs.append(ReplayDiff(name, table.name, sorted(sa - sb, key=repr)[:20],
-                                                sorted(sb - sa, key=repr)[:20]))
+                        diffs.append(
+                            ReplayDiff(
+                                name,
+                                table.name,
+                                sorted(sa - sb, key=repr)[:20],
+                                sorted(sb - sa, key=repr)[:20],
+                            )
+                        )
             same = not any(d.projection == name for d in diffs)
             out(f"{name}: {len(events)} events replayed, {'identical' if same else 'DIFFERENT'}")
     finally:

@@ -33,10 +33,18 @@ class Services:
         # SQLite: pure reads (log tails, API queries) get deferred transactions so that they
         # never wait for, or hold, the database write lock.
         read_engine = make_engine(url, read_only=True) if is_sqlite(url) else engine
-        store = EventStore(sessions, read_sessions=make_session_factory(read_engine),
-                           group_commit=settings.group_commit)
-        return cls(settings=settings, engine=engine, sessions=sessions, store=store,
-                   read_engine=read_engine)
+        store = EventStore(
+            sessions,
+            read_sessions=make_session_factory(read_engine),
+            group_commit=settings.group_commit,
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            store=store,
+            read_engine=read_engine,
+        )
 
     def extra(self, key: str, build: Any) -> Any:
         """A lazily built, per-process singleton (e.g. a loaded model) owned by a domain."""

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +27,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Uuid,
     func,
     insert,
@@ -105,6 +106,11 @@ class OutboxEntry(Base):
     )
 
 
+# Core (not ORM) inserts: executemany without the ORM's per-row bookkeeping.
+EVENTS_TABLE = cast(Table, StoredEvent.__table__)
+OUTBOX_TABLE = cast(Table, OutboxEntry.__table__)
+
+
 def row_to_event(row: StoredEvent) -> RecordedEvent:
     return RecordedEvent.from_wire(
         {
@@ -137,7 +143,9 @@ class _GroupCommitWriter:
         self.store = store
         self.max_group = max_group
         self.queue: queue.Queue[tuple[dict[str, Any], Future[list[RecordedEvent]]]] = queue.Queue()
-        self.thread = threading.Thread(target=self._run, name="event-store-group-commit", daemon=True)
+        self.thread = threading.Thread(
+            target=self._run, name="event-store-group-commit", daemon=True
+        )
         self.thread.start()
 
     def submit(self, request: dict[str, Any]) -> list[RecordedEvent]:
@@ -181,7 +189,10 @@ class EventStore:
     """Application recorder over one SQL database (SQLite or PostgreSQL)."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], *, read_sessions: sessionmaker[Session] | None = None,
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        read_sessions: sessionmaker[Session] | None = None,
         group_commit: bool = False,
     ) -> None:
         self.sessions = sessions
@@ -212,14 +223,26 @@ class EventStore:
             with self._writer_lock:
                 if self._writer is None:
                     self._writer = _GroupCommitWriter(self)
-            return self._writer.submit(dict(
-                stream_id=stream_id, events=events, expected_version=expected_version,
-                actor=actor, correlation_id=correlation_id, causation=causation))
+            return self._writer.submit(
+                dict(
+                    stream_id=stream_id,
+                    events=events,
+                    expected_version=expected_version,
+                    actor=actor,
+                    correlation_id=correlation_id,
+                    causation=causation,
+                )
+            )
         if session is None:
             with transaction(self.sessions) as own:
                 return self.append(
-                    stream_id, events, expected_version=expected_version, actor=actor,
-                    correlation_id=correlation_id, causation=causation, session=own,
+                    stream_id,
+                    events,
+                    expected_version=expected_version,
+                    actor=actor,
+                    correlation_id=correlation_id,
+                    causation=causation,
+                    session=own,
                 )
         category = stream_category(stream_id)
         new = [e if isinstance(e, NewEvent) else NewEvent(e) for e in events]
@@ -248,14 +271,17 @@ class EventStore:
         current, already = session.execute(
             select(
                 select(func.coalesce(func.max(StoredEvent.version), 0))
-                .where(StoredEvent.stream_id == stream_id).scalar_subquery(),
+                .where(StoredEvent.stream_id == stream_id)
+                .scalar_subquery(),
                 select(func.count()).where(StoredEvent.event_id.in_(ids)).scalar_subquery(),
             )
         ).one()
         if already:
             self._allocate(session, -len(new))  # give the numbers back; we still hold the lock
             rows_found = session.scalars(
-                select(StoredEvent).where(StoredEvent.event_id.in_(ids)).order_by(StoredEvent.version)
+                select(StoredEvent)
+                .where(StoredEvent.event_id.in_(ids))
+                .order_by(StoredEvent.version)
             ).all()
             if len(rows_found) == len(new) and all(r.stream_id == stream_id for r in rows_found):
                 return [row_to_event(r) for r in rows_found]
@@ -263,7 +289,9 @@ class EventStore:
         if expected_version is not None and current != expected_version:
             raise ConcurrencyConflict(
                 f"stream {stream_id} is at version {current}, expected {expected_version}",
-                stream_id=stream_id, expected_version=expected_version, actual_version=current,
+                stream_id=stream_id,
+                expected_version=expected_version,
+                actual_version=current,
             )
 
         now = utcnow()
@@ -288,17 +316,24 @@ class EventStore:
                 }
             )
         # Core executemany: psycopg pipelines the rows, and the compiled statement is cached.
-        session.execute(insert(StoredEvent.__table__), rows)
+        session.execute(insert(EVENTS_TABLE), rows)
         session.execute(
-            insert(OutboxEntry.__table__),
+            insert(OUTBOX_TABLE),
             [{"position": r["position"], "topic_category": category} for r in rows],
         )
         return [
             RecordedEvent(
-                event_id=r["event_id"], type=r["type"], schema_version=r["schema_version"],
-                stream_id=stream_id, stream_version=r["version"], position=r["position"],
-                occurred_at=now, actor=actor, correlation_id=correlation_id,
-                causation_id=causation_id, payload=r["payload"],
+                event_id=r["event_id"],
+                type=r["type"],
+                schema_version=r["schema_version"],
+                stream_id=stream_id,
+                stream_version=r["version"],
+                position=r["position"],
+                occurred_at=now,
+                actor=actor,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+                payload=r["payload"],
             )
             for r in rows
         ]
@@ -313,8 +348,10 @@ class EventStore:
         database's write lock.
         """
         head = session.execute(
-            update(EventStoreHead).where(EventStoreHead.id == 1)
-            .values(position=EventStoreHead.position + n).returning(EventStoreHead.position)
+            update(EventStoreHead)
+            .where(EventStoreHead.id == 1)
+            .values(position=EventStoreHead.position + n)
+            .returning(EventStoreHead.position)
         ).scalar()
         if head is None:
             raise RuntimeError("event_store_head row missing: run `clearframe migrate`")
@@ -359,7 +396,10 @@ class EventStore:
         return self._read(stmt, session)
 
     def iter_all(
-        self, *, categories: Iterable[str] | None = None, up_to_position: int | None = None,
+        self,
+        *,
+        categories: Iterable[str] | None = None,
+        up_to_position: int | None = None,
         batch: int = 1000,
     ) -> Iterator[RecordedEvent]:
         cats = list(categories) if categories is not None else None

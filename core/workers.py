@@ -11,8 +11,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.modules import all_processors, all_projections
 from core.errors import NotFound
+from core.modules import all_processors, all_projections
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,9 @@ class WorkerPool:
     def start(self) -> None:
         for name in self.names:
             target = make_worker(self.services, name)
-            thread = threading.Thread(target=target, args=(self.stop,), name=f"worker-{name}",
-                                      daemon=True)
+            thread = threading.Thread(
+                target=target, args=(self.stop,), name=f"worker-{name}", daemon=True
+            )
             thread.start()
             self.threads.append(thread)
 

@@ -34,7 +34,8 @@ def _added_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 counters = Table(
-    "test_counters", test_metadata,
+    "test_counters",
+    test_metadata,
     Column("stream_id", String(264), primary_key=True),
     Column("label", String(100), nullable=False),
     Column("total", Integer, nullable=False),
@@ -49,14 +50,18 @@ class CounterProjection(Projection):
 
     @handles("TestCounterOpened")
     def _opened(self, session: Session, event: RecordedEvent) -> None:
-        session.execute(counters.insert().values(
-            stream_id=event.stream_id, label=event.payload["label"], total=0, events=1))
+        session.execute(
+            counters.insert().values(
+                stream_id=event.stream_id, label=event.payload["label"], total=0, events=1
+            )
+        )
 
     @handles("TestCounterAdded")
     def _added(self, session: Session, event: RecordedEvent) -> None:
         session.execute(
-            update(counters).where(counters.c.stream_id == event.stream_id).values(
-                total=counters.c.total + event.payload["amount"], events=counters.c.events + 1)
+            update(counters)
+            .where(counters.c.stream_id == event.stream_id)
+            .values(total=counters.c.total + event.payload["amount"], events=counters.c.events + 1)
         )
 
 

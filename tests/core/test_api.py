@@ -64,14 +64,22 @@ def test_tokens_roles_and_problem_json(services: Services) -> None:
     r = c.post("/probe/reviewers", json={"a": 1})
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
     assert r.json()["code"] == "unauthenticated"
-    assert c.post("/probe/reviewers", json={}, headers={"Authorization": "Bearer cf_nope"}).status_code == 401
-    assert c.post("/probe/reviewers", json={}, headers={"Authorization": "Basic abc"}).status_code == 401
+    assert (
+        c.post("/probe/reviewers", json={}, headers={"Authorization": "Bearer cf_nope"}).status_code
+        == 401
+    )
+    assert (
+        c.post("/probe/reviewers", json={}, headers={"Authorization": "Basic abc"}).status_code
+        == 401
+    )
     forbidden = c.post("/probe/reviewers", json={}, headers=uh)
     assert forbidden.status_code == 403 and forbidden.json()["code"] == "forbidden"
     assert c.post("/probe/reviewers", json={"x": 1}, headers=rh).json() == {"who": reviewer, "n": 1}
     assert c.post("/probe/reviewers", json={}, headers=ah).json()["who"] == admin  # admins pass
 
-    bad = c.post("/probe/reviewers", content=b"{not json", headers={**rh, "content-type": "application/json"})
+    bad = c.post(
+        "/probe/reviewers", content=b"{not json", headers={**rh, "content-type": "application/json"}
+    )
     assert bad.status_code == 422 and bad.json()["code"] == "validation_failed"
     assert c.get("/nowhere").json()["code"] == "not_found"
 
@@ -109,6 +117,7 @@ def test_production_refuses_development_secrets() -> None:
         Settings(env="production", database_url="postgresql://x/y")
     with pytest.raises(ValidationError, match="DEV_ADMIN_TOKEN"):
         Settings(env="production", database_url="postgresql://x/y", secret_key="k" * 40)
-    ok = Settings(env="production", database_url="postgresql://x/y", secret_key="k" * 40,
-                  dev_admin_token="")
+    ok = Settings(
+        env="production", database_url="postgresql://x/y", secret_key="k" * 40, dev_admin_token=""
+    )
     assert not ok.is_development

@@ -23,7 +23,10 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_principals_and_tokens(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["principal", "create", "--name", "Ivy", "--role", "investigator", "--with-token"]) == 0
+    assert (
+        main(["principal", "create", "--name", "Ivy", "--role", "investigator", "--with-token"])
+        == 0
+    )
     created = json.loads(capsys.readouterr().out)
     assert created["token"].startswith("cf_") and created["roles"] == ["investigator"]
     assert main(["token", "create", "--principal", created["principal_id"]]) == 0
@@ -31,29 +34,37 @@ def test_principals_and_tokens(env: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["token", "revoke", token_id]) == 0
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["principal", "create", "--name", "X", "--role", "emperor"], "unknown role"),
-    (["token", "create", "--principal", "p_missing"], "no principal"),
-    (["token", "revoke", "not-a-uuid"], "not a token id"),
-    (["rebuild", "no-such-projection"], "unknown projection"),
-    (["worker", "no-such-worker"], "unknown worker"),
-    (["frobnicate"], "invalid choice"),
-])
-def test_bad_input_exits_2_with_a_message(env: Path, capsys: pytest.CaptureFixture[str],
-                                          argv: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["principal", "create", "--name", "X", "--role", "emperor"], "unknown role"),
+        (["token", "create", "--principal", "p_missing"], "no principal"),
+        (["token", "revoke", "not-a-uuid"], "not a token id"),
+        (["rebuild", "no-such-projection"], "unknown projection"),
+        (["worker", "no-such-worker"], "unknown worker"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(
+    env: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
 
 
-def test_replay_check_passes_on_a_consistent_database(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_check_passes_on_a_consistent_database(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["replay-check", "--no-progress"]) == 0
     assert "identical" in capsys.readouterr().out
 
 
 def test_production_with_dev_secrets_refuses_to_start(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "core.cli", "settings"], capture_output=True, text=True,
+        [sys.executable, "-m", "core.cli", "settings"],
+        capture_output=True,
+        text=True,
         env={**os.environ, "CLEARFRAME_ENV": "production", "CLEARFRAME_DATA_DIR": str(tmp_path)},
     )
     assert result.returncode == 2

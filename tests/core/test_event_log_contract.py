@@ -14,7 +14,13 @@ from core.log import Delivery, EventLogConsumer, KafkaLogConsumer, make_log_cons
 from core.outbox import OutboxRelay
 from core.projections import Runner
 from core.services import Services
-from tests.core.fixtures import CounterAdded, CounterOpened, CounterProjection, counter_state, test_metadata
+from tests.core.fixtures import (
+    CounterAdded,
+    CounterOpened,
+    CounterProjection,
+    counter_state,
+    test_metadata,
+)
 
 ALICE = Actor(id="alice", role="user")
 
@@ -35,7 +41,9 @@ class EventLogContract:
     uses_kafka: bool
 
     @pytest.fixture
-    def svc(self, make_services: Callable[..., Services], request: pytest.FixtureRequest) -> Services:
+    def svc(
+        self, make_services: Callable[..., Services], request: pytest.FixtureRequest
+    ) -> Services:
         overrides = request.getfixturevalue("kafka_settings") if self.uses_kafka else {}
         svc = make_services(self.backend, **overrides)
         test_metadata.create_all(svc.engine)
@@ -52,7 +60,9 @@ class EventLogContract:
     def consumer(self, svc: Services, group: str) -> EventLogConsumer:
         return make_log_consumer(svc.settings, svc.store, group, ["tcounter"])
 
-    def poll_until(self, consumer: EventLogConsumer, want: int, max_s: float = 60) -> list[Delivery]:
+    def poll_until(
+        self, consumer: EventLogConsumer, want: int, max_s: float = 60
+    ) -> list[Delivery]:
         got: list[Delivery] = []
         deadline = time.monotonic() + max_s
         while len(got) < want and time.monotonic() < deadline:
@@ -72,7 +82,9 @@ class EventLogContract:
             versions = [d.event.stream_version for d in got if d.event.stream_id == s]
             assert versions == list(range(1, 7))
 
-    def test_runner_resumes_from_its_checkpoint_without_loss_or_overlap(self, svc: Services) -> None:
+    def test_runner_resumes_from_its_checkpoint_without_loss_or_overlap(
+        self, svc: Services
+    ) -> None:
         def runner() -> Runner:
             return Runner(CounterProjection(), lambda: self.consumer(svc, "g-resume"), svc.store)
 
@@ -92,7 +104,8 @@ class EventLogContract:
         with svc.sessions() as s:
             state = counter_state(s)
         assert [(row[0], row[2], row[3]) for row in state] == sorted(
-            (sid, total + 100, 6) for sid, total in expected.items())
+            (sid, total + 100, 6) for sid, total in expected.items()
+        )
 
     def _run_until(self, runner: Runner, svc: Services, events: int, max_s: float = 60) -> None:
         deadline = time.monotonic() + max_s

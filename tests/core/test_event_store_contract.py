@@ -35,8 +35,9 @@ class EventStoreContract:
 
     def test_append_and_read_back(self, svc: Services) -> None:
         s = sid()
-        recorded = svc.store.append(s, [CounterOpened(label="a"), CounterAdded(amount=2)],
-                                    expected_version=0, actor=ALICE)
+        recorded = svc.store.append(
+            s, [CounterOpened(label="a"), CounterAdded(amount=2)], expected_version=0, actor=ALICE
+        )
         assert [e.stream_version for e in recorded] == [1, 2]
         read = svc.store.read_stream(s)
         assert [e.event_id for e in read] == [e.event_id for e in recorded]
@@ -64,10 +65,13 @@ class EventStoreContract:
 
     def test_wrong_category_and_bad_stream_ids_are_rejected(self, svc: Services) -> None:
         with pytest.raises(ValidationFailed):
-            svc.store.append("consent-x", [CounterOpened(label="a")], expected_version=0, actor=ALICE)
+            svc.store.append(
+                "consent-x", [CounterOpened(label="a")], expected_version=0, actor=ALICE
+            )
         with pytest.raises(ValidationFailed):
-            svc.store.append("no category here", [CounterOpened(label="a")], expected_version=0,
-                             actor=ALICE)
+            svc.store.append(
+                "no category here", [CounterOpened(label="a")], expected_version=0, actor=ALICE
+            )
         with pytest.raises(ValidationFailed):
             svc.store.append(sid(), [], expected_version=0, actor=ALICE)
         assert svc.store.head_position() == 0
@@ -79,8 +83,9 @@ class EventStoreContract:
         with pytest.raises(ConcurrencyConflict):  # a failed append must not burn positions
             svc.store.append(streams[0], [CounterAdded(amount=1)], expected_version=7, actor=ALICE)
         for s in streams:
-            svc.store.append(s, [CounterAdded(amount=1), CounterAdded(amount=2)],
-                             expected_version=1, actor=ALICE)
+            svc.store.append(
+                s, [CounterAdded(amount=1), CounterAdded(amount=2)], expected_version=1, actor=ALICE
+            )
         positions = [e.position for e in svc.store.read_all(limit=100)]
         assert positions == list(range(1, 10))
         assert [e.position for e in svc.store.read_all(after_position=4, limit=2)] == [5, 6]
@@ -88,8 +93,12 @@ class EventStoreContract:
         assert len(cats) == 9
 
     def test_outbox_row_written_with_each_event(self, svc: Services) -> None:
-        svc.store.append(sid(), [CounterOpened(label="a"), CounterAdded(amount=1)],
-                         expected_version=0, actor=ALICE)
+        svc.store.append(
+            sid(),
+            [CounterOpened(label="a"), CounterAdded(amount=1)],
+            expected_version=0,
+            actor=ALICE,
+        )
         with svc.sessions() as s:
             outbox = s.scalars(select(OutboxEntry.position).order_by(OutboxEntry.position)).all()
             events = s.scalars(select(StoredEvent.position).order_by(StoredEvent.position)).all()
@@ -98,8 +107,9 @@ class EventStoreContract:
     def test_rolled_back_transaction_leaves_neither_event_nor_outbox(self, svc: Services) -> None:
         s_id = sid()
         with pytest.raises(RuntimeError), svc.sessions() as s, s.begin():
-            svc.store.append(s_id, [CounterOpened(label="a")], expected_version=0, actor=ALICE,
-                             session=s)
+            svc.store.append(
+                s_id, [CounterOpened(label="a")], expected_version=0, actor=ALICE, session=s
+            )
             raise RuntimeError("caller fails after appending")
         with svc.sessions() as s:
             assert s.scalar(select(func.count()).select_from(OutboxEntry)) == 0
@@ -128,11 +138,18 @@ class EventStoreContract:
         assert [e.stream_version for e in svc.store.read_stream(s)] == [1, 2]
         assert [e.position for e in svc.store.read_all(limit=10)] == [1, 2]
 
-    @settings(max_examples=15, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors])
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+        ],
+    )
     @given(st.lists(st.integers(min_value=0, max_value=3), min_size=2, max_size=6))
-    def test_property_racing_writers_with_stale_versions(self, svc: Services,
-                                                         expectations: list[int]) -> None:
+    def test_property_racing_writers_with_stale_versions(
+        self, svc: Services, expectations: list[int]
+    ) -> None:
         # Writers racing with arbitrary expected versions: exactly those whose expectation was
         # current at their turn succeed, versions stay 1..n, positions stay gap-free.
         s = sid()
@@ -141,9 +158,12 @@ class EventStoreContract:
 
         def writer(expected: int) -> None:
             try:
-                recorded = svc.store.append(s, [CounterAdded(amount=1)] if expected else
-                                            [CounterOpened(label="p")],
-                                            expected_version=expected, actor=ALICE)
+                recorded = svc.store.append(
+                    s,
+                    [CounterAdded(amount=1)] if expected else [CounterOpened(label="p")],
+                    expected_version=expected,
+                    actor=ALICE,
+                )
                 with lock:
                     outcomes.append(recorded[0].stream_version)
             except ConcurrencyConflict:

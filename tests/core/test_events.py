@@ -17,10 +17,16 @@ from tests.core.fixtures import CounterAdded
 
 def envelope(**overrides: object) -> dict[str, object]:
     base: dict[str, object] = {
-        "event_id": str(uuid.uuid4()), "type": "TestCounterAdded", "schema_version": 2,
-        "stream_id": "tcounter-abc", "stream_version": 3, "position": 17,
-        "occurred_at": "2026-11-22T03:00:00.000001Z", "actor": {"id": "u1", "role": "user"},
-        "correlation_id": str(uuid.uuid4()), "causation_id": None,
+        "event_id": str(uuid.uuid4()),
+        "type": "TestCounterAdded",
+        "schema_version": 2,
+        "stream_id": "tcounter-abc",
+        "stream_version": 3,
+        "position": 17,
+        "occurred_at": "2026-11-22T03:00:00.000001Z",
+        "actor": {"id": "u1", "role": "user"},
+        "correlation_id": str(uuid.uuid4()),
+        "causation_id": None,
         "payload": {"amount": 4, "note": "n"},
     }
     base.update(overrides)
@@ -52,11 +58,16 @@ def test_unknown_types_pass_through_but_cannot_be_decoded() -> None:
         event.decode()
 
 
-@given(amount=st.integers(-(2**31), 2**31), occurred=st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)))
+@given(
+    amount=st.integers(-(2**31), 2**31),
+    occurred=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+)
 def test_property_upcast_then_serialise_round_trips(amount: int, occurred: datetime) -> None:
-    old = RecordedEvent.from_wire(envelope(schema_version=1, payload={"n": amount},
-                                           occurred_at=occurred.isoformat()))
+    old = RecordedEvent.from_wire(
+        envelope(schema_version=1, payload={"n": amount}, occurred_at=occurred.isoformat())
+    )
     again = RecordedEvent.from_json(old.to_json())
     assert again == old and again.decode().amount == amount  # type: ignore[attr-defined]
     assert again.occurred_at == occurred

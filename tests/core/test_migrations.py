@@ -33,7 +33,9 @@ def test_single_head() -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_upgrade_head_on_empty_database_equals_models(
-    backend: str, tmp_path, pg_database_url: Callable[[], str]  # type: ignore[no-untyped-def]
+    backend: str,
+    tmp_path,
+    pg_database_url: Callable[[], str],  # type: ignore[no-untyped-def]
 ) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}" if backend == "sqlite" else pg_database_url()
     upgrade(url, "heads")

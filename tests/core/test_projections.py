@@ -53,7 +53,9 @@ def reset(svc: Services) -> None:
         s.execute(delete(Checkpoint))
 
 
-def deliveries_with_resends(events: list[RecordedEvent], plan: list[tuple[int, int]]) -> list[Delivery]:
+def deliveries_with_resends(
+    events: list[RecordedEvent], plan: list[tuple[int, int]]
+) -> list[Delivery]:
     """A partition's record sequence where a crashed relay re-sent earlier events.
 
     ``plan`` holds (advance, rewind) steps: send ``advance`` new events, then re-send the last
@@ -65,12 +67,14 @@ def deliveries_with_resends(events: list[RecordedEvent], plan: list[tuple[int, i
         upto = min(len(events), sent + advance)
         seq += events[sent:upto]
         sent = upto
-        seq += events[max(0, sent - rewind):sent]
+        seq += events[max(0, sent - rewind) : sent]
     seq += events[sent:]
     return [Delivery(e, Cursor("topic", 0, offset)) for offset, e in enumerate(seq)]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     plan=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=8),
     cuts=st.lists(st.integers(1, 8), min_size=1, max_size=10),
@@ -95,7 +99,7 @@ def test_duplicated_and_redelivered_batches_equal_one_clean_pass(
     for n, cut in enumerate(cuts * 10):
         if i >= len(records):
             break
-        batch = records[i:i + cut]
+        batch = records[i : i + cut]
         r.process(batch)
         if n < len(redeliver) and redeliver[n]:
             r.process(batch)  # the consumer restarted before acknowledging: same offsets again
@@ -147,7 +151,8 @@ def test_rebuild_equals_live_and_replay_check_catches_drift(svc: Services) -> No
     assert diffs and diffs[0].table == "test_counters" and len(diffs[0].only_live) == 3
 
     assert rebuild(CounterProjection(), svc, progress=False, out=lambda _m: None) == len(
-        svc.store.read_all(limit=10_000))
+        svc.store.read_all(limit=10_000)
+    )
     with svc.sessions() as s:
         assert counter_state(s) == live
     assert replay_check(svc, factories, progress=False, out=lambda _m: None) == []

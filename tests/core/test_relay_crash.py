@@ -19,7 +19,13 @@ from core.outbox import OutboxRelay
 from core.projections import Runner
 from core.services import Services
 from core.settings import Settings
-from tests.core.fixtures import CounterAdded, CounterOpened, CounterProjection, counter_state, test_metadata
+from tests.core.fixtures import (
+    CounterAdded,
+    CounterOpened,
+    CounterProjection,
+    counter_state,
+    test_metadata,
+)
 
 pytestmark = pytest.mark.kafka
 ALICE = Actor(id="alice", role="user")
@@ -37,8 +43,9 @@ def _relay_then_die(settings_json: str) -> None:
 
 def all_records(svc: Services) -> list[bytes]:
     topic = svc.settings.topic_for("tcounter")
-    consumer = KafkaConsumer(bootstrap_servers=svc.settings.kafka_bootstrap, group_id=None,
-                             enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=svc.settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
+    )
     parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
     consumer.assign(parts)
     consumer.seek_to_beginning(*parts)
@@ -51,17 +58,23 @@ def all_records(svc: Services) -> list[bytes]:
     return values
 
 
-def test_relay_killed_between_publish_and_mark(make_services: Callable[..., Services],
-                                               kafka_settings: dict[str, object]) -> None:
+def test_relay_killed_between_publish_and_mark(
+    make_services: Callable[..., Services], kafka_settings: dict[str, object]
+) -> None:
     svc = make_services("postgres", relay_lease_s=1.0, **kafka_settings)
     test_metadata.create_all(svc.engine)
     streams = [f"tcounter-{uuid.uuid4().hex}" for _ in range(4)]
     for s in streams:
-        svc.store.append(s, [CounterOpened(label="x"), CounterAdded(amount=1), CounterAdded(amount=2)],
-                         expected_version=0, actor=ALICE)
+        svc.store.append(
+            s,
+            [CounterOpened(label="x"), CounterAdded(amount=1), CounterAdded(amount=2)],
+            expected_version=0,
+            actor=ALICE,
+        )
 
     child = multiprocessing.get_context("spawn").Process(
-        target=_relay_then_die, args=(svc.settings.model_dump_json(),))
+        target=_relay_then_die, args=(svc.settings.model_dump_json(),)
+    )
     child.start()
     child.join(120)
     assert child.exitcode == 137
@@ -79,9 +92,11 @@ def test_relay_killed_between_publish_and_mark(make_services: Callable[..., Serv
     assert len(sent) == 12 and all(n >= 1 for n in sent.values())
     assert sum(sent.values()) == 17  # the crashed batch of 5 is in Kafka twice
 
-    runner = Runner(CounterProjection(),
-                    lambda: make_log_consumer(svc.settings, svc.store, "crash-proj", ["tcounter"]),
-                    svc.store)
+    runner = Runner(
+        CounterProjection(),
+        lambda: make_log_consumer(svc.settings, svc.store, "crash-proj", ["tcounter"]),
+        svc.store,
+    )
     deadline = time.monotonic() + 60
     while runner.stats.applied + runner.stats.skipped < 17 and time.monotonic() < deadline:
         runner.run_once(0.5)
