@@ -65,12 +65,20 @@ def attacks(low_kbps: int) -> dict[str, Attack]:
         return _roundtrip(np.ascontiguousarray(f[:, y : y + ch, x : x + cw]), p, crf=23)
 
     def brightness(f: np.ndarray, p: Path, rng: np.random.Generator) -> np.ndarray:
-        return _roundtrip(np.clip(f.astype(np.float32) * 1.2 + 15, 0, 255).astype(np.uint8), p, crf=23)
+        return _roundtrip(
+            np.clip(f.astype(np.float32) * 1.2 + 15, 0, 255).astype(np.uint8), p, crf=23
+        )
 
     def flip(f: np.ndarray, p: Path, rng: np.random.Generator) -> np.ndarray:
         return _roundtrip(np.ascontiguousarray(f[:, :, ::-1]), p, crf=23)
 
-    return {"reencode": reencode, "downscale": downscale, "crop": crop, "brightness": brightness, "flip": flip}
+    return {
+        "reencode": reencode,
+        "downscale": downscale,
+        "crop": crop,
+        "brightness": brightness,
+        "flip": flip,
+    }
 
 
 def _bits(value: int) -> np.ndarray:
@@ -95,7 +103,10 @@ def dwtdct_detect(frames: np.ndarray, size: tuple[int, int], n: int = 12) -> np.
     votes = np.stack(
         [
             np.asarray(
-                dec.decode(cv2.resize(frames[i], size, interpolation=cv2.INTER_CUBIC)[:, :, ::-1].copy(), "dwtDct"),
+                dec.decode(
+                    cv2.resize(frames[i], size, interpolation=cv2.INTER_CUBIC)[:, :, ::-1].copy(),
+                    "dwtDct",
+                ),
                 dtype=np.int8,
             )
             for i in idx
@@ -105,13 +116,17 @@ def dwtdct_detect(frames: np.ndarray, size: tuple[int, int], n: int = 12) -> np.
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clips", type=int, default=40)
     parser.add_argument("--width", type=int, default=480)
     parser.add_argument("--height", type=int, default=272)
     parser.add_argument("--duration", type=float, default=4.0)
     parser.add_argument("--low-kbps", type=int, default=250)
-    parser.add_argument("--baseline-clips", type=int, default=None, help="dwtDct clips (default: all)")
+    parser.add_argument(
+        "--baseline-clips", type=int, default=None, help="dwtDct clips (default: all)"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     if args.clips < 1:
@@ -145,7 +160,9 @@ def main() -> None:
             t2 = time.perf_counter()
             master = encode_mp4(marked, 24, tmp / "master.mp4", crf=20)
             t3 = time.perf_counter()
-            facts = ManifestFacts(f"gen-{i}", f"clip {i}", "clearframe-bench", "0.1.0", "procedural", serial, False)
+            facts = ManifestFacts(
+                f"gen-{i}", f"clip {i}", "clearframe-bench", "0.1.0", "procedural", serial, False
+            )
             sign_video(master, tmp / "signed.mp4", facts, creds)
             t4 = time.perf_counter()
             render_s.append(t1 - t0)
@@ -164,7 +181,11 @@ def main() -> None:
                 found = wm.detect(frames)
                 detect_s.append(time.perf_counter() - t)
                 exact[name].append(found.serial == serial)
-                raw = np.array([int(c) for c in found.raw_bits], dtype=np.int8) if found.raw_bits else np.zeros(64, np.int8)
+                raw = (
+                    np.array([int(c) for c in found.raw_bits], dtype=np.int8)
+                    if found.raw_bits
+                    else np.zeros(64, np.int8)
+                )
                 bit_acc[name].append(float((raw == truth).mean()))
             if wm.detect(clip).serial is not None:
                 false_positives += 1
@@ -192,7 +213,14 @@ def main() -> None:
             t = time.perf_counter()
             sign_video(path, tmp / f"size-{duration}.signed.mp4", facts, creds)
             sig = time.perf_counter() - t
-            size_curve.append({"duration_s": duration, "bytes": path.stat().st_size, "encode_s": round(enc, 4), "sign_s": round(sig, 4)})
+            size_curve.append(
+                {
+                    "duration_s": duration,
+                    "bytes": path.stat().st_size,
+                    "encode_s": round(enc, 4),
+                    "sign_s": round(sig, 4),
+                }
+            )
 
     def frac(values: list[bool]) -> float:
         return round(sum(values) / len(values), 4) if values else float("nan")
@@ -204,7 +232,12 @@ def main() -> None:
     result = {
         "bench": "provenance",
         "clips": args.clips,
-        "clip": {"width": args.width, "height": args.height, "duration_s": args.duration, "fps": 24},
+        "clip": {
+            "width": args.width,
+            "height": args.height,
+            "duration_s": args.duration,
+            "fps": 24,
+        },
         "low_bitrate_kbps": args.low_kbps,
         "payload_exact_clean": frac(exact["clean"]),
         "payload_exact_reencode": frac(exact["reencode"]),
@@ -222,7 +255,9 @@ def main() -> None:
             "payload_exact": {k: frac(v) for k, v in base_exact.items()},
             "bit_accuracy": {k: mean(v) for k, v in base_acc.items()},
         },
-        "sign_overhead_ratio": round(statistics.fmean(s / e for s, e in zip(sign_s, encode_s, strict=True)), 4),
+        "sign_overhead_ratio": round(
+            statistics.fmean(s / e for s, e in zip(sign_s, encode_s, strict=True)), 4
+        ),
         "sign_ms_mean": round(1000 * statistics.fmean(sign_s), 2),
         "encode_ms_mean": round(1000 * statistics.fmean(encode_s), 2),
         "mean_file_bytes": int(statistics.fmean(sizes)),

@@ -114,7 +114,9 @@ def decode_frames(path: str | Path, fps: float | None = None) -> tuple[np.ndarra
             native = stream.average_rate or stream.base_rate
             for frame in container.decode(stream):
                 frames.append(frame.to_ndarray(format="rgb24"))
-                times.append(float(frame.time) if frame.time is not None else len(times) / float(native or 1))
+                times.append(
+                    float(frame.time) if frame.time is not None else len(times) / float(native or 1)
+                )
     except (av.FFmpegError, OSError) as exc:
         raise EncodingError(f"cannot decode {path}: {exc}") from exc
     if not frames:

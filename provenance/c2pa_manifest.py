@@ -105,9 +105,7 @@ def build_manifest(facts: ManifestFacts) -> dict[str, Any]:
                 "label": "c2pa.soft-binding",
                 "data": {
                     "alg": SOFT_BINDING_ALG,
-                    "blocks": [
-                        {"scope": {}, "value": soft_binding_value(facts.watermark_serial)}
-                    ],
+                    "blocks": [{"scope": {}, "value": soft_binding_value(facts.watermark_serial)}],
                     "pad": [],
                 },
             }
@@ -124,6 +122,16 @@ def build_manifest(facts: ManifestFacts) -> dict[str, Any]:
 _SIGN_LOCK = threading.Lock()
 
 
+def is_mp4(path: Path) -> bool:
+    """ISO BMFF with an ``ftyp`` box first: what MP4 files (and blobs of them) start with."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return False
+    return len(head) == 12 and head[4:8] == b"ftyp"
+
+
 def sign_video(
     source: Path, dest: Path, facts: ManifestFacts, credentials: SigningCredentials
 ) -> bytes:
@@ -131,14 +139,16 @@ def sign_video(
 
     Returns the manifest bytes. ``dest`` is written atomically (temp file + rename).
     """
-    if source.suffix.lower() != ".mp4":
-        raise UnsupportedMedia(f"only MP4 can be signed here, got {source.name}")
+    if not is_mp4(source):
+        raise UnsupportedMedia(f"only MP4 can be signed here; {source.name} is not an MP4 file")
     if source.resolve() == dest.resolve():
         raise SigningError("sign into a new file: the source must stay untouched")
     manifest = build_manifest(facts)
     tmp = dest.with_name(dest.name + ".signing")
     try:
-        info = c2pa.C2paSignerInfo(credentials.alg, credentials.chain_pem, credentials.key_pem, None)
+        info = c2pa.C2paSignerInfo(
+            credentials.alg, credentials.chain_pem, credentials.key_pem, None
+        )
         # The native signer is not documented as thread-safe; signing is short, so serialise.
         with _SIGN_LOCK, c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder:
             for parent in facts.remix_parents:
@@ -197,16 +207,23 @@ def _status_codes(data: dict[str, Any]) -> tuple[str, ...]:
 def read_manifest(path: Path, trust_anchors_pem: bytes | None) -> C2paReport:
     """Read and validate the C2PA manifest of ``path``; ``state='none'`` when there is none."""
     empty = C2paReport("none", (), None, None, None, None, None, (), {})
+    if not is_mp4(path):
+        return C2paReport("none", ("media.notIsoBmff",), None, None, None, None, None, (), {})
     try:
-        with _reader_context(trust_anchors_pem) as ctx, open(path, "rb") as fh:
-            with c2pa.Reader(MP4_MIME, fh, context=ctx) as reader:
-                data = json.loads(reader.json())
-                state = reader.get_validation_state() or "Invalid"
+        with (
+            _reader_context(trust_anchors_pem) as ctx,
+            open(path, "rb") as fh,
+            c2pa.Reader(MP4_MIME, fh, context=ctx) as reader,
+        ):
+            data = json.loads(reader.json())
+            state = reader.get_validation_state() or "Invalid"
     except c2pa.C2paError.ManifestNotFound:
         return empty
     except c2pa.C2paError as exc:
         # A manifest that cannot even be parsed is a failed validation, not an absent one.
-        return C2paReport("Invalid", (f"reader.error: {exc}",), None, None, None, None, None, (), {})
+        return C2paReport(
+            "Invalid", (f"reader.error: {exc}",), None, None, None, None, None, (), {}
+        )
     label = data.get("active_manifest")
     manifest = (data.get("manifests") or {}).get(label, {})
     generation_id = serial = source_type = None

@@ -63,7 +63,9 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def create_development_credentials(directory: Path, *, valid_days: int = 3650) -> SigningCredentials:
+def create_development_credentials(
+    directory: Path, *, valid_days: int = 3650
+) -> SigningCredentials:
     """Create (or load, if present) the development root CA and signing certificate."""
     directory.mkdir(parents=True, exist_ok=True)
     root_path, chain_path, key_path = (
@@ -132,7 +134,9 @@ def create_development_credentials(directory: Path, *, valid_days: int = 3650) -
             ),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+        )
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski), critical=False
         )
@@ -215,13 +219,17 @@ def load_production_credentials(
         )
     validate_signing_certificate(certs[0])
     if b"BEGIN PRIVATE KEY" not in key_pem:
-        raise CertificateError("the signing key must be an unencrypted PKCS#8 PEM ('BEGIN PRIVATE KEY')")
+        raise CertificateError(
+            "the signing key must be an unencrypted PKCS#8 PEM ('BEGIN PRIVATE KEY')"
+        )
     try:
         key = serialization.load_pem_private_key(key_pem, password=None)
     except (ValueError, TypeError) as exc:
         raise CertificateError(f"cannot load the signing key: {exc}") from exc
-    leaf_public = certs[0].public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    leaf_public = (
+        certs[0]
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     key_public = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo

@@ -123,7 +123,10 @@ def verify_file(
         conclusion, generation_id = "signed_by_us", c2pa_report.generation_id
     elif c2pa_report.state == "Invalid":
         conclusion, generation_id = "tampered", wm_generation
-        notes.append("a C2PA manifest is present but does not validate: " + ", ".join(c2pa_report.status_codes))
+        notes.append(
+            "a C2PA manifest is present but does not validate: "
+            + ", ".join(c2pa_report.status_codes)
+        )
     elif c2pa_report.state == "Valid":
         conclusion, generation_id = "signed_untrusted", wm_generation
         notes.append("the manifest validates but is not signed by a trusted certificate")
@@ -133,7 +136,9 @@ def verify_file(
             notes.append("the watermark serial is not in this deployment's registry")
     elif matches:
         conclusion = "fingerprint_match"
-        generation_id = str(matches[0].get("generation_id")) if matches[0].get("generation_id") else None
+        generation_id = (
+            str(matches[0].get("generation_id")) if matches[0].get("generation_id") else None
+        )
     else:
         conclusion, generation_id = "no_evidence", None
     return ProvenanceReport(

@@ -54,7 +54,9 @@ def _badge(label: str, height: int) -> tuple[NDArray[np.float32], NDArray[np.flo
     return rgb, alpha_out
 
 
-def _position(t: float, style: VisibleWatermarkStyle, slots: list[tuple[int, int]]) -> tuple[int, int]:
+def _position(
+    t: float, style: VisibleWatermarkStyle, slots: list[tuple[int, int]]
+) -> tuple[int, int]:
     period = style.dwell_s + style.glide_s
     k = int(t // period)
     u = (t - k * period - style.dwell_s) / style.glide_s
@@ -72,7 +74,9 @@ def apply_visible_watermark(
     style = style or VisibleWatermarkStyle()
     arr = np.asarray(frames)
     if arr.ndim != 4 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
-        raise InvalidPayload(f"frames must be uint8 shaped (T, H, W, 3), got {arr.dtype} {arr.shape}")
+        raise InvalidPayload(
+            f"frames must be uint8 shaped (T, H, W, 3), got {arr.dtype} {arr.shape}"
+        )
     if fps <= 0:
         raise InvalidPayload(f"fps must be positive, got {fps}")
     _, h, w, _ = arr.shape
@@ -82,8 +86,14 @@ def apply_visible_watermark(
     if bw > w - 4:
         # Narrow frames: shrink the badge to fit instead of failing.
         scale = (w - 4) / bw
-        rgb = cv2.resize(rgb, (w - 4, max(4, int(bh * scale))), interpolation=cv2.INTER_AREA)
-        alpha = cv2.resize(alpha, (w - 4, max(4, int(bh * scale))), interpolation=cv2.INTER_AREA)
+        rgb = np.asarray(
+            cv2.resize(rgb, (w - 4, max(4, int(bh * scale))), interpolation=cv2.INTER_AREA),
+            dtype=np.float32,
+        )
+        alpha = np.asarray(
+            cv2.resize(alpha, (w - 4, max(4, int(bh * scale))), interpolation=cv2.INTER_AREA),
+            dtype=np.float32,
+        )
         bh, bw = alpha.shape
     margin_x, margin_y = max(2, w // 40), max(2, h // 25)
     slots = [

@@ -27,7 +27,11 @@ class RenderRequest:
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, str) or not self.prompt.strip():
             raise InvalidRenderRequest("prompt must be a non-empty string")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:
+        if (
+            not isinstance(self.seed, int)
+            or isinstance(self.seed, bool)
+            or not 0 <= self.seed < 2**63
+        ):
             raise InvalidRenderRequest(f"seed must be an integer in [0, 2**63), got {self.seed!r}")
         for name in ("width", "height"):
             side = getattr(self, name)
@@ -36,9 +40,13 @@ class RenderRequest:
                     f"{name} must be an even integer in [16, {MAX_SIDE}] (H.264 yuv420p), got {side!r}"
                 )
         if not isinstance(self.fps, int) or not 1 <= self.fps <= MAX_FPS:
-            raise InvalidRenderRequest(f"fps must be an integer in [1, {MAX_FPS}], got {self.fps!r}")
+            raise InvalidRenderRequest(
+                f"fps must be an integer in [1, {MAX_FPS}], got {self.fps!r}"
+            )
         if not math.isfinite(self.duration_s) or not 0 < self.duration_s <= MAX_DURATION_S:
-            raise InvalidRenderRequest(f"duration_s must be in (0, {MAX_DURATION_S}], got {self.duration_s!r}")
+            raise InvalidRenderRequest(
+                f"duration_s must be in (0, {MAX_DURATION_S}], got {self.duration_s!r}"
+            )
 
     @property
     def num_frames(self) -> int:
@@ -74,6 +82,13 @@ class ProceduralBackend:
 
     def render(self, request: RenderRequest) -> RenderedVideo:
         frames = render_clip(
-            request.prompt, request.seed, request.width, request.height, request.duration_s, request.fps
+            request.prompt,
+            request.seed,
+            request.width,
+            request.height,
+            request.duration_s,
+            request.fps,
         )
-        return RenderedVideo(frames=frames, fps=request.fps, backend=self.name, model_id=self.model_id)
+        return RenderedVideo(
+            frames=frames, fps=request.fps, backend=self.name, model_id=self.model_id
+        )

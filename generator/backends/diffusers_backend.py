@@ -43,7 +43,9 @@ def read_pipeline_class(weights_dir: Path) -> str:
     if not weights_dir.is_dir():
         raise BackendUnavailable(f"weights directory {weights_dir} does not exist")
     if not index.is_file():
-        raise BackendUnavailable(f"{weights_dir} has no model_index.json (save it with save_pretrained)")
+        raise BackendUnavailable(
+            f"{weights_dir} has no model_index.json (save it with save_pretrained)"
+        )
     try:
         declared = json.loads(index.read_text())
         class_name = str(declared["_class_name"])
@@ -78,9 +80,13 @@ class DiffusersBackend:
         if dtype not in _DTYPES:
             raise BackendUnavailable(f"dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
         if device.startswith("cpu") and not allow_cpu:
-            raise BackendUnavailable("the diffusers backend runs on CUDA; CPU must be allowed explicitly")
+            raise BackendUnavailable(
+                "the diffusers backend runs on CUDA; CPU must be allowed explicitly"
+            )
         if not 1 <= num_inference_steps <= 500:
-            raise BackendUnavailable(f"num_inference_steps must be in [1, 500], got {num_inference_steps}")
+            raise BackendUnavailable(
+                f"num_inference_steps must be in [1, 500], got {num_inference_steps}"
+            )
         self.device = device
         self.dtype = dtype
         self.num_inference_steps = num_inference_steps
@@ -108,9 +114,13 @@ class DiffusersBackend:
             dtype = torch.float32  # half precision kernels are missing on CPU
         cls = getattr(diffusers, self.pipeline_class, None) or diffusers.DiffusionPipeline
         try:
-            pipe = cls.from_pretrained(str(self.weights_dir), torch_dtype=dtype, local_files_only=True)
+            pipe = cls.from_pretrained(
+                str(self.weights_dir), torch_dtype=dtype, local_files_only=True
+            )
         except (OSError, ValueError, TypeError) as exc:
-            raise BackendUnavailable(f"cannot load {self.pipeline_class} from {self.weights_dir}: {exc}") from exc
+            raise BackendUnavailable(
+                f"cannot load {self.pipeline_class} from {self.weights_dir}: {exc}"
+            ) from exc
         pipe = pipe.to(self.device)
         if hasattr(pipe, "set_progress_bar_config"):
             pipe.set_progress_bar_config(disable=True)
@@ -148,17 +158,23 @@ class DiffusersBackend:
                     result = self._pipe(**kwargs)
             except torch.cuda.OutOfMemoryError as exc:
                 torch.cuda.empty_cache()
-                raise BackendFailed(f"out of GPU memory rendering {request.num_frames} frames: {exc}") from exc
+                raise BackendFailed(
+                    f"out of GPU memory rendering {request.num_frames} frames: {exc}"
+                ) from exc
             except RuntimeError as exc:
                 raise BackendFailed(f"{self.pipeline_class} failed: {exc}") from exc
         frames = to_uint8_video(result.frames)
-        return RenderedVideo(frames=frames, fps=request.fps, backend=self.name, model_id=self.model_id)
+        return RenderedVideo(
+            frames=frames, fps=request.fps, backend=self.name, model_id=self.model_id
+        )
 
 
 def to_uint8_video(frames: Any) -> np.ndarray:
     """Normalise a pipeline's ``.frames`` (batch of videos, float [0,1] or uint8 or PIL) to
     one uint8 RGB array (T, H, W, 3)."""
-    video = frames[0] if isinstance(frames, list | tuple) or getattr(frames, "ndim", 0) == 5 else frames
+    video = (
+        frames[0] if isinstance(frames, list | tuple) or getattr(frames, "ndim", 0) == 5 else frames
+    )
     if isinstance(video, list | tuple):
         video = np.stack([np.asarray(f) for f in video])
     arr = np.asarray(video)

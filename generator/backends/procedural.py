@@ -105,7 +105,9 @@ def _background(
     # temperature sets how hard the region borders are.
     gw, gh = int(rng.integers(3, 9)), int(rng.integers(2, 7))
     logits = rng.normal(0, 1, (gh, gw, k)).astype(np.float32)
-    logits = cv2.resize(logits, (cw, ch), interpolation=cv2.INTER_CUBIC)
+    logits = np.asarray(
+        cv2.resize(logits, (cw, ch), interpolation=cv2.INTER_CUBIC), dtype=np.float32
+    )
     if logits.ndim == 2:  # k == 1 collapses the channel axis
         logits = logits[:, :, None]
     sharpness = float(rng.uniform(1.5, 6.0))
@@ -130,9 +132,7 @@ def _background(
     elif pattern == "grid":
         layer = np.sin(2 * math.pi * xx / period) * np.sin(2 * math.pi * yy / period)
     elif pattern == "waves":
-        layer = np.sin(
-            2 * math.pi * (xx + 0.05 * np.sin(2 * math.pi * yy / (period * 3))) / period
-        )
+        layer = np.sin(2 * math.pi * (xx + 0.05 * np.sin(2 * math.pi * yy / (period * 3))) / period)
     else:
         layer = np.zeros_like(xx)
     tint = palette[int(rng.integers(0, k))]
@@ -141,7 +141,7 @@ def _background(
 
     # Mid-frequency luminance texture (upsampled noise) gives every region some detail.
     tex = rng.normal(0, 1, (max(ch // 12, 2), max(cw // 12, 2))).astype(np.float32)
-    tex = cv2.resize(tex, (cw, ch), interpolation=cv2.INTER_CUBIC)
+    tex = np.asarray(cv2.resize(tex, (cw, ch), interpolation=cv2.INTER_CUBIC), dtype=np.float32)
     canvas = canvas * (1.0 + float(rng.uniform(0.04, 0.12)) * tex[:, :, None])
     return np.clip(canvas, 0.0, 1.0).astype(np.float32)
 
@@ -258,7 +258,9 @@ def _validate(prompt: str, seed: int, width: int, height: int, duration_s: float
         raise InvalidRenderRequest(f"seed must be an integer, got {seed!r}")
     for name, side in (("width", width), ("height", height)):
         if not isinstance(side, int | np.integer) or not 16 <= side <= MAX_SIDE:
-            raise InvalidRenderRequest(f"{name} must be an integer in [16, {MAX_SIDE}], got {side!r}")
+            raise InvalidRenderRequest(
+                f"{name} must be an integer in [16, {MAX_SIDE}], got {side!r}"
+            )
     if not isinstance(fps, int | np.integer) or not 1 <= fps <= MAX_FPS:
         raise InvalidRenderRequest(f"fps must be an integer in [1, {MAX_FPS}], got {fps!r}")
     if not math.isfinite(float(duration_s)) or not 0 < float(duration_s) <= MAX_DURATION_S:

@@ -7,7 +7,11 @@ import numpy as np
 import pytest
 
 from generator.backends.base import ProceduralBackend, RenderRequest, VideoBackend
-from generator.backends.diffusers_backend import DiffusersBackend, read_pipeline_class, to_uint8_video
+from generator.backends.diffusers_backend import (
+    DiffusersBackend,
+    read_pipeline_class,
+    to_uint8_video,
+)
 from generator.errors import BackendUnavailable, InvalidRenderRequest
 
 
@@ -24,7 +28,13 @@ def test_procedural_backend_honours_the_request() -> None:
     [{"prompt": "  "}, {"width": 97}, {"seed": -1}, {"duration_s": 0.0}, {"fps": 500}],
 )
 def test_render_request_validation(kwargs: dict[str, object]) -> None:
-    args: dict[str, object] = {"prompt": "x", "seed": 1, "width": 64, "height": 64, "duration_s": 1.0}
+    args: dict[str, object] = {
+        "prompt": "x",
+        "seed": 1,
+        "width": 64,
+        "height": 64,
+        "duration_s": 1.0,
+    }
     args.update(kwargs)
     with pytest.raises(InvalidRenderRequest):
         RenderRequest(**args)  # type: ignore[arg-type]
@@ -35,7 +45,9 @@ def test_weights_dir_validation(tmp_path: Path) -> None:
         read_pipeline_class(tmp_path / "nope")
     with pytest.raises(BackendUnavailable, match="model_index"):
         read_pipeline_class(tmp_path)
-    (tmp_path / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusionPipeline"}))
+    (tmp_path / "model_index.json").write_text(
+        json.dumps({"_class_name": "StableDiffusionPipeline"})
+    )
     with pytest.raises(BackendUnavailable, match="not a supported text-to-video"):
         read_pipeline_class(tmp_path)
     (tmp_path / "model_index.json").write_text(json.dumps({"_class_name": "TextToVideoSDPipeline"}))
@@ -117,7 +129,9 @@ def _tiny_text_to_video_pipeline(directory: Path) -> None:
 def test_diffusers_backend_loads_and_renders_a_local_pipeline(tmp_path: Path) -> None:
     weights = tmp_path / "weights"
     _tiny_text_to_video_pipeline(weights)
-    backend = DiffusersBackend(weights, device="cpu", dtype="float32", allow_cpu=True, num_inference_steps=2)
+    backend = DiffusersBackend(
+        weights, device="cpu", dtype="float32", allow_cpu=True, num_inference_steps=2
+    )
     assert backend.pipeline_class == "TextToVideoSDPipeline"
     assert isinstance(backend, VideoBackend)
     request = RenderRequest("a red kite over the sea", 5, 32, 32, 0.5, fps=8)

@@ -99,7 +99,9 @@ def test_encode_rejects_bad_input(tmp_path: Path) -> None:
     with pytest.raises(EncodingError, match="uint8"):
         encode_mp4(np.zeros((2, 64, 64, 3), np.float32), 24, tmp_path / "a.mp4")
     with pytest.raises(EncodingError, match="either"):
-        encode_mp4(np.zeros((2, 64, 64, 3), np.uint8), 24, tmp_path / "a.mp4", crf=20, bitrate=10**6)
+        encode_mp4(
+            np.zeros((2, 64, 64, 3), np.uint8), 24, tmp_path / "a.mp4", crf=20, bitrate=10**6
+        )
     with pytest.raises(EncodingError):
         encode_mp4(np.zeros((0, 64, 64, 3), np.uint8), 24, tmp_path / "a.mp4")
 

@@ -118,7 +118,10 @@ def test_remix_parents_become_ingredients(
     sign_video(
         clip_mp4,
         child,
-        facts(generation_id="gen-child", remix_parents=(RemixParent(parent, "the parent", "gen-parent"),)),
+        facts(
+            generation_id="gen-child",
+            remix_parents=(RemixParent(parent, "the parent", "gen-parent"),),
+        ),
         creds,
     )
     report = read_manifest(child, creds.trust_anchors_pem)
@@ -126,14 +129,20 @@ def test_remix_parents_become_ingredients(
     assert report.ingredients == ("the parent",)
 
 
-def test_signing_refuses_bad_requests(creds: SigningCredentials, clip_mp4: Path, tmp_path: Path) -> None:
+def test_signing_refuses_bad_requests(
+    creds: SigningCredentials, clip_mp4: Path, tmp_path: Path
+) -> None:
     with pytest.raises(SigningError):
         sign_video(clip_mp4, clip_mp4, facts(), creds)
     gif = tmp_path / "a.gif"
     gif.write_bytes(b"GIF89a")
     with pytest.raises(UnsupportedMedia):
         sign_video(gif, tmp_path / "b.gif", facts(), creds)
-    broken = SigningCredentials(creds.chain_pem, b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", creds.trust_anchors_pem)
+    broken = SigningCredentials(
+        creds.chain_pem,
+        b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        creds.trust_anchors_pem,
+    )
     with pytest.raises(SigningError):
         sign_video(clip_mp4, tmp_path / "x.mp4", facts(), broken)
     assert not (tmp_path / "x.mp4").exists()
@@ -150,9 +159,13 @@ def _operator_chain(tmp_path: Path) -> tuple[Path, Path, Path]:
     now = dt.datetime.now(dt.UTC)
     ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(ca_key.public_key()).serial_number(1)
-        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=30))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(ski, critical=False)
         .sign(ca_key, hashes.SHA256())
@@ -161,19 +174,31 @@ def _operator_chain(tmp_path: Path) -> tuple[Path, Path, Path]:
     leaf = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Operator Signer")]))
-        .issuer_name(name).public_key(key.public_key()).serial_number(2)
-        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=30))
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     pem = serialization.Encoding.PEM
     chain = tmp_path / "chain.pem"
     chain.write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
     key_path = tmp_path / "key.pem"
-    key_path.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     anchors = tmp_path / "anchors.pem"
     anchors.write_bytes(ca.public_bytes(pem))
     return chain, key_path, anchors
@@ -194,11 +219,15 @@ def test_production_loads_operator_chain_and_refuses_dev(
     dev_dir = tmp_path / "dev"
     create_development_credentials(dev_dir)
     with pytest.raises(CertificateError, match="development"):
-        load_production_credentials(dev_dir / DEV_CHAIN_FILE, dev_dir / DEV_KEY_FILE, dev_dir / DEV_ROOT_FILE)
+        load_production_credentials(
+            dev_dir / DEV_CHAIN_FILE, dev_dir / DEV_KEY_FILE, dev_dir / DEV_ROOT_FILE
+        )
     other_key = tmp_path / "other.pem"
     other_key.write_bytes(
         ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
     )
     with pytest.raises(CertificateError, match="does not match"):

@@ -36,7 +36,12 @@ def resolver(serial: int) -> str | None:
 
 def test_signed_file_is_ours(setup: tuple[SigningCredentials, Path, Path]) -> None:
     creds, _, signed = setup
-    report = verify_file(signed, trust_anchors_pem=creds.trust_anchors_pem, watermark=InvisibleWatermark(KEY), resolve_serial=resolver)
+    report = verify_file(
+        signed,
+        trust_anchors_pem=creds.trust_anchors_pem,
+        watermark=InvisibleWatermark(KEY),
+        resolve_serial=resolver,
+    )
     assert report.conclusion == "signed_by_us"
     assert report.generation_id == "gen-9"
     assert report.watermark.serial == f"{SERIAL:016x}"
@@ -44,29 +49,42 @@ def test_signed_file_is_ours(setup: tuple[SigningCredentials, Path, Path]) -> No
     assert report.consistent
 
 
-def test_reuploaded_copy_is_found_by_watermark(setup: tuple[SigningCredentials, Path, Path], tmp_path: Path) -> None:
+def test_reuploaded_copy_is_found_by_watermark(
+    setup: tuple[SigningCredentials, Path, Path], tmp_path: Path
+) -> None:
     creds, _, signed = setup
     frames, fps = decode_frames(signed)
     small = np.stack([cv2.resize(f, (128, 72), interpolation=cv2.INTER_AREA) for f in frames])
     reupload = encode_mp4(small, fps, tmp_path / "reupload.mp4", bitrate=100_000)
-    report = verify_file(reupload, trust_anchors_pem=creds.trust_anchors_pem, watermark=InvisibleWatermark(KEY), resolve_serial=resolver)
+    report = verify_file(
+        reupload,
+        trust_anchors_pem=creds.trust_anchors_pem,
+        watermark=InvisibleWatermark(KEY),
+        resolve_serial=resolver,
+    )
     assert report.c2pa.state == "none"
     assert report.conclusion == "watermarked_by_us"
     assert report.generation_id == "gen-9"
 
 
-def test_tampered_unknown_and_fingerprint_only(setup: tuple[SigningCredentials, Path, Path], tmp_path: Path) -> None:
+def test_tampered_unknown_and_fingerprint_only(
+    setup: tuple[SigningCredentials, Path, Path], tmp_path: Path
+) -> None:
     creds, _, signed = setup
     data = bytearray(signed.read_bytes())
     data[len(data) // 3] ^= 0x55
     tampered = tmp_path / "tampered.mp4"
     tampered.write_bytes(bytes(data))
-    report = verify_file(tampered, trust_anchors_pem=creds.trust_anchors_pem, watermark=InvisibleWatermark(KEY))
+    report = verify_file(
+        tampered, trust_anchors_pem=creds.trust_anchors_pem, watermark=InvisibleWatermark(KEY)
+    )
     assert report.conclusion == "tampered"
     assert "assertion.bmffHash.mismatch" in report.c2pa.status_codes
 
     stranger = encode_mp4(render_clip("other", 1, 128, 72, 1.0, fps=12), 12, tmp_path / "x.mp4")
-    nothing = verify_file(stranger, trust_anchors_pem=creds.trust_anchors_pem, watermark=InvisibleWatermark(KEY))
+    nothing = verify_file(
+        stranger, trust_anchors_pem=creds.trust_anchors_pem, watermark=InvisibleWatermark(KEY)
+    )
     assert nothing.conclusion == "no_evidence" and nothing.generation_id is None
     matched = verify_file(
         stranger,

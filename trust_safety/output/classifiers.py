@@ -55,7 +55,7 @@ def _check(frames: Sequence[np.ndarray]) -> None:
 
 class NudeNetClassifier:
     name = "nudenet"
-    categories = (SEXUAL, PEOPLE)
+    categories: tuple[str, ...] = (SEXUAL, PEOPLE)
     EXPLICIT = frozenset(
         {
             "FEMALE_GENITALIA_EXPOSED",
@@ -97,10 +97,10 @@ class NudeNetClassifier:
 
 class HaarFaceClassifier:
     name = "opencv-haar-face"
-    categories = (PEOPLE,)
+    categories: tuple[str, ...] = (PEOPLE,)
 
     def __init__(self, min_neighbors: int = 5, min_size_fraction: float = 0.05) -> None:
-        path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+        path = Path(cv2.__file__).parent / "data" / "haarcascade_frontalface_default.xml"
         self._cascade = cv2.CascadeClassifier(str(path))
         if self._cascade.empty():
             raise ClassifierUnavailable(f"cannot load the Haar cascade at {path}")
@@ -151,7 +151,9 @@ DEFAULT_NEUTRAL_PROMPTS: tuple[str, ...] = (
 class ClipConfig:
     model_name: str
     checkpoint: Path
-    prompts: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_CLIP_PROMPTS))
+    prompts: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_CLIP_PROMPTS)
+    )
     neutral_prompts: tuple[str, ...] = DEFAULT_NEUTRAL_PROMPTS
     device: str = "cpu"
 
@@ -198,7 +200,9 @@ class ClipZeroShotClassifier:
         with torch.no_grad():
             text = model.encode_text(tokenizer(texts).to(config.device))
             self._text = text / text.norm(dim=-1, keepdim=True)
-        self._scale = float(model.logit_scale.exp().item()) if hasattr(model, "logit_scale") else 100.0
+        self._scale = (
+            float(model.logit_scale.exp().item()) if hasattr(model, "logit_scale") else 100.0
+        )
 
     def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]:
         _check(frames)

@@ -56,7 +56,9 @@ class OutputPolicy:
         if not self.rules:
             raise InvalidOutputPolicy("an output policy needs at least one category rule")
         if not 0.1 <= self.sample_rate_hz <= 30:
-            raise InvalidOutputPolicy(f"sample rate must be in [0.1, 30] Hz, got {self.sample_rate_hz}")
+            raise InvalidOutputPolicy(
+                f"sample rate must be in [0.1, 30] Hz, got {self.sample_rate_hz}"
+            )
 
 
 DEFAULT_OUTPUT_POLICY = OutputPolicy(
@@ -81,7 +83,9 @@ class CategoryVerdict:
     max_score: float | None
     threshold: float | None
     evaluated_by: tuple[str, ...]
-    reason: str  # machine-readable: threshold_reached, below_threshold, not_evaluated_fail_closed, ...
+    reason: (
+        str  # machine-readable: threshold_reached, below_threshold, not_evaluated_fail_closed, ...
+    )
     worst_frame_s: float | None = None
 
 
@@ -147,7 +151,9 @@ def moderate_frames(
 ) -> OutputModerationResult:
     arr = np.asarray(frames)
     if arr.ndim != 4 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
-        raise InvalidFrames(f"frames must be uint8 shaped (T, H, W, 3), got {arr.dtype} {arr.shape}")
+        raise InvalidFrames(
+            f"frames must be uint8 shaped (T, H, W, 3), got {arr.dtype} {arr.shape}"
+        )
     picks = sample_indices(arr.shape[0], fps, policy.sample_rate_hz)
     sampled = [arr[i] for i, _ in picks]
     per_classifier = {c.name: c.classify(sampled) for c in classifiers}
@@ -157,7 +163,9 @@ def moderate_frames(
             time_s=t,
             scores={name: dict(results[k].scores) for name, results in per_classifier.items()},
             detections={
-                name: results[k].detections for name, results in per_classifier.items() if results[k].detections
+                name: results[k].detections
+                for name, results in per_classifier.items()
+                if results[k].detections
             },
         )
         for k, (idx, t) in enumerate(picks)

@@ -9,7 +9,9 @@ from trust_safety.output.errors import InvalidFrames
 DEFAULT_RATE_HZ = 2.0
 
 
-def sample_indices(n_frames: int, fps: float, rate_hz: float = DEFAULT_RATE_HZ) -> list[tuple[int, float]]:
+def sample_indices(
+    n_frames: int, fps: float, rate_hz: float = DEFAULT_RATE_HZ
+) -> list[tuple[int, float]]:
     """(frame index, time in seconds) at ``rate_hz`` starting at t=0; a clip shorter than one
     sampling period still gets its first frame checked."""
     if n_frames <= 0:

@@ -44,9 +44,30 @@ def synthetic_face(size: int) -> np.ndarray:
         eye = (c + dx * int(size * 0.13), int(c - size * 0.08))
         cv2.ellipse(img, eye, (int(size * 0.07), int(size * 0.035)), 0, 0, 360, (40, 30, 30), -1)
         brow_y = int(c - size * 0.17)
-        cv2.line(img, (c + dx * int(size * 0.06), brow_y), (c + dx * int(size * 0.22), brow_y), (60, 40, 30), max(2, size // 40))
-    cv2.line(img, (c, int(c - size * 0.05)), (c, int(c + size * 0.1)), (150, 120, 110), max(2, size // 50))
-    cv2.ellipse(img, (c, int(c + size * 0.2)), (int(size * 0.11), int(size * 0.03)), 0, 0, 360, (120, 60, 60), -1)
+        cv2.line(
+            img,
+            (c + dx * int(size * 0.06), brow_y),
+            (c + dx * int(size * 0.22), brow_y),
+            (60, 40, 30),
+            max(2, size // 40),
+        )
+    cv2.line(
+        img,
+        (c, int(c - size * 0.05)),
+        (c, int(c + size * 0.1)),
+        (150, 120, 110),
+        max(2, size // 50),
+    )
+    cv2.ellipse(
+        img,
+        (c, int(c + size * 0.2)),
+        (int(size * 0.11), int(size * 0.03)),
+        0,
+        0,
+        360,
+        (120, 60, 60),
+        -1,
+    )
     return cv2.GaussianBlur(img, (0, 0), size / 150)
 
 
@@ -105,7 +126,10 @@ def test_no_classifiers_blocks_by_default_and_policy_can_open() -> None:
     assert set(closed.blocked_categories) == {SEXUAL, MINORS}
     permissive = OutputPolicy(
         version="test-open",
-        rules={SEXUAL: CategoryRule(0.5, fail_closed=False), MINORS: CategoryRule(0.5, fail_closed=False)},
+        rules={
+            SEXUAL: CategoryRule(0.5, fail_closed=False),
+            MINORS: CategoryRule(0.5, fail_closed=False),
+        },
     )
     assert not moderate_frames(clip, 4, [], permissive).blocked
 

@@ -1,0 +1,67 @@
+"""Job status and downloads of generated videos."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import FileResponse
+
+from core.app import ServicesDep, SessionDep
+from core.auth import Principal, Role, require_roles
+from core.errors import Conflict, NotFound
+from generator.models import GenerationJobRow
+from generator.public import blob_store_for
+
+router = APIRouter(prefix="/v1/generations", tags=["generator"])
+AnyPrincipal = Annotated[Principal, Depends(require_roles(*Role))]
+_STAFF = (Role.reviewer, Role.investigator)
+
+
+def _visible_job(
+    session: Any, generation_id: str, principal: Principal, *, staff_ok: bool
+) -> GenerationJobRow:
+    row = session.get(GenerationJobRow, generation_id)
+    allowed = row is not None and (
+        principal.is_admin
+        or row.requester_id == principal.id
+        or (staff_ok and principal.has(*_STAFF))
+    )
+    if not allowed:
+        # The same answer for "absent" and "not yours": ids of others' jobs are not confirmed.
+        raise NotFound(f"no generation {generation_id}")
+    assert row is not None
+    return row
+
+
+@router.get("/{generation_id}/job")
+def job_status(generation_id: str, principal: AnyPrincipal, session: SessionDep) -> dict[str, Any]:
+    row = _visible_job(session, generation_id, principal, staff_ok=True)
+    return {
+        "generation_id": row.generation_id,
+        "status": row.status,
+        "tier": row.tier,
+        "backend": row.backend,
+        "model_id": row.model_id,
+        "asset_id": row.asset_id,
+        "failure_reason": row.failure_reason,
+        "blocked_categories": row.blocked_categories,
+        "downloadable": row.published and not row.removed,
+        "updated_at": row.updated_at.isoformat(),
+    }
+
+
+@router.get("/{generation_id}/download", response_class=FileResponse)
+def download(
+    generation_id: str, principal: AnyPrincipal, session: SessionDep, services: ServicesDep
+) -> FileResponse:
+    """The requester's signed download (visible watermark on the free tier)."""
+    row = _visible_job(session, generation_id, principal, staff_ok=False)
+    if row.status == "blocked":
+        raise Conflict("this output was blocked by output moderation", reason="output_blocked")
+    if row.removed:
+        raise Conflict("this video was removed", reason="removed")
+    if not row.published or row.download_blob is None:
+        raise Conflict(f"the video is not ready (status: {row.status})", reason="not_ready")
+    path = blob_store_for(services).path(row.download_blob)
+    return FileResponse(path, media_type="video/mp4", filename=f"{generation_id}.mp4")

@@ -1,0 +1,225 @@
+"""The generator worker: ``GenerationApproved`` in, a watermarked master MP4 out.
+
+Run as ``clearframe worker generator`` (a consumer-group member on the ``generation`` topic;
+add members to scale). Per approved request it re-checks consent and opt-outs, appends
+``GenerationStarted``, renders with the configured backend (transient backend failures are
+retried with tenacity), embeds the invisible watermark serial in every frame, encodes H.264,
+stores the file in the blob store and appends ``GenerationCompleted``.
+
+Failures that a retry cannot fix (invalid request, missing weights, consent revoked) end the
+job at once with ``GenerationFailed``. Anything else is retried by the worker runtime; after
+``max_attempts`` the job is dead-lettered: ``GenerationFailed`` (``dead_lettered``) on its
+stream, ``GenerationDeadLettered`` on the ``generation_dlq`` topic and a ``dead_letters``
+row. Either way the consumer moves on: one bad job never blocks its partition.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from core.events import SYSTEM_ACTOR, NewEvent, RecordedEvent, derived_event_id, stream_id, utcnow
+from core.projections import Append, Processor
+from generator.backends.base import ProceduralBackend, VideoBackend
+from generator.blobs import LocalBlobStore
+from generator.encoding import encode_mp4
+from generator.errors import BackendFailed, BackendUnavailable, InvalidRenderRequest
+from generator.events import (
+    DEAD_LETTER,
+    GenerationCompleted,
+    GenerationDeadLettered,
+    GenerationFailed,
+    GenerationStarted,
+)
+from generator.jobs import APPROVED, GenerationJob, generation_id_of, is_finished, job_from_stream
+from generator.pickup import PickupCheck
+from generator.settings import GeneratorSettings
+
+log = logging.getLogger(__name__)
+
+
+def build_backend(settings: GeneratorSettings) -> VideoBackend:
+    if settings.backend == "diffusers":
+        from generator.backends.diffusers_backend import DiffusersBackend
+
+        assert settings.weights_dir is not None  # the settings validator guarantees it
+        return DiffusersBackend(
+            settings.weights_dir,
+            device=settings.device,
+            dtype=settings.dtype,
+            num_inference_steps=settings.inference_steps,
+            guidance_scale=settings.guidance_scale,
+        )
+    return ProceduralBackend()
+
+
+def _failed(
+    event: RecordedEvent, generation_id: str, reason: str, error: str, **details: Any
+) -> Append:
+    return Append(
+        event.stream_id,
+        [
+            GenerationFailed(
+                generation_id=generation_id,
+                reason=reason,
+                error=error[:4000],
+                retryable=False,
+                details=details,
+            )
+        ],
+        actor=SYSTEM_ACTOR,
+    )
+
+
+class GeneratorWorker(Processor):
+    name = "generator"
+    categories = ("generation",)
+    max_attempts = 3
+
+    def __init__(
+        self,
+        services: Any,
+        *,
+        backend: VideoBackend | None = None,
+        pickup: PickupCheck | None = None,
+        settings: GeneratorSettings | None = None,
+    ) -> None:
+        from provenance.public import watermarker
+
+        self.services = services
+        self.settings = settings or GeneratorSettings()
+        self.backend = backend or services.extra(
+            "generator.backend", lambda: build_backend(self.settings)
+        )
+        self.pickup = pickup or PickupCheck(services)
+        self.blobs = LocalBlobStore(self.settings.blob_directory(services.settings.data_dir))
+        self.watermarker = watermarker(services)
+        self.worker_id = f"{os.uname().nodename}:{os.getpid()}"
+
+    def handle(self, event: RecordedEvent) -> Sequence[Append]:
+        if event.type != APPROVED:
+            return ()
+        generation_id = generation_id_of(event)
+        history = self.services.store.read_stream(event.stream_id)
+        if is_finished(history):
+            return ()  # a redelivery after the job already ended
+        try:
+            job = job_from_stream(history, self.settings)
+        except InvalidRenderRequest as exc:
+            return [_failed(event, generation_id, "invalid_request", exc.message)]
+        verdict = self.pickup.check(job, utcnow())
+        if not verdict.allowed:
+            return [
+                _failed(
+                    event,
+                    generation_id,
+                    verdict.reason or "consent_revoked",
+                    f"re-check at pick-up refused the job: {verdict.reason}",
+                    **verdict.details,
+                )
+            ]
+        # Appended now rather than with the result, so observers see the job running; the
+        # derived id makes a retried attempt append nothing twice.
+        started = GenerationStarted(
+            generation_id=generation_id,
+            backend=self.backend.name,
+            model_id=self.backend.model_id,
+            worker=self.worker_id,
+            pickup_check=verdict.summary(),
+        )
+        self.services.store.append(
+            event.stream_id,
+            [NewEvent(started, event_id=derived_event_id(event.event_id, f"{self.name}/started"))],
+            expected_version=None,
+            actor=SYSTEM_ACTOR,
+            causation=event,
+        )
+        try:
+            completed = self._produce(job)
+        except InvalidRenderRequest as exc:
+            return [_failed(event, generation_id, "invalid_request", exc.message)]
+        except BackendUnavailable as exc:
+            return [_failed(event, generation_id, "backend_unavailable", exc.message)]
+        return [Append(event.stream_id, [completed], actor=SYSTEM_ACTOR)]
+
+    def _render(self, job: GenerationJob) -> Any:
+        retrying = Retrying(
+            retry=retry_if_exception_type(BackendFailed),
+            stop=stop_after_attempt(self.settings.backend_retries),
+            wait=wait_exponential(multiplier=self.settings.backend_retry_wait_s, max=30),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                return self.backend.render(job.render_request())
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _produce(self, job: GenerationJob) -> GenerationCompleted:
+        from provenance.public import serial_for_generation
+
+        started = time.perf_counter()
+        rendered = self._render(job)
+        serial = serial_for_generation(self.services, job.generation_id)
+        frames = self.watermarker.embed(rendered.frames, serial)
+        with tempfile.TemporaryDirectory(prefix="cf-gen-") as tmp:
+            path = encode_mp4(frames, rendered.fps, Path(tmp) / "master.mp4", crf=self.settings.crf)
+            size = path.stat().st_size
+            address = self.blobs.put_file(path)
+        t, h, w, _ = frames.shape
+        return GenerationCompleted(
+            generation_id=job.generation_id,
+            master_blob=address,
+            bytes=size,
+            width=w,
+            height=h,
+            fps=rendered.fps,
+            frames=t,
+            duration_s=round(t / rendered.fps, 4),
+            seed=job.seed,
+            backend=rendered.backend,
+            model_id=rendered.model_id,
+            watermark_serial=f"{serial:016x}",
+            render_ms=int((time.perf_counter() - started) * 1000),
+        )
+
+    def on_dead_letter(self, event: RecordedEvent, error: BaseException) -> Sequence[Append]:
+        if event.type != APPROVED:
+            return ()
+        generation_id = generation_id_of(event)
+        message = f"{type(error).__name__}: {error}"[:4000]
+        return [
+            Append(
+                event.stream_id,
+                [
+                    GenerationFailed(
+                        generation_id=generation_id,
+                        reason="backend_failed",
+                        error=message,
+                        retryable=True,
+                        dead_lettered=True,
+                        details={"attempts": self.max_attempts},
+                    )
+                ],
+                actor=SYSTEM_ACTOR,
+            ),
+            Append(
+                stream_id(DEAD_LETTER, generation_id),
+                [
+                    GenerationDeadLettered(
+                        generation_id=generation_id,
+                        source_event_id=str(event.event_id),
+                        source_event_type=event.type,
+                        consumer=self.name,
+                        error=message,
+                    )
+                ],
+                actor=SYSTEM_ACTOR,
+            ),
+        ]

@@ -1,0 +1,49 @@
+"""``POST /v1/provenance/verify``: where did this file come from?"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, UploadFile
+
+from core.app import ServicesDep
+from core.auth import Principal, Role, require_roles
+from core.errors import UnsupportedMedia, ValidationFailed
+from provenance.service import check_file
+
+router = APIRouter(prefix="/v1/provenance", tags=["provenance"])
+AnyPrincipal = Annotated[Principal, Depends(require_roles(*Role))]
+
+
+@router.post("/verify")
+def verify(upload: UploadFile, principal: AnyPrincipal, services: ServicesDep) -> dict[str, Any]:
+    """C2PA state, watermark serial and (for investigators) fingerprint matches of a file.
+
+    Every check is recorded as a ``ProvenanceChecked`` audit event (the file is not kept).
+    Fingerprint matches carry prompts and accounts, so only investigators and admins get them.
+    """
+    if upload.filename is None and upload.size == 0:
+        raise ValidationFailed("send the suspect video as the multipart field 'upload'")
+    scratch = Path(services.settings.data_dir) / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=scratch, suffix=".mp4", delete=False) as fh:
+        shutil.copyfileobj(upload.file, fh, length=1 << 20)
+        path = Path(fh.name)
+    try:
+        if path.stat().st_size == 0:
+            raise ValidationFailed("the uploaded file is empty")
+        check_id, report = check_file(
+            services,
+            path,
+            actor=principal.actor(),
+            channel="api",
+            include_fingerprints=principal.is_admin or principal.has(Role.investigator),
+        )
+    finally:
+        path.unlink(missing_ok=True)
+    if report.c2pa.state == "none" and report.watermark.error is not None:
+        raise UnsupportedMedia("the file is neither a C2PA-signed asset nor a decodable video")
+    return {"check_id": check_id, **report.to_dict()}

@@ -1,0 +1,208 @@
+"""``provenance-signing``: sign allowed outputs (C2PA), make the download variant, publish.
+
+Runs on ``OutputModerated``. A ``block`` decision is never signed, so a blocked output never
+reaches its requester. For an ``allow``:
+
+1. the master (invisible watermark, no visible mark) is signed as the canonical asset;
+2. free tier: the master's frames get the visible animated watermark, are encoded once, and
+   that file is signed separately as the download; paid tier downloads the canonical file;
+3. ``AssetSigned`` and ``AssetPublished`` are appended together.
+
+Signing is the last step for every file: nothing re-encodes a signed file.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from core.events import SYSTEM_ACTOR, RecordedEvent
+from core.projections import Append, Processor
+from provenance.c2pa_manifest import (
+    SOFT_BINDING_ALG,
+    ManifestFacts,
+    RemixParent,
+    read_manifest,
+    sign_video,
+)
+from provenance.events import AssetPublished, AssetSigned
+from provenance.models import ProvAsset
+from provenance.pki import SigningCredentials
+from provenance.public import settings as provenance_settings
+from provenance.visible import VisibleWatermarkStyle, apply_visible_watermark
+
+MODERATED = "OutputModerated"
+_PAID = frozenset({"paid", "pro", "plus", "premium"})
+
+
+def credentials(services: Any) -> SigningCredentials:
+    """The signing credentials, loaded once per process (production refuses dev ones)."""
+
+    def build() -> SigningCredentials:
+        return provenance_settings(services).credentials(
+            services.settings.data_dir, development=services.settings.is_development
+        )
+
+    return services.extra("provenance.credentials", build)  # type: ignore[no-any-return]
+
+
+def _request_fields(history: Sequence[RecordedEvent]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for e in history:
+        if e.type in ("GenerationRequested", "GenerationApproved"):
+            for key, value in e.payload.items():
+                if value not in (None, ""):
+                    fields[key] = value
+            for nested in ("params", "parameters", "options"):
+                inner = e.payload.get(nested)
+                if isinstance(inner, Mapping):
+                    for key, value in inner.items():
+                        fields.setdefault(key, value)
+    return fields
+
+
+def _ids(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(dict.fromkeys(str(v) for v in value))
+
+
+class AssetSigning(Processor):
+    name = "provenance-signing"
+    categories = ("generation",)
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        self.settings = provenance_settings(services)
+
+    def handle(self, event: RecordedEvent) -> Sequence[Append]:
+        if event.type != MODERATED or event.payload.get("decision") != "allow":
+            return ()
+        from generator.public import blob_store_for, decode_frames, encode_mp4
+
+        history = self.services.store.read_stream(event.stream_id)
+        if any(e.type == "AssetSigned" for e in history):
+            return ()
+        completed = [e for e in history if e.type == "GenerationCompleted"]
+        if not completed:
+            raise LookupError(f"{event.stream_id}: OutputModerated without GenerationCompleted")
+        done = completed[-1].payload
+        generation_id = str(done["generation_id"])
+        request = _request_fields(history)
+        requester = request.get("requester_id") or request.get("account_id")
+        if requester is None:
+            requested = [e for e in history if e.type == "GenerationRequested"]
+            requester = requested[0].actor.id if requested else None
+        tier = (
+            "paid"
+            if str(request.get("tier") or request.get("plan") or "free").lower() in _PAID
+            else "free"
+        )
+        serial = int(str(done["watermark_serial"]), 16)
+        creds = credentials(self.services)
+        blobs = blob_store_for(self.services)
+        master = blobs.path(str(event.payload.get("master_blob") or done["master_blob"]))
+        parents = self._remix_parents(
+            _ids(
+                request.get("remix_of")
+                or request.get("remix_parents")
+                or request.get("parent_generation_ids")
+            ),
+            blobs,
+        )
+        facts = ManifestFacts(
+            generation_id=generation_id,
+            title=f"Clearframe generation {generation_id}",
+            software_name=self.settings.software_name,
+            software_version=self.settings.software_version,
+            model_backend=f"{done.get('backend')}:{done.get('model_id')}",
+            watermark_serial=serial,
+            visible_watermark=False,
+            remix_parents=tuple(parents),
+        )
+        with tempfile.TemporaryDirectory(prefix="cf-sign-") as tmp_name:
+            tmp = Path(tmp_name)
+            signed = tmp / "asset.mp4"
+            sign_video(master, signed, facts, creds)
+            manifest_id = read_manifest(signed, None).active_manifest or ""
+            size = signed.stat().st_size
+            address = blobs.put_file(signed)
+            download, download_manifest = address, manifest_id
+            if tier == "free":
+                frames, fps = decode_frames(master)
+                style = VisibleWatermarkStyle(label=self.settings.visible_label)
+                marked = encode_mp4(
+                    apply_visible_watermark(frames, fps, style), fps, tmp / "visible.mp4"
+                )
+                visible_signed = tmp / "download.mp4"
+                sign_video(marked, visible_signed, _with_visible(facts), creds)
+                download_manifest = read_manifest(visible_signed, None).active_manifest or ""
+                download = blobs.put_file(visible_signed)
+        asset_id = f"asset-{generation_id}"
+        signer = creds.leaf.subject.rfc4514_string()
+        return [
+            Append(
+                event.stream_id,
+                [
+                    AssetSigned(
+                        generation_id=generation_id,
+                        asset_id=asset_id,
+                        requester_id=None if requester is None else str(requester),
+                        tier=tier,  # type: ignore[arg-type]
+                        blob_address=address,
+                        bytes=size,
+                        manifest_id=manifest_id,
+                        download_blob_address=download,
+                        download_manifest_id=download_manifest,
+                        visible_watermark=tier == "free",
+                        watermark_serial=f"{serial:016x}",
+                        watermark_payload=f"{serial:016x}",
+                        soft_binding_alg=SOFT_BINDING_ALG,
+                        signer=signer,
+                        development_signer=creds.development,
+                        duration_s=float(done.get("duration_s") or 0.0),
+                        width=int(done.get("width") or 0),
+                        height=int(done.get("height") or 0),
+                        fps=float(done.get("fps") or 0.0),
+                        remix_parents=[p.generation_id or "" for p in parents],
+                    ),
+                    AssetPublished(
+                        generation_id=generation_id,
+                        asset_id=asset_id,
+                        download_blob_address=download,
+                        tier=tier,  # type: ignore[arg-type]
+                    ),
+                ],
+                actor=SYSTEM_ACTOR,
+            )
+        ]
+
+    def _remix_parents(self, generation_ids: list[str], blobs: Any) -> list[RemixParent]:
+        if not generation_ids:
+            return []
+        with self.services.sessions() as s:
+            rows = s.scalars(
+                select(ProvAsset).where(ProvAsset.generation_id.in_(generation_ids))
+            ).all()
+        by_id = {r.generation_id: r for r in rows}
+        missing = [g for g in generation_ids if g not in by_id]
+        if missing:
+            # A parent that was never signed here cannot be an ingredient with a manifest;
+            # failing (and retrying) is better than signing a manifest that omits it.
+            raise LookupError(f"remix parents not signed here (yet): {missing}")
+        return [
+            RemixParent(blobs.path(by_id[g].blob_address), f"Clearframe generation {g}", g)
+            for g in generation_ids
+        ]
+
+
+def _with_visible(facts: ManifestFacts) -> ManifestFacts:
+    from dataclasses import replace
+
+    return replace(facts, visible_watermark=True)
