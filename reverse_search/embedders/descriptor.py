@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from reverse_search.embedders.base import check_frames, l2_normalize
+from reverse_search.embedders.layout import Box, find_inner_pictures
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
@@ -47,6 +48,10 @@ class DescriptorConfig:
     query_flip: bool = True
     # Sub-regions (relative size, positions per axis) searched for picture-in-picture.
     pip_regions: tuple[tuple[float, int], ...] = field(default=((0.5, 3),))
+    # Pictures found inside the query (PiP, blurred fill, mosaic tiles) become extra views.
+    detect_pictures: bool = True
+    # Below this many frames nothing tells static picture borders from content edges.
+    detect_min_frames: int = 3
 
     def fingerprint(self) -> str:
         payload = json.dumps(asdict(self), sort_keys=True).encode()
@@ -66,8 +71,10 @@ def _bar_run(lines_mean: np.ndarray, lines_std: np.ndarray, cfg: DescriptorConfi
 def content_box(luma: np.ndarray, cfg: DescriptorConfig) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) of the frame without uniform bars on any side."""
     h, w = luma.shape
-    row_mean, row_std = luma.mean(axis=1), luma.std(axis=1)
-    col_mean, col_std = luma.mean(axis=0), luma.std(axis=0)
+    squared = luma * luma
+    row_mean, col_mean = luma.mean(axis=1), luma.mean(axis=0)
+    row_std = np.sqrt(np.maximum(squared.mean(axis=1) - row_mean * row_mean, 0.0))
+    col_std = np.sqrt(np.maximum(squared.mean(axis=0) - col_mean * col_mean, 0.0))
     max_h, max_w = int(h * cfg.max_trim_fraction), int(w * cfg.max_trim_fraction)
     top = min(_bar_run(row_mean, row_std, cfg), max_h)
     bottom = min(_bar_run(row_mean[::-1], row_std[::-1], cfg), max_h)
@@ -89,6 +96,16 @@ class VisualDescriptor:
         u, v = np.meshgrid(np.arange(cfg.dct_size), np.arange(cfg.dct_size), indexing="ij")
         order = u + v
         self._dct_mask = (order > 0) & (order <= cfg.dct_max_order)
+        if cfg.size % cfg.dct_size or cfg.size % cfg.grid:
+            raise ValueError("size must be a multiple of dct_size and of grid")
+        n = np.arange(cfg.dct_size)
+        scale = np.where(n == 0, np.sqrt(1.0 / cfg.dct_size), np.sqrt(2.0 / cfg.dct_size))
+        self._dct_matrix = (
+            scale[:, None] * np.cos(np.pi * (2 * n[None, :] + 1) * n[:, None] / (2 * cfg.dct_size))
+        ).astype(np.float32)
+        cell = cfg.size // cfg.grid
+        cells = np.arange(cfg.size) // cell
+        self._cell_base = ((cells[:, None] * cfg.grid + cells[None, :]) * cfg.orientations)[None]
         self._dim = (
             int(self._dct_mask.sum())
             + cfg.grid * cfg.grid * cfg.orientations
@@ -97,7 +114,7 @@ class VisualDescriptor:
 
     @property
     def name(self) -> str:
-        return f"visual-descriptor-v1-{self.config.fingerprint()}"
+        return f"visual-descriptor-v2-{self.config.fingerprint()}"
 
     @property
     def dim(self) -> int:
@@ -105,23 +122,41 @@ class VisualDescriptor:
 
     def embed(self, frames: np.ndarray) -> np.ndarray:
         frames = check_frames(frames)
-        return np.stack([self._describe(self._content(frame)) for frame in frames])
+        return self._describe_batch([self._content(frame) for frame in frames])
 
     def embed_query(self, frames: np.ndarray) -> np.ndarray:
+        """Views per frame: whole, flipped, each detected inner picture (and flipped), and
+        the fixed grid of sub-regions. Pictures are detected once for the whole query, so
+        every frame has the same views."""
         frames = check_frames(frames)
-        return np.stack([self._query_views(frame) for frame in frames])
+        cfg = self.config
+        detect = cfg.detect_pictures and len(frames) >= cfg.detect_min_frames
+        pictures = find_inner_pictures(frames) if detect else []
+        return np.stack([self._query_views(frame, pictures) for frame in frames])
 
     @property
     def query_view_count(self) -> int:
+        """Views per frame of a query in which no inner picture was detected."""
         cfg = self.config
         return 1 + int(cfg.query_flip) + sum(n * n for _, n in cfg.pip_regions)
 
-    def _query_views(self, frame: np.ndarray) -> np.ndarray:
+    def _query_views(self, frame: np.ndarray, pictures: list[Box]) -> np.ndarray:
         cfg = self.config
-        content = self._content(frame)
-        views = [self._describe(content)]
+        rgb = frame.astype(np.float32) * (1.0 / 255.0)
+        content = self._trim(rgb)
+        views = [content]
         if cfg.query_flip:
-            views.append(self._describe(content[:, ::-1]))
+            views.append(content[:, ::-1])
+        fh, fw = rgb.shape[:2]
+        for top, bottom, left, right in pictures:
+            inner = rgb[
+                int(round(top * fh)) : max(int(round(bottom * fh)), int(round(top * fh)) + 8),
+                int(round(left * fw)) : max(int(round(right * fw)), int(round(left * fw)) + 8),
+            ]
+            inner = self._trim(inner)
+            views.append(inner)
+            if cfg.query_flip:
+                views.append(inner[:, ::-1])
         h, w = content.shape[:2]
         for scale, per_axis in cfg.pip_regions:
             rh, rw = max(8, int(round(h * scale))), max(8, int(round(w * scale)))
@@ -129,8 +164,9 @@ class VisualDescriptor:
             xs = np.linspace(0, w - rw, per_axis).round().astype(int)
             for y in ys:
                 for x in xs:
-                    views.append(self._describe(self._trim(content[y : y + rh, x : x + rw])))
-        return np.stack(views)
+                    # Regions of the already trimmed content: no bars left to find.
+                    views.append(content[y : y + rh, x : x + rw])
+        return self._describe_batch(views)
 
     def _content(self, frame: np.ndarray) -> np.ndarray:
         return self._trim(frame.astype(np.float32) * (1.0 / 255.0))
@@ -140,56 +176,72 @@ class VisualDescriptor:
         return rgb[top:bottom, left:right]
 
     def _describe(self, rgb: np.ndarray) -> np.ndarray:
+        return self._describe_batch([rgb])[0]
+
+    def _describe_batch(self, crops: list[np.ndarray]) -> np.ndarray:
+        """Descriptors of several RGB float crops at once (V, dim)."""
         cfg = self.config
-        square = cv2.resize(
-            np.ascontiguousarray(rgb), (cfg.size, cfg.size), interpolation=cv2.INTER_AREA
+        size, grid = cfg.size, cfg.grid
+        squares = np.stack(
+            [
+                cv2.resize(np.ascontiguousarray(c), (size, size), interpolation=cv2.INTER_AREA)
+                for c in crops
+            ]
         )
-        luma = square @ _LUMA
+        n = len(squares)
+        luma = squares @ _LUMA  # (V, S, S)
 
-        small = cv2.resize(luma, (cfg.dct_size, cfg.dct_size), interpolation=cv2.INTER_AREA)
-        dct = cv2.dct(small)[self._dct_mask]
+        # A box average to the DCT size (what INTER_AREA does for an integer factor), then
+        # the orthonormal 2-D DCT-II as two matrix products for all views at once.
+        k = size // cfg.dct_size
+        small = luma.reshape(n, cfg.dct_size, k, cfg.dct_size, k).mean(axis=(2, 4))
+        dct = (self._dct_matrix @ small @ self._dct_matrix.T)[:, self._dct_mask]
 
-        blurred = cv2.GaussianBlur(luma, (0, 0), 1.0)
-        gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
-        gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
-        magnitude, angle = cv2.cartToPolar(gx, gy)
+        gx = np.empty_like(luma)
+        gy = np.empty_like(luma)
+        for i in range(n):
+            blurred = cv2.GaussianBlur(luma[i], (0, 0), 1.0)
+            gx[i] = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
+            gy[i] = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
+        magnitude = np.hypot(gx, gy)
         # Unsigned orientation: an edge seen after a brightness inversion or a flip of the
         # gradient sign still falls in the same bin.
-        position = (angle % np.pi) * (cfg.orientations / np.pi)
-        low = np.floor(position).astype(np.int32) % cfg.orientations
+        position = (np.arctan2(gy, gx) % np.pi) * (cfg.orientations / np.pi)
+        floor = np.floor(position)
+        low = floor.astype(np.int64) % cfg.orientations
         high = (low + 1) % cfg.orientations
-        frac = position - np.floor(position)
-        cell = cfg.size // cfg.grid
-        cell_index = (np.arange(cfg.size) // cell)[:, None] * cfg.grid + (
-            np.arange(cfg.size) // cell
-        )[None, :]
-        base = (cell_index * cfg.orientations).ravel()
-        bins = cfg.grid * cfg.grid * cfg.orientations
-        weight_high = (magnitude * frac).ravel()
-        hist = np.bincount(base + low.ravel(), magnitude.ravel() - weight_high, bins)
-        hist += np.bincount(base + high.ravel(), weight_high, bins)
-        gradients = np.sqrt(np.maximum(hist, 0.0)).astype(np.float32)
+        frac = position - floor
+        bins = grid * grid * cfg.orientations
+        offsets = (np.arange(n) * bins)[:, None, None] + self._cell_base
+        weight_high = magnitude * frac
+        hist = np.bincount((offsets + low).ravel(), (magnitude - weight_high).ravel(), n * bins)
+        hist += np.bincount((offsets + high).ravel(), weight_high.ravel(), n * bins)
+        gradients = np.sqrt(np.maximum(hist, 0.0)).reshape(n, bins).astype(np.float32)
 
-        opponent_1 = (square[..., 0] - square[..., 1]) * 0.7071
-        opponent_2 = (square[..., 0] + square[..., 1] - 2.0 * square[..., 2]) * 0.4082
+        cell = size // grid
+        opponent_1 = (squares[..., 0] - squares[..., 1]) * 0.7071
+        opponent_2 = (squares[..., 0] + squares[..., 1] - 2.0 * squares[..., 2]) * 0.4082
         colour = np.concatenate(
             [
-                cv2.resize(opponent_1, (cfg.grid, cfg.grid), interpolation=cv2.INTER_AREA).ravel(),
-                cv2.resize(opponent_2, (cfg.grid, cfg.grid), interpolation=cv2.INTER_AREA).ravel(),
-            ]
+                o.reshape(n, grid, cell, grid, cell).mean(axis=(2, 4)).reshape(n, -1)
+                for o in (opponent_1, opponent_2)
+            ],
+            axis=1,
         )
         return l2_normalize(
             np.concatenate(
                 [
-                    cfg.weight_dct * _unit(dct, floor=1e-3),
-                    cfg.weight_gradients * _unit(gradients, floor=1e-3),
+                    cfg.weight_dct * _unit_rows(dct, floor=1e-3),
+                    cfg.weight_gradients * _unit_rows(gradients, floor=1e-3),
                     # Grey frames have near-zero chroma; the floor keeps their noise small
                     # instead of normalising it up to full weight.
-                    cfg.weight_colour * _unit(colour, floor=0.05),
-                ]
+                    cfg.weight_colour * _unit_rows(colour, floor=0.05),
+                ],
+                axis=1,
             )
         )
 
 
-def _unit(x: np.ndarray, floor: float) -> np.ndarray:
-    return (x / max(float(np.linalg.norm(x)), floor)).astype(np.float32)
+def _unit_rows(x: np.ndarray, floor: float) -> np.ndarray:
+    norms = np.maximum(np.linalg.norm(x, axis=1, keepdims=True), floor)
+    return (x / norms).astype(np.float32)

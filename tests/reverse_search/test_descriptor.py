@@ -85,7 +85,8 @@ def test_picture_in_picture_is_found_by_a_region_view(descriptor: VisualDescript
     target = descriptor.embed(_frame(3))[0]
     best_view = int(np.argmax(views @ target))
     assert best_view >= 2  # a region view, not the whole frame or its flip
-    assert float(views[best_view] @ target) > 0.8
+    assert float(views[best_view] @ target) > 0.75
+    assert float(views[best_view] @ target) > float(views[0] @ target) + 0.3
 
 
 def test_rejects_frames_that_are_not_uint8_rgb(descriptor: VisualDescriptor) -> None:
