@@ -228,18 +228,17 @@ class ReverseSearchIndexer(Projection):
             if kind in _ASSET_REMOVAL_ACTIONS:
                 asset.holds = {**asset.holds, action_id: f"enforcement {kind}"}
             self._touched.add(asset.asset_id)
-        elif p.get("affected_user_id"):
-            if s.get(AccountAction, action_id) is None:
-                s.add(
-                    AccountAction(
-                        action_id=action_id,
-                        account_id=str(p["affected_user_id"]),
-                        kind=kind,
-                        category=p.get("category"),
-                        taken_at=event.occurred_at,
-                        puid=p.get("puid"),
-                    )
+        elif p.get("affected_user_id") and s.get(AccountAction, action_id) is None:
+            s.add(
+                AccountAction(
+                    action_id=action_id,
+                    account_id=str(p["affected_user_id"]),
+                    kind=kind,
+                    category=p.get("category"),
+                    taken_at=event.occurred_at,
+                    puid=p.get("puid"),
                 )
+            )
 
     @handles(ev.ENFORCEMENT_REVERSED)
     def _reversed(self, s: Session, event: RecordedEvent) -> None:
