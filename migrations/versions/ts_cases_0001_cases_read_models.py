@@ -2,7 +2,7 @@
 
 Revision ID: ts_cases_0001
 Revises: 
-Create Date: 2026-11-22 03:27:48.380569
+Create Date: 2026-11-22 03:47:08.548709
 """
 
 from collections.abc import Sequence
@@ -81,15 +81,15 @@ def upgrade() -> None:
 
     op.create_table('cases_assets',
     sa.Column('asset_id', sa.String(length=200), nullable=False),
+    sa.Column('generation_id', sa.String(length=200), nullable=True),
     sa.Column('owner_id', sa.String(length=128), nullable=True),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('classifier_scores', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('matched_optout_id', sa.String(length=200), nullable=True),
-    sa.Column('optout_rights_holder_id', sa.String(length=128), nullable=True),
-    sa.Column('matched_cameo_id', sa.String(length=200), nullable=True),
+    sa.Column('moderation_policy_version', sa.String(length=100), nullable=True),
     sa.PrimaryKeyConstraint('asset_id', name=op.f('pk_cases_assets'))
     )
     with op.batch_alter_table('cases_assets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cases_assets_generation_id'), ['generation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_assets_owner_id'), ['owner_id'], unique=False)
 
     op.create_table('cases_cases',
@@ -116,6 +116,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_cases_cases_status_priority', ['status', 'priority'], unique=False)
         batch_op.create_index('ix_cases_cases_target', ['target_kind', 'target_id'], unique=False)
 
+    op.create_table('cases_generation_scores',
+    sa.Column('generation_id', sa.String(length=200), nullable=False),
+    sa.Column('classifier_scores', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('policy_version', sa.String(length=100), nullable=True),
+    sa.PrimaryKeyConstraint('generation_id', name=op.f('pk_cases_generation_scores'))
+    )
     op.create_table('cases_notifications',
     sa.Column('notification_id', sa.String(length=64), nullable=False),
     sa.Column('recipient_id', sa.String(length=128), nullable=False),
@@ -163,6 +169,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_cases_notifications_recipient')
 
     op.drop_table('cases_notifications')
+    op.drop_table('cases_generation_scores')
     with op.batch_alter_table('cases_cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_cases_target')
         batch_op.drop_index('ix_cases_cases_status_priority')
@@ -170,6 +177,7 @@ def downgrade() -> None:
     op.drop_table('cases_cases')
     with op.batch_alter_table('cases_assets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_assets_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_cases_assets_generation_id'))
 
     op.drop_table('cases_assets')
     with op.batch_alter_table('cases_appeals', schema=None) as batch_op:

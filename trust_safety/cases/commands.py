@@ -16,7 +16,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,6 +69,7 @@ from trust_safety.cases.models import (
     CaseRow,
     NotificationRow,
     as_utc,
+    utc,
 )
 from trust_safety.cases.notifications import (
     Message,
@@ -241,10 +242,10 @@ def _signals(s: Session, kind: TargetKind, target_id: str) -> AutomatedSignals:
             )
             or 0
         )
+    # Opt-out and cameo matches join the signals once those domains publish per-asset
+    # matches as events; today a reviewer records them as evidence on the action.
     return AutomatedSignals(
         classifier_scores=dict(facts.classifier_scores) if facts is not None else {},
-        matched_optout=bool(facts is not None and facts.matched_optout_id),
-        matched_cameo_without_consent=bool(facts is not None and facts.matched_cameo_id),
         prior_enforcements_against_owner=prior,
     )
 
@@ -413,7 +414,7 @@ def _standing(s: Session, user_id: str) -> AccountStanding:
         standing.actions[row.action_id] = ActionRecord(
             action_id=row.action_id,
             kind=ActionKind(row.kind),
-            taken_at=ensure_utc(row.taken_at.replace(tzinfo=row.taken_at.tzinfo or UTC)),
+            taken_at=utc(row.taken_at),
             category=Category(row.category),
             ground=DecisionGround(row.ground),
             strike=row.strike,
@@ -564,6 +565,11 @@ class CaseAction(BaseModel):
     territorial_scope: tuple[str, ...] = ()
     automated_detection: bool = False
     automated_decision: AutomatedDecision = AutomatedDecision.NOT_AUTOMATED
+    # Evidence the reviewer relied on beyond what the case carries: a rights holder's opt-out
+    # (whose holder is then heard on appeal) or a cameo used without consent.
+    matched_optout_id: str | None = Field(default=None, max_length=200)
+    optout_rights_holder_id: str | None = Field(default=None, max_length=200)
+    matched_cameo_id: str | None = Field(default=None, max_length=200)
     notes: str | None = Field(default=None, max_length=2000)
 
 
@@ -588,9 +594,11 @@ def act_on_case(
         if kind.target_kind is TargetKind.ASSET and target_kind is not TargetKind.ASSET:
             raise InvalidEnforcement("asset actions need an asset case", case_id=case_id)
         facts = _asset_facts(s, target_kind, item.target_id)
+        evidence_fields = {"matched_optout_id", "optout_rights_holder_id", "matched_cameo_id"}
+        scored = facts is not None and bool(facts.classifier_scores)
         decision = EnforcementDecision.parse(
             {
-                **action.model_dump(exclude={"notes"}),
+                **action.model_dump(exclude={"notes", *evidence_fields}),
                 "target_id": item.target_id if kind.target_kind is TargetKind.ASSET else owner,
                 "affected_user_id": owner,
                 "case_id": case_id,
@@ -598,10 +606,12 @@ def act_on_case(
                     SourceType.TRUSTED_FLAGGER if item.trusted_flagger else SourceType.ARTICLE_16
                 ).value,
                 "evidence": {
-                    "classifier_scores": dict(item.signals.classifier_scores),
-                    "matched_optout_id": facts.matched_optout_id if facts else None,
-                    "optout_rights_holder_id": facts.optout_rights_holder_id if facts else None,
-                    "matched_cameo_id": facts.matched_cameo_id if facts else None,
+                    "rule_id": "output-moderation" if facts and scored else None,
+                    "rule_version": facts.moderation_policy_version if facts and scored else None,
+                    "classifier_scores": dict(facts.classifier_scores) if facts else {},
+                    "matched_optout_id": action.matched_optout_id,
+                    "optout_rights_holder_id": action.optout_rights_holder_id,
+                    "matched_cameo_id": action.matched_cameo_id,
                     "reviewer_ids": sorted(item.participants | {reviewer.id}),
                     "notes": action.notes,
                 },

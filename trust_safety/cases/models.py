@@ -12,11 +12,13 @@ from core.db import Base
 from core.store import JsonType
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
+def utc(moment: datetime) -> datetime:
     """SQLite hands timezone-aware columns back naive; every stored instant is UTC."""
-    if moment is None:
-        return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else utc(moment)
 
 
 class CaseRow(Base):
@@ -131,17 +133,27 @@ class NotificationRow(Base):
 
 class AssetFactsRow(Base):
     """What the cases domain knows about a generated asset from the generation stream: whose
-    it is (the person affected by an action on it) and what machines said about it (evidence
-    and triage signals)."""
+    it is (the person an action on it affects) and what output moderation scored (evidence
+    and a triage signal)."""
 
     __tablename__ = "cases_assets"
 
     asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    generation_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
     owner_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     classifier_scores: Mapped[dict[str, float]] = mapped_column(
         JsonType, nullable=False, default=dict
     )
-    matched_optout_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    optout_rights_holder_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    matched_cameo_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    moderation_policy_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class GenerationScoresRow(Base):
+    """Output moderation's highest score per category, by generation: it is decided before
+    the asset is signed, so it waits here until ``AssetSigned`` names the asset."""
+
+    __tablename__ = "cases_generation_scores"
+
+    generation_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    classifier_scores: Mapped[dict[str, float]] = mapped_column(JsonType, nullable=False)
+    policy_version: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from core.events import RecordedEvent
@@ -22,6 +22,7 @@ from trust_safety.cases.models import (
     AppealRow,
     AssetFactsRow,
     CaseRow,
+    GenerationScoresRow,
     NotificationRow,
     ReportRow,
 )
@@ -259,20 +260,48 @@ class InboxProjection(Projection):
 
 
 class AssetFactsProjection(Projection):
-    """Owners of generated assets (``AssetSigned.requester_id``), read from the generation
-    stream by event type name: the person an action on an asset affects. The signal columns
-    (classifier scores, matched opt-out or cameo) are filled from the evidence of actions
-    until the moderation domain publishes per-asset output decisions."""
+    """Owners and output-moderation scores of generated assets, read from the generation
+    stream by event type name (``AssetSigned.requester_id``, ``OutputModerated.verdicts``)."""
 
     name = "cases-assets"
     categories = ("generation",)
-    tables: ClassVar[tuple[Table, ...]] = (AssetFactsRow.__table__,)  # type: ignore[assignment]
+    tables: ClassVar[tuple[Table, ...]] = (  # type: ignore[assignment]
+        AssetFactsRow.__table__,
+        GenerationScoresRow.__table__,
+    )
+
+    @handles("OutputModerated")
+    def _moderated(self, s: Session, e: RecordedEvent) -> None:
+        p = e.payload
+        scores = {
+            str(v["category"]): float(v["max_score"])
+            for v in p.get("verdicts") or ()
+            if v.get("max_score") is not None
+        }
+        row = s.get(GenerationScoresRow, p["generation_id"])
+        if row is None:
+            row = GenerationScoresRow(generation_id=p["generation_id"], classifier_scores={})
+            s.add(row)
+        row.classifier_scores = scores
+        row.policy_version = p.get("policy_version")
+        for asset in s.scalars(
+            select(AssetFactsRow).where(AssetFactsRow.generation_id == p["generation_id"])
+        ):
+            asset.classifier_scores = scores
+            asset.moderation_policy_version = row.policy_version
 
     @handles("AssetSigned")
     def _signed(self, s: Session, e: RecordedEvent) -> None:
         row = self._row(s, e.payload["asset_id"])
         if row.owner_id is None and e.payload.get("requester_id"):
             row.owner_id = e.payload["requester_id"]
+        if row.generation_id is None and e.payload.get("generation_id"):
+            row.generation_id = e.payload["generation_id"]
+            s.flush()
+            scores = s.get(GenerationScoresRow, row.generation_id)
+            if scores is not None:
+                row.classifier_scores = dict(scores.classifier_scores)
+                row.moderation_policy_version = scores.policy_version
 
     @handles("AssetPublished")
     def _published(self, s: Session, e: RecordedEvent) -> None:
