@@ -143,7 +143,7 @@ def align(
             frame_of[mine],
         )
         top_vote = max(v[0] for v in per_speed.values())
-        chosen: tuple[float, float, float, float, np.ndarray] | None = None
+        chosen: tuple[tuple[float, float, bool], float, float, float, np.ndarray] | None = None
         for speed, (vote, centre) in per_speed.items():
             # Speeds whose coarse vote is far behind cannot win the refinement.
             if vote < 0.5 * top_vote:

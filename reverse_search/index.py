@@ -341,10 +341,12 @@ class FingerprintIndex:
             self._selector_dirty = False
         if self.structure == "ivf":
             if self._selector is not None:
-                return faiss.SearchParametersIVF(sel=self._selector, nprobe=self.config.ivf_nprobe)
-            return faiss.SearchParametersIVF(nprobe=self.config.ivf_nprobe)
+                return faiss.SearchParametersIVF(  # type: ignore[call-arg]
+                    sel=self._selector, nprobe=self.config.ivf_nprobe
+                )
+            return faiss.SearchParametersIVF(nprobe=self.config.ivf_nprobe)  # type: ignore[call-arg]
         if self._selector is not None:
-            return faiss.SearchParameters(sel=self._selector)
+            return faiss.SearchParameters(sel=self._selector)  # type: ignore[call-arg]
         return None
 
     # ----------------------------------------------------------------- internals
@@ -501,9 +503,9 @@ class FingerprintIndex:
         index._slot_of = _GrowingArray.of(slot_of.astype(np.int32))
         index._time_of = _GrowingArray.of(time_of.astype(np.float32))
         index._raw = _GrowingArray.of(raw.astype(np.float16))
-        index._faiss = stored
         if not isinstance(stored, faiss.IndexIDMap2):
             raise IndexCorruptError(f"{snap}: index.faiss is not an IndexIDMap2")
+        index._faiss = stored
         for record in meta["assets"]:
             first = int(record["first_vector_id"])
             ids = np.arange(first, first + int(record["vector_count"]), dtype=np.int64)

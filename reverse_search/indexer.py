@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Table, inspect, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -77,7 +77,11 @@ def _generation_id(event: RecordedEvent) -> str:
 class ReverseSearchIndexer(Projection):
     name = "reverse-search-indexer"
     categories = ("generation", "enforcement", "consent")
-    tables = (GenerationRecord.__table__, AssetRecord.__table__, AccountAction.__table__)
+    tables = (
+        cast(Table, GenerationRecord.__table__),
+        cast(Table, AssetRecord.__table__),
+        cast(Table, AccountAction.__table__),
+    )
 
     def __init__(self, services: Any, *, progress: bool = False) -> None:
         self.services = services

@@ -98,10 +98,12 @@ class VisualDescriptor:
         self._dct_mask = (order > 0) & (order <= cfg.dct_max_order)
         if cfg.size % cfg.dct_size or cfg.size % cfg.grid:
             raise ValueError("size must be a multiple of dct_size and of grid")
-        n = np.arange(cfg.dct_size)
-        scale = np.where(n == 0, np.sqrt(1.0 / cfg.dct_size), np.sqrt(2.0 / cfg.dct_size))
+        freq = np.arange(cfg.dct_size)
+        scale = np.full(cfg.dct_size, np.sqrt(2.0 / cfg.dct_size))
+        scale[0] = np.sqrt(1.0 / cfg.dct_size)
         self._dct_matrix = (
-            scale[:, None] * np.cos(np.pi * (2 * n[None, :] + 1) * n[:, None] / (2 * cfg.dct_size))
+            scale[:, None]
+            * np.cos(np.pi * (2 * freq[None, :] + 1) * freq[:, None] / (2 * cfg.dct_size))
         ).astype(np.float32)
         cell = cfg.size // cfg.grid
         cells = np.arange(cfg.size) // cell
