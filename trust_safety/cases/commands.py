@@ -56,7 +56,6 @@ from trust_safety.cases.enforcement import (
 from trust_safety.cases.errors import (
     AlreadyReversed,
     CaseClosed,
-    ClaimHeld,
     InvalidEnforcement,
     ReviewerNotIndependent,
     UnknownCase,
@@ -352,22 +351,50 @@ def claim_next(
 ) -> ClaimGrant | None:
     """Claim the most urgent case the reviewer may take, or None when nothing is claimable.
 
-    The queue read model proposes candidates in review order; each is then claimed against its
-    own stream, so a candidate someone else won a moment ago (not yet in the read model) is
-    skipped, never double-claimed.
+    The queue read model proposes candidates in review order; they are then checked against
+    their own streams in one transaction, so a case someone else won a moment ago (not yet in
+    the read model) is skipped, never double-claimed, and a busy queue costs one write lock
+    per claim rather than one per candidate.
     """
     from trust_safety.cases.queries import reviewer_queue
 
     with services.sessions() as s:
         proposals = reviewer_queue(s, reviewer.id, see_all=False, now=utcnow(), limit=candidates)
-    for proposal in proposals:
-        if proposal["claimed_by"] not in (None, reviewer.id):
-            continue
-        try:
-            return claim_case(services, reviewer, proposal["case_id"], ttl, policy)
-        except (ClaimHeld, CaseClosed, ConcurrencyConflict):
-            continue
-    return None
+    case_ids = [p["case_id"] for p in proposals if p["claimed_by"] in (None, reviewer.id)]
+    if not case_ids:
+        return None
+    ttl = ttl or policy.claim_ttl
+
+    def attempt() -> ClaimGrant | None:
+        with transaction(services.sessions) as s:
+            now = utcnow()
+            for case_id in case_ids:
+                item, version = _fold_case(services, s, case_id)
+                if item is None or item.status is not CaseStatus.OPEN:
+                    continue
+                held = item.live_claim(now)
+                if held is not None and held.reviewer_id != reviewer.id:
+                    continue
+                queue = CaseQueue()
+                queue.items[case_id] = item
+                grant = queue.claim(case_id, reviewer.id, now, ttl)
+                _Batch(services, s, reviewer.actor).append(
+                    case_stream(case_id),
+                    [
+                        ev.ReportClaimed(
+                            case_id=case_id,
+                            reviewer_id=reviewer.id,
+                            expires_at=grant.expires_at,
+                            renewal=grant.renewal,
+                        )
+                    ],
+                    expected_version=version,
+                )
+                return grant
+        return None
+
+    result: ClaimGrant | None = _retrying(attempt)
+    return result
 
 
 def release_case(services: Services, reviewer: Caller, case_id: str) -> None:
