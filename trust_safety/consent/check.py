@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -192,3 +192,20 @@ def recheck_at_pickup(
         for cameo_id in dict.fromkeys(cameo_ids)
     )
     return ConsentCheckResult(principal_id, at, decisions)
+
+
+def likeness_consent_callable(
+    ledger: CameoReader, graph: SocialGraph, clock: Callable[[], datetime]
+) -> Callable[[str, str], bool]:
+    """Adapter for the moderation pipeline's ``LikenessConsent``: (requester, figure) -> bool.
+
+    True when the figure's verified cameo exists and the requester may use it now.
+    """
+
+    def consent(requester_id: str, public_figure_id: str) -> bool:
+        record = ledger.cameo_for_public_figure(public_figure_id)
+        if record is None:
+            return False
+        return decide_cameo_use(record, requester_id, clock(), graph).allowed
+
+    return consent

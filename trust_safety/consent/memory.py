@@ -46,7 +46,8 @@ class InMemoryConsentLedger:
         matches = [r for r in self._records.values() if r.handle == wanted]
         # A retired cameo's handle may be reused; the active one is the one people mean.
         active = [r for r in matches if r.active]
-        return (active or matches or [None])[0]
+        chosen = active or matches
+        return chosen[0] if chosen else None
 
     def active_cameo_of(self, owner_id: str) -> CameoRecord | None:
         for record in self._records.values():

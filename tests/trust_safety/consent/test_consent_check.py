@@ -114,3 +114,13 @@ def test_prompt_without_references_is_allowed_and_empty():
         ledger, ledger.graph, principal_id="carl", prompt="a cat on a skateboard", at=T0
     )
     assert result.allowed and result.decisions == ()
+
+
+def test_likeness_consent_adapter_for_the_public_figure_stage():
+    from trust_safety.consent.check import likeness_consent_callable
+
+    ledger = make_ledger()
+    consent = likeness_consent_callable(ledger, ledger.graph, lambda: T0)
+    assert consent("star", "pf-star") is True
+    assert consent("carl", "pf-star") is False
+    assert consent("star", "pf-nobody") is False
