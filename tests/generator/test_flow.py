@@ -328,3 +328,44 @@ def test_replay_rebuilds_the_read_models(services: Services) -> None:
         rebuild(projection, services, progress=False)
     assert snapshot() == before
     assert before[0][0][1] == "published"
+
+
+def test_investigators_get_fingerprint_matches_from_reverse_search(
+    services: Services, client: Any, tmp_path: Path
+) -> None:
+    pytest.importorskip("reverse_search.public")
+    requester, _ = make_principal(services, "user")
+    _, investigator = make_principal(services, "investigator")
+    request_and_approve(
+        services,
+        "g-fp",
+        requester,
+        "a windmill at dusk",
+        seed=4,
+        width=320,
+        height=184,
+        duration_s=3.0,
+        fps=12,
+    )
+    drain(services, [*PIPELINE, "reverse-search-indexer"])
+    signed = blob_store_for(services).path(
+        last(services, "g-fp", "AssetSigned").payload["blob_address"]
+    )
+    frames, fps = decode_frames(signed)
+    from generator.public import encode_mp4
+
+    # Cropped hard and re-encoded: C2PA is gone; the fingerprint still finds the source.
+    copy = encode_mp4(
+        np.ascontiguousarray(frames[:, 30:154, 40:280]), fps, tmp_path / "copy.mp4", crf=30
+    )
+    resp = client.post(
+        "/v1/provenance/verify",
+        headers=investigator,
+        files={"upload": ("copy.mp4", copy.read_bytes(), "video/mp4")},
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["c2pa"]["state"] == "none"
+    assert body["fingerprint_matches"], body
+    assert body["fingerprint_matches"][0]["generation_id"] == "g-fp"
+    assert body["generation_id"] == "g-fp"

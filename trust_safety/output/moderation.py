@@ -8,7 +8,9 @@ fail closed for ``sexual`` and ``minors``.
 ``minors`` has one derived evaluation: when no CLIP model scores it but person detectors ran
 on every sampled frame and found nobody, there is no minor to depict, so it is evaluated with
 score 0 (reason ``no_people_detected``). If someone is on screen and nothing can judge age,
-it stays not evaluated and the policy's fail-closed default blocks the output.
+it stays not evaluated and the policy's fail-closed default blocks the output. "Someone on
+screen" means a person score of at least 0.3 in at least two sampled frames (one second of
+video at 2 fps), which filters the face cascade's isolated false positives on texture.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from trust_safety.output.errors import InvalidFrames, InvalidOutputPolicy
 from trust_safety.output.sampling import DEFAULT_RATE_HZ, sample_indices
 
 Status = Literal["evaluated", "not_evaluated"]
+PERSON_PRESENT = 0.3
+PERSON_MIN_FRAMES = 2
 Outcome = Literal["pass", "block", "record"]
 
 
@@ -200,8 +204,12 @@ def _minors_from_people(
     detectors = tuple(c.name for c in classifiers if PEOPLE in c.categories)
     if not detectors:
         return None, (), None
-    someone = any(f.scores[name].get(PEOPLE, 0.0) >= 0.3 for f in frames for name in detectors)
-    if someone:
+    # Someone is on screen when a detector sees a person in at least two sampled frames (one,
+    # for a clip that short): single-frame hits are mostly cascade false positives on texture.
+    hits = sum(
+        any(f.scores[name].get(PEOPLE, 0.0) >= PERSON_PRESENT for name in detectors) for f in frames
+    )
+    if hits >= min(PERSON_MIN_FRAMES, len(frames)):
         return None, (), None
     return (0.0, frames[0].time_s), detectors, "no_people_detected"
 

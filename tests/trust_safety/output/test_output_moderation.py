@@ -42,7 +42,18 @@ def synthetic_face(size: int) -> np.ndarray:
     cv2.ellipse(img, (c, c), (int(size * 0.32), int(size * 0.42)), 0, 0, 360, (200, 170, 150), -1)
     for dx in (-1, 1):
         eye = (c + dx * int(size * 0.13), int(c - size * 0.08))
-        cv2.ellipse(img, eye, (int(size * 0.07), int(size * 0.035)), 0, 0, 360, (40, 30, 30), -1)
+        cv2.ellipse(img, eye, (int(size * 0.07), int(size * 0.035)), 0, 0, 360, (235, 235, 230), -1)
+        cv2.circle(img, eye, int(size * 0.03), (40, 30, 30), -1)
+        cv2.ellipse(
+            img,
+            eye,
+            (int(size * 0.07), int(size * 0.035)),
+            0,
+            0,
+            360,
+            (90, 60, 50),
+            max(1, size // 100),
+        )
         brow_y = int(c - size * 0.17)
         cv2.line(
             img,
@@ -199,3 +210,30 @@ def test_clip_zero_shot_with_a_tiny_random_model(tmp_path: Path) -> None:
         ClipZeroShotClassifier(ClipConfig("cf-output-tiny-clip", tmp_path / "missing.pt"))
     with pytest.raises(ClassifierUnavailable):
         ClipZeroShotClassifier(ClipConfig("no-such-model-config", checkpoint))
+
+
+class PeopleAt:
+    """A person detector that fires on the given sampled frames only."""
+
+    name = "people-at"
+    categories = (PEOPLE,)
+
+    def __init__(self, frames_with_people: set[int]) -> None:
+        self.hits = frames_with_people
+
+    def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]:
+        return [FrameScores({PEOPLE: 1.0 if i in self.hits else 0.0}) for i in range(len(frames))]
+
+
+def test_a_single_frame_person_hit_does_not_make_someone_on_screen() -> None:
+    clip = render_clip("x", 1, 64, 64, 2.0, fps=4)  # 4 sampled frames
+    once = moderate_frames(clip, 4, [PeopleAt({2})])
+    assert once.verdict(MINORS).reason == "no_people_detected"
+    assert once.blocked_categories == (SEXUAL,)  # nothing here evaluates sexual content
+    twice = moderate_frames(clip, 4, [PeopleAt({1, 3})])
+    assert twice.verdict(MINORS).status == "not_evaluated" and twice.blocked_categories == (
+        SEXUAL,
+        MINORS,
+    )
+    short = moderate_frames(clip[:1], 4, [PeopleAt({0})])
+    assert short.verdict(MINORS).status == "not_evaluated"
