@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from core.services import Services
 from tests.trust_safety.cases.foreign import pipeline_remove, publish
 from tests.utils import drain, make_principal
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def services(request: pytest.FixtureRequest, make_services: Callable[..., Services]) -> Services:
+    """The embedded default, and the production database (same code, chosen by settings)."""
+    return make_services(request.param)
 
 
 def ids(response: Any) -> list[str]:

@@ -205,10 +205,23 @@ def my_actions(principal: AnyUser, session: SessionDep) -> dict[str, Any]:
 @router.get("/enforcement/actions/{action_id}")
 def get_action(action_id: str, principal: AnyUser, session: SessionDep) -> dict[str, Any]:
     row = session.get(ActionRow, action_id)
-    staff = principal.has(Role.reviewer, Role.admin)
-    if row is None or not (
-        staff or principal.id == row.affected_user_id or principal.id in row.notifier_ids
-    ):
+    if row is None:
+        raise NotFound(f"no action {action_id!r}")
+    # Reviewers see the evidence of decisions they took part in or whose appeal they hold.
+    staff = principal.is_admin or (
+        principal.has(Role.reviewer)
+        and (
+            principal.id in row.participants
+            or principal.id == row.decided_by
+            or session.scalar(
+                select(AppealRow.appeal_id).where(
+                    AppealRow.decision_id == action_id, AppealRow.reviewer_id == principal.id
+                )
+            )
+            is not None
+        )
+    )
+    if not (staff or principal.id == row.affected_user_id or principal.id in row.notifier_ids):
         raise NotFound(f"no action {action_id!r}")
     return q.action_view(row, internal=staff)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -46,6 +47,12 @@ def recent_ids(client: Any, headers: dict[str, str]) -> list[str]:
     r = client.get("/v1/feed/recent", headers=headers)
     assert r.status_code == 200, r.text
     return [i["asset_id"] for i in r.json()["items"]]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def services(request: pytest.FixtureRequest, make_services: Callable[..., Services]) -> Services:
+    """The embedded default, and the production database (same code, chosen by settings)."""
+    return make_services(request.param)
 
 
 @pytest.fixture
@@ -140,6 +147,9 @@ def test_report_claim_remove_appeal_reverse(
     )  # the second notifier may see it
     stranger = make_principal(services, "user")[1]
     assert client.get(f"/v1/enforcement/actions/{action_id}", headers=stranger).status_code == 404
+    # a reviewer with no part in the decision (and no appeal on it yet) does not see it
+    assert client.get(f"/v1/enforcement/actions/{action_id}", headers=bh).status_code == 404
+    assert "evidence" in client.get(f"/v1/enforcement/actions/{action_id}", headers=ah).json()
 
     appeal = client.post(
         "/v1/appeals", headers=oh, json={"decision_id": action_id, "statement": "It is me."}
@@ -148,7 +158,8 @@ def test_report_claim_remove_appeal_reverse(
     appeal_id = appeal.json()["appeal_id"]
     assert appeal.json()["assigned"] is True
     run(services)
-    # assigned to the reviewer who took no part in the decision
+    # assigned to the reviewer who took no part in the decision, who now sees its evidence
+    assert "evidence" in client.get(f"/v1/enforcement/actions/{action_id}", headers=bh).json()
     assert [
         a["appeal_id"] for a in client.get("/v1/appeals/queue", headers=bh).json()["appeals"]
     ] == [appeal_id]
