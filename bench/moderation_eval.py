@@ -1,0 +1,191 @@
+"""Prompt moderation on the labelled prompt sets: precision/recall per category, latency.
+
+    .venv/bin/python bench/moderation_eval.py [--split dev|heldout|all] [--errors]
+
+Runs the shipped pipeline (blocklists, minors, public figures, living artists, MiniLM
+semantic stage) plus the IP opt-out stage when the opt-out package provides one, with the
+opt-outs in ``tests/data/prompts_optouts.json``. A prompt labelled with a prohibited category
+counts as caught when it is refused for any reason (recall), and the per-category table
+credits the category itself. Benign prompts must be approved, and a living-artist rewrite
+still counts as approved. Latency is per prompt, after model load and a warm-up pass.
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from trust_safety.classifiers.text_embedding import shared_minilm  # noqa: E402
+from trust_safety.moderation.categories import Category  # noqa: E402
+from trust_safety.moderation.pipeline import PromptModerationPipeline, build_default_pipeline  # noqa: E402
+from trust_safety.moderation.stages import PromptStage  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+SPLITS = {"dev": "prompts_dev.jsonl", "heldout": "prompts_heldout.jsonl"}
+
+
+def load_prompts(split: str) -> list[dict[str, Any]]:
+    names = list(SPLITS.values()) if split == "all" else [SPLITS[split]]
+    rows: list[dict[str, Any]] = []
+    for name in names:
+        with (DATA / name).open(encoding="utf-8") as fh:
+            rows.extend(json.loads(line) for line in fh if line.strip())
+    return rows
+
+
+def optout_stage(embedder: Any) -> PromptStage | None:
+    """The IP stage from the opt-out package, fed the fixture opt-outs; None if absent."""
+    try:
+        from trust_safety.optout.stage import build_optout_stage_from_file  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    stage: PromptStage = build_optout_stage_from_file(DATA / "prompts_optouts.json", embedder)
+    return stage
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def evaluate(pipeline: PromptModerationPipeline, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    for row in rows[:20]:  # warm-up: first calls pay for lazy initialisation
+        pipeline.moderate(row["text"])
+    latencies: list[float] = []
+    per_cat_tp: Counter[str] = Counter()
+    per_cat_fp: Counter[str] = Counter()
+    per_cat_fn: Counter[str] = Counter()
+    caught = 0
+    prohibited = 0
+    benign_refused = 0
+    benign = 0
+    by_variant: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    errors: list[dict[str, Any]] = []
+    for row in rows:
+        start = time.perf_counter()
+        decision = pipeline.moderate(row["text"])
+        latencies.append((time.perf_counter() - start) * 1000.0)
+        label = row["label"]
+        refused = {c.value for c in decision.refused_categories}
+        if label == "benign":
+            benign += 1
+            if refused:
+                benign_refused += 1
+                errors.append(
+                    {"id": row["id"], "label": label, "got": sorted(refused), "text": row["text"]}
+                )
+        else:
+            prohibited += 1
+            by_variant[row["variant"]][1] += 1
+            if refused:
+                caught += 1
+                by_variant[row["variant"]][0] += 1
+            else:
+                errors.append({"id": row["id"], "label": label, "got": [], "text": row["text"]})
+            if label in refused:
+                per_cat_tp[label] += 1
+            else:
+                per_cat_fn[label] += 1
+        for category in refused:
+            if category != label:
+                per_cat_fp[category] += 1
+    per_category = {}
+    for category in Category:
+        tp, fp, fn = per_cat_tp[category], per_cat_fp[category], per_cat_fn[category]
+        per_category[category.value] = {
+            "precision": round(tp / (tp + fp), 3) if tp + fp else None,
+            "recall": round(tp / (tp + fn), 3) if tp + fn else None,
+            "support": tp + fn,
+        }
+    return {
+        "n": len(rows),
+        "recall_prohibited": round(caught / prohibited, 4) if prohibited else None,
+        "fpr_benign": round(benign_refused / benign, 4) if benign else None,
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "per_category": per_category,
+        "recall_by_variant": {v: round(c / t, 3) for v, (c, t) in sorted(by_variant.items())},
+        "errors": errors,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
+    parser.add_argument("--errors", action="store_true", help="list misclassified prompts")
+    args = parser.parse_args()
+
+    load_start = time.perf_counter()
+    embedder = shared_minilm()
+    extra = optout_stage(embedder)
+    pipeline = build_default_pipeline(embedder=embedder, extra_stages=[extra] if extra else [])
+    load_s = time.perf_counter() - load_start
+
+    splits = ["dev", "heldout"] if args.split == "all" else [args.split]
+    summary: dict[str, Any] = {"bench": "moderation_eval", "load_s": round(load_s, 2)}
+    summary["ip_stage"] = extra.name if extra else None
+    results = {}
+    for split in splits:
+        result = evaluate(pipeline, load_prompts(split))
+        results[split] = result
+        print(f"== {split}: {result['n']} prompts")
+        print(f"{'category':<20}{'precision':>10}{'recall':>10}{'support':>9}")
+        for category, m in result["per_category"].items():
+            p = "-" if m["precision"] is None else f"{m['precision']:.3f}"
+            r = "-" if m["recall"] is None else f"{m['recall']:.3f}"
+            print(f"{category:<20}{p:>10}{r:>10}{m['support']:>9}")
+        print(f"recall (prohibited, any reason): {result['recall_prohibited']}")
+        print(f"false-positive rate (benign):    {result['fpr_benign']}")
+        print(f"recall by variant: {result['recall_by_variant']}")
+        print(f"latency per prompt: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms")
+        if args.errors:
+            for e in result["errors"]:
+                print(f"  MISS {e['id']} [{e['label']} -> {e['got']}] {e['text']!r}")
+    all_rows = load_prompts("all") if args.split == "all" else None
+    if all_rows is not None:
+        combined = evaluate(pipeline, all_rows)
+        summary.update(
+            recall_prohibited=combined["recall_prohibited"],
+            fpr_benign=combined["fpr_benign"],
+            p50_ms=combined["p50_ms"],
+            p99_ms=combined["p99_ms"],
+            n=combined["n"],
+        )
+    else:
+        only = results[splits[0]]
+        summary.update(
+            recall_prohibited=only["recall_prohibited"],
+            fpr_benign=only["fpr_benign"],
+            p50_ms=only["p50_ms"],
+            p99_ms=only["p99_ms"],
+            n=only["n"],
+        )
+    for split, result in results.items():
+        summary[split] = {
+            "recall_prohibited": result["recall_prohibited"],
+            "fpr_benign": result["fpr_benign"],
+            "p99_ms": result["p99_ms"],
+            "n": result["n"],
+        }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import pytest
+
+from trust_safety.moderation.categories import Category
+from trust_safety.moderation.errors import InvalidPolicy
+from trust_safety.moderation.policy import Policy, load_default_policy, policy_from_json
+from trust_safety.moderation.stages import StageResult
+
+
+def policy(**overrides: float) -> Policy:
+    thresholds = {c: 0.8 for c in Category}
+    return Policy(
+        "test",
+        thresholds,
+        {Category.SEXUAL: 0.4, Category.VIOLENCE_GORE: 0.5, Category.SELF_HARM: 0.5},
+        overrides.get("boost", 0.1),
+    )
+
+
+def semantic(**scores: float) -> StageResult:
+    return StageResult("semantic", "1", scores={Category(k): v for k, v in scores.items()})
+
+
+MINOR = StageResult("minors", "1", signals={"minor_reference": 1.0})
+
+
+def test_below_threshold_is_approved_and_max_over_stages_is_used() -> None:
+    outcome = policy().decide(
+        [semantic(sexual=0.79), StageResult("other", "1", scores={Category.SEXUAL: 0.3})]
+    )
+    assert outcome.approved and outcome.primary is None
+    outcome = policy().decide(
+        [semantic(sexual=0.79), StageResult("other", "1", scores={Category.SEXUAL: 0.8})]
+    )
+    assert outcome.refused == (Category.SEXUAL,)
+
+
+def test_minor_reference_applies_stricter_thresholds_and_refuses_sexual_as_minors() -> None:
+    assert policy().decide([semantic(violence_gore=0.6)]).approved
+    outcome = policy().decide([semantic(violence_gore=0.6), MINOR])
+    assert outcome.minor_mode and outcome.refused == (Category.VIOLENCE_GORE,)
+    outcome = policy().decide([semantic(sexual=0.45), MINOR])
+    assert outcome.refused == (Category.MINORS, Category.SEXUAL)
+    assert outcome.primary is Category.MINORS
+
+
+def test_weak_term_signal_boosts_only_the_semantic_score_of_its_category() -> None:
+    weak = StageResult("blocklist", "1", signals={"weak_term:violence_gore": 1.0})
+    assert policy().decide([semantic(violence_gore=0.75)]).approved
+    assert policy().decide([semantic(violence_gore=0.75), weak]).refused == (
+        Category.VIOLENCE_GORE,
+    )
+    assert policy().decide([semantic(sexual=0.75), weak]).approved
+    other_stage = StageResult("figures", "1", scores={Category.VIOLENCE_GORE: 0.75})
+    assert policy().decide([other_stage, weak]).approved
+
+
+def test_severity_orders_the_refused_categories() -> None:
+    outcome = policy().decide([semantic(ip=0.9, hate_symbols=0.9, self_harm=0.9)])
+    assert outcome.refused == (Category.SELF_HARM, Category.HATE_SYMBOLS, Category.IP)
+
+
+def test_invalid_policies_are_refused() -> None:
+    with pytest.raises(InvalidPolicy):
+        Policy("x", {Category.SEXUAL: 0.5})
+    thresholds = {c: 0.5 for c in Category}
+    with pytest.raises(InvalidPolicy):
+        Policy("x", thresholds, {Category.SEXUAL: 0.7})  # looser for minors
+    with pytest.raises(InvalidPolicy):
+        Policy("x", thresholds, {Category.IP: 0.1})
+    with pytest.raises(InvalidPolicy):
+        Policy("x", {**thresholds, Category.IP: 0.0})
+    with pytest.raises(InvalidPolicy):
+        policy_from_json({"version": "x", "thresholds": "nope"})
+
+
+def test_shipped_policy_round_trips() -> None:
+    shipped = load_default_policy()
+    assert policy_from_json(shipped.to_json()) == shipped

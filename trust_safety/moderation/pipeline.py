@@ -1,0 +1,162 @@
+"""The prompt moderation pipeline: normalise, run the stages, apply the policy.
+
+The decision keeps its evidence (which stage matched what, in which view, against which list
+version) for reviewers and appeals; ``user_view()`` is the only part a requester sees: the
+reason category and a fixed sentence, never a list entry or an exemplar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trust_safety.classifiers.text_embedding import TextEmbedder, default_cache_dir, shared_minilm
+from trust_safety.moderation.artists import ArtistStyleStage, load_default_artists
+from trust_safety.moderation.blocklist import BlocklistStage, load_default_blocklist
+from trust_safety.moderation.categories import USER_FACING_REASON, Category
+from trust_safety.moderation.errors import DuplicateStage
+from trust_safety.moderation.figures import PublicFigureStage, load_default_figures
+from trust_safety.moderation.minors import MinorsStage
+from trust_safety.moderation.normalise import normalise
+from trust_safety.moderation.policy import Policy, load_default_policy
+from trust_safety.moderation.semantic import SemanticStage, load_default_exemplars
+from trust_safety.moderation.stages import (
+    Evidence,
+    ModerationContext,
+    PromptStage,
+    Rewrite,
+    StageResult,
+)
+
+PIPELINE_VERSION = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationDecision:
+    approved: bool
+    reason: Category | None
+    refused_categories: tuple[Category, ...]
+    policy_version: str
+    stage_versions: dict[str, str]
+    data_versions: dict[str, str]
+    scores: dict[Category, float]
+    minor_mode: bool
+    evidence: tuple[Evidence, ...]
+    rewrite: Rewrite | None
+    # What the generator receives: the rewritten prompt when a rewrite applied.
+    effective_prompt: str
+    normalised_prompt: str
+
+    def user_view(self) -> dict[str, Any]:
+        if self.approved:
+            return {
+                "outcome": "approved",
+                "prompt_rewritten": self.rewrite is not None,
+            }
+        assert self.reason is not None
+        return {
+            "outcome": "refused",
+            "reason_category": self.reason.value,
+            "reason": USER_FACING_REASON[self.reason],
+        }
+
+    def to_record(self) -> dict[str, Any]:
+        """The full decision, for the ``PromptModerated`` event and reviewers."""
+        return {
+            "approved": self.approved,
+            "reason": self.reason.value if self.reason else None,
+            "refused_categories": [c.value for c in self.refused_categories],
+            "policy_version": self.policy_version,
+            "pipeline_version": PIPELINE_VERSION,
+            "stage_versions": dict(self.stage_versions),
+            "data_versions": dict(self.data_versions),
+            "scores": {c.value: round(s, 4) for c, s in sorted(self.scores.items())},
+            "minor_mode": self.minor_mode,
+            "evidence": [e.to_record() for e in self.evidence],
+            "rewrite": self.rewrite.to_record() if self.rewrite else None,
+            "effective_prompt": self.effective_prompt,
+            "normalised_prompt": self.normalised_prompt,
+        }
+
+
+# Semantic evidence below this similarity says nothing a reviewer needs.
+_EVIDENCE_FLOOR = 0.35
+
+
+class PromptModerationPipeline:
+    def __init__(self, stages: Sequence[PromptStage], policy: Policy) -> None:
+        names = [s.name for s in stages]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise DuplicateStage(f"stage names must be unique; repeated: {duplicates}")
+        self.stages: tuple[PromptStage, ...] = tuple(stages)
+        self.policy = policy
+
+    def with_stage(self, stage: PromptStage) -> PromptModerationPipeline:
+        return PromptModerationPipeline((*self.stages, stage), self.policy)
+
+    def replace_stage(self, stage: PromptStage) -> PromptModerationPipeline:
+        """Swap the stage of the same name (e.g. after an admin edits a list)."""
+        if stage.name not in {s.name for s in self.stages}:
+            raise DuplicateStage(f"no stage named {stage.name!r} to replace")
+        return PromptModerationPipeline(
+            tuple(stage if s.name == stage.name else s for s in self.stages), self.policy
+        )
+
+    def stage(self, name: str) -> PromptStage | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+    def moderate(self, prompt: str, context: ModerationContext | None = None) -> ModerationDecision:
+        context = context or ModerationContext()
+        normalised = normalise(prompt)
+        results: list[StageResult] = [stage.evaluate(normalised, context) for stage in self.stages]
+        outcome = self.policy.decide(results)
+        rewrite = next((r.rewrite for r in results if r.rewrite is not None), None)
+        evidence = tuple(
+            e
+            for r in results
+            for e in r.evidence
+            if e.kind != "exemplar" or e.score >= _EVIDENCE_FLOOR
+        )
+        data_versions: dict[str, str] = {}
+        for r in results:
+            data_versions.update(r.data_versions)
+        return ModerationDecision(
+            approved=outcome.approved,
+            reason=outcome.primary,
+            refused_categories=outcome.refused,
+            policy_version=self.policy.version,
+            stage_versions={r.stage: r.version for r in results},
+            data_versions=data_versions,
+            scores=dict(outcome.scores),
+            minor_mode=outcome.minor_mode,
+            evidence=evidence,
+            rewrite=rewrite,
+            effective_prompt=rewrite.after if (rewrite and outcome.approved) else prompt,
+            normalised_prompt=normalised.base,
+        )
+
+
+def build_default_pipeline(
+    *,
+    embedder: TextEmbedder | None = None,
+    extra_stages: Sequence[PromptStage] = (),
+    policy: Policy | None = None,
+    cache_dir: Path | None = None,
+) -> PromptModerationPipeline:
+    """The shipped stages over the shipped data. ``extra_stages`` is where other packages'
+    stages (the IP opt-out matcher) plug in."""
+    embedder = embedder if embedder is not None else shared_minilm()
+    stages: list[PromptStage] = [
+        BlocklistStage(load_default_blocklist()),
+        MinorsStage(),
+        PublicFigureStage(load_default_figures()),
+        ArtistStyleStage(load_default_artists()),
+        SemanticStage(
+            embedder, load_default_exemplars(), cache_dir=cache_dir or default_cache_dir()
+        ),
+        *extra_stages,
+    ]
+    return PromptModerationPipeline(stages, policy or load_default_policy())

@@ -1,0 +1,125 @@
+"""The versioned policy: per-category thresholds over the stages' scores.
+
+Scores from all stages are combined per category by taking the maximum (a blocklist hit is
+1.0, a semantic score is a discounted cosine similarity). A category is refused when its score
+reaches its threshold. When the prompt refers to a minor, the stricter ``minor_thresholds``
+apply to sexual, violent and self-harm content, and sexual content at even the stricter
+threshold is refused as ``minors`` — outright, whatever else the prompt says.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from trust_safety.moderation.categories import SEVERITY_ORDER, Category, parse_category
+from trust_safety.moderation.errors import InvalidPolicy
+from trust_safety.moderation.stages import StageResult
+
+MINOR_SIGNAL = "minor_reference"
+# Set by the blocklist stage when a context-dependent word of a category appears.
+WEAK_SIGNAL_PREFIX = "weak_term:"
+_MINOR_STRICT = (Category.SEXUAL, Category.VIOLENCE_GORE, Category.SELF_HARM)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyOutcome:
+    refused: tuple[Category, ...]
+    scores: Mapping[Category, float]
+    minor_mode: bool
+    thresholds_applied: Mapping[Category, float]
+
+    @property
+    def approved(self) -> bool:
+        return not self.refused
+
+    @property
+    def primary(self) -> Category | None:
+        return self.refused[0] if self.refused else None
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str
+    thresholds: Mapping[Category, float]
+    minor_thresholds: Mapping[Category, float] = field(default_factory=dict)
+    # Added to a category's *semantic* score when a weak term of that category is present:
+    # a risky word plus a risky meaning is stronger evidence than either alone.
+    weak_term_boost: float = 0.0
+
+    def __post_init__(self) -> None:
+        missing = [c.value for c in Category if c not in self.thresholds]
+        if missing:
+            raise InvalidPolicy(f"policy {self.version} has no threshold for {missing}")
+        for category, value in (*self.thresholds.items(), *self.minor_thresholds.items()):
+            if not 0.0 < value <= 1.0:
+                raise InvalidPolicy(
+                    f"threshold for {category.value} must be in (0, 1], got {value}"
+                )
+        if not 0.0 <= self.weak_term_boost < 0.5:
+            raise InvalidPolicy(f"weak_term_boost must be in [0, 0.5), got {self.weak_term_boost}")
+        for category, strict in self.minor_thresholds.items():
+            if category not in _MINOR_STRICT:
+                raise InvalidPolicy(
+                    f"minor thresholds apply only to {[c.value for c in _MINOR_STRICT]}"
+                )
+            if strict > self.thresholds[category]:
+                raise InvalidPolicy(
+                    f"the minor threshold for {category.value} ({strict}) must not be looser "
+                    f"than the general one ({self.thresholds[category]})"
+                )
+
+    def decide(self, results: Iterable[StageResult]) -> PolicyOutcome:
+        scores: dict[Category, float] = {}
+        minor_mode = False
+        boosted: set[Category] = set()
+        results = list(results)
+        for result in results:
+            if result.signals.get(MINOR_SIGNAL, 0.0) > 0.0:
+                minor_mode = True
+            for signal, value in result.signals.items():
+                if signal.startswith(WEAK_SIGNAL_PREFIX) and value > 0.0:
+                    boosted.add(Category(signal.removeprefix(WEAK_SIGNAL_PREFIX)))
+        for result in results:
+            for category, score in result.scores.items():
+                value = float(score)
+                if result.stage == "semantic" and category in boosted:
+                    value = min(1.0, value + self.weak_term_boost)
+                scores[category] = max(scores.get(category, 0.0), value)
+        applied = dict(self.thresholds)
+        if minor_mode:
+            applied.update(self.minor_thresholds)
+        refused = {c for c, s in scores.items() if s >= applied[c]}
+        if minor_mode and Category.SEXUAL in refused:
+            refused.add(Category.MINORS)
+        ordered = tuple(c for c in SEVERITY_ORDER if c in refused)
+        return PolicyOutcome(ordered, scores, minor_mode, applied)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "thresholds": {c.value: v for c, v in self.thresholds.items()},
+            "minor_thresholds": {c.value: v for c, v in self.minor_thresholds.items()},
+            "weak_term_boost": self.weak_term_boost,
+        }
+
+
+def policy_from_json(data: Mapping[str, Any]) -> Policy:
+    try:
+        version = str(data["version"])
+        thresholds = {parse_category(k): float(v) for k, v in data["thresholds"].items()}
+        minor = {parse_category(k): float(v) for k, v in data.get("minor_thresholds", {}).items()}
+        boost = float(data.get("weak_term_boost", 0.0))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidPolicy(f"policy data is malformed: {exc}") from exc
+    return Policy(version, thresholds, minor, boost)
+
+
+def load_default_policy() -> Policy:
+    text = (
+        resources.files("trust_safety.moderation.data").joinpath("policy.json").read_text("utf-8")
+    )
+    return policy_from_json(json.loads(text))

@@ -1,0 +1,92 @@
+"""The stage interface of the prompt pipeline, and the evidence a stage returns.
+
+A stage is anything with a ``name``, a ``version`` and ``evaluate(prompt, context)``; the
+pipeline runs them in order and hands their scores to the policy. Other packages plug in
+their own stages (the IP opt-out registry contributes the ``ip`` scores this way) without
+the pipeline knowing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from trust_safety.moderation.categories import Category
+from trust_safety.moderation.normalise import NormalisedPrompt
+
+# Answers "may this requester depict this public figure?": True when the figure is the
+# requester's own verified cameo or the figure's cameo was granted to them. The consent
+# ledger provides it; moderation only calls it.
+LikenessConsent = Callable[[str, str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationContext:
+    requester_id: str | None = None
+    likeness_consent: LikenessConsent | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a stage scored what it did. Internal: reviewers see it, requesters never do."""
+
+    category: Category | None
+    kind: str
+    ref: str
+    score: float
+    view: str | None = None
+    detail: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "category": self.category.value if self.category else None,
+            "kind": self.kind,
+            "ref": self.ref,
+            "score": round(self.score, 4),
+            "view": self.view,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    """A change the pipeline made to the prompt before generation (kept in the decision)."""
+
+    kind: str
+    before: str
+    after: str
+    refs: tuple[str, ...]
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "before": self.before,
+            "after": self.after,
+            "refs": list(self.refs),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StageResult:
+    stage: str
+    version: str
+    scores: Mapping[Category, float] = field(default_factory=dict)
+    evidence: tuple[Evidence, ...] = ()
+    # Named non-category signals the policy reads, e.g. "minor_reference".
+    signals: Mapping[str, float] = field(default_factory=dict)
+    rewrite: Rewrite | None = None
+    # Data versions the stage consulted (list name -> version), so a decision can be
+    # replayed against exactly the lists it saw.
+    data_versions: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class PromptStage(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult: ...
