@@ -1,0 +1,1 @@
+"""Uploads used as generation inputs: sniffing, limits, decoding, NSFW and face checks."""
