@@ -50,6 +50,7 @@ class GenerationCompleted(EventPayload):
     backend: str
     model_id: str
     watermark_serial: str = Field(pattern="^[0-9a-f]{16}$")
+    watermark_strength: float | None = None  # grey levels after informed embedding
     render_ms: int = Field(ge=0)
 
 

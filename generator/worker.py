@@ -167,7 +167,8 @@ class GeneratorWorker(Processor):
         started = time.perf_counter()
         rendered = self._render(job)
         serial = serial_for_generation(self.services, job.generation_id)
-        frames = self.watermarker.embed(rendered.frames, serial)
+        embedded = self.watermarker.embed_verified(rendered.frames, serial)
+        frames = embedded.frames
         with tempfile.TemporaryDirectory(prefix="cf-gen-") as tmp:
             path = encode_mp4(frames, rendered.fps, Path(tmp) / "master.mp4", crf=self.settings.crf)
             size = path.stat().st_size
@@ -186,6 +187,7 @@ class GeneratorWorker(Processor):
             backend=rendered.backend,
             model_id=rendered.model_id,
             watermark_serial=f"{serial:016x}",
+            watermark_strength=embedded.strength,
             render_ms=int((time.perf_counter() - started) * 1000),
         )
 

@@ -85,3 +85,15 @@ def test_bad_input_is_rejected() -> None:
         wm.embed(np.zeros((2, 20, 20, 3), np.uint8), 5)
     with pytest.raises(InvalidPayload):
         InvisibleWatermark(b"short")
+
+
+def test_informed_embedding_raises_strength_only_when_needed() -> None:
+    clip = render_clip("dunes", 6, 256, 144, 1.0, fps=12)
+    wm = InvisibleWatermark(KEY)
+    easy = wm.embed_verified(clip, SERIAL, min_margin=-10.0)
+    assert easy.strength == wm.strength
+    assert np.array_equal(easy.frames, wm.embed(clip, SERIAL))
+    hard = wm.embed_verified(clip, SERIAL, min_margin=10.0)  # never satisfied: full boost
+    assert hard.strength == pytest.approx(2 * wm.strength)
+    assert wm.detect(hard.frames).serial == SERIAL
+    assert -1.0 <= easy.margin <= 1.0
