@@ -2,13 +2,20 @@
 
 from core.modules import Module
 from trust_safety.cases import registration as _cases
+from trust_safety.consent import registration as _consent
+from trust_safety.optout import registration as _optout
 from trust_safety.output import registration as _output
 
 module = Module(
     name="trust_safety",
-    routers=[*_cases.ROUTERS],
-    projections={**_cases.PROJECTIONS},
+    routers=[*_cases.ROUTERS, *_consent.ROUTERS, *_optout.ROUTERS],
+    projections={**_cases.PROJECTIONS, **_consent.PROJECTIONS, **_optout.PROJECTIONS},
     processors={**_output.PROCESSORS},
-    model_modules=[*_cases.MODEL_MODULES, *_output.MODEL_MODULES],
-    cli=[*_cases.CLI],
+    model_modules=[
+        *_cases.MODEL_MODULES,
+        *_output.MODEL_MODULES,
+        *_consent.MODEL_MODULES,
+        *_optout.MODEL_MODULES,
+    ],
+    cli=[*_cases.CLI, *_optout.CLI],
 )

@@ -14,23 +14,23 @@ from pydantic import ValidationError
 from trust_safety.consent.errors import (
     AppearanceNotFound,
     CameoAlreadyRegistered,
+    CameoAlreadyRetired,
     CameoHandleTaken,
     CameoNotFound,
-    CameoRetired,
     InvalidCameoInput,
     NotCameoOwner,
 )
 from trust_safety.consent.facts import (
     AppearanceStatus,
     Audience,
-    CameoAppearanceRemovedFact,
-    CameoAudienceChangedFact,
-    CameoConsentGrantedFact,
-    CameoConsentRevokedFact,
-    CameoLivenessRecordedFact,
-    CameoPublicFigureLinkedFact,
-    CameoRegisteredFact,
-    CameoRetiredFact,
+    CameoAppearanceRemoved,
+    CameoAudienceChanged,
+    CameoConsentGranted,
+    CameoConsentRevoked,
+    CameoLivenessRecorded,
+    CameoPublicFigureLinked,
+    CameoRegistered,
+    CameoRetired,
     LivenessResult,
 )
 from trust_safety.consent.ledger import CameoRecord
@@ -73,7 +73,7 @@ def _require_owner(record: CameoRecord, actor_id: str) -> None:
 
 def _require_active(record: CameoRecord) -> None:
     if not record.active:
-        raise CameoRetired(f"cameo {record.cameo_id} was retired")
+        raise CameoAlreadyRetired(f"cameo {record.cameo_id} was retired")
 
 
 def register_cameo(
@@ -87,7 +87,7 @@ def register_cameo(
     liveness_result: LivenessResult,
     liveness_checked_at: datetime,
     audience: Audience = Audience.ONLY_ME,
-) -> CameoRegisteredFact:
+) -> CameoRegistered:
     if ledger.get(cameo_id) is not None:
         raise CameoAlreadyRegistered(f"cameo id {cameo_id!r} already exists")
     existing = ledger.active_cameo_of(owner_id)
@@ -102,7 +102,7 @@ def register_cameo(
     if liveness_checked_at.tzinfo is None:
         raise InvalidCameoInput("liveness_checked_at must carry a time zone")
     return _build(
-        CameoRegisteredFact,
+        CameoRegistered,
         cameo_id=cameo_id,
         owner_id=owner_id,
         handle=handle.lower(),
@@ -121,13 +121,13 @@ def record_liveness_check(
     liveness_reference: str,
     liveness_result: LivenessResult,
     liveness_checked_at: datetime,
-) -> CameoLivenessRecordedFact:
+) -> CameoLivenessRecorded:
     _require_owner(record, actor_id)
     _require_active(record)
     if liveness_checked_at.tzinfo is None:
         raise InvalidCameoInput("liveness_checked_at must carry a time zone")
     return _build(
-        CameoLivenessRecordedFact,
+        CameoLivenessRecorded,
         cameo_id=record.cameo_id,
         liveness_reference=liveness_reference,
         liveness_result=liveness_result,
@@ -137,10 +137,10 @@ def record_liveness_check(
 
 def change_cameo_audience(
     record: CameoRecord, actor_id: str, audience: Audience
-) -> CameoAudienceChangedFact:
+) -> CameoAudienceChanged:
     _require_owner(record, actor_id)
     _require_active(record)
-    return CameoAudienceChangedFact(cameo_id=record.cameo_id, audience=audience)
+    return CameoAudienceChanged(cameo_id=record.cameo_id, audience=audience)
 
 
 def grant_cameo_consent(
@@ -150,7 +150,7 @@ def grant_cameo_consent(
     *,
     now: datetime,
     expires_at: datetime | None = None,
-) -> CameoConsentGrantedFact:
+) -> CameoConsentGranted:
     _require_owner(record, actor_id)
     _require_active(record)
     if grantee_id == record.owner_id:
@@ -161,7 +161,7 @@ def grant_cameo_consent(
         if expires_at <= now:
             raise InvalidCameoInput("expires_at must be in the future")
     return _build(
-        CameoConsentGrantedFact,
+        CameoConsentGranted,
         cameo_id=record.cameo_id,
         grantee_id=grantee_id,
         expires_at=expires_at,
@@ -170,18 +170,18 @@ def grant_cameo_consent(
 
 def revoke_cameo_consent(
     record: CameoRecord, actor_id: str, grantee_id: str
-) -> CameoConsentRevokedFact:
+) -> CameoConsentRevoked:
     """Revoking a person who was never granted is allowed: it blocks them under any audience."""
     _require_owner(record, actor_id)
     _require_active(record)
     if grantee_id == record.owner_id:
         raise InvalidCameoInput("the owner cannot revoke their own use of their cameo")
-    return _build(CameoConsentRevokedFact, cameo_id=record.cameo_id, grantee_id=grantee_id)
+    return _build(CameoConsentRevoked, cameo_id=record.cameo_id, grantee_id=grantee_id)
 
 
 def link_public_figure(
     ledger: LedgerLookup, record: CameoRecord, public_figure_id: str
-) -> CameoPublicFigureLinkedFact:
+) -> CameoPublicFigureLinked:
     """Called by an operator after verifying identity; never by the cameo owner alone."""
     _require_active(record)
     holder = ledger.cameo_for_public_figure(public_figure_id)
@@ -192,19 +192,19 @@ def link_public_figure(
     if record.liveness_result is not LivenessResult.PASSED:
         raise InvalidCameoInput("a public figure can only be linked to a liveness-verified cameo")
     return _build(
-        CameoPublicFigureLinkedFact, cameo_id=record.cameo_id, public_figure_id=public_figure_id
+        CameoPublicFigureLinked, cameo_id=record.cameo_id, public_figure_id=public_figure_id
     )
 
 
-def retire_cameo(record: CameoRecord, actor_id: str) -> CameoRetiredFact:
+def retire_cameo(record: CameoRecord, actor_id: str) -> CameoRetired:
     _require_owner(record, actor_id)
     _require_active(record)
-    return CameoRetiredFact(cameo_id=record.cameo_id)
+    return CameoRetired(cameo_id=record.cameo_id)
 
 
 def remove_cameo_appearance(
     record: CameoRecord, actor_id: str, generation_id: str, reason: str | None = None
-) -> CameoAppearanceRemovedFact:
+) -> CameoAppearanceRemoved:
     """The owner removes a video that uses their cameo, whoever made it (retired or not)."""
     _require_owner(record, actor_id)
     appearance = record.appearances.get(generation_id)
@@ -215,4 +215,4 @@ def remove_cameo_appearance(
     values: dict[str, object] = {"cameo_id": record.cameo_id, "generation_id": generation_id}
     if reason:
         values["reason"] = reason
-    return _build(CameoAppearanceRemovedFact, **values)
+    return _build(CameoAppearanceRemoved, **values)

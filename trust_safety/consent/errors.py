@@ -27,7 +27,7 @@ class NotCameoOwner(Forbidden):
     code = "consent.not_cameo_owner"
 
 
-class CameoRetired(Conflict):
+class CameoAlreadyRetired(Conflict):
     code = "consent.cameo_retired"
 
 

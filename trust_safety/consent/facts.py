@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
+
+from core.events import EventPayload, event_type
 
 HANDLE_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9_.]{1,28}[a-z0-9])$")
 
@@ -53,12 +55,15 @@ class AppearanceStatus(StrEnum):
     REMOVED = "removed"
 
 
-class _Fact(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+CONSENT = "consent"
 
 
-class CameoRegisteredFact(_Fact):
-    kind: Literal["CameoRegistered"] = "CameoRegistered"
+class _Fact(EventPayload):
+    """Frozen, closed payload (from EventPayload); declared as event types below."""
+
+
+@event_type("CameoRegistered", category=CONSENT)
+class CameoRegistered(_Fact):
     cameo_id: str = Field(min_length=1, max_length=64)
     owner_id: PrincipalId
     handle: CameoHandle
@@ -69,54 +74,53 @@ class CameoRegisteredFact(_Fact):
     audience: Audience = Audience.ONLY_ME
 
 
-class CameoLivenessRecordedFact(_Fact):
+@event_type("CameoLivenessRecorded", category=CONSENT)
+class CameoLivenessRecorded(_Fact):
     """A later liveness check (for example after a failed or inconclusive first one)."""
 
-    kind: Literal["CameoLivenessRecorded"] = "CameoLivenessRecorded"
     cameo_id: str
     liveness_reference: str = Field(min_length=1, max_length=256)
     liveness_result: LivenessResult
     liveness_checked_at: datetime
 
 
-class CameoAudienceChangedFact(_Fact):
-    kind: Literal["CameoAudienceChanged"] = "CameoAudienceChanged"
+@event_type("CameoAudienceChanged", category=CONSENT)
+class CameoAudienceChanged(_Fact):
     cameo_id: str
     audience: Audience
 
 
-class CameoConsentGrantedFact(_Fact):
-    kind: Literal["CameoConsentGranted"] = "CameoConsentGranted"
+@event_type("CameoConsentGranted", category=CONSENT)
+class CameoConsentGranted(_Fact):
     cameo_id: str
     grantee_id: PrincipalId
     expires_at: datetime | None = None
 
 
-class CameoConsentRevokedFact(_Fact):
-    kind: Literal["CameoConsentRevoked"] = "CameoConsentRevoked"
+@event_type("CameoConsentRevoked", category=CONSENT)
+class CameoConsentRevoked(_Fact):
     cameo_id: str
     grantee_id: PrincipalId
 
 
-class CameoPublicFigureLinkedFact(_Fact):
+@event_type("CameoPublicFigureLinked", category=CONSENT)
+class CameoPublicFigureLinked(_Fact):
     """An operator verified that this cameo's owner is the listed public figure."""
 
-    kind: Literal["CameoPublicFigureLinked"] = "CameoPublicFigureLinked"
     cameo_id: str
     public_figure_id: str = Field(min_length=1, max_length=128)
 
 
-class CameoRetiredFact(_Fact):
+@event_type("CameoRetired", category=CONSENT)
+class CameoRetired(_Fact):
     """The owner withdrew the cameo entirely; nobody can use it from now on."""
 
-    kind: Literal["CameoRetired"] = "CameoRetired"
     cameo_id: str
 
 
-class CameoAppearanceRecordedFact(_Fact):
+class CameoAppearanceRecorded(_Fact):
     """A generation (draft) or a published asset uses this cameo."""
 
-    kind: Literal["CameoAppearanceRecorded"] = "CameoAppearanceRecorded"
     cameo_id: str
     generation_id: str = Field(min_length=1, max_length=64)
     creator_id: PrincipalId
@@ -124,21 +128,21 @@ class CameoAppearanceRecordedFact(_Fact):
     asset_id: str | None = None
 
 
-class CameoAppearanceRemovedFact(_Fact):
-    kind: Literal["CameoAppearanceRemoved"] = "CameoAppearanceRemoved"
+@event_type("CameoAppearanceRemoved", category=CONSENT)
+class CameoAppearanceRemoved(_Fact):
     cameo_id: str
     generation_id: str
     reason: str = Field(default="removed by the cameo owner", max_length=500)
 
 
 CameoFact = (
-    CameoRegisteredFact
-    | CameoLivenessRecordedFact
-    | CameoAudienceChangedFact
-    | CameoConsentGrantedFact
-    | CameoConsentRevokedFact
-    | CameoPublicFigureLinkedFact
-    | CameoRetiredFact
-    | CameoAppearanceRecordedFact
-    | CameoAppearanceRemovedFact
+    CameoRegistered
+    | CameoLivenessRecorded
+    | CameoAudienceChanged
+    | CameoConsentGranted
+    | CameoConsentRevoked
+    | CameoPublicFigureLinked
+    | CameoRetired
+    | CameoAppearanceRecorded
+    | CameoAppearanceRemoved
 )

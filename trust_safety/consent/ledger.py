@@ -23,16 +23,16 @@ from trust_safety.consent.errors import CameoNotFound
 from trust_safety.consent.facts import (
     AppearanceStatus,
     Audience,
-    CameoAppearanceRecordedFact,
-    CameoAppearanceRemovedFact,
-    CameoAudienceChangedFact,
-    CameoConsentGrantedFact,
-    CameoConsentRevokedFact,
+    CameoAppearanceRecorded,
+    CameoAppearanceRemoved,
+    CameoAudienceChanged,
+    CameoConsentGranted,
+    CameoConsentRevoked,
     CameoFact,
-    CameoLivenessRecordedFact,
-    CameoPublicFigureLinkedFact,
-    CameoRegisteredFact,
-    CameoRetiredFact,
+    CameoLivenessRecorded,
+    CameoPublicFigureLinked,
+    CameoRegistered,
+    CameoRetired,
     LivenessResult,
 )
 
@@ -192,7 +192,7 @@ def fold(records: Iterable[RecordedFact]) -> CameoRecord:
 def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
     """Apply one fact. Facts are already validated, so this never rejects a valid stream."""
     fact, at, actor = recorded.fact, recorded.occurred_at, recorded.actor_id
-    if isinstance(fact, CameoRegisteredFact):
+    if isinstance(fact, CameoRegistered):
         if record is not None:
             raise ValueError(f"cameo {fact.cameo_id} is registered twice in its stream")
         record = CameoRecord(
@@ -220,8 +220,8 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
         record.version = 1
         return record
     if record is None:
-        raise ValueError(f"{fact.kind} before CameoRegistered for cameo {fact.cameo_id}")
-    if isinstance(fact, CameoLivenessRecordedFact):
+        raise ValueError(f"{type(fact).__name__} before CameoRegistered for cameo {fact.cameo_id}")
+    if isinstance(fact, CameoLivenessRecorded):
         record.liveness_reference = fact.liveness_reference
         record.liveness_result = fact.liveness_result
         record.liveness_checked_at = fact.liveness_checked_at
@@ -234,7 +234,7 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
             liveness_result=fact.liveness_result.value,
             liveness_reference=fact.liveness_reference,
         )
-    elif isinstance(fact, CameoAudienceChangedFact):
+    elif isinstance(fact, CameoAudienceChanged):
         _log(
             record,
             at,
@@ -245,22 +245,22 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
             audience=fact.audience.value,
         )
         record.audience = fact.audience
-    elif isinstance(fact, CameoConsentGrantedFact):
+    elif isinstance(fact, CameoConsentGranted):
         record.people[fact.grantee_id] = PersonConsent(True, at, fact.expires_at)
         details = {"expires_at": fact.expires_at.isoformat()} if fact.expires_at else {}
         _log(record, at, actor, "granted", fact.grantee_id, **details)
-    elif isinstance(fact, CameoConsentRevokedFact):
+    elif isinstance(fact, CameoConsentRevoked):
         record.people[fact.grantee_id] = PersonConsent(False, at)
         _log(record, at, actor, "revoked", fact.grantee_id)
-    elif isinstance(fact, CameoPublicFigureLinkedFact):
+    elif isinstance(fact, CameoPublicFigureLinked):
         record.public_figure_id = fact.public_figure_id
         _log(
             record, at, actor, "public_figure_linked", None, public_figure_id=fact.public_figure_id
         )
-    elif isinstance(fact, CameoRetiredFact):
+    elif isinstance(fact, CameoRetired):
         record.retired_at = at
         _log(record, at, actor, "retired", None)
-    elif isinstance(fact, CameoAppearanceRecordedFact):
+    elif isinstance(fact, CameoAppearanceRecorded):
         existing = record.appearances.get(fact.generation_id)
         if existing is None:
             record.appearances[fact.generation_id] = Appearance(
@@ -277,7 +277,7 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
             existing.status = fact.status
             existing.asset_id = fact.asset_id or existing.asset_id
             existing.updated_at = at
-    elif isinstance(fact, CameoAppearanceRemovedFact):
+    elif isinstance(fact, CameoAppearanceRemoved):
         appearance = record.appearances.get(fact.generation_id)
         if appearance is not None:
             appearance.status = AppearanceStatus.REMOVED

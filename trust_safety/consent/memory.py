@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from trust_safety.consent.facts import CameoRegisteredFact
+from trust_safety.consent.facts import CameoRegistered
 from trust_safety.consent.ledger import (
     CameoRecord,
     ConsentDecision,
@@ -27,9 +27,7 @@ class InMemoryConsentLedger:
 
     def record(self, recorded: RecordedFact) -> CameoRecord:
         fact = recorded.fact
-        current = (
-            None if isinstance(fact, CameoRegisteredFact) else self._records.get(fact.cameo_id)
-        )
+        current = None if isinstance(fact, CameoRegistered) else self._records.get(fact.cameo_id)
         updated = apply(current, recorded)
         self._records[updated.cameo_id] = updated
         return updated

@@ -17,7 +17,7 @@ class OptOutAlreadyFiled(Conflict):
     code = "optout.already_filed"
 
 
-class OptOutWithdrawn(Conflict):
+class OptOutAlreadyWithdrawn(Conflict):
     code = "optout.withdrawn"
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from core.events import EventPayload, event_type
 from trust_safety.optout.territories import UnknownTerritory, normalise_territories
 
 MAX_TERMS_PER_LIST = 200
@@ -108,12 +109,15 @@ def _territories(values: list[str]) -> list[str]:
 Territories = Annotated[list[str], AfterValidator(_territories)]
 
 
-class _Fact(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+OPTOUT = "optout"
 
 
-class OptOutFiledFact(_Fact):
-    kind: Literal["OptOutFiled"] = "OptOutFiled"
+class _Fact(EventPayload):
+    """Frozen, closed payload (from EventPayload); declared as event types below."""
+
+
+@event_type("OptOutFiled", category=OPTOUT)
+class OptOutFiled(_Fact):
     optout_id: str = Field(min_length=1, max_length=64)
     rights_holder_id: str = Field(min_length=1, max_length=128)
     rights_holder_name: str = Field(min_length=1, max_length=200)
@@ -128,10 +132,10 @@ class OptOutFiledFact(_Fact):
         return sorted(set(values))
 
 
-class OptOutAmendedFact(_Fact):
+@event_type("OptOutAmended", category=OPTOUT)
+class OptOutAmended(_Fact):
     """Replaces the fields it carries; ``None`` leaves a field as it was."""
 
-    kind: Literal["OptOutAmended"] = "OptOutAmended"
     optout_id: str
     terms: OptOutTerms | None = None
     reference_media: list[BlobRef] | None = Field(default=None, max_length=100)
@@ -144,10 +148,10 @@ class OptOutAmendedFact(_Fact):
         return None if values is None else sorted(set(values))
 
 
-class OptOutWithdrawnFact(_Fact):
-    kind: Literal["OptOutWithdrawn"] = "OptOutWithdrawn"
+@event_type("OptOutWithdrawn", category=OPTOUT)
+class OptOutWithdrawn(_Fact):
     optout_id: str
     reason: str = Field(default="", max_length=500)
 
 
-OptOutFact = OptOutFiledFact | OptOutAmendedFact | OptOutWithdrawnFact
+OptOutFact = OptOutFiled | OptOutAmended | OptOutWithdrawn

@@ -16,16 +16,16 @@ from trust_safety.optout.errors import (
     InvalidOptOut,
     NotOptOutHolder,
     OptOutAlreadyFiled,
+    OptOutAlreadyWithdrawn,
     OptOutNotFound,
-    OptOutWithdrawn,
 )
 from trust_safety.optout.facts import (
     BlobRef,
-    OptOutAmendedFact,
+    OptOutAmended,
     OptOutFact,
-    OptOutFiledFact,
+    OptOutFiled,
     OptOutTerms,
-    OptOutWithdrawnFact,
+    OptOutWithdrawn,
     Scope,
 )
 from trust_safety.optout.territories import applies_in
@@ -73,7 +73,7 @@ class OptOutRecord:
 
 def apply(record: OptOutRecord | None, recorded: RecordedOptOutFact) -> OptOutRecord:
     fact, at = recorded.fact, recorded.occurred_at
-    if isinstance(fact, OptOutFiledFact):
+    if isinstance(fact, OptOutFiled):
         if record is not None:
             raise ValueError(f"opt-out {fact.optout_id} is filed twice in its stream")
         return OptOutRecord(
@@ -89,8 +89,8 @@ def apply(record: OptOutRecord | None, recorded: RecordedOptOutFact) -> OptOutRe
             history=[OptOutChange(at, recorded.actor_id, "filed")],
         )
     if record is None:
-        raise ValueError(f"{fact.kind} before OptOutFiled for {fact.optout_id}")
-    if isinstance(fact, OptOutAmendedFact):
+        raise ValueError(f"{type(fact).__name__} before OptOutFiled for {fact.optout_id}")
+    if isinstance(fact, OptOutAmended):
         changed: list[str] = []
         if fact.terms is not None:
             record.terms = fact.terms
@@ -105,7 +105,7 @@ def apply(record: OptOutRecord | None, recorded: RecordedOptOutFact) -> OptOutRe
             record.territories = frozenset(fact.territories)
             changed.append("territories")
         record.history.append(OptOutChange(at, recorded.actor_id, "amended", tuple(changed)))
-    elif isinstance(fact, OptOutWithdrawnFact):
+    elif isinstance(fact, OptOutWithdrawn):
         record.withdrawn_at = at
         record.history.append(OptOutChange(at, recorded.actor_id, "withdrawn"))
     else:  # pragma: no cover - the union is closed
@@ -134,11 +134,11 @@ def file_optout(
     scopes: Iterable[Scope | str],
     territories: Iterable[str],
     reference_media: Iterable[BlobRef | dict[str, object]] = (),
-) -> OptOutFiledFact:
+) -> OptOutFiled:
     if existing is not None:
         raise OptOutAlreadyFiled(f"opt-out {optout_id} already exists")
     fact = _build(
-        OptOutFiledFact,
+        OptOutFiled,
         optout_id=optout_id,
         rights_holder_id=rights_holder_id,
         rights_holder_name=rights_holder_name,
@@ -159,11 +159,11 @@ def amend_optout(
     scopes: Iterable[Scope | str] | None = None,
     territories: Iterable[str] | None = None,
     reference_media: Iterable[BlobRef | dict[str, object]] | None = None,
-) -> OptOutAmendedFact:
+) -> OptOutAmended:
     _require_holder(record, actor_id)
     _require_active(record)
     fact = _build(
-        OptOutAmendedFact,
+        OptOutAmended,
         optout_id=record.optout_id,
         terms=terms,
         scopes=None if scopes is None else list(scopes),
@@ -185,10 +185,10 @@ def amend_optout(
     return fact
 
 
-def withdraw_optout(record: OptOutRecord, actor_id: str, reason: str = "") -> OptOutWithdrawnFact:
+def withdraw_optout(record: OptOutRecord, actor_id: str, reason: str = "") -> OptOutWithdrawn:
     _require_holder(record, actor_id)
     _require_active(record)
-    return _build(OptOutWithdrawnFact, optout_id=record.optout_id, reason=reason)
+    return _build(OptOutWithdrawn, optout_id=record.optout_id, reason=reason)
 
 
 def _require_holder(record: OptOutRecord, actor_id: str) -> None:
@@ -198,7 +198,7 @@ def _require_holder(record: OptOutRecord, actor_id: str) -> None:
 
 def _require_active(record: OptOutRecord) -> None:
     if not record.active:
-        raise OptOutWithdrawn(f"opt-out {record.optout_id} was withdrawn")
+        raise OptOutAlreadyWithdrawn(f"opt-out {record.optout_id} was withdrawn")
 
 
 def _require_something_to_match(
@@ -222,7 +222,7 @@ class InMemoryOptOutRegistry:
 
     def record(self, recorded: RecordedOptOutFact) -> OptOutRecord:
         fact = recorded.fact
-        current = None if isinstance(fact, OptOutFiledFact) else self._records.get(fact.optout_id)
+        current = None if isinstance(fact, OptOutFiled) else self._records.get(fact.optout_id)
         updated = apply(current, recorded)
         self._records[updated.optout_id] = updated
         return updated

@@ -1,7 +1,7 @@
 """Load opt-out filings from a JSON document (bulk import, fixtures, benchmarks).
 
 The document is ``{"optouts": [filing, ...]}`` where a filing has the fields of
-``OptOutFiledFact`` with the term lists inline. Every filing goes through the same command
+``OptOutFiled`` with the term lists inline. Every filing goes through the same command
 validation as one filed over the API.
 """
 
@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from trust_safety.optout.errors import InvalidOptOut
-from trust_safety.optout.facts import OptOutFiledFact
+from trust_safety.optout.facts import OptOutFiled
 from trust_safety.optout.registry import InMemoryOptOutRegistry, RecordedOptOutFact, file_optout
 
 _TERM_FIELDS = ("works", "characters", "aliases", "misspellings", "descriptions")
 
 
-def filings_from_document(document: Mapping[str, Any]) -> list[OptOutFiledFact]:
+def filings_from_document(document: Mapping[str, Any]) -> list[OptOutFiled]:
     items = document.get("optouts")
     if not isinstance(items, list):
         raise InvalidOptOut("an opt-out document needs an 'optouts' list")
-    facts: list[OptOutFiledFact] = []
+    facts: list[OptOutFiled] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
         if not isinstance(item, Mapping):

@@ -12,15 +12,15 @@ from trust_safety.consent import commands
 from trust_safety.consent.errors import (
     AppearanceNotFound,
     CameoAlreadyRegistered,
+    CameoAlreadyRetired,
     CameoHandleTaken,
-    CameoRetired,
     InvalidCameoInput,
     NotCameoOwner,
 )
 from trust_safety.consent.facts import (
     AppearanceStatus,
     Audience,
-    CameoAppearanceRecordedFact,
+    CameoAppearanceRecorded,
     LivenessResult,
 )
 from trust_safety.consent.ledger import (
@@ -186,7 +186,7 @@ def test_retired_cameo_is_unusable_and_frozen(ledger, clock):
     cameo = register(ledger, clock, audience=Audience.EVERYONE)
     do(ledger, clock, OWNER, commands.retire_cameo(ledger.get(cameo), OWNER))
     assert ledger.decide(cameo, OWNER, clock.now).reason is DecisionReason.RETIRED
-    with pytest.raises(CameoRetired):
+    with pytest.raises(CameoAlreadyRetired):
         commands.grant_cameo_consent(ledger.get(cameo), OWNER, "bob", now=clock.now)
     # The owner may register a new cameo once the old one is retired.
     register(ledger, clock, cameo_id="cam-2", handle="ada")
@@ -295,7 +295,7 @@ def test_appearances_and_removal_is_final(ledger, clock):
         ledger,
         clock,
         "bob",
-        CameoAppearanceRecordedFact(
+        CameoAppearanceRecorded(
             cameo_id=cameo, generation_id="gen-1", creator_id="bob", status=AppearanceStatus.DRAFT
         ),
     )
@@ -303,7 +303,7 @@ def test_appearances_and_removal_is_final(ledger, clock):
         ledger,
         clock,
         "bob",
-        CameoAppearanceRecordedFact(
+        CameoAppearanceRecorded(
             cameo_id=cameo,
             generation_id="gen-1",
             creator_id="bob",
@@ -323,7 +323,7 @@ def test_appearances_and_removal_is_final(ledger, clock):
         ledger,
         clock,
         "bob",
-        CameoAppearanceRecordedFact(
+        CameoAppearanceRecorded(
             cameo_id=cameo,
             generation_id="gen-1",
             creator_id="bob",

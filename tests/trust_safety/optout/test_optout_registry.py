@@ -11,8 +11,8 @@ from trust_safety.optout.errors import (
     InvalidOptOut,
     NotOptOutHolder,
     OptOutAlreadyFiled,
+    OptOutAlreadyWithdrawn,
     OptOutNotFound,
-    OptOutWithdrawn,
 )
 from trust_safety.optout.facts import OptOutTerms, Scope
 from trust_safety.optout.registry import (
@@ -144,9 +144,9 @@ def test_only_the_holder_amends_or_withdraws_and_withdrawal_is_final():
     record = registry.require("oo-1")
     assert not record.active and not record.enforced(Scope.PROMPTS, "US")
     assert registry.enforced(Scope.PROMPTS) == []
-    with pytest.raises(OptOutWithdrawn):
+    with pytest.raises(OptOutAlreadyWithdrawn):
         amend_optout(record, "rh-1", territories=["FR"])
-    with pytest.raises(OptOutWithdrawn):
+    with pytest.raises(OptOutAlreadyWithdrawn):
         withdraw_optout(record, "rh-1")
     with pytest.raises(OptOutNotFound):
         registry.require("oo-missing")

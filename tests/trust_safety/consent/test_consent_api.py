@@ -1,0 +1,231 @@
+"""The consent ledger end to end on the embedded default (SQLite + SQL-tail log)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.events import stream_id
+from core.replay import replay_check
+from tests.trust_safety.consent.foreign_events import emit, generation_flow
+from tests.utils import drain, make_principal
+from trust_safety.consent.public import check_request_consent, likeness_consent
+from trust_safety.consent.registration import PROJECTIONS
+from trust_safety.public import recheck_generation_at_pickup
+
+LEDGER = ["consent-ledger"]
+NOW = datetime.now(UTC)
+
+
+def register(client, headers, handle: str, audience: str = "approved_people") -> str:
+    response = client.post(
+        "/v1/cameos",
+        headers=headers,
+        json={
+            "handle": handle,
+            "display_name": handle.title(),
+            "liveness_reference": f"idv:{handle}",
+            "liveness_result": "passed",
+            "liveness_checked_at": NOW.isoformat(),
+            "audience": audience,
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["cameo_id"]
+
+
+@pytest.fixture
+def people(services):
+    return {name: make_principal(services, "user", name=name) for name in ("ada", "bo", "cy")}
+
+
+def test_register_grant_revoke_and_history(client, services, people):
+    (ada, ada_h), (bo, bo_h), _ = people["ada"], people["bo"], people["cy"]
+    cameo = register(client, ada_h, "ada")
+    # Ownership is read from the stream, so the owner can act before the projection runs.
+    assert (
+        client.post(
+            f"/v1/cameos/{cameo}/grants", headers=ada_h, json={"grantee_id": bo}
+        ).status_code
+        == 201
+    )
+    drain(services, LEDGER)
+    listed = client.get("/v1/cameos", headers=ada_h).json()["cameos"]
+    assert [c["cameo_id"] for c in listed] == [cameo] and listed[0]["approved_people"] == [bo]
+    assert client.get(f"/v1/cameos/{cameo}/may-i-use", headers=bo_h).json() == {
+        "cameo_id": cameo,
+        "allowed": True,
+        "reason": "approved_person",
+    }
+    # Another user neither sees nor changes the cameo: 404, so ids cannot be probed.
+    assert client.get(f"/v1/cameos/{cameo}", headers=bo_h).status_code == 404
+    assert client.get("/v1/cameos", headers=bo_h).json()["cameos"] == []
+    assert (
+        client.post(f"/v1/cameos/{cameo}/grants", headers=bo_h, json={"grantee_id": bo}).status_code
+        == 404
+    )
+    assert client.delete(f"/v1/cameos/{cameo}/grants/{bo}", headers=ada_h).status_code == 200
+    drain(services, LEDGER)
+    denied = client.get(f"/v1/cameos/{cameo}/may-i-use", headers=bo_h).json()
+    assert denied["allowed"] is False and denied["reason"] == "consent_revoked"
+    history = client.get(f"/v1/cameos/{cameo}/history", headers=ada_h).json()["history"]
+    assert [(h["action"], h["actor_id"], h["subject_id"]) for h in history] == [
+        ("registered", ada, None),
+        ("granted", ada, bo),
+        ("revoked", ada, bo),
+    ]
+
+
+def test_bad_input_gets_problem_json(client, people):
+    _, ada_h = people["ada"]
+    bad = client.post(
+        "/v1/cameos",
+        headers=ada_h,
+        json={
+            "handle": "no spaces!",
+            "display_name": "X",
+            "liveness_reference": "r",
+            "liveness_result": "passed",
+            "liveness_checked_at": NOW.isoformat(),
+        },
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "consent.invalid_input"
+    naive = client.post(
+        "/v1/cameos",
+        headers=ada_h,
+        json={
+            "handle": "good_one",
+            "display_name": "X",
+            "liveness_reference": "r",
+            "liveness_result": "passed",
+            "liveness_checked_at": "2026-01-01T00:00:00",
+        },
+    )
+    assert naive.status_code == 422
+    cameo = register(client, ada_h, "ada")
+    past = client.post(
+        f"/v1/cameos/{cameo}/grants",
+        headers=ada_h,
+        json={"grantee_id": "bo", "expires_at": (NOW - timedelta(days=1)).isoformat()},
+    )
+    assert past.status_code == 422
+    assert client.get("/v1/cameos/cam_missing/history", headers=ada_h).status_code == 404
+    assert client.get("/v1/cameos").status_code == 401
+
+
+def test_appearances_listed_for_owner_and_removed_everywhere(client, services, people):
+    (_ada, ada_h), (bo, bo_h) = people["ada"], people["bo"]
+    cameo = register(client, ada_h, "ada", audience="everyone")
+    drain(services, LEDGER)
+    generation_flow(services, "g-1", bo, [cameo], publish_asset="asset-1")
+    generation_flow(services, "g-2", bo, [cameo])  # a draft, not published
+    drain(services, LEDGER)
+    seen = client.get(f"/v1/cameos/{cameo}/appearances", headers=ada_h).json()["appearances"]
+    assert {(a["generation_id"], a["creator_id"], a["status"]) for a in seen} == {
+        ("g-1", bo, "published"),
+        ("g-2", bo, "draft"),
+    }
+    assert client.get(f"/v1/cameos/{cameo}/appearances", headers=bo_h).status_code == 404
+    removed = client.post(
+        f"/v1/cameos/{cameo}/appearances/g-1/remove",
+        headers=ada_h,
+        json={"reason": "I never agreed to this one"},
+    )
+    assert removed.status_code == 202
+    # The removal is an event on the cameo's stream: reverse search and the feed react to it.
+    last = services.store.read_stream(stream_id("consent", cameo))[-1]
+    assert last.type == "CameoAppearanceRemoved" and last.payload["generation_id"] == "g-1"
+    drain(services, LEDGER)
+    seen = client.get(f"/v1/cameos/{cameo}/appearances", headers=ada_h).json()["appearances"]
+    assert {a["generation_id"]: a["status"] for a in seen} == {"g-1": "removed", "g-2": "draft"}
+    again = client.post(f"/v1/cameos/{cameo}/appearances/g-1/remove", headers=ada_h, json={})
+    assert again.status_code == 404
+    # An enforcement removal of the other asset elsewhere is reflected too.
+    emit(
+        services,
+        "generation",
+        "g-2",
+        "AssetPublished",
+        generation_id="g-2",
+        asset_id="asset-2",
+        download_blob_address="blob://y",
+        tier="free",
+    )
+    emit(services, "generation", "g-2", "AssetRemoved", asset_id="asset-2", reason="policy")
+    drain(services, LEDGER)
+    seen = client.get(f"/v1/cameos/{cameo}/appearances", headers=ada_h).json()["appearances"]
+    assert {a["generation_id"]: a["status"] for a in seen} == {"g-1": "removed", "g-2": "removed"}
+    assert replay_check(services, PROJECTIONS, progress=False, out=lambda _: None) == []
+
+
+def test_revocation_before_pickup_cancels_the_job(client, services, people):
+    (_ada, ada_h), (bo, _) = people["ada"], people["bo"]
+    services.extras["optout.text_embedder"] = None  # lexical opt-out matching is enough here
+    cameo = register(client, ada_h, "ada")
+    client.post(f"/v1/cameos/{cameo}/grants", headers=ada_h, json={"grantee_id": bo})
+    drain(services, LEDGER)
+    at_request = check_request_consent(services, principal_id=bo, prompt="@ada surfing", at=NOW)
+    assert at_request.allowed and at_request.cameo_ids == (cameo,)
+    ok = recheck_generation_at_pickup(
+        services,
+        generation_id="g-9",
+        requester_id=bo,
+        prompt="@ada surfing",
+        cameo_ids=[cameo],
+        at=NOW,
+    )
+    assert ok["allowed"] is True
+    client.delete(f"/v1/cameos/{cameo}/grants/{bo}", headers=ada_h)
+    # No drain: the pick-up check folds the cameo's stream, so it sees the revocation at once.
+    refused = recheck_generation_at_pickup(
+        services,
+        generation_id="g-9",
+        requester_id=bo,
+        prompt="@ada surfing",
+        cameo_ids=[cameo],
+        at=NOW,
+    )
+    assert refused["allowed"] is False and refused["reason"] == "consent_revoked"
+    assert refused["details"]["consent_reasons"] == ["consent_revoked"]
+
+
+def test_mutual_follows_and_public_figures(client, services, people):
+    (ada, ada_h), (bo, bo_h), (cy, _) = people["ada"], people["bo"], people["cy"]
+    admin, admin_h = make_principal(services, "admin", name="operator")
+    cameo = register(client, ada_h, "ada", audience="mutual_follows")
+    emit(services, "feed", bo, "UserFollowed", follower_id=bo, followee_id=ada)
+    emit(services, "feed", ada, "UserFollowed", follower_id=ada, followee_id=bo)
+    emit(services, "feed", cy, "UserFollowed", follower_id=cy, followee_id=ada)
+    drain(services, LEDGER)
+    assert client.get(f"/v1/cameos/{cameo}/may-i-use", headers=bo_h).json()["allowed"] is True
+    emit(services, "feed", ada, "UserUnfollowed", follower_id=ada, followee_id=bo)
+    drain(services, LEDGER)
+    assert client.get(f"/v1/cameos/{cameo}/may-i-use", headers=bo_h).json()["reason"] == (
+        "not_mutual_follow"
+    )
+    # Only an operator links a cameo to a public figure.
+    link = {"public_figure_id": "pf-ada"}
+    assert (
+        client.post(f"/v1/cameos/{cameo}/public-figure", headers=ada_h, json=link).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/v1/cameos/{cameo}/public-figure", headers=admin_h, json=link).status_code
+        == 200
+    )
+    drain(services, LEDGER)
+    consent = likeness_consent(services)
+    assert consent(ada, "pf-ada") is True and consent(cy, "pf-ada") is False
+    result = check_request_consent(
+        services,
+        principal_id=cy,
+        prompt="a speech",
+        at=NOW,
+        public_figure_ids=["pf-ada", "pf-nobody"],
+    )
+    assert [d.decision.reason.value for d in result.denied] == [
+        "not_mutual_follow",
+        "public_figure_without_cameo",
+    ]
+    assert replay_check(services, PROJECTIONS, progress=False, out=lambda _: None) == []

@@ -1,0 +1,265 @@
+"""HTTP API of the cameo consent ledger.
+
+Users see and change only their own cameos; a cameo they do not own answers 404, so ids
+cannot be probed. Anyone signed in may ask whether *they* may use a cameo (the answer reveals
+nothing about other people). Linking a cameo to a public figure is an operator (admin) act.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from core.app import ServicesDep
+from core.auth import Principal, Role, require_roles
+from core.events import utcnow
+from trust_safety.consent.errors import CameoNotFound
+from trust_safety.consent.facts import Audience, LivenessResult
+from trust_safety.consent.ledger import CameoRecord, decide_cameo_use
+from trust_safety.consent.models import CameoAppearanceRow, CameoRow
+from trust_safety.consent.service import ConsentService, load_cameo
+from trust_safety.consent.store import SqlSocialGraph, load_record
+
+router = APIRouter(prefix="/v1/cameos", tags=["consent"])
+
+UserP = Annotated[Principal, Depends(require_roles(Role.user))]
+AdminP = Annotated[Principal, Depends(require_roles(Role.admin))]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class RegisterCameo(_Body):
+    handle: str = Field(min_length=3, max_length=30)
+    display_name: str = Field(min_length=1, max_length=80)
+    liveness_reference: str = Field(min_length=1, max_length=256)
+    liveness_result: LivenessResult
+    liveness_checked_at: AwareDatetime
+    audience: Audience = Audience.ONLY_ME
+
+
+class ChangeAudience(_Body):
+    audience: Audience
+
+
+class GrantConsent(_Body):
+    grantee_id: str = Field(min_length=1, max_length=128)
+    expires_at: AwareDatetime | None = None
+
+
+class RecordLiveness(_Body):
+    liveness_reference: str = Field(min_length=1, max_length=256)
+    liveness_result: LivenessResult
+    liveness_checked_at: AwareDatetime
+
+
+class LinkPublicFigure(_Body):
+    public_figure_id: str = Field(min_length=1, max_length=128)
+
+
+class RemoveAppearance(_Body):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+def _public(record: CameoRecord, at: datetime) -> dict[str, Any]:
+    return {
+        "cameo_id": record.cameo_id,
+        "owner_id": record.owner_id,
+        "handle": record.handle,
+        "display_name": record.display_name,
+        "audience": record.audience.value,
+        "liveness": {
+            "reference": record.liveness_reference,
+            "result": record.liveness_result.value,
+            "checked_at": record.liveness_checked_at.isoformat(),
+        },
+        "public_figure_id": record.public_figure_id,
+        "registered_at": record.registered_at.isoformat(),
+        "retired_at": record.retired_at.isoformat() if record.retired_at else None,
+        "approved_people": record.approved_people(at),
+        "revoked_people": record.revoked_people(),
+    }
+
+
+def _owned(services: Any, principal: Principal, cameo_id: str, **load: bool) -> CameoRecord:
+    with services.read_sessions() as s:
+        record = load_record(s, cameo_id, **load)
+    if record is None or (record.owner_id != principal.id and not principal.is_admin):
+        raise CameoNotFound(f"no cameo {cameo_id!r}")
+    return record
+
+
+def _require_owner(services: Any, principal: Principal, cameo_id: str) -> None:
+    """Ownership from the cameo's own stream (never behind the read model); 404 otherwise."""
+    record, _ = load_cameo(services, cameo_id)
+    if record.owner_id != principal.id and not principal.is_admin:
+        raise CameoNotFound(f"no cameo {cameo_id!r}")
+
+
+def _accepted(cameo_id: str, version: int) -> dict[str, Any]:
+    return {"cameo_id": cameo_id, "stream_version": version}
+
+
+@router.post("", status_code=201)
+def register_cameo(body: RegisterCameo, principal: UserP, services: ServicesDep) -> dict[str, Any]:
+    cameo_id = ConsentService(services).register(
+        principal.actor(),
+        handle=body.handle,
+        display_name=body.display_name,
+        liveness_reference=body.liveness_reference,
+        liveness_result=body.liveness_result,
+        liveness_checked_at=body.liveness_checked_at,
+        audience=body.audience,
+    )
+    return _accepted(cameo_id, 1)
+
+
+@router.get("")
+def list_my_cameos(principal: UserP, services: ServicesDep) -> dict[str, Any]:
+    now = utcnow()
+    with services.read_sessions() as s:
+        ids = s.scalars(
+            select(CameoRow.cameo_id)
+            .where(CameoRow.owner_id == principal.id)
+            .order_by(CameoRow.registered_at)
+        ).all()
+        records = [load_record(s, i) for i in ids]
+    return {"cameos": [_public(r, now) for r in records if r is not None]}
+
+
+@router.get("/{cameo_id}")
+def get_cameo(cameo_id: str, principal: UserP, services: ServicesDep) -> dict[str, Any]:
+    return _public(_owned(services, principal, cameo_id), utcnow())
+
+
+@router.get("/{cameo_id}/history")
+def cameo_history(cameo_id: str, principal: UserP, services: ServicesDep) -> dict[str, Any]:
+    record = _owned(services, principal, cameo_id, history=True)
+    return {
+        "cameo_id": cameo_id,
+        "history": [
+            {
+                "at": h.at.isoformat(),
+                "actor_id": h.actor_id,
+                "action": h.action,
+                "subject_id": h.subject_id,
+                "details": dict(h.details),
+            }
+            for h in record.history
+        ],
+    }
+
+
+@router.get("/{cameo_id}/appearances")
+def cameo_appearances(cameo_id: str, principal: UserP, services: ServicesDep) -> dict[str, Any]:
+    """Every draft and published video that uses this cameo, made by anyone."""
+    _owned(services, principal, cameo_id)
+    with services.read_sessions() as s:
+        rows = s.scalars(
+            select(CameoAppearanceRow)
+            .where(CameoAppearanceRow.cameo_id == cameo_id)
+            .order_by(CameoAppearanceRow.first_seen_at, CameoAppearanceRow.generation_id)
+        ).all()
+        items = [
+            {
+                "generation_id": r.generation_id,
+                "creator_id": r.creator_id,
+                "status": r.status,
+                "asset_id": r.asset_id,
+                "removed_reason": r.removed_reason,
+            }
+            for r in rows
+        ]
+    return {"cameo_id": cameo_id, "appearances": items}
+
+
+@router.post("/{cameo_id}/appearances/{generation_id}/remove", status_code=202)
+def remove_appearance(
+    cameo_id: str,
+    generation_id: str,
+    body: RemoveAppearance,
+    principal: UserP,
+    services: ServicesDep,
+) -> dict[str, Any]:
+    _require_owner(services, principal, cameo_id)
+    version = ConsentService(services).remove_appearance(
+        principal.actor(), cameo_id, generation_id, body.reason
+    )
+    return _accepted(cameo_id, version)
+
+
+@router.put("/{cameo_id}/audience")
+def change_audience(
+    cameo_id: str, body: ChangeAudience, principal: UserP, services: ServicesDep
+) -> dict[str, Any]:
+    _require_owner(services, principal, cameo_id)
+    version = ConsentService(services).change_audience(principal.actor(), cameo_id, body.audience)
+    return _accepted(cameo_id, version)
+
+
+@router.post("/{cameo_id}/grants", status_code=201)
+def grant_consent(
+    cameo_id: str, body: GrantConsent, principal: UserP, services: ServicesDep
+) -> dict[str, Any]:
+    _require_owner(services, principal, cameo_id)
+    version = ConsentService(services).grant(
+        principal.actor(), cameo_id, body.grantee_id, body.expires_at
+    )
+    return _accepted(cameo_id, version)
+
+
+@router.delete("/{cameo_id}/grants/{grantee_id}")
+def revoke_consent(
+    cameo_id: str, grantee_id: str, principal: UserP, services: ServicesDep
+) -> dict[str, Any]:
+    _require_owner(services, principal, cameo_id)
+    version = ConsentService(services).revoke(principal.actor(), cameo_id, grantee_id)
+    return _accepted(cameo_id, version)
+
+
+@router.post("/{cameo_id}/liveness")
+def record_liveness(
+    cameo_id: str, body: RecordLiveness, principal: UserP, services: ServicesDep
+) -> dict[str, Any]:
+    _require_owner(services, principal, cameo_id)
+    version = ConsentService(services).record_liveness(
+        principal.actor(),
+        cameo_id,
+        liveness_reference=body.liveness_reference,
+        liveness_result=body.liveness_result,
+        liveness_checked_at=body.liveness_checked_at,
+    )
+    return _accepted(cameo_id, version)
+
+
+@router.post("/{cameo_id}/retire")
+def retire_cameo(cameo_id: str, principal: UserP, services: ServicesDep) -> dict[str, Any]:
+    _require_owner(services, principal, cameo_id)
+    version = ConsentService(services).retire(principal.actor(), cameo_id)
+    return _accepted(cameo_id, version)
+
+
+@router.post("/{cameo_id}/public-figure")
+def link_public_figure(
+    cameo_id: str, body: LinkPublicFigure, principal: AdminP, services: ServicesDep
+) -> dict[str, Any]:
+    version = ConsentService(services).link_public_figure(
+        principal.actor(), cameo_id, body.public_figure_id
+    )
+    return _accepted(cameo_id, version)
+
+
+@router.get("/{cameo_id}/may-i-use")
+def may_i_use(cameo_id: str, principal: UserP, services: ServicesDep) -> dict[str, Any]:
+    """The caller's own standing with a cameo (allowed, and the rule that decided)."""
+    now = utcnow()
+    with services.read_sessions() as s:
+        decision = decide_cameo_use(
+            load_record(s, cameo_id), principal.id, now, SqlSocialGraph(s), cameo_id=cameo_id
+        )
+    return {"cameo_id": cameo_id, "allowed": decision.allowed, "reason": decision.reason.value}

@@ -1,0 +1,48 @@
+"""Read-model tables of the opt-out registry (written only by the OptOutRegistry projection)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base
+from core.store import JsonType
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class OptOutRow(Base):
+    __tablename__ = "optout_entries"
+
+    optout_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rights_holder_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    rights_holder_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    terms: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
+    reference_media: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(JsonType, nullable=False)
+    territories: Mapped[list[str]] = mapped_column(JsonType, nullable=False)
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, nullable=False, default=list)
+    # Global position of the last event folded in: the compiled matcher is keyed by the
+    # registry's highest position, so it is rebuilt exactly when an opt-out changes.
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class OptOutBlockRow(Base):
+    """One generation request refused citing this opt-out (counted for the rights holder)."""
+
+    __tablename__ = "optout_blocks"
+
+    optout_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    generation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    blocked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -1,0 +1,107 @@
+"""What other domains may ask the opt-out registry (the only module they may import).
+
+* ``prompt_matcher(services)``: the compiled prompt matcher for the registry as projected now
+  (recompiled only when an opt-out changed); ``optout_stage(services)`` wraps it as the
+  moderation pipeline's ``ip`` stage, whose evidence cites ``optout:<id>``.
+* ``reference_media_index(services, embedder, loader)``: the output-matching seam, synced to
+  the registry's outputs-scoped opt-outs; the reverse-search embedder plugs in here.
+* ``training_exclusions(services)``: opt-outs scoped to training, for dataset exports.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core.services import Services
+from trust_safety.optout.facts import Scope
+from trust_safety.optout.models import OptOutRow
+from trust_safety.optout.output_matcher import (
+    FrameEmbedder,
+    OutputMatch,
+    ReferenceMediaIndex,
+    ReferenceMediaLoader,
+)
+from trust_safety.optout.projection import record_from_row
+from trust_safety.optout.prompt_matcher import OptOutPromptMatcher, PromptMatchResult
+from trust_safety.optout.registry import OptOutRecord
+from trust_safety.optout.stage import OptOutStage, optout_id_from_ref, optout_ref
+
+__all__ = [
+    "OptOutStage",
+    "OutputMatch",
+    "PromptMatchResult",
+    "optout_id_from_ref",
+    "optout_ref",
+    "optout_stage",
+    "prompt_matcher",
+    "reference_media_index",
+    "registry_records",
+    "training_exclusions",
+]
+
+EMBEDDER_KEY = "optout.text_embedder"
+
+
+def registry_records(services: Services) -> tuple[int, list[OptOutRecord]]:
+    """Every projected opt-out and the registry's position (highest event folded in)."""
+    with services.read_sessions() as s:
+        rows = list(s.scalars(select(OptOutRow).order_by(OptOutRow.optout_id)))
+        position = int(s.scalar(select(func.coalesce(func.max(OptOutRow.position), 0))) or 0)
+        return position, [record_from_row(r) for r in rows]
+
+
+class _MatcherCache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.key: tuple[int, int] | None = None
+        self.matcher: OptOutPromptMatcher | None = None
+
+
+def _default_embedder() -> Any:
+    from trust_safety.classifiers.text_embedding import shared_minilm
+
+    return shared_minilm()
+
+
+def prompt_matcher(services: Services) -> tuple[int, OptOutPromptMatcher]:
+    """The matcher for the registry as it is now, and the registry position it was built at.
+
+    Tests or deployments may put another text embedder (or None: lexical matching only) under
+    ``services.extras["optout.text_embedder"]`` before the first call.
+    """
+    cache: _MatcherCache = services.extra("optout.matcher_cache", _MatcherCache)
+    embedder = services.extra(EMBEDDER_KEY, _default_embedder)
+    position, records = registry_records(services)
+    key = (position, len(records))
+    with cache.lock:
+        if cache.matcher is None or cache.key != key:
+            cache.matcher = OptOutPromptMatcher(records, embedder)
+            cache.key = key
+        return position, cache.matcher
+
+
+def optout_stage(services: Services) -> OptOutStage:
+    position, matcher = prompt_matcher(services)
+    return OptOutStage(matcher, registry_position=position)
+
+
+def reference_media_index(
+    services: Services,
+    embedder: FrameEmbedder,
+    loader: ReferenceMediaLoader,
+    *,
+    threshold: float = 0.9,
+    min_matching_frames: int = 2,
+) -> ReferenceMediaIndex:
+    index = ReferenceMediaIndex(
+        embedder, loader, threshold=threshold, min_matching_frames=min_matching_frames
+    )
+    index.sync(registry_records(services)[1])
+    return index
+
+
+def training_exclusions(services: Services) -> list[OptOutRecord]:
+    return [r for r in registry_records(services)[1] if r.enforced(Scope.TRAINING)]

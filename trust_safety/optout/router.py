@@ -1,0 +1,152 @@
+"""HTTP API of the IP opt-out registry.
+
+Rights holders file, amend and withdraw their own opt-outs and see, for each of them only,
+how many generation requests it blocked. Another holder's opt-out answers 404. Admins see all.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from core.app import ServicesDep
+from core.auth import Principal, Role, require_roles
+from trust_safety.optout.errors import OptOutNotFound
+from trust_safety.optout.facts import BlobRef, OptOutTerms, Scope
+from trust_safety.optout.models import OptOutBlockRow, OptOutRow
+from trust_safety.optout.projection import record_from_row
+from trust_safety.optout.registry import OptOutRecord
+from trust_safety.optout.service import OptOutService, load_optout
+
+router = APIRouter(prefix="/v1/optouts", tags=["optout"])
+
+HolderP = Annotated[Principal, Depends(require_roles(Role.rights_holder))]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class FileOptOut(_Body):
+    rights_holder_name: str = Field(min_length=1, max_length=200)
+    terms: OptOutTerms
+    scopes: list[Scope] = Field(min_length=1, max_length=3)
+    territories: list[str] = Field(min_length=1, max_length=250)
+    reference_media: list[BlobRef] = Field(default_factory=list, max_length=100)
+
+
+class AmendOptOut(_Body):
+    terms: OptOutTerms | None = None
+    scopes: list[Scope] | None = Field(default=None, min_length=1, max_length=3)
+    territories: list[str] | None = Field(default=None, min_length=1, max_length=250)
+    reference_media: list[BlobRef] | None = Field(default=None, max_length=100)
+
+
+class WithdrawOptOut(_Body):
+    reason: str = Field(default="", max_length=500)
+
+
+def _public(record: OptOutRecord, blocked: int) -> dict[str, Any]:
+    return {
+        "optout_id": record.optout_id,
+        "rights_holder_id": record.rights_holder_id,
+        "rights_holder_name": record.rights_holder_name,
+        "terms": record.terms.model_dump(mode="json"),
+        "reference_media": [m.model_dump(mode="json") for m in record.reference_media],
+        "scopes": sorted(s.value for s in record.scopes),
+        "territories": sorted(record.territories),
+        "status": "active" if record.active else "withdrawn",
+        "filed_at": record.filed_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+        "withdrawn_at": record.withdrawn_at.isoformat() if record.withdrawn_at else None,
+        "version": record.version,
+        "blocked_requests": blocked,
+    }
+
+
+def _blocked_counts(s: Any, optout_ids: list[str]) -> dict[str, int]:
+    if not optout_ids:
+        return {}
+    rows = s.execute(
+        select(OptOutBlockRow.optout_id, func.count())
+        .where(OptOutBlockRow.optout_id.in_(optout_ids))
+        .group_by(OptOutBlockRow.optout_id)
+    ).all()
+    return {optout_id: int(count) for optout_id, count in rows}
+
+
+def _require_holder(services: Any, principal: Principal, optout_id: str) -> None:
+    """Ownership from the opt-out's own stream (never behind); a stranger gets 404."""
+    try:
+        record, _ = load_optout(services, optout_id)
+    except OptOutNotFound:
+        raise OptOutNotFound(f"no opt-out {optout_id!r}") from None
+    if record.rights_holder_id != principal.id and not principal.is_admin:
+        raise OptOutNotFound(f"no opt-out {optout_id!r}")
+
+
+def _owned(services: Any, principal: Principal, optout_id: str) -> dict[str, Any]:
+    with services.read_sessions() as s:
+        row = s.get(OptOutRow, optout_id)
+        if row is None or (row.rights_holder_id != principal.id and not principal.is_admin):
+            raise OptOutNotFound(f"no opt-out {optout_id!r}")
+        return _public(record_from_row(row), _blocked_counts(s, [optout_id]).get(optout_id, 0))
+
+
+@router.post("", status_code=201)
+def file_optout(body: FileOptOut, principal: HolderP, services: ServicesDep) -> dict[str, Any]:
+    optout_id = OptOutService(services).file(
+        principal.actor(),
+        rights_holder_name=body.rights_holder_name,
+        terms=body.terms,
+        scopes=body.scopes,
+        territories=body.territories,
+        reference_media=body.reference_media,
+    )
+    return {"optout_id": optout_id, "stream_version": 1}
+
+
+@router.get("")
+def list_my_optouts(principal: HolderP, services: ServicesDep) -> dict[str, Any]:
+    with services.read_sessions() as s:
+        rows = s.scalars(
+            select(OptOutRow)
+            .where(OptOutRow.rights_holder_id == principal.id)
+            .order_by(OptOutRow.filed_at, OptOutRow.optout_id)
+        ).all()
+        counts = _blocked_counts(s, [r.optout_id for r in rows])
+        items = [_public(record_from_row(r), counts.get(r.optout_id, 0)) for r in rows]
+    return {"optouts": items}
+
+
+@router.get("/{optout_id}")
+def get_optout(optout_id: str, principal: HolderP, services: ServicesDep) -> dict[str, Any]:
+    return _owned(services, principal, optout_id)
+
+
+@router.patch("/{optout_id}")
+def amend_optout(
+    optout_id: str, body: AmendOptOut, principal: HolderP, services: ServicesDep
+) -> dict[str, Any]:
+    _require_holder(services, principal, optout_id)
+    version = OptOutService(services).amend(
+        principal.actor(),
+        optout_id,
+        terms=body.terms,
+        scopes=body.scopes,
+        territories=body.territories,
+        reference_media=body.reference_media,
+    )
+    return {"optout_id": optout_id, "stream_version": version}
+
+
+@router.post("/{optout_id}/withdraw")
+def withdraw_optout(
+    optout_id: str, body: WithdrawOptOut, principal: HolderP, services: ServicesDep
+) -> dict[str, Any]:
+    _require_holder(services, principal, optout_id)
+    version = OptOutService(services).withdraw(principal.actor(), optout_id, body.reason)
+    return {"optout_id": optout_id, "stream_version": version}
