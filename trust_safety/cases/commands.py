@@ -252,7 +252,8 @@ def _signals(s: Session, kind: TargetKind, target_id: str) -> AutomatedSignals:
 def file_report(services: Services, reporter: Caller, submission: ReportSubmission) -> FiledReport:
     """Record a notice and (re)triage its case in one append."""
     kind, target_id = submission.target.kind, submission.target.id
-    trusted = reporter.has(Role.trusted_flagger)
+    # A role of the notifier, not a privilege admins inherit (DSA Art. 22 status).
+    trusted = Role.trusted_flagger.value in reporter.roles
     report_id = new_id()
 
     def attempt() -> FiledReport:
@@ -663,8 +664,9 @@ def act_on_case(
             batch.notify(
                 report_outcome_message(
                     reporter_id,
-                    ",".join(item.report_ids),
+                    ",".join(item.reports_of(reporter_id)),
                     case_id,
+                    taken.action_id,
                     True,
                     f"Decision: {kind.value.replace('_', ' ')} (reference {taken.puid}).",
                     deadline,
@@ -695,7 +697,13 @@ def dismiss_case(
         for reporter_id in sorted(item.reporter_ids):
             batch.notify(
                 report_outcome_message(
-                    reporter_id, ",".join(item.report_ids), case_id, False, cleaned, deadline
+                    reporter_id,
+                    ",".join(item.reports_of(reporter_id)),
+                    case_id,
+                    case_id,
+                    False,
+                    cleaned,
+                    deadline,
                 )
             )
 

@@ -123,11 +123,15 @@ def report_outcome_message(
     reporter_id: str,
     report_id: str,
     case_id: str,
+    decision_id: str,
     actioned: bool,
     summary: str,
     appeal_deadline: datetime,
 ) -> Message:
-    """Art. 16(5): the notifier learns the decision and how to contest it."""
+    """Art. 16(5): the notifier learns the decision and how to contest it.
+
+    ``decision_id`` is what an appeal names: the action taken, or the case when none was.
+    """
     result = "We took action on" if actioned else "We did not take action on"
     return Message(
         recipient_id=reporter_id,
@@ -135,10 +139,10 @@ def report_outcome_message(
         subject=f"{result} what you reported",
         body=(
             f"{result} the content you reported. {summary}\n"
-            "If you disagree you can appeal until "
+            f"If you disagree you can appeal decision {decision_id} until "
             f"{ensure_utc(appeal_deadline).date().isoformat()}."
         ),
-        refs={"report_id": report_id, "case_id": case_id},
+        refs={"report_id": report_id, "case_id": case_id, "decision_id": decision_id},
     )
 
 

@@ -126,6 +126,7 @@ class QueueItem:
     target_id: str
     first_filed_at: datetime
     report_ids: list[str] = field(default_factory=list)
+    report_reporters: dict[str, str] = field(default_factory=dict)  # report id -> reporter
     reporter_ids: set[str] = field(default_factory=set)
     categories: set[ReportCategory] = field(default_factory=set)
     trusted_flagger: bool = False
@@ -138,6 +139,9 @@ class QueueItem:
     action_ids: list[str] = field(default_factory=list)
     # Everyone who handled the case; appeal reviewers must come from outside this set.
     participants: set[str] = field(default_factory=set)
+
+    def reports_of(self, reporter_id: str) -> list[str]:
+        return [r for r in self.report_ids if self.report_reporters.get(r) == reporter_id]
 
     @property
     def target_key(self) -> str:
@@ -208,6 +212,7 @@ class CaseQueue:
             self.items[case_id] = item
         if str(p["report_id"]) not in item.report_ids:
             item.report_ids.append(str(p["report_id"]))
+            item.report_reporters[str(p["report_id"])] = str(p["reporter_id"])
         item.reporter_ids.add(str(p["reporter_id"]))
         item.categories.add(ReportCategory(p["report_category"]))
         item.trusted_flagger = item.trusted_flagger or bool(p.get("trusted_flagger", False))

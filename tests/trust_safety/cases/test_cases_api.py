@@ -133,9 +133,9 @@ def test_report_claim_remove_appeal_reverse(
     inbox = client.get("/v1/inbox", headers=oh).json()["notifications"]
     assert inbox[0]["kind"] == "enforcement" and puid in inbox[0]["body"]
     assert "appeal this decision" in inbox[0]["body"]
-    assert (
-        client.get("/v1/inbox", headers=rh).json()["notifications"][0]["kind"] == "report_outcome"
-    )
+    told = client.get("/v1/inbox", headers=rh).json()["notifications"][0]
+    assert told["kind"] == "report_outcome" and told["refs"]["decision_id"] == action_id
+    assert told["refs"]["report_id"] == filed.json()["report_id"]  # only the reporter's own
     mine = client.get("/v1/enforcement/mine", headers=oh).json()["actions"]
     assert mine[0]["statement_of_reasons"]["puid"] == puid
     assert "evidence" not in mine[0]

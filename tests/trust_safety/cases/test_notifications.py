@@ -34,7 +34,8 @@ def test_enforcement_message_says_what_why_automation_and_how_to_appeal() -> Non
 
 
 def test_inbox_is_per_recipient_newest_first_and_tracks_reads() -> None:
-    m1 = report_outcome_message("reporter", "r1", "c1", True, "We removed it.", at(days=365))
+    m1 = report_outcome_message("reporter", "r1", "c1", "a1", True, "We removed it.", at(days=365))
+    assert m1.refs["decision_id"] == "a1" and "appeal decision a1 until 2027-03-02" in m1.body
     m2 = appeal_decided_message("owner", "ap1", AppealOutcome.REVERSED, "The clip is satire.")
     m3 = appeal_decided_message("reporter", "ap2", AppealOutcome.UPHELD, "Still hateful.")
     events = [
