@@ -3,8 +3,8 @@
     .venv/bin/python bench/moderation_eval.py [--split dev|heldout|all] [--errors]
 
 Runs the shipped pipeline (blocklists, minors, public figures, living artists, MiniLM
-semantic stage) plus the IP opt-out stage when the opt-out package provides one, with the
-opt-outs in ``tests/data/prompts_optouts.json``. A prompt labelled with a prohibited category
+semantic stage) plus the opt-out package's ``ip`` stage over the fictional filings in
+``tests/data/prompts_optouts.json``. A prompt labelled with a prohibited category
 counts as caught when it is refused for any reason (recall), and the per-category table
 credits the category itself. Benign prompts must be approved, and a living-artist rewrite
 still counts as approved. Latency is per prompt, after model load and a warm-up pass.
@@ -47,14 +47,14 @@ def load_prompts(split: str) -> list[dict[str, Any]]:
     return rows
 
 
-def optout_stage(embedder: Any) -> PromptStage | None:
-    """The IP stage from the opt-out package, fed the fixture opt-outs; None if absent."""
-    try:
-        from trust_safety.optout.stage import build_optout_stage_from_file  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    stage: PromptStage = build_optout_stage_from_file(DATA / "prompts_optouts.json", embedder)
-    return stage
+def optout_stage(embedder: Any) -> PromptStage:
+    """The opt-out package's ``ip`` stage over the fixture opt-outs (as a service builds it)."""
+    from trust_safety.optout.prompt_matcher import OptOutPromptMatcher
+    from trust_safety.optout.seed import registry_from_file
+    from trust_safety.optout.stage import OptOutStage
+
+    registry = registry_from_file(DATA / "prompts_optouts.json")
+    return OptOutStage(OptOutPromptMatcher(registry.all(), embedder))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -63,9 +63,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+WARM_UP = [
+    "a lighthouse on a cliff at dusk",
+    "a red bicycle leaning on a fence",
+    "a b0wl of r4men",
+    "t h r e e owls on a branch",
+]
+
+
 def evaluate(pipeline: PromptModerationPipeline, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    for row in rows[:20]:  # warm-up: first calls pay for lazy initialisation
-        pipeline.moderate(row["text"])
+    # Warm-up on prompts outside the set: the first calls pay for lazy initialisation, and
+    # set prompts must not be answered from the embedding cache.
+    for text in WARM_UP:
+        pipeline.moderate(text)
     latencies: list[float] = []
     per_cat_tp: Counter[str] = Counter()
     per_cat_fp: Counter[str] = Counter()
@@ -121,6 +131,13 @@ def evaluate(pipeline: PromptModerationPipeline, rows: list[dict[str, Any]]) -> 
         "per_category": per_category,
         "recall_by_variant": {v: round(c / t, 3) for v, (c, t) in sorted(by_variant.items())},
         "errors": errors,
+        "latencies": latencies,
+        "counts": {
+            "caught": caught,
+            "prohibited": prohibited,
+            "benign_refused": benign_refused,
+            "benign": benign,
+        },
     }
 
 
@@ -130,17 +147,30 @@ def main() -> None:
     )
     parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
     parser.add_argument("--errors", action="store_true", help="list misclassified prompts")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="intra-op threads for the embedder (1 is steadiest on a shared 2-core machine)",
+    )
     args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.torch_threads)
 
     load_start = time.perf_counter()
     embedder = shared_minilm()
     extra = optout_stage(embedder)
-    pipeline = build_default_pipeline(embedder=embedder, extra_stages=[extra] if extra else [])
+    pipeline = build_default_pipeline(embedder=embedder, extra_stages=[extra])
     load_s = time.perf_counter() - load_start
 
     splits = ["dev", "heldout"] if args.split == "all" else [args.split]
-    summary: dict[str, Any] = {"bench": "moderation_eval", "load_s": round(load_s, 2)}
-    summary["ip_stage"] = extra.name if extra else None
+    summary: dict[str, Any] = {
+        "bench": "moderation_eval",
+        "load_s": round(load_s, 2),
+        "torch_threads": args.torch_threads,
+    }
+    summary["ip_stage"] = extra.name
     results = {}
     for split in splits:
         result = evaluate(pipeline, load_prompts(split))
@@ -158,25 +188,19 @@ def main() -> None:
         if args.errors:
             for e in result["errors"]:
                 print(f"  MISS {e['id']} [{e['label']} -> {e['got']}] {e['text']!r}")
-    all_rows = load_prompts("all") if args.split == "all" else None
-    if all_rows is not None:
-        combined = evaluate(pipeline, all_rows)
-        summary.update(
-            recall_prohibited=combined["recall_prohibited"],
-            fpr_benign=combined["fpr_benign"],
-            p50_ms=combined["p50_ms"],
-            p99_ms=combined["p99_ms"],
-            n=combined["n"],
-        )
-    else:
-        only = results[splits[0]]
-        summary.update(
-            recall_prohibited=only["recall_prohibited"],
-            fpr_benign=only["fpr_benign"],
-            p50_ms=only["p50_ms"],
-            p99_ms=only["p99_ms"],
-            n=only["n"],
-        )
+    # Headline figures pool the splits' own runs (each prompt moderated once, cold cache).
+    counts: Counter[str] = Counter()
+    latencies: list[float] = []
+    for result in results.values():
+        counts.update(result["counts"])
+        latencies.extend(result["latencies"])
+    summary.update(
+        recall_prohibited=round(counts["caught"] / counts["prohibited"], 4),
+        fpr_benign=round(counts["benign_refused"] / counts["benign"], 4),
+        p50_ms=round(statistics.median(latencies), 2),
+        p99_ms=round(percentile(latencies, 99), 2),
+        n=len(latencies),
+    )
     for split, result in results.items():
         summary[split] = {
             "recall_prohibited": result["recall_prohibited"],

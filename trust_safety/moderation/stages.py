@@ -25,6 +25,9 @@ LikenessConsent = Callable[[str, str], bool]
 class ModerationContext:
     requester_id: str | None = None
     likeness_consent: LikenessConsent | None = None
+    # ISO 3166-1 alpha-2 code of the request's territory (opt-outs can be territorial);
+    # None means unknown, and every territorial rule applies.
+    territory: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
