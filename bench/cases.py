@@ -18,6 +18,7 @@ The last line is one JSON object. Usage: python bench/cases.py [--assets N] [--r
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -272,6 +273,12 @@ def main() -> None:
                     return False
                 return True
 
+        def out_of_feed(asset: str) -> bool:
+            return not in_feed(asset)
+
+        def released_in_search(asset: str, action_id: str) -> bool:
+            return not held_in_search(asset, action_id)
+
         def held_in_search(asset: str, action_id: str) -> bool:
             from reverse_search.models import AssetRecord
 
@@ -303,9 +310,9 @@ def main() -> None:
             taken = cmd.act_on_own_initiative(services, acting, decision)
             committed = time.perf_counter()
             command_s.append(committed - start)
-            removal_feed.append(wait_until(lambda a=asset: not in_feed(a)))
+            removal_feed.append(wait_until(functools.partial(out_of_feed, asset)))
             if with_search:
-                wait_until(lambda a=asset, x=taken.action_id: held_in_search(a, x))
+                wait_until(functools.partial(held_in_search, asset, taken.action_id))
                 removal_search.append(time.perf_counter() - committed)
             appeal = cmd.file_appeal(services, owner, taken.action_id, "Bench: please look again.")
             assert appeal.reviewer_id is not None
@@ -318,9 +325,9 @@ def main() -> None:
                 "Bench: on review the context makes it newsworthy reporting.",
             )
             committed = time.perf_counter()
-            restore_feed.append(wait_until(lambda a=asset: in_feed(a)))
+            restore_feed.append(wait_until(functools.partial(in_feed, asset)))
             if with_search:
-                wait_until(lambda a=asset, x=taken.action_id: not held_in_search(a, x))
+                wait_until(functools.partial(released_in_search, asset, taken.action_id))
                 restore_search.append(time.perf_counter() - committed)
         out["removal_feed"] = summary(removal_feed)
         out["restore_feed"] = summary(restore_feed)

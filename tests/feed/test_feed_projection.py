@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine
+from sqlalchemy import Table, create_engine
 from sqlalchemy.orm import Session
 
 from core.events import SYSTEM_ACTOR, RecordedEvent
@@ -28,7 +28,7 @@ from feed.projection import FeedProjection
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TABLES = [
-    t.__table__
+    cast(Table, t.__table__)
     for t in (FeedAssetRow, FeedRemixRow, FeedHoldRow, FeedAccountHoldRow, FeedFollowRow)
 ]
 

@@ -45,7 +45,11 @@ def test_scores_raise_priority_and_become_evidence(client: Any, services: Servic
     owner, _ = make_principal(services, "user")
     _, rh = make_principal(services, "user")
     _, ah = make_principal(services, "reviewer")
-    for asset, scores in (("calm", {"sexual": 0.01}), ("edgy", {"sexual": 0.7, "gore": None})):
+    outputs: list[tuple[str, dict[str, float | None]]] = [
+        ("calm", {"sexual": 0.01}),
+        ("edgy", {"sexual": 0.7, "gore": None}),
+    ]
+    for asset, scores in outputs:
         services.store.append(
             stream_id("generation", f"gen-{asset}"),
             [moderated(f"gen-{asset}", scores)],
