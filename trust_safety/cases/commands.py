@@ -79,7 +79,12 @@ from trust_safety.cases.notifications import (
     reversal_message,
     rights_holder_invitation,
 )
-from trust_safety.cases.reports import ReportSubmission, TargetKind
+from trust_safety.cases.reports import (
+    CATEGORY_PROFILES,
+    ReportCategory,
+    ReportSubmission,
+    TargetKind,
+)
 from trust_safety.cases.statement_of_reasons import (
     AutomatedDecision,
     Category,
@@ -101,6 +106,7 @@ from trust_safety.cases.triage import (
 # reports of the same severity: it has already waited once.
 REOPEN_PRIORITY_BOOST = 20.0
 MAX_CONFLICT_RETRIES = 5
+CLOSING_EVENTS = frozenset({"ReportActioned", "ReportDismissed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,19 +270,33 @@ def file_report(services: Services, reporter: Caller, submission: ReportSubmissi
                 )
             ).all()
             epoch = max((int(c.rsplit(":", 1)[1]) for c in known), default=1)
+            # Whether a case is still open is read from its stream, and only its last event
+            # is needed (a decision closes it, a re-triage reopens it): a viral target with
+            # thousands of reports costs the same as a fresh one.
             while True:
                 case_id = case_id_for(kind, target_id, epoch)
-                item, version = _fold_case(services, s, case_id)
-                if item is None or item.is_open:
+                version = services.store.stream_version(case_stream(case_id), session=s)
+                if version == 0:
+                    break
+                last = services.store.read_stream(
+                    case_stream(case_id), from_version=version, session=s
+                )[-1]
+                if last.type not in CLOSING_EVENTS:
                     break
                 epoch += 1
-            categories = {submission.category} | (item.categories if item else set())
-            reporters = {reporter.id} | (item.reporter_ids if item else set())
+            # Categories and reporters so far come from the queue read model: they only tune
+            # the priority, and the next report on the case re-triages it.
+            seen = s.get(CaseRow, case_id) if version else None
+            categories = {submission.category} | {
+                ReportCategory(c) for c in (seen.categories if seen else [])
+            }
+            reporters = {reporter.id} | set(seen.reporter_ids if seen else [])
+            item_trusted = bool(seen and seen.trusted_flagger)
             signals = _signals(s, kind, target_id)
             priority = triage_priority(
                 categories,
                 signals,
-                trusted_flagger=trusted or bool(item and item.trusted_flagger),
+                trusted_flagger=trusted or item_trusted,
                 distinct_reporters=len(reporters),
             )
             batch = _Batch(services, s, reporter.actor)
@@ -297,7 +317,7 @@ def file_report(services: Services, reporter: Caller, submission: ReportSubmissi
                     ev.ReportTriaged(
                         case_id=case_id,
                         priority=priority,
-                        severity=max(submission.profile.severity, 0),
+                        severity=max(CATEGORY_PROFILES[c].severity for c in categories),
                         categories=sorted(c.value for c in categories),
                         distinct_reporters=len(reporters),
                         signals=signals.to_payload(),

@@ -445,6 +445,9 @@ def test_users_see_only_their_own_inbox(
         client.get("/v1/inbox", headers=rh).json()["notifications"][0]["kind"] == "report_outcome"
     )
     assert client.get("/v1/reports/mine", headers=oh).json()["reports"] == []
+    # the case is decided: a new report on the same asset opens the next case for it
+    assert case_id.endswith(":1")
+    assert report(client, rh, "vid-3").json()["case_id"] == case_id[:-1] + "2"
 
 
 def test_racing_reviewers_get_exactly_one_claim(
