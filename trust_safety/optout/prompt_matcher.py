@@ -298,7 +298,9 @@ class OptOutPromptMatcher:
                         view_name,
                         " ".join(raw[start:end]),
                     )
-                    usage = _usage(raw[start - 1] if start else "")
+                    usage = _usage(
+                        raw[start - 1] if start else "", raw[end] if end < len(raw) else ""
+                    )
                     if term.ambiguous:
                         ambiguous_hits.append((term, hit, usage))
                     elif usage is _Usage.NAMED and len(term.tokens) == 1:
@@ -541,10 +543,11 @@ class _Usage(StrEnum):
     NAMED = "named"  # after "named"/"called": somebody's own name
 
 
-def _usage(previous_word: str) -> _Usage:
+def _usage(previous_word: str, next_word: str) -> _Usage:
     if previous_word in _NAMING:
         return _Usage.NAMED
-    if previous_word in _DETERMINERS or previous_word in _MODIFIERS:
+    # "tails of comets", "a donkey": a common noun, not a character's name.
+    if previous_word in _DETERMINERS or previous_word in _MODIFIERS or next_word == "of":
         return _Usage.MODIFIED
     return _Usage.BARE
 
