@@ -38,7 +38,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from core.db import Base, transaction
-from core.errors import ConcurrencyConflict, Conflict, ValidationFailed
+from core.errors import ClearframeError, ConcurrencyConflict, Conflict, ValidationFailed
 from core.events import (
     Actor,
     EventPayload,
@@ -164,25 +164,38 @@ class _GroupCommitWriter:
             self._write(group)
 
     def _write(self, group: list[tuple[dict[str, Any], Future[list[RecordedEvent]]]]) -> None:
+        # No savepoints: an append that fails with a ClearframeError (conflict, bad input) has
+        # written nothing and given its positions back. Any other error aborts the group, and
+        # its appends are then written one transaction each so that one cannot sink the rest.
         done: list[tuple[Future[list[RecordedEvent]], list[RecordedEvent]]] = []
         failed: list[tuple[Future[list[RecordedEvent]], BaseException]] = []
         try:
             with transaction(self.store.sessions) as s:
                 for request, future in group:
                     try:
-                        with s.begin_nested():
-                            done.append((future, self.store.append(**request, session=s)))
-                    except Exception as exc:
+                        done.append((future, self.store.append(**request, session=s)))
+                    except ClearframeError as exc:
                         failed.append((future, exc))
-        except Exception as exc:  # the commit itself failed: nobody's append is durable
-            for _request, future in group:
-                if not future.done():
-                    future.set_exception(exc)
+        except Exception:
+            if len(group) == 1:
+                self._write_alone(*group[0])
+            else:
+                for request, future in group:
+                    self._write_alone(request, future)
             return
         for future, result in done:
             future.set_result(result)
         for future, error in failed:
             future.set_exception(error)
+
+    def _write_alone(self, request: dict[str, Any], future: Future[list[RecordedEvent]]) -> None:
+        try:
+            with transaction(self.store.sessions) as s:
+                result = self.store.append(**request, session=s)
+        except Exception as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
 
 
 class EventStore:
@@ -276,8 +289,11 @@ class EventStore:
                 select(func.count()).where(StoredEvent.event_id.in_(ids)).scalar_subquery(),
             )
         ).one()
+        if already or (expected_version is not None and current != expected_version):
+            # Give the numbers back before failing or returning: in a shared (group-commit)
+            # transaction nothing else would. We still hold the lock, so nobody took more.
+            self._allocate(session, -len(new))
         if already:
-            self._allocate(session, -len(new))  # give the numbers back; we still hold the lock
             rows_found = session.scalars(
                 select(StoredEvent)
                 .where(StoredEvent.event_id.in_(ids))

@@ -28,10 +28,11 @@ class EventStoreContract:
     """What any event store must do; subclasses only say how to build one."""
 
     backend: str
+    group_commit: bool = True
 
     @pytest.fixture
     def svc(self, make_services: Callable[..., Services]) -> Services:
-        return make_services(self.backend)
+        return make_services(self.backend, group_commit=self.group_commit)
 
     def test_append_and_read_back(self, svc: Services) -> None:
         s = sid()
@@ -188,3 +189,9 @@ class TestSQLiteEventStore(EventStoreContract):
 @pytest.mark.postgres
 class TestPostgresEventStore(EventStoreContract):
     backend = "postgres"
+
+
+@pytest.mark.postgres
+class TestPostgresEventStoreOneTransactionPerAppend(EventStoreContract):
+    backend = "postgres"
+    group_commit = False
