@@ -266,7 +266,7 @@ def main() -> None:
         command_s: list[float] = []
 
         def in_feed(asset: str) -> bool:
-            with services.sessions() as s:
+            with services.read_sessions() as s:
                 try:
                     feed_queries.lineage(s, asset, utcnow())
                 except UnknownAsset:
@@ -282,7 +282,7 @@ def main() -> None:
         def held_in_search(asset: str, action_id: str) -> bool:
             from reverse_search.models import AssetRecord
 
-            with services.sessions() as s:
+            with services.read_sessions() as s:
                 row = s.get(AssetRecord, asset)
                 return row is not None and action_id in row.holds
 

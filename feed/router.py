@@ -3,19 +3,30 @@ yet); reviewers and admins see them, marked."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
-from core.app import ServicesDep, SessionDep
+from core.app import ServicesDep, get_services
 from core.auth import Principal, Role, require_roles
 from core.events import utcnow
 from feed import commands, queries
 from feed.errors import InvalidFeedQuery
 
 router = APIRouter(prefix="/v1/feed", tags=["feed"])
+
+
+def _read_session(request: Request) -> Iterator[Session]:
+    # Queries only: on SQLite these sessions never take (or wait for) the write lock.
+    with get_services(request).read_sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(_read_session)]
 
 AnyUser = Annotated[Principal, Depends(require_roles(*Role))]
 AdminP = Annotated[Principal, Depends(require_roles(Role.admin))]

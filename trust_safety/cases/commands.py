@@ -379,7 +379,7 @@ def claim_next(
     """
     from trust_safety.cases.queries import reviewer_queue
 
-    with services.sessions() as s:
+    with services.read_sessions() as s:
         proposals = reviewer_queue(s, reviewer.id, see_all=False, now=utcnow(), limit=candidates)
     case_ids = [p["case_id"] for p in proposals if p["claimed_by"] in (None, reviewer.id)]
     if not case_ids:

@@ -8,14 +8,16 @@ probed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from core.app import ServicesDep, SessionDep
+from core.app import ServicesDep, get_services
 from core.auth import Principal, Role, require_roles
 from core.errors import NotFound
 from core.events import utcnow
@@ -35,6 +37,15 @@ from trust_safety.cases.transparency import compute_transparency
 from trust_safety.cases.triage import MAX_CLAIM_TTL
 
 router = APIRouter(prefix="/v1", tags=["cases"])
+
+
+def _read_session(request: Request) -> Iterator[Session]:
+    # Queries only: on SQLite these sessions never take (or wait for) the write lock.
+    with get_services(request).read_sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(_read_session)]
 
 AnyUser = Annotated[Principal, Depends(require_roles(*Role))]
 ReviewerP = Annotated[Principal, Depends(require_roles(Role.reviewer))]
