@@ -32,20 +32,6 @@ ASSET_UNFEATURED = "AssetUnfeatured"
 USER_FOLLOWED = "UserFollowed"
 USER_UNFOLLOWED = "UserUnfollowed"
 
-CONSUMED_EVENT_TYPES = frozenset(
-    {
-        ASSET_SIGNED,
-        ASSET_PUBLISHED,
-        ASSET_REMOVED,
-        ASSET_RESTORED,
-        ENFORCEMENT_ACTION_TAKEN,
-        ENFORCEMENT_REVERSED,
-        ASSET_FEATURED,
-        ASSET_UNFEATURED,
-        USER_FOLLOWED,
-        USER_UNFOLLOWED,
-    }
-)
 
 MAX_PAGE = 200
 # Remix chains are short in practice; the bound only protects lineage walks from corrupt data.

@@ -303,12 +303,6 @@ class AppealBook:
         except KeyError:
             raise UnknownCase(f"appeal {appeal_id!r} does not exist", appeal_id=appeal_id) from None
 
-    def for_decision(self, decision_id: str) -> list[Appeal]:
-        return sorted(
-            (a for a in self.appeals.values() if a.decision_id == decision_id),
-            key=lambda a: (a.filed_at, a.appeal_id),
-        )
-
     def open_load(self) -> dict[str, int]:
         load: dict[str, int] = {}
         for appeal in self.appeals.values():
