@@ -444,7 +444,13 @@ def main(argv: list[str] | None = None) -> dict:
 
     for i in range(args.videos):
         asset_id = f"gen-{i:05d}"
-        archive[asset_id] = encode_mp4(source_frames(asset_id), FPS, workdir / f"{asset_id}.mp4")
+        path = workdir / f"{asset_id}.mp4"
+        # With --workdir an archive from an earlier run with the same seed is reused.
+        archive[asset_id] = (
+            path
+            if path.exists() and args.workdir
+            else encode_mp4(source_frames(asset_id), FPS, path)
+        )
     t_render = time.perf_counter() - t0
     print(f"archive: {args.videos} videos rendered and encoded in {t_render:.1f}s", flush=True)
 

@@ -64,7 +64,8 @@ class IndexConfig:
     # nlist = lists_per_sqrt * sqrt(N), the usual balance between list scans and
     # centroid comparisons.
     ivf_lists_per_sqrt: float = 4.0
-    ivf_train_sample: int = 200_000
+    # k-means cost grows with sample x lists; 64k points train 1,600 lists in seconds on CPU.
+    ivf_train_sample: int = 65_536
     whitening_dim: int | None = 128
     whitening_min_vectors: int = 512
     whitening_shrinkage: float = 0.1

@@ -1,18 +1,23 @@
 """A frame descriptor for copy detection that needs no downloaded weights.
 
 Each frame is reduced to its content box (uniform bars of letterboxing or pillarboxing are
-trimmed, whatever their colour), resized to a small square, and described by three blocks:
+trimmed, whatever their colour), resized to a small square, its luminance histogram
+equalised (a rank transform: brightness, contrast and gamma changes move it little, and a
+caption's saturated white cannot dominate it), and described by three blocks:
 
 - low-frequency DCT coefficients of luminance (the layout of light and shade), without the
-  DC term so that a brightness shift does not move the vector;
-- a 4x4 grid of gradient-orientation histograms (edges and texture, robust to re-encoding
-  and to contrast changes once normalised);
+  DC term;
+- a 4x4 grid of gradient-orientation histograms (edges and texture, robust to re-encoding),
+  clipped SIFT-style so one strong local edge cannot dominate;
 - a 4x4 grid of opponent-colour means (what the luminance blocks cannot see).
 
 Blocks are normalised separately, weighted, concatenated and L2-normalised; the index
 PCA-whitens them with statistics fitted on the archive. Edits the archive never contains
-are handled on the query side: a horizontally flipped view, and sub-region views that find
-a clip shown as picture-in-picture inside another video.
+are handled on the query side: a horizontally flipped view, each picture detected inside
+the frame (``layout.py``: picture-in-picture, blurred fill, mosaic tiles) and a grid of
+half-size regions as a fallback.
+
+Every setting was chosen with ``bench/copy_detection.py`` and a frame-level proxy of it.
 """
 
 from __future__ import annotations
@@ -34,12 +39,17 @@ _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 class DescriptorConfig:
     size: int = 64
     dct_size: int = 32
-    dct_max_order: int = 7
+    dct_max_order: int = 5
     grid: int = 4
     orientations: int = 8
     weight_dct: float = 1.0
     weight_gradients: float = 1.0
-    weight_colour: float = 0.5
+    weight_colour: float = 1.0
+    # SIFT-style clipping of the normalised gradient block: one very strong local edge (a
+    # caption, a logo) cannot dominate it. None disables.
+    gradient_clip: float | None = 0.2
+    # Equalise the luminance histogram of each view first (crushed or clipped contrast).
+    equalize: bool = True
     # A row or column is a bar when its luminance varies less than this (0..1 scale) and
     # matches the outermost line; compression noise on a flat bar stays well below it.
     bar_std: float = 0.035
@@ -192,6 +202,14 @@ class VisualDescriptor:
         )
         n = len(squares)
         luma = squares @ _LUMA  # (V, S, S)
+        if cfg.equalize:
+            luma = np.stack(
+                [
+                    cv2.equalizeHist(np.clip(view * 255.0, 0, 255).astype(np.uint8)).astype(np.float32)
+                    / 255.0
+                    for view in luma
+                ]
+            )
 
         # A box average to the DCT size (what INTER_AREA does for an integer factor), then
         # the orthonormal 2-D DCT-II as two matrix products for all views at once.
@@ -219,6 +237,8 @@ class VisualDescriptor:
         hist = np.bincount((offsets + low).ravel(), (magnitude - weight_high).ravel(), n * bins)
         hist += np.bincount((offsets + high).ravel(), weight_high.ravel(), n * bins)
         gradients = np.sqrt(np.maximum(hist, 0.0)).reshape(n, bins).astype(np.float32)
+        if cfg.gradient_clip is not None:
+            gradients = np.minimum(_unit_rows(gradients, floor=1e-3), cfg.gradient_clip)
 
         cell = size // grid
         opponent_1 = (squares[..., 0] - squares[..., 1]) * 0.7071
