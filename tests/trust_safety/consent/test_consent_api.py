@@ -1,4 +1,4 @@
-"""The consent ledger end to end on the embedded default (SQLite + SQL-tail log)."""
+"""The consent ledger end to end: the embedded default (SQLite + SQL-tail log) and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ def register(client, headers, handle: str, audience: str = "approved_people") ->
     )
     assert response.status_code == 201, response.text
     return response.json()["cameo_id"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def services(request, make_services):
+    """The embedded default (SQLite), and the same scenarios on PostgreSQL."""
+    return make_services(request.param)
 
 
 @pytest.fixture

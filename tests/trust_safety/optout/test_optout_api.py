@@ -1,4 +1,4 @@
-"""The opt-out registry end to end on the embedded default (SQLite + SQL-tail log)."""
+"""The opt-out registry end to end: the embedded default (SQLite + SQL-tail log) and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ FILING = {
     "scopes": ["prompts", "training"],
     "territories": ["US", "GB"],
 }
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def services(request, make_services):
+    """The embedded default (SQLite), and the same scenarios on PostgreSQL."""
+    return make_services(request.param)
 
 
 @pytest.fixture
