@@ -3,19 +3,21 @@
 from core.modules import Module
 from trust_safety.cases import registration as _cases
 from trust_safety.consent import registration as _consent
+from trust_safety.generation import registration as _gate
 from trust_safety.optout import registration as _optout
 from trust_safety.output import registration as _output
 
 module = Module(
     name="trust_safety",
-    routers=[*_cases.ROUTERS, *_consent.ROUTERS, *_optout.ROUTERS],
-    projections={**_cases.PROJECTIONS, **_consent.PROJECTIONS, **_optout.PROJECTIONS},
-    processors={**_output.PROCESSORS},
+    routers=[*_cases.ROUTERS, *_consent.ROUTERS, *_optout.ROUTERS, *_gate.ROUTERS],
+    projections={**_cases.PROJECTIONS, **_consent.PROJECTIONS, **_optout.PROJECTIONS, **_gate.PROJECTIONS},
+    processors={**_output.PROCESSORS, **_gate.PROCESSORS},
     model_modules=[
         *_cases.MODEL_MODULES,
         *_output.MODEL_MODULES,
         *_consent.MODEL_MODULES,
         *_optout.MODEL_MODULES,
+        *_gate.MODEL_MODULES,
     ],
     cli=[*_cases.CLI, *_optout.CLI],
 )

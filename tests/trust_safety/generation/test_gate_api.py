@@ -1,0 +1,379 @@
+"""The generation gate end to end on the embedded default (SQLite + SQL-tail log), with the
+real prompt pipeline (MiniLM from the wheel) and the real upload classifiers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from core.events import stream_id
+from tests.trust_safety.uploads.media_factory import drawn_face, encode, gradient
+from tests.utils import drain, make_principal
+
+GATE = ["prompt-moderation", "generation-requests"]
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def people(services: Any) -> dict[str, tuple[str, dict[str, str]]]:
+    services.extras["optout.text_embedder"] = None  # lexical opt-out matching is enough here
+    return {
+        "ada": make_principal(services, "user", name="ada"),
+        "bo": make_principal(services, "user", name="bo"),
+        "rev": make_principal(services, "reviewer", name="rev"),
+        "admin": make_principal(services, "admin", name="admin"),
+        "holder": make_principal(services, "rights_holder", name="holder"),
+    }
+
+
+def request(client: Any, headers: dict[str, str], **body: Any) -> str:
+    response = client.post("/v1/generations", headers=headers, json=body)
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "requested"
+    return str(response.json()["generation_id"])
+
+
+def state(client: Any, headers: dict[str, str], generation_id: str) -> dict[str, Any]:
+    response = client.get(f"/v1/generations/{generation_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def events(services: Any, generation_id: str) -> list[Any]:
+    return services.store.read_stream(stream_id("generation", generation_id))
+
+
+def test_request_moderate_poll_approve_and_refuse(client: Any, services: Any, people: Any) -> None:
+    _, ada = people["ada"]
+    ok = request(
+        client,
+        ada,
+        prompt="a red fox trotting through fresh snow",
+        duration_s=8,
+        resolution="1080p",
+        aspect_ratio="9:16",
+        seed=7,
+    )
+    bad = request(client, ada, prompt="a man being d3c4p1t4t3d, blood everywhere")
+    assert state(client, ada, ok)["status"] == "requested"  # polled before the gate ran
+    drain(services, GATE)
+
+    approved = state(client, ada, ok)
+    assert approved["status"] == "approved"
+    assert (approved["width"], approved["height"], approved["duration_s"]) == (1080, 1920, 8.0)
+    assert [e.type for e in events(services, ok)] == [
+        "GenerationRequested",
+        "PromptModerated",
+        "GenerationApproved",
+    ]
+
+    refused = state(client, ada, bad)
+    assert refused["status"] == "refused" and refused["reason_category"] == "violence_gore"
+    body = json.dumps(refused)
+    assert "decapitated" not in body and "evidence" not in body
+    outcome = events(services, bad)[-1]
+    assert outcome.type == "GenerationRefused" and outcome.payload["stage"] == "prompt"
+    assert outcome.payload["reason"].startswith("The prompt asks for graphic violence")
+
+
+def test_users_see_only_their_own_and_reviewers_see_evidence(
+    client: Any, services: Any, people: Any
+) -> None:
+    _, ada = people["ada"]
+    _, bo = people["bo"]
+    _, rev = people["rev"]
+    gid = request(client, ada, prompt="a swastika flag over a crowd")
+    drain(services, GATE)
+    assert client.get(f"/v1/generations/{gid}", headers=bo).status_code == 404
+    assert client.get("/v1/generations", headers=bo).json()["items"] == []
+    assert [
+        i["generation_id"] for i in client.get("/v1/generations", headers=ada).json()["items"]
+    ] == [gid]
+    assert state(client, rev, gid)["reason_category"] == "hate_symbols"
+    assert client.get(f"/v1/generations/{gid}/moderation", headers=ada).status_code == 403
+    record = client.get(f"/v1/generations/{gid}/moderation", headers=rev).json()["decision"]
+    assert record["stage"] == "prompt"
+    evidence = record["prompt_decision"]["evidence"]
+    assert any(e["kind"] == "blocklist_term" and e["ref"] == "swastika" for e in evidence)
+    assert record["prompt_decision"]["data_versions"]["blocklist"] == "2"
+    assert client.get("/v1/generations").status_code == 401
+
+
+def test_living_artist_rewrite_reaches_the_generator(
+    client: Any, services: Any, people: Any
+) -> None:
+    _, ada = people["ada"]
+    gid = request(client, ada, prompt="a quiet harbour in the style of Greg Rutkowski")
+    drain(services, GATE)
+    assert state(client, ada, gid)["prompt_rewritten"] is True
+    approval = events(services, gid)[-1]
+    assert approval.type == "GenerationApproved"
+    assert "rutkowski" not in approval.payload["prompt"].lower()
+    assert "painterly fantasy" in approval.payload["prompt"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"prompt": "a cat", "duration_s": 21},
+        {"prompt": "a cat", "resolution": "4k"},
+        {"prompt": "a cat", "kind": "image_to_video"},
+        {"prompt": "a cat", "kind": "extend"},
+        {"prompt": "a cat", "upload_id": "u1"},
+        {"prompt": "", "duration_s": 3},
+        {"prompt": "a cat", "seed": -1},
+        {"prompt": "a cat", "cameo_ids": ["a", "b", "c", "d", "e"]},
+        {"prompt": "a cat", "surprise": True},
+    ],
+)
+def test_bad_requests_are_refused_before_anything_is_appended(
+    client: Any, services: Any, people: Any, body: dict[str, Any]
+) -> None:
+    _, ada = people["ada"]
+    response = client.post("/v1/generations", headers=ada, json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_failed"
+    assert client.get("/v1/generations", headers=ada).json()["items"] == []
+
+
+def test_admin_list_edits_are_events_and_decisions_record_the_version(
+    client: Any, services: Any, people: Any
+) -> None:
+    _, ada = people["ada"]
+    _, admin = people["admin"]
+    assert (
+        client.post(
+            "/v1/moderation/blocklist/illegal_activity/terms", headers=ada, json={"term": "zorblax"}
+        ).status_code
+        == 403
+    )
+    added = client.post(
+        "/v1/moderation/blocklist/illegal_activity/terms",
+        headers=admin,
+        json={"term": "Zorblax", "expected_version": 2},
+    )
+    assert added.status_code == 201 and added.json() == {"version": 3}
+    stale = client.post(
+        "/v1/moderation/blocklist/sexual/terms",
+        headers=admin,
+        json={"term": "quuxfoo", "expected_version": 2},
+    )
+    assert stale.status_code == 409
+    assert (
+        client.post(
+            "/v1/moderation/blocklist/spam/terms", headers=admin, json={"term": "abc"}
+        ).status_code
+        == 422
+    )
+    gid = request(client, ada, prompt="a jar of z o r b l a x jam on a kitchen table")
+    drain(services, GATE)
+    assert state(client, ada, gid)["reason_category"] == "illegal_activity"
+    decided = events(services, gid)[1].payload["prompt_decision"]
+    assert decided["data_versions"]["blocklist"] == "3"
+    assert "zorblax" in json.dumps(
+        client.get("/v1/moderation/lists", headers=admin).json()["blocklist"]
+    )
+    assert client.get("/v1/moderation/lists", headers=ada).status_code == 403
+
+    removed = client.delete(
+        "/v1/moderation/blocklist/illegal_activity/terms/zorblax?expected_version=3", headers=admin
+    )
+    assert removed.status_code == 200 and removed.json() == {"version": 4}
+    again = request(client, ada, prompt="a jar of z o r b l a x jam on a kitchen table")
+    drain(services, GATE)
+    assert state(client, ada, again)["status"] == "approved"
+
+    figure = client.put(
+        "/v1/moderation/public-figures/pf-jane-quasar",
+        headers=admin,
+        json={"name": "Jane Quasarine", "aliases": ["JQ Quasarine"]},
+    )
+    assert figure.status_code == 200
+    gid = request(client, ada, prompt="Jane Quasarine riding a tram")
+    drain(services, GATE)
+    assert state(client, ada, gid)["reason_category"] == "public_figures"
+    bad_figure = client.put(
+        "/v1/moderation/public-figures/Bad Id", headers=admin, json={"name": "X Y"}
+    )
+    assert bad_figure.status_code == 422
+    assert (
+        client.delete("/v1/moderation/public-figures/pf-jane-quasar", headers=admin).status_code
+        == 200
+    )
+    kinds = [e.type for e in services.store.read_stream("modlist-blocklist")]
+    assert kinds == ["BlocklistTermAdded", "BlocklistTermRemoved"]
+
+
+def test_image_to_video_needs_the_requesters_own_approved_upload(
+    client: Any, services: Any, people: Any
+) -> None:
+    _, ada = people["ada"]
+    _, bo = people["bo"]
+    landscape = client.post(
+        "/v1/uploads",
+        headers=ada,
+        files={"file": ("x.jpg", encode(gradient(320, 240), ".png"), "image/jpeg")},
+    )
+    assert landscape.status_code == 201, landscape.text
+    upload = landscape.json()
+    assert upload["outcome"] == "approved" and upload["media_type"] == "image/png"
+    assert client.get(f"/v1/uploads/{upload['upload_id']}", headers=bo).status_code == 404
+
+    face = client.post(
+        "/v1/uploads", headers=ada, files={"file": ("me.png", encode(drawn_face()), "image/png")}
+    )
+    assert face.json()["outcome"] == "refused" and face.json()["reason_category"] == "real_person"
+    not_media = client.post(
+        "/v1/uploads",
+        headers=ada,
+        files={"file": ("a.png", b"%PDF-1.7 not an image at all", "image/png")},
+    )
+    assert not_media.status_code == 415
+
+    gid = request(
+        client,
+        ada,
+        kind="image_to_video",
+        prompt="the hills slowly come alive",
+        upload_id=upload["upload_id"],
+    )
+    drain(services, GATE)
+    assert state(client, ada, gid)["status"] == "approved"
+    stolen = client.post(
+        "/v1/generations",
+        headers=bo,
+        json={"kind": "image_to_video", "prompt": "x y z", "upload_id": upload["upload_id"]},
+    )
+    assert stolen.status_code == 404
+    refused_upload = client.post(
+        "/v1/generations",
+        headers=ada,
+        json={"kind": "image_to_video", "prompt": "a wave", "upload_id": face.json()["upload_id"]},
+    )
+    assert refused_upload.status_code == 403
+
+
+def test_extend_and_remix_keep_lineage_and_check_the_source(
+    client: Any, services: Any, people: Any
+) -> None:
+    _, ada = people["ada"]
+    _, bo = people["bo"]
+    source = request(client, ada, prompt="a paper boat on a pond")
+    drain(services, GATE)
+    extended = request(
+        client,
+        ada,
+        kind="extend",
+        prompt="the boat drifts under a bridge",
+        source_generation_id=source,
+    )
+    foreign_extend = request(
+        client, bo, kind="extend", prompt="the boat sinks", source_generation_id=source
+    )
+    foreign_remix = request(
+        client, bo, kind="remix", prompt="the boat in space", source_generation_id=source
+    )
+    drain(services, GATE)
+    assert state(client, ada, extended)["status"] == "approved"
+    assert state(client, ada, extended)["extends"] == source
+    assert state(client, bo, foreign_extend)["reason_category"] == "source_unavailable"
+    # Not published, so not remixable by someone else.
+    assert state(client, bo, foreign_remix)["reason_category"] == "source_unavailable"
+    services.store.append(
+        stream_id("generation", source),
+        [_published(source)],
+        expected_version=None,
+        actor=services_actor(),
+    )
+    remix = request(
+        client, bo, kind="remix", prompt="the boat in space", source_generation_id=source
+    )
+    drain(services, GATE)
+    assert state(client, bo, remix)["status"] == "approved"
+    assert events(services, remix)[-1].payload["remix_of"] == [source]
+
+
+def _published(generation_id: str) -> Any:
+    """The provenance domain's AssetPublished, as its signing worker appends it."""
+    from provenance.events import AssetPublished
+
+    return AssetPublished(
+        generation_id=generation_id,
+        asset_id="asset-1",
+        download_blob_address="blob://x",
+        tier="free",
+    )
+
+
+def services_actor() -> Any:
+    from core.events import SYSTEM_ACTOR
+
+    return SYSTEM_ACTOR
+
+
+def test_cameo_consent_and_ip_optouts_refuse_with_their_own_reasons(
+    client: Any, services: Any, people: Any
+) -> None:
+    ada_id, ada = people["ada"]
+    _, bo = people["bo"]
+    _, holder = people["holder"]
+    cameo = client.post(
+        "/v1/cameos",
+        headers=ada,
+        json={
+            "handle": "ada_cam",
+            "display_name": "Ada",
+            "liveness_reference": "idv:ada",
+            "liveness_result": "passed",
+            "liveness_checked_at": NOW.isoformat(),
+            "audience": "only_me",
+        },
+    )
+    assert cameo.status_code == 201, cameo.text
+    cameo_id = cameo.json()["cameo_id"]
+    filing = client.post(
+        "/v1/optouts",
+        headers=holder,
+        json={
+            "rights_holder_name": "Comet Studios",
+            "terms": {"characters": ["Captain Comet"]},
+            "scopes": ["prompts"],
+            "territories": ["*"],
+        },
+    )
+    assert filing.status_code == 201, filing.text
+    drain(services)  # the consent ledger and the opt-out registry catch up
+    mine = request(client, ada, prompt="me walking a dog", cameo_ids=[cameo_id])
+    theirs = request(client, bo, prompt="a walk in the park", cameo_ids=[cameo_id])
+    ip = request(client, bo, prompt="C4ptain Comet saves the day")
+    drain(services, GATE)
+    assert state(client, ada, mine)["status"] == "approved"
+    assert events(services, mine)[-1].payload["cameo_ids"] == [cameo_id]
+    assert state(client, bo, theirs)["reason_category"] == "cameo_consent"
+    assert state(client, bo, ip)["reason_category"] == "ip"
+    refusal = events(services, ip)[-1].payload
+    assert refusal["optout_ids"] == [filing.json()["optout_id"]]
+    assert ada_id  # the owner is the ledger's business; here only the outcome matters
+
+
+@pytest.mark.postgres
+def test_gate_flow_on_postgresql(make_services: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from core.app import create_app
+
+    services = make_services("postgres")
+    services.extras["optout.text_embedder"] = None
+    _, ada = make_principal(services, "user", name="ada")
+    with TestClient(create_app(services)) as client:
+        ok = request(client, ada, prompt="a lighthouse beam sweeping over fog")
+        bad = request(client, ada, prompt="a p0rn scene")
+        drain(services, GATE)
+        assert state(client, ada, ok)["status"] == "approved"
+        assert state(client, ada, bad)["reason_category"] == "sexual"
+        assert [
+            i["generation_id"] for i in client.get("/v1/generations", headers=ada).json()["items"]
+        ] == [bad, ok]

@@ -1,0 +1,1 @@
+"""The generation gate: requests, the prompt-moderation processor, state polling, list edits."""

@@ -1,0 +1,189 @@
+"""The live moderation lists: the shipped data folded with the admins' edit events.
+
+Each list has its own stream (``modlist-blocklist``, ``modlist-public_figures``); an edit is
+validated against the folded list and appended with ``expected_version`` = the stream version
+it was validated against, so two admins editing at once cannot both win. The list version a
+decision records is the shipped version plus the number of edits, which the fold reproduces
+exactly, so a decision can be replayed against the list it saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.events import Actor, RecordedEvent, stream_id
+from core.services import Services
+from trust_safety.generation.events import (
+    MODLIST,
+    BlocklistTermAdded,
+    BlocklistTermRemoved,
+    PublicFigureDelisted,
+    PublicFigureListed,
+)
+from trust_safety.moderation.blocklist import Blocklist, load_default_blocklist
+from trust_safety.moderation.categories import Category, parse_category
+from trust_safety.moderation.errors import (
+    InvalidBlocklistEdit,
+    InvalidModerationData,
+    StaleListVersion,
+)
+from trust_safety.moderation.figures import (
+    PublicFigure,
+    PublicFigureList,
+    load_default_figures,
+    parse_figure,
+)
+
+BLOCKLIST_STREAM = stream_id(MODLIST, "blocklist")
+FIGURES_STREAM = stream_id(MODLIST, "public_figures")
+
+
+def fold_blocklist(base: Blocklist, events: list[RecordedEvent]) -> Blocklist:
+    current = base
+    for event in events:
+        if event.type == "BlocklistTermAdded":
+            current = current.with_term(
+                parse_category(event.payload["harm_category"]), event.payload["term"]
+            )
+        elif event.type == "BlocklistTermRemoved":
+            current = current.without_term(
+                parse_category(event.payload["harm_category"]), event.payload["term"]
+            )
+    return current
+
+
+def fold_figures(base: PublicFigureList, events: list[RecordedEvent]) -> PublicFigureList:
+    current = base
+    for event in events:
+        if event.type == "PublicFigureListed":
+            p = event.payload
+            current = current.with_figure(
+                PublicFigure(p["figure_id"], p["name"], tuple(p["aliases"]), tuple(p["exclusions"]))
+            )
+        elif event.type == "PublicFigureDelisted":
+            current = current.without_figure(event.payload["figure_id"])
+    return current
+
+
+@dataclass(frozen=True)
+class LiveLists:
+    blocklist: Blocklist
+    blocklist_stream_version: int
+    figures: PublicFigureList
+    figures_stream_version: int
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.blocklist_stream_version, self.figures_stream_version)
+
+
+def load_live_lists(services: Services) -> LiveLists:
+    blocklist_events = services.store.read_stream(BLOCKLIST_STREAM)
+    figure_events = services.store.read_stream(FIGURES_STREAM)
+    return LiveLists(
+        fold_blocklist(load_default_blocklist(), blocklist_events),
+        len(blocklist_events),
+        fold_figures(load_default_figures(), figure_events),
+        len(figure_events),
+    )
+
+
+def _check_expected(current_version: int, expected_list_version: int | None) -> None:
+    if expected_list_version is not None and expected_list_version != current_version:
+        raise StaleListVersion(
+            f"the list is at version {current_version}, the edit expected {expected_list_version}"
+        )
+
+
+def add_blocklist_term(
+    services: Services,
+    category: Category,
+    term: str,
+    actor: Actor,
+    expected_list_version: int | None,
+) -> Blocklist:
+    events = services.store.read_stream(BLOCKLIST_STREAM)
+    current = fold_blocklist(load_default_blocklist(), events)
+    _check_expected(current.version, expected_list_version)
+    updated = current.with_term(category, term)  # validates and normalises the term
+    added = sorted(updated.entries(category) - current.entries(category))[0]
+    services.store.append(
+        BLOCKLIST_STREAM,
+        [
+            BlocklistTermAdded(
+                harm_category=category.value, term=added, list_version=updated.version
+            )
+        ],
+        expected_version=len(events),
+        actor=actor,
+    )
+    return updated
+
+
+def remove_blocklist_term(
+    services: Services,
+    category: Category,
+    term: str,
+    actor: Actor,
+    expected_list_version: int | None,
+) -> Blocklist:
+    events = services.store.read_stream(BLOCKLIST_STREAM)
+    current = fold_blocklist(load_default_blocklist(), events)
+    _check_expected(current.version, expected_list_version)
+    updated = current.without_term(category, term)
+    removed = sorted(current.entries(category) - updated.entries(category))[0]
+    services.store.append(
+        BLOCKLIST_STREAM,
+        [
+            BlocklistTermRemoved(
+                harm_category=category.value, term=removed, list_version=updated.version
+            )
+        ],
+        expected_version=len(events),
+        actor=actor,
+    )
+    return updated
+
+
+def list_public_figure(
+    services: Services, raw: dict[str, object], actor: Actor, expected_list_version: int | None
+) -> PublicFigureList:
+    events = services.store.read_stream(FIGURES_STREAM)
+    current = fold_figures(load_default_figures(), events)
+    _check_expected(current.version, expected_list_version)
+    try:
+        figure = parse_figure(raw)
+    except InvalidModerationData as exc:  # shipped data is trusted; admin input is not
+        raise InvalidBlocklistEdit(exc.detail) from exc
+    updated = current.with_figure(figure)
+    services.store.append(
+        FIGURES_STREAM,
+        [
+            PublicFigureListed(
+                figure_id=figure.figure_id,
+                name=figure.name,
+                aliases=list(figure.aliases),
+                exclusions=list(figure.exclusions),
+                list_version=updated.version,
+            )
+        ],
+        expected_version=len(events),
+        actor=actor,
+    )
+    return updated
+
+
+def delist_public_figure(
+    services: Services, figure_id: str, actor: Actor, expected_list_version: int | None
+) -> PublicFigureList:
+    events = services.store.read_stream(FIGURES_STREAM)
+    current = fold_figures(load_default_figures(), events)
+    _check_expected(current.version, expected_list_version)
+    updated = current.without_figure(figure_id)
+    services.store.append(
+        FIGURES_STREAM,
+        [PublicFigureDelisted(figure_id=figure_id, list_version=updated.version)],
+        expected_version=len(events),
+        actor=actor,
+    )
+    return updated

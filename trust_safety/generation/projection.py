@@ -1,0 +1,89 @@
+"""``generation-requests``: the state a requester polls, folded from the generation stream.
+
+Statuses follow the stream: requested -> approved | refused -> rendering -> completed | failed
+-> signed -> published. Events of other domains are read by type name and payload field.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+from core.events import RecordedEvent
+from core.projections import Projection, handles
+from trust_safety.generation.models import GenerationRequestRow
+
+_FOLLOW_UPS = {
+    "GenerationStarted": "rendering",
+    "GenerationCompleted": "completed",
+    "GenerationFailed": "failed",
+    "AssetSigned": "signed",
+    "AssetPublished": "published",
+}
+
+
+def _generation_id(event: RecordedEvent) -> str:
+    return str(event.payload.get("generation_id") or event.stream_key)
+
+
+class GenerationRequests(Projection):
+    name = "generation-requests"
+    categories = ("generation",)
+    tables: ClassVar[tuple[Table, ...]] = (GenerationRequestRow.__table__,)  # type: ignore[assignment]
+
+    @handles("GenerationRequested")
+    def _requested(self, s: Session, event: RecordedEvent) -> None:
+        p = event.payload
+        row = s.get(GenerationRequestRow, _generation_id(event))
+        if row is None:
+            row = GenerationRequestRow(generation_id=_generation_id(event))
+            s.add(row)
+        row.requester_id = p["requester_id"]
+        row.kind = p["kind"]
+        row.status = "requested"
+        row.prompt = p["prompt"]
+        row.duration_s = float(p["duration_s"])
+        row.width, row.height = int(p["width"]), int(p["height"])
+        row.aspect_ratio = p["aspect_ratio"]
+        row.tier = p["tier"]
+        row.seed = p.get("seed")
+        row.upload_id = p.get("upload_id")
+        row.extends = p.get("extends")
+        row.remix_of = list(p.get("remix_of") or [])
+        row.cameo_ids = list(p.get("cameo_ids") or [])
+        row.reason_category = None
+        row.prompt_rewritten = False
+        row.requested_at = event.occurred_at
+        row.updated_at = event.occurred_at
+        row.position = event.position
+
+    @handles("GenerationApproved")
+    def _approved(self, s: Session, event: RecordedEvent) -> None:
+        row = s.get(GenerationRequestRow, _generation_id(event))
+        if row is None:
+            return
+        row.status = "approved"
+        row.prompt_rewritten = bool(event.payload.get("prompt_rewritten"))
+        row.cameo_ids = list(event.payload.get("cameo_ids") or row.cameo_ids)
+        row.updated_at, row.position = event.occurred_at, event.position
+
+    @handles("GenerationRefused")
+    def _refused(self, s: Session, event: RecordedEvent) -> None:
+        row = s.get(GenerationRequestRow, _generation_id(event))
+        if row is None:
+            return
+        row.status = "refused"
+        row.reason_category = str(event.payload.get("reason_category"))
+        row.updated_at, row.position = event.occurred_at, event.position
+
+    @handles(*_FOLLOW_UPS)
+    def _follow_up(self, s: Session, event: RecordedEvent) -> None:
+        row = s.get(GenerationRequestRow, _generation_id(event))
+        if row is None:
+            return
+        row.status = _FOLLOW_UPS[event.type]
+        if event.payload.get("asset_id"):
+            row.asset_id = str(event.payload["asset_id"])
+        row.updated_at, row.position = event.occurred_at, event.position

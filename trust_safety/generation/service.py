@@ -1,0 +1,139 @@
+"""Commands and queries of the generation gate."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from core.errors import NotFound
+from core.events import Actor, stream_id
+from core.services import Services
+from trust_safety.generation.events import GENERATION, GenerationRequested
+from trust_safety.generation.models import GenerationRequestRow
+from trust_safety.generation.params import GenerationRequestIn
+from trust_safety.uploads.service import require_usable_upload
+
+
+def request_generation(services: Services, body: GenerationRequestIn, requester: Actor) -> str:
+    if body.upload_id is not None:
+        # Fail fast on an unusable upload; the gate checks again when it decides.
+        require_usable_upload(services, body.upload_id, requester.id)
+    generation_id = uuid.uuid4().hex
+    width, height = body.frame_size()
+    extends, remix_of = body.lineage()
+    services.store.append(
+        stream_id(GENERATION, generation_id),
+        [
+            GenerationRequested(
+                generation_id=generation_id,
+                requester_id=requester.id,
+                kind=body.kind,
+                prompt=body.prompt,
+                negative_prompt=body.negative_prompt,
+                duration_s=body.duration_s,
+                resolution=body.resolution,
+                aspect_ratio=body.aspect_ratio,
+                width=width,
+                height=height,
+                fps=body.fps,
+                seed=body.seed,
+                tier=body.tier,
+                upload_id=body.upload_id,
+                extends=extends,
+                remix_of=remix_of,
+                cameo_ids=list(dict.fromkeys(body.cameo_ids)),
+                territory=body.territory.upper() if body.territory else None,
+            )
+        ],
+        expected_version=0,
+        actor=requester,
+    )
+    return generation_id
+
+
+_STATUS_BY_EVENT = {
+    "GenerationRequested": "requested",
+    "GenerationApproved": "approved",
+    "GenerationRefused": "refused",
+    "GenerationStarted": "rendering",
+    "GenerationCompleted": "completed",
+    "GenerationFailed": "failed",
+    "AssetSigned": "signed",
+    "AssetPublished": "published",
+}
+
+
+def generation_state(
+    services: Services, generation_id: str, principal_id: str, *, sees_all: bool
+) -> dict[str, Any]:
+    """The requester's view. Read from the read model; while the projection has not caught up
+    with a just-made request, folded from the stream, so a poll never answers 404 for it."""
+    with services.read_sessions() as s:
+        row = s.get(GenerationRequestRow, generation_id)
+        if row is not None:
+            if row.requester_id != principal_id and not sees_all:
+                raise NotFound(f"no generation {generation_id!r}")
+            return row.public()
+    events = services.store.read_stream(stream_id(GENERATION, generation_id))
+    requested = [e for e in events if e.type == "GenerationRequested"]
+    if not requested or (requested[0].payload["requester_id"] != principal_id and not sees_all):
+        raise NotFound(f"no generation {generation_id!r}")
+    p = requested[0].payload
+    status = "requested"
+    reason = None
+    for e in events:
+        status = _STATUS_BY_EVENT.get(e.type, status)
+        if e.type == "GenerationRefused":
+            reason = e.payload["reason_category"]
+    return {
+        "generation_id": generation_id,
+        "kind": p["kind"],
+        "status": status,
+        "prompt": p["prompt"],
+        "duration_s": p["duration_s"],
+        "width": p["width"],
+        "height": p["height"],
+        "aspect_ratio": p["aspect_ratio"],
+        "tier": p["tier"],
+        "seed": p.get("seed"),
+        "upload_id": p.get("upload_id"),
+        "extends": p.get("extends"),
+        "remix_of": list(p.get("remix_of") or []),
+        "cameo_ids": list(p.get("cameo_ids") or []),
+        "reason_category": reason,
+        "prompt_rewritten": any(
+            e.type == "GenerationApproved" and e.payload.get("prompt_rewritten") for e in events
+        ),
+        "asset_id": None,
+        "requested_at": requested[0].occurred_at.isoformat(),
+        "updated_at": events[-1].occurred_at.isoformat(),
+    }
+
+
+def list_generations(
+    services: Services, principal_id: str, *, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    with services.read_sessions() as s:
+        rows = s.scalars(
+            select(GenerationRequestRow)
+            .where(GenerationRequestRow.requester_id == principal_id)
+            .order_by(GenerationRequestRow.position.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [r.public() for r in rows]
+
+
+def moderation_record(services: Services, generation_id: str) -> dict[str, Any]:
+    """The full decision with evidence: for reviewers, never for requesters."""
+    events = services.store.read_stream(stream_id(GENERATION, generation_id))
+    moderated = [e for e in events if e.type == "PromptModerated"]
+    if not events:
+        raise NotFound(f"no generation {generation_id!r}")
+    return {
+        "generation_id": generation_id,
+        "decided": bool(moderated),
+        "decision": dict(moderated[-1].payload) if moderated else None,
+    }

@@ -1,0 +1,63 @@
+"""``/v1/uploads``: images and clips used as generation inputs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+
+from core.app import ServicesDep
+from core.auth import Principal, Role, require_roles
+from trust_safety.uploads.service import receive_upload, upload_for
+
+router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
+UserDep = Annotated[Principal, Depends(require_roles(Role.user))]
+
+
+def _public(upload_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    decision = record["decision"]
+    return {
+        "upload_id": upload_id,
+        "outcome": "approved" if record["approved"] else "refused",
+        "reason_category": record["reason_category"],
+        "media_type": decision["media_type"],
+        "width": decision["width"],
+        "height": decision["height"],
+        "duration_s": decision["duration_s"],
+        "sha256": decision["sha256"],
+    }
+
+
+@router.post("", status_code=201)
+def upload(
+    principal: UserDep,
+    services: ServicesDep,
+    file: Annotated[
+        UploadFile, File(description="an image (JPEG/PNG/GIF/WebP) or a clip (MP4/MOV/WebM)")
+    ],
+    cameo_id: Annotated[str | None, Form(max_length=64)] = None,
+) -> dict[str, Any]:
+    # A sync route: moderation is CPU-bound and runs in the threadpool, not on the event loop.
+    data = file.file.read()
+    received = receive_upload(
+        services,
+        data=data,
+        owner=principal.actor(),
+        declared_type=file.content_type,
+        cameo_id=cameo_id,
+    )
+    return _public(
+        received.upload_id,
+        {
+            "approved": received.decision.approved,
+            "reason_category": received.decision.reason.value if received.decision.reason else None,
+            "decision": received.decision.to_record(),
+        },
+    )
+
+
+@router.get("/{upload_id}")
+def get_upload(upload_id: str, principal: UserDep, services: ServicesDep) -> dict[str, Any]:
+    return _public(
+        upload_id, upload_for(services, upload_id, principal.id, is_admin=principal.is_admin)
+    )
