@@ -226,11 +226,11 @@ def main() -> None:
                 }
             )
 
-    def frac(values: list[bool]) -> float:
-        return round(sum(values) / len(values), 4) if values else float("nan")
+    def frac(values: list[bool]) -> float | None:
+        return round(sum(values) / len(values), 4) if values else None
 
-    def mean(values: list[float]) -> float:
-        return round(float(np.mean(values)), 4) if values else float("nan")
+    def mean(values: list[float]) -> float | None:
+        return round(float(np.mean(values)), 4) if values else None
 
     per_clip_s = [r + e + c for r, e, c in zip(render_s, embed_s, encode_s, strict=True)]
     result = {
