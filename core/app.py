@@ -88,7 +88,9 @@ def get_services(request: Request) -> Services:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with get_services(request).sessions() as session:
+    """A session for queries. Commands change state by appending events through
+    ``services.store``; on SQLite this session never takes the write lock."""
+    with get_services(request).read_sessions() as session:
         yield session
 
 

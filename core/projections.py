@@ -263,7 +263,7 @@ class Runner:
         self._started = False
 
     def resume_from(self, source: str, partition: int) -> int | None:
-        with self.sessions() as s:
+        with self.store.read_sessions() as s:
             cp = s.get(Checkpoint, (self.consumer.name, source, partition))
             return cp.offset if cp else None
 
@@ -378,7 +378,7 @@ class Runner:
     def _react(self, processor: Processor, d: Delivery) -> None:
         name = processor.name
         key = (d.cursor.source, d.cursor.partition)
-        with self.sessions() as s:
+        with self.store.read_sessions() as s:
             seen = _already_applied(_checkpoints(s, name, [key], False).get(key), d)
         if seen:
             self.stats.skipped += 1
