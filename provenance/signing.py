@@ -108,14 +108,13 @@ class AssetSigning(Processor):
         creds = credentials(self.services)
         blobs = blob_store_for(self.services)
         master = blobs.path(str(event.payload.get("master_blob") or done["master_blob"]))
-        parents = self._remix_parents(
-            _ids(
-                request.get("remix_of")
-                or request.get("remix_parents")
-                or request.get("parent_generation_ids")
-            ),
-            blobs,
-        )
+        # Remixed sources and the generation an extend continues are both parents.
+        parent_ids = _ids(
+            request.get("remix_of")
+            or request.get("remix_parents")
+            or request.get("parent_generation_ids")
+        ) + _ids(request.get("extends"))
+        parents = self._remix_parents(list(dict.fromkeys(parent_ids)), blobs)
         facts = ManifestFacts(
             generation_id=generation_id,
             title=f"Clearframe generation {generation_id}",

@@ -369,3 +369,66 @@ def test_investigators_get_fingerprint_matches_from_reverse_search(
     assert body["fingerprint_matches"], body
     assert body["fingerprint_matches"][0]["generation_id"] == "g-fp"
     assert body["generation_id"] == "g-fp"
+
+
+def test_end_to_end_from_the_generation_gate(services: Services, client: Any) -> None:
+    """POST /v1/generations -> prompt moderation (the gate) -> generator (with the gate's
+    pick-up re-check) -> output moderation -> signing -> the requester's download."""
+    pytest.importorskip("trust_safety.generation.router")
+    from generator.pickup import find_trust_safety_recheck
+
+    assert find_trust_safety_recheck() is not None
+    requester, headers = make_principal(services, "user")
+    resp = client.post(
+        "/v1/generations",
+        headers=headers,
+        json={
+            "prompt": "a paper boat drifting on a calm pond",
+            "resolution": "360p",
+            "aspect_ratio": "16:9",
+            "duration_s": 1.0,
+            "fps": 8,
+            "tier": "paid",
+        },
+    )
+    assert resp.status_code == 202, resp.text
+    gid = resp.json()["generation_id"]
+    drain(services, ["prompt-moderation", "generation-requests", *PIPELINE])
+    types = stream_types(services, gid)
+    assert types[-3:] == ["OutputModerated", "AssetSigned", "AssetPublished"], types
+    started = last(services, gid, "GenerationStarted").payload
+    assert started["pickup_check"]["status"] == "passed"
+    completed = last(services, gid, "GenerationCompleted").payload
+    assert (completed["width"], completed["height"], completed["fps"]) == (640, 360, 8)
+    got = client.get(f"/v1/generations/{gid}/download", headers=headers)
+    assert got.status_code == 200
+    report = client.post(
+        "/v1/provenance/verify",
+        headers=headers,
+        files={"upload": ("mine.mp4", got.content, "video/mp4")},
+    ).json()
+    assert report["conclusion"] == "signed_by_us" and report["generation_id"] == gid
+
+
+def test_remix_parents_are_ingredients_of_the_childs_manifest(services: Services) -> None:
+    requester, _ = make_principal(services, "user")
+    request_and_approve(services, "g-parent", requester, "a red kite", seed=1, **SMALL)
+    drain(services, PIPELINE)
+    request_and_approve(
+        services,
+        "g-child",
+        requester,
+        "a red kite at night",
+        seed=2,
+        remix_of=["g-parent"],
+        **SMALL,
+    )
+    drain(services, PIPELINE)
+    signed = last(services, "g-child", "AssetSigned").payload
+    assert signed["remix_parents"] == ["g-parent"]
+    report = read_manifest(
+        blob_store_for(services).path(signed["blob_address"]),
+        credentials(services).trust_anchors_pem,
+    )
+    assert report.state == "Trusted"
+    assert report.ingredients == ("Clearframe generation g-parent",)
