@@ -465,7 +465,7 @@ def lag(services: Any, consumer: Consumer) -> int:
     from core.log import SQL_SOURCE
     from core.store import OutboxEntry, StoredEvent
 
-    with services.sessions() as s:
+    with services.read_sessions() as s:
         cps = {
             (c.source, c.partition): c.last_position
             for c in s.scalars(select(Checkpoint).where(Checkpoint.consumer == consumer.name))
