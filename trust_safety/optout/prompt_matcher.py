@@ -179,11 +179,10 @@ class OptOutPromptMatcher:
                 if term is None:
                     continue
                 self._by_joined.setdefault(term.joined, []).append(term)
-                # Listed misspellings are fuzzy targets too: they are not English words, and a
-                # variant of one ("spidermen" of "spiderman") is as telling as the name.
-                if (kind is not TermKind.NAME or not term.ambiguous) and len(
-                    term.joined
-                ) >= self.settings.min_fuzzy_length:
+                # Every name long enough is a fuzzy target, listed misspellings too ("spidermen"
+                # of "spiderman"); a fuzzy hit on an ambiguous name needs corroboration like an
+                # exact one ("a frozn lake" is a typo of the word, not of the film).
+                if len(term.joined) >= self.settings.min_fuzzy_length:
                     fuzzy_terms.append(term)
             for description in record.terms.descriptions:
                 compiled.description_rows.append(len(semantic_texts))
@@ -321,7 +320,11 @@ class OptOutPromptMatcher:
                                     term.optout_id, MatchMethod.ALIAS, 1.0, term.text, "joined", run
                                 )
                             )
-        lexical.extend(self._fuzzy(views, applicable))
+        for term, hit, usage in self._fuzzy(views, applicable):
+            if term.ambiguous:
+                ambiguous_hits.append((term, hit, usage))
+            else:
+                lexical.append(hit)
 
         semantic: list[OptOutPromptMatch] = []
         description_scores: dict[str, float] = {}
@@ -393,19 +396,25 @@ class OptOutPromptMatcher:
 
     def _fuzzy(
         self, views: Sequence[tuple[str, list[str], list[str]]], applicable: set[str]
-    ) -> list[OptOutPromptMatch]:
+    ) -> list[tuple[_Term, OptOutPromptMatch, _Usage]]:
         if not self._fuzzy_terms:
             return []
-        candidates: dict[str, tuple[str, str]] = {}
+        candidates: dict[str, tuple[str, str, _Usage]] = {}
         for view_name, raw, words in views:
             for start, end, window in _windows(words, self._max_words):
                 joined = "".join(window)
                 if len(joined) < self.settings.min_fuzzy_length or joined in candidates:
                     continue
-                # A run of real words is prose, not a misspelt name.
-                if all(self.vocabulary.is_word(w) or w in _FUNCTION_WORDS for w in raw[start:end]):
+                # A run of everyday words is prose, not a misspelt name ("maria" is not
+                # "mario"); a rare word may be one ("mikey mouse"). A window that starts or
+                # ends on "a", "on", "the"... only borrows letters ("sponge on" ~ "spongebob").
+                span_words = raw[start:end]
+                if all(self._everyday(w) for w in span_words) or (
+                    span_words[0] in _FUNCTION_WORDS or span_words[-1] in _FUNCTION_WORDS
+                ):
                     continue
-                candidates[joined] = (view_name, " ".join(raw[start:end]))
+                usage = _usage(raw[start - 1] if start else "", raw[end] if end < len(raw) else "")
+                candidates[joined] = (view_name, " ".join(raw[start:end]), usage)
         if not candidates:
             return []
         max_edits = max(e for _, e in self.settings.fuzzy_budget)
@@ -417,7 +426,7 @@ class OptOutPromptMatcher:
             score_cutoff=max_edits,
             dtype=np.int32,
         )
-        out: list[OptOutPromptMatch] = []
+        out: list[tuple[_Term, OptOutPromptMatch, _Usage]] = []
         rows, cols = np.nonzero(distances <= max_edits)
         for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
             candidate, term = keys[row], self._fuzzy_terms[col]
@@ -428,14 +437,19 @@ class OptOutPromptMatcher:
                 continue
             if candidate[0] != term.joined[0]:
                 continue
-            view_name, span = candidates[candidate]
+            view_name, span, usage = candidates[candidate]
             score = 1.0 - distance / max(len(term.joined), len(candidate))
-            out.append(
-                OptOutPromptMatch(
-                    term.optout_id, MatchMethod.FUZZY, score, term.text, view_name, span
-                )
+            hit = OptOutPromptMatch(
+                term.optout_id, MatchMethod.FUZZY, score, term.text, view_name, span
             )
+            out.append((term, hit, usage))
         return out
+
+    def _everyday(self, word: str) -> bool:
+        rank = self.vocabulary.rank(word)
+        return word in _FUNCTION_WORDS or (
+            rank is not None and rank < self.settings.single_word_common_rank
+        )
 
 
 # Short words that may sit inside a name ("the lion king", "beauty and the beast") and say

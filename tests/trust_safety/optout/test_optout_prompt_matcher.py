@@ -72,6 +72,11 @@ def test_fuzzy_catches_unlisted_misspellings_with_a_score(matcher):
     fuzzy = [m for m in result.matches if m.method is MatchMethod.FUZZY]
     assert fuzzy and all(0.7 < m.score < 1.0 for m in fuzzy)
     assert ids(matcher, "charizrd flying over a volcano") == ("oo-pokemon",)
+    # A rare word in a two-word name ("mikey" for "mickey") is a misspelling, not prose.
+    assert ids(matcher, "Mikey Mouse driving a taxi") == ("oo-mickey",)
+    # Names made of everyday words get fuzzy matches too, with the same corroboration.
+    assert ids(matcher, "Super Mairo at the dentist") == ("oo-mario",)
+    assert ids(matcher, "ice skating on a frozn lake") == ()
 
 
 @pytest.mark.parametrize(
@@ -82,6 +87,7 @@ def test_fuzzy_catches_unlisted_misspellings_with_a_score(matcher):
         "an old mansion on a hill",
         "dr. eggplant parmesan on a plate",  # first letters agree, edit budget exceeded
         "a hunter with a hedge clipper",
+        "a sponge on a kitchen sink",  # "sponge on" only borrows letters from "on"
     ],
 )
 def test_fuzzy_guards_against_everyday_words(matcher, prompt):
