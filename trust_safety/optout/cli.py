@@ -11,6 +11,7 @@ from typing import Any
 from core.events import Actor
 from core.services import Services
 from core.settings import Settings
+from trust_safety.optout.errors import InvalidOptOut
 from trust_safety.optout.seed import filings_from_document
 from trust_safety.optout.service import optout_stream
 
@@ -18,7 +19,10 @@ IMPORT_ACTOR = Actor(id="operator:optout-import", role="admin")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    document = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    try:
+        document = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidOptOut(f"cannot read {args.file}: {exc}") from None
     facts = filings_from_document(document)  # every filing validated before any is appended
     services = Services.from_settings(Settings())
     try:
