@@ -4,9 +4,11 @@ Each classifier scores a batch of RGB uint8 frames and returns, per frame, a sco
 for every category it *evaluates*. A category a classifier does not list is not evaluated by
 it: the policy then decides whether that fails closed or open.
 
-* :class:`NudeNetClassifier` — NudeNet's ONNX detector (weights ship in the wheel):
-  ``sexual`` from exposed-anatomy detections, ``people`` from any body or face detection.
-* :class:`HaarFaceClassifier` — OpenCV's bundled Haar frontal-face cascade: ``people``.
+* :class:`NudeNetClassifier` — NudeNet's ONNX detector (weights ship in the wheel), through
+  the shared wrapper in ``trust_safety.classifiers``: ``sexual`` from exposed-anatomy
+  detections, ``people`` from any body or face detection.
+* :class:`HaarFaceClassifier` — the shared Haar face detector, confirmed by the eye cascade:
+  ``people``.
 * :class:`ClipZeroShotClassifier` — open_clip with an operator-configured local checkpoint;
   every category is a set of text prompts, scored by softmax against neutral prompts.
 """
@@ -54,41 +56,33 @@ def _check(frames: Sequence[np.ndarray]) -> None:
 
 
 class NudeNetClassifier:
+    """Output-frame adapter over the shared NudeNet wrapper in ``trust_safety.classifiers``
+    (one ONNX session per process, also used by upload moderation)."""
+
     name = "nudenet"
     categories: tuple[str, ...] = (SEXUAL, PEOPLE)
-    EXPLICIT = frozenset(
-        {
-            "FEMALE_GENITALIA_EXPOSED",
-            "MALE_GENITALIA_EXPOSED",
-            "FEMALE_BREAST_EXPOSED",
-            "ANUS_EXPOSED",
-            "BUTTOCKS_EXPOSED",
-        }
-    )
 
     def __init__(self) -> None:
+        from trust_safety.classifiers.nsfw import shared_nudenet
+
         try:
-            from nudenet import NudeDetector
-        except ImportError as exc:  # pragma: no cover - a declared dependency
-            raise ClassifierUnavailable("nudenet is not installed") from exc
-        self._detector = NudeDetector()
+            self._nudenet = shared_nudenet()
+        except Exception as exc:  # the shared wrapper raises its own unavailability type
+            raise ClassifierUnavailable(f"NudeNet cannot be loaded: {exc}") from exc
 
     def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]:
         _check(frames)
         out = []
         for frame in frames:
-            # NudeNet converts its input with RGBA->BGR then swaps to RGB for the network, so
-            # an RGBA array is the input order it handles correctly.
-            rgba = np.dstack([frame, np.full(frame.shape[:2], 255, np.uint8)])
-            found = self._detector.detect(rgba)
-            sexual = max((d["score"] for d in found if d["class"] in self.EXPLICIT), default=0.0)
-            people = max((d["score"] for d in found), default=0.0)
+            # The wrapper takes BGR, as NudeNet's own file-path route (cv2.imread) does.
+            result = self._nudenet.classify(np.ascontiguousarray(frame[:, :, ::-1]))
+            people = max((d.score for d in result.detections), default=0.0)
             out.append(
                 FrameScores(
-                    scores={SEXUAL: float(sexual), PEOPLE: float(people)},
+                    scores={SEXUAL: float(result.score), PEOPLE: float(people)},
                     detections=tuple(
-                        {"label": d["class"], "score": round(float(d["score"]), 4), "box": d["box"]}
-                        for d in found
+                        {"label": d.label, "score": round(d.score, 4), "box": list(d.box)}
+                        for d in result.detections
                     ),
                 )
             )
@@ -96,52 +90,63 @@ class NudeNetClassifier:
 
 
 class HaarFaceClassifier:
-    """Frontal faces with OpenCV's bundled Haar cascades.
+    """Faces from the shared Haar detector in ``trust_safety.classifiers`` (frontal and profile
+    cascades), each confirmed by OpenCV's eye cascade.
 
     A face cascade alone fires on a few percent of frames of abstract, textured content, so
-    a face counts as present (score 1.0) only when the eye cascade also finds an eye in its
-    upper part; an unconfirmed face is recorded with a weak score (0.2), below what makes
-    the policy treat a person as on screen.
+    a face counts as present (score 1.0) only when an eye is found in its upper part; an
+    unconfirmed face is recorded with a weak score (0.2), below what makes the policy treat a
+    person as on screen.
     """
 
     name = "opencv-haar-face"
     categories: tuple[str, ...] = (PEOPLE,)
     UNCONFIRMED_SCORE = 0.2
 
-    def __init__(self, min_neighbors: int = 5, min_size_fraction: float = 0.05) -> None:
-        data = Path(cv2.__file__).parent / "data"
-        self._faces = cv2.CascadeClassifier(str(data / "haarcascade_frontalface_default.xml"))
-        self._eyes = cv2.CascadeClassifier(str(data / "haarcascade_eye.xml"))
-        if self._faces.empty() or self._eyes.empty():
-            raise ClassifierUnavailable(f"cannot load the Haar cascades under {data}")
-        self.min_neighbors = min_neighbors
-        self.min_size_fraction = min_size_fraction
+    def __init__(self) -> None:
+        from trust_safety.classifiers.faces import cascade_path, shared_face_detector
+
+        try:
+            self._faces = shared_face_detector()
+            self._eyes = cv2.CascadeClassifier(str(cascade_path("haarcascade_eye.xml")))
+        except Exception as exc:  # the shared wrapper raises its own unavailability type
+            raise ClassifierUnavailable(f"Haar cascades cannot be loaded: {exc}") from exc
+        if self._eyes.empty():
+            raise ClassifierUnavailable("the Haar eye cascade failed to load")
 
     def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]:
         _check(frames)
         out = []
         for frame in frames:
+            boxes = self._faces.detect(np.ascontiguousarray(frame[:, :, ::-1]))
             gray = cv2.equalizeHist(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY))
-            side = max(16, int(min(gray.shape) * self.min_size_fraction))
-            faces = self._faces.detectMultiScale(
-                gray, scaleFactor=1.1, minNeighbors=self.min_neighbors, minSize=(side, side)
-            )
             detections = []
             best = 0.0
-            for x, y, w, h in (tuple(int(v) for v in f) for f in faces):
+            for box in boxes:
+                x, y, w, h = box.x, box.y, box.width, box.height
                 upper = gray[y : y + h // 2 + h // 8, x : x + w]
                 eye_min = max(4, w // 10)
-                eyes = self._eyes.detectMultiScale(
-                    upper,
-                    scaleFactor=1.1,
-                    minNeighbors=3,
-                    minSize=(eye_min, eye_min),
-                    maxSize=(max(eye_min, w // 2), max(eye_min, w // 2)),
+                eye_max = max(eye_min, w // 2)
+                eyes = (
+                    self._eyes.detectMultiScale(
+                        upper,
+                        scaleFactor=1.1,
+                        minNeighbors=3,
+                        minSize=(eye_min, eye_min),
+                        maxSize=(eye_max, eye_max),
+                    )
+                    if upper.size
+                    else ()
                 )
                 score = 1.0 if len(eyes) else self.UNCONFIRMED_SCORE
                 best = max(best, score)
                 detections.append(
-                    {"label": "face", "box": [x, y, w, h], "eyes": len(eyes), "score": score}
+                    {
+                        "label": f"face:{box.cascade}",
+                        "box": [x, y, w, h],
+                        "eyes": len(eyes),
+                        "score": score,
+                    }
                 )
             out.append(FrameScores(scores={PEOPLE: best}, detections=tuple(detections)))
         return out
