@@ -169,8 +169,8 @@ class SemanticStage:
     ) -> tuple[dict[Category, float], dict[Category, str], dict[Category, int]]:
         """Per category: the score, the nearest exemplar's ref, and which view scored it.
 
-        The score is the larger of the probe's probability and the benign-contrasted nearest
-        exemplar similarity, over the views.
+        The score is the geometric mean of the probe's probability and the benign-contrasted
+        nearest-exemplar similarity, the best over the views.
         """
         vectors = self.embedder.embed(list(views))
         sims = vectors @ self._matrix.T
@@ -185,7 +185,12 @@ class SemanticStage:
             top = category_sims.argmax(axis=1)
             nearest = category_sims[np.arange(len(views)), top]
             knn = nearest - self._benign_contrast * np.maximum(0.0, benign_best - nearest)
-            combined = np.maximum(knn, probs[:, self._probe_column[category.value]])
+            # Geometric mean: both the nearest exemplars and the probe must agree. Either
+            # alone is fooled by topic (an honest "I voted" clip is near election-fraud
+            # exemplars); together they track intent far better on the dev prompts.
+            combined = np.sqrt(
+                np.clip(knn, 0.0, 1.0) * probs[:, self._probe_column[category.value]]
+            )
             view = int(np.argmax(combined))
             scores[category] = float(max(0.0, combined[view]))
             refs[category] = self._refs[int(rows[top[view]])]

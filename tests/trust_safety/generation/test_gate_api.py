@@ -98,7 +98,7 @@ def test_users_see_only_their_own_and_reviewers_see_evidence(
     assert record["stage"] == "prompt"
     evidence = record["prompt_decision"]["evidence"]
     assert any(e["kind"] == "blocklist_term" and e["ref"] == "swastika" for e in evidence)
-    assert record["prompt_decision"]["data_versions"]["blocklist"] == "2"
+    assert record["prompt_decision"]["data_versions"]["blocklist"] == "3"
     assert client.get("/v1/generations").status_code == 401
 
 
@@ -153,9 +153,9 @@ def test_admin_list_edits_are_events_and_decisions_record_the_version(
     added = client.post(
         "/v1/moderation/blocklist/illegal_activity/terms",
         headers=admin,
-        json={"term": "Zorblax", "expected_version": 2},
+        json={"term": "Zorblax", "expected_version": 3},
     )
-    assert added.status_code == 201 and added.json() == {"version": 3}
+    assert added.status_code == 201 and added.json() == {"version": 4}
     stale = client.post(
         "/v1/moderation/blocklist/sexual/terms",
         headers=admin,
@@ -172,16 +172,16 @@ def test_admin_list_edits_are_events_and_decisions_record_the_version(
     drain(services, GATE)
     assert state(client, ada, gid)["reason_category"] == "illegal_activity"
     decided = events(services, gid)[1].payload["prompt_decision"]
-    assert decided["data_versions"]["blocklist"] == "3"
+    assert decided["data_versions"]["blocklist"] == "4"
     assert "zorblax" in json.dumps(
         client.get("/v1/moderation/lists", headers=admin).json()["blocklist"]
     )
     assert client.get("/v1/moderation/lists", headers=ada).status_code == 403
 
     removed = client.delete(
-        "/v1/moderation/blocklist/illegal_activity/terms/zorblax?expected_version=3", headers=admin
+        "/v1/moderation/blocklist/illegal_activity/terms/zorblax?expected_version=4", headers=admin
     )
-    assert removed.status_code == 200 and removed.json() == {"version": 4}
+    assert removed.status_code == 200 and removed.json() == {"version": 5}
     again = request(client, ada, prompt="a jar of z o r b l a x jam on a kitchen table")
     drain(services, GATE)
     assert state(client, ada, again)["status"] == "approved"

@@ -49,7 +49,7 @@ def test_refusal_shows_the_category_but_never_the_matched_term(
     assert any(
         e["kind"] == "blocklist_term" and e["ref"] == "decapitated" for e in record["evidence"]
     )
-    assert record["data_versions"]["blocklist"] == "2"
+    assert record["data_versions"]["blocklist"] == "3"
     assert set(record["stage_versions"]) == {
         "blocklist",
         "minors",
