@@ -5,8 +5,8 @@
 Runs the shipped pipeline (blocklists, minors, public figures, living artists, MiniLM
 semantic stage) plus the opt-out package's ``ip`` stage over the fictional filings in
 ``tests/data/prompts_optouts.json``. A prompt labelled with a prohibited category
-counts as caught when it is refused for any reason (recall), and the per-category table
-credits the category itself. Benign prompts must be approved, and a living-artist rewrite
+counts as caught when it is refused for any reason (recall); the per-category table credits
+the reason shown to the requester (the most severe refused category). Benign prompts must be approved, and a living-artist rewrite
 still counts as approved. Latency is per prompt, after model load and a warm-up pass.
 The last line is one JSON object.
 """
@@ -95,6 +95,8 @@ def evaluate(pipeline: PromptModerationPipeline, rows: list[dict[str, Any]]) -> 
         latencies.append((time.perf_counter() - start) * 1000.0)
         label = row["label"]
         refused = {c.value for c in decision.refused_categories}
+        # The per-category table credits the reason the requester is shown (the most severe).
+        primary = decision.reason.value if decision.reason else None
         if label == "benign":
             benign += 1
             if refused:
@@ -110,13 +112,12 @@ def evaluate(pipeline: PromptModerationPipeline, rows: list[dict[str, Any]]) -> 
                 by_variant[row["variant"]][0] += 1
             else:
                 errors.append({"id": row["id"], "label": label, "got": [], "text": row["text"]})
-            if label in refused:
+            if primary == label:
                 per_cat_tp[label] += 1
             else:
                 per_cat_fn[label] += 1
-        for category in refused:
-            if category != label:
-                per_cat_fp[category] += 1
+        if primary is not None and primary != label:
+            per_cat_fp[primary] += 1
     per_category = {}
     for category in Category:
         tp, fp, fn = per_cat_tp[category], per_cat_fp[category], per_cat_fn[category]
