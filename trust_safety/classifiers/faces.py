@@ -78,7 +78,7 @@ class HaarFaceDetector:
     def detect(self, image_bgr: npt.NDArray[Any]) -> list[FaceBox]:
         import cv2
 
-        image = check_image(image_bgr)
+        image: npt.NDArray[Any] = check_image(image_bgr)
         height, width = image.shape[:2]
         # Downscale large frames first: detection cost grows with area, accuracy does not.
         scale = min(1.0, self._max_side / max(height, width))

@@ -9,7 +9,9 @@ exactly, so a decision can be replayed against the list it saw.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from core.events import Actor, RecordedEvent, stream_id
 from core.services import Services
@@ -146,7 +148,7 @@ def remove_blocklist_term(
 
 
 def list_public_figure(
-    services: Services, raw: dict[str, object], actor: Actor, expected_list_version: int | None
+    services: Services, raw: Mapping[str, Any], actor: Actor, expected_list_version: int | None
 ) -> PublicFigureList:
     events = services.store.read_stream(FIGURES_STREAM)
     current = fold_figures(load_default_figures(), events)

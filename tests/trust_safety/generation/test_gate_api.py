@@ -377,3 +377,29 @@ def test_gate_flow_on_postgresql(make_services: Any) -> None:
         assert [
             i["generation_id"] for i in client.get("/v1/generations", headers=ada).json()["items"]
         ] == [bad, ok]
+
+
+def test_rebuilt_request_read_model_equals_the_live_one(
+    client: Any, services: Any, people: Any
+) -> None:
+    from core.replay import replay_check
+    from trust_safety.generation.registration import PROJECTIONS
+
+    _, ada = people["ada"]
+    request(client, ada, prompt="a hot air balloon over vineyards")
+    request(client, ada, prompt="a nude woman on a bed")
+    drain(services, GATE)
+    assert replay_check(services, PROJECTIONS, progress=False, out=lambda _: None) == []
+
+
+def test_a_redelivered_request_is_not_decided_twice(
+    client: Any, services: Any, people: Any
+) -> None:
+    from trust_safety.generation.gate import PromptModeration
+
+    _, ada = people["ada"]
+    gid = request(client, ada, prompt="a snail racing a leaf")
+    drain(services, GATE)
+    requested = events(services, gid)[0]
+    assert PromptModeration(services).handle(requested) == ()
+    assert [e.type for e in events(services, gid)].count("PromptModerated") == 1
