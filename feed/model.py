@@ -42,6 +42,12 @@ MAX_LINEAGE_DEPTH = 1_000
 PIPELINE_HOLD = "pipeline"
 
 
+def removal_hold(payload: dict[str, Any]) -> str:
+    """The key of an AssetRemoved/AssetRestored hold: an enforcement action id or
+    ``cameo:<id>``, the same key the enforcement handlers use, so the two never double up."""
+    return str(payload.get("hold") or PIPELINE_HOLD)
+
+
 class HoldKind(StrEnum):
     REMOVED = "removed"  # hidden everywhere
     RESTRICTED = "restricted"  # out of Recent and Featured, no new remixes
@@ -184,9 +190,11 @@ class FeedState:
             if asset.generation_id is None and p.get("generation_id"):
                 self._index_generation(asset, str(p["generation_id"]))
         elif event_type == ASSET_REMOVED:
-            self._hold(str(p["asset_id"]), PIPELINE_HOLD, HoldKind.REMOVED, None)
+            if p.get("asset_id"):  # a draft removed before signing never enters the feed
+                self._hold(str(p["asset_id"]), removal_hold(p), HoldKind.REMOVED, None)
         elif event_type == ASSET_RESTORED:
-            self._lift(str(p["asset_id"]), PIPELINE_HOLD)
+            if p.get("asset_id"):
+                self._lift(str(p["asset_id"]), removal_hold(p))
         elif event_type == ENFORCEMENT_ACTION_TAKEN:
             self._action(p)
         elif event_type == ENFORCEMENT_REVERSED:

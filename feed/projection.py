@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.events import RecordedEvent
 from core.projections import Projection, handles
-from feed.model import _ACCOUNT_ACTIONS, _ASSET_ACTION_HOLDS, PIPELINE_HOLD, HoldKind, _instant
+from feed.model import _ACCOUNT_ACTIONS, _ASSET_ACTION_HOLDS, HoldKind, _instant, removal_hold
 from feed.models import (
     FeedAccountHoldRow,
     FeedAssetRow,
@@ -114,11 +114,13 @@ class FeedProjection(Projection):
 
     @handles("AssetRemoved")
     def _removed(self, s: Session, e: RecordedEvent) -> None:
-        _put_hold(s, e.payload["asset_id"], PIPELINE_HOLD, HoldKind.REMOVED, None)
+        if e.payload.get("asset_id"):  # a draft removed before signing never enters the feed
+            _put_hold(s, e.payload["asset_id"], removal_hold(e.payload), HoldKind.REMOVED, None)
 
     @handles("AssetRestored")
     def _restored(self, s: Session, e: RecordedEvent) -> None:
-        _drop_holds(s, PIPELINE_HOLD, e.payload["asset_id"])
+        if e.payload.get("asset_id"):
+            _drop_holds(s, removal_hold(e.payload), e.payload["asset_id"])
 
     @handles("EnforcementActionTaken")
     def _action(self, s: Session, e: RecordedEvent) -> None:

@@ -31,6 +31,7 @@ class GenerationJobs(Projection):
                 blocked_categories=[],
                 published=False,
                 removed=False,
+                removal_holds={},
                 updated_at=event.occurred_at,
             )
             s.add(row)
@@ -96,10 +97,18 @@ class GenerationJobs(Projection):
         row.published = True
         row.download_blob = event.payload.get("download_blob_address") or row.download_blob
 
+    # An asset stays down while any hold remains (an enforcement action, a cameo removal):
+    # lifting one hold must not bring back what another still removes.
     @handles("AssetRemoved")
     def _removed(self, s: Session, event: RecordedEvent) -> None:
-        self._row(s, event).removed = True
+        row = self._row(s, event)
+        hold = str(event.payload.get("hold") or "pipeline")
+        row.removal_holds = {**(row.removal_holds or {}), hold: str(event.payload.get("reason", ""))}
+        row.removed = True
 
     @handles("AssetRestored")
     def _restored(self, s: Session, event: RecordedEvent) -> None:
-        self._row(s, event).removed = False
+        row = self._row(s, event)
+        hold = str(event.payload.get("hold") or "pipeline")
+        row.removal_holds = {k: v for k, v in (row.removal_holds or {}).items() if k != hold}
+        row.removed = bool(row.removal_holds)

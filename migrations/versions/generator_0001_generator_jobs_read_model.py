@@ -39,6 +39,11 @@ def upgrade() -> None:
         ),
         sa.Column("published", sa.Boolean(), nullable=False),
         sa.Column("removed", sa.Boolean(), nullable=False),
+        sa.Column(
+            "removal_holds",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("generation_id", name=op.f("pk_gen_jobs")),
     )
