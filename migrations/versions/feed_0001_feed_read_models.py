@@ -1,7 +1,7 @@
 """feed read models
 
 Revision ID: feed_0001
-Revises: 
+Revises: core_0001
 Create Date: 2026-11-22 03:40:52.601452
 """
 
@@ -12,9 +12,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'feed_0001'
-down_revision: str | Sequence[str] | None = None
+down_revision: str | Sequence[str] | None = "core_0001"
 branch_labels: str | Sequence[str] | None = ('feed',)
-depends_on: str | Sequence[str] | None = 'core_0001'
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

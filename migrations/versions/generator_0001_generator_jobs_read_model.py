@@ -1,7 +1,7 @@
 """generator jobs read model
 
 Revision ID: generator_0001
-Revises:
+Revises: core_0001
 Create Date: 2026-11-22 03:34:24.803118
 """
 
@@ -12,9 +12,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "generator_0001"
-down_revision: str | Sequence[str] | None = None
+down_revision: str | Sequence[str] | None = "core_0001"
 branch_labels: str | Sequence[str] | None = ("generator",)
-depends_on: str | Sequence[str] | None = "core_0001"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,7 @@
 """provenance signed-asset registry
 
 Revision ID: provenance_0001
-Revises:
+Revises: core_0001
 Create Date: 2026-11-22 03:36:00.000000
 """
 
@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "provenance_0001"
-down_revision: str | Sequence[str] | None = None
+down_revision: str | Sequence[str] | None = "core_0001"
 branch_labels: str | Sequence[str] | None = ("provenance",)
-depends_on: str | Sequence[str] | None = "core_0001"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,7 @@
 """reverse search read models
 
 Revision ID: reverse_search_0001
-Revises:
+Revises: core_0001
 Create Date: 2026-11-22 03:27:34.680964
 """
 
@@ -12,9 +12,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "reverse_search_0001"
-down_revision: str | Sequence[str] | None = None
+down_revision: str | Sequence[str] | None = "core_0001"
 branch_labels: str | Sequence[str] | None = ("reverse_search",)
-depends_on: str | Sequence[str] | None = "core_0001"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -116,5 +116,3 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_rs_account_actions_account_id"))
 
     op.drop_table("rs_account_actions")
-    with op.batch_alter_table("feed_holds", schema=None) as batch_op:
-        batch_op.drop_index("ix_feed_holds_key")

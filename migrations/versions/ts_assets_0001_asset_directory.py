@@ -1,7 +1,7 @@
 """asset directory
 
 Revision ID: ts_assets_0001
-Revises: 
+Revises: core_0001
 Create Date: 2026-11-22 04:29:29.786485
 """
 
@@ -12,9 +12,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'ts_assets_0001'
-down_revision: str | Sequence[str] | None = None
+down_revision: str | Sequence[str] | None = "core_0001"
 branch_labels: str | Sequence[str] | None = ('ts_assets',)
-depends_on: str | Sequence[str] | None = 'core_0001'
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,7 @@
 """consent ledger and opt-out registry
 
 Revision ID: ts_consent_0001
-Revises:
+Revises: core_0001
 Create Date: 2026-11-22 03:58:47.709362
 """
 
@@ -12,9 +12,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "ts_consent_0001"
-down_revision: str | Sequence[str] | None = None
+down_revision: str | Sequence[str] | None = "core_0001"
 branch_labels: str | Sequence[str] | None = ("ts_consent",)
-depends_on: str | Sequence[str] | None = "core_0001"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,7 @@
 """generation gate: request read model
 
 Revision ID: ts_gate_0001
-Revises:
+Revises: core_0001
 Create Date: 2026-11-22 04:09:44.315799
 """
 
@@ -12,9 +12,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "ts_gate_0001"
-down_revision: str | Sequence[str] | None = None
+down_revision: str | Sequence[str] | None = "core_0001"
 branch_labels: str | Sequence[str] | None = ("ts_gate",)
-depends_on: str | Sequence[str] | None = "core_0001"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
