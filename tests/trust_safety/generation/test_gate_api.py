@@ -12,8 +12,10 @@ import pytest
 from core.events import stream_id
 from tests.trust_safety.uploads.media_factory import drawn_face, encode, gradient
 from tests.utils import drain, make_principal
+from trust_safety.moderation.blocklist import load_default_blocklist
 
 GATE = ["prompt-moderation", "generation-requests"]
+SHIPPED_BLOCKLIST = load_default_blocklist().version
 NOW = datetime.now(UTC)
 
 
@@ -98,7 +100,7 @@ def test_users_see_only_their_own_and_reviewers_see_evidence(
     assert record["stage"] == "prompt"
     evidence = record["prompt_decision"]["evidence"]
     assert any(e["kind"] == "blocklist_term" and e["ref"] == "swastika" for e in evidence)
-    assert record["prompt_decision"]["data_versions"]["blocklist"] == "3"
+    assert record["prompt_decision"]["data_versions"]["blocklist"] == str(SHIPPED_BLOCKLIST)
     assert client.get("/v1/generations").status_code == 401
 
 
@@ -153,13 +155,13 @@ def test_admin_list_edits_are_events_and_decisions_record_the_version(
     added = client.post(
         "/v1/moderation/blocklist/illegal_activity/terms",
         headers=admin,
-        json={"term": "Zorblax", "expected_version": 3},
+        json={"term": "Zorblax", "expected_version": SHIPPED_BLOCKLIST},
     )
-    assert added.status_code == 201 and added.json() == {"version": 4}
+    assert added.status_code == 201 and added.json() == {"version": SHIPPED_BLOCKLIST + 1}
     stale = client.post(
         "/v1/moderation/blocklist/sexual/terms",
         headers=admin,
-        json={"term": "quuxfoo", "expected_version": 2},
+        json={"term": "quuxfoo", "expected_version": SHIPPED_BLOCKLIST},
     )
     assert stale.status_code == 409
     assert (
@@ -172,16 +174,17 @@ def test_admin_list_edits_are_events_and_decisions_record_the_version(
     drain(services, GATE)
     assert state(client, ada, gid)["reason_category"] == "illegal_activity"
     decided = events(services, gid)[1].payload["prompt_decision"]
-    assert decided["data_versions"]["blocklist"] == "4"
+    assert decided["data_versions"]["blocklist"] == str(SHIPPED_BLOCKLIST + 1)
     assert "zorblax" in json.dumps(
         client.get("/v1/moderation/lists", headers=admin).json()["blocklist"]
     )
     assert client.get("/v1/moderation/lists", headers=ada).status_code == 403
 
     removed = client.delete(
-        "/v1/moderation/blocklist/illegal_activity/terms/zorblax?expected_version=4", headers=admin
+        f"/v1/moderation/blocklist/illegal_activity/terms/zorblax?expected_version={SHIPPED_BLOCKLIST + 1}",
+        headers=admin,
     )
-    assert removed.status_code == 200 and removed.json() == {"version": 5}
+    assert removed.status_code == 200 and removed.json() == {"version": SHIPPED_BLOCKLIST + 2}
     again = request(client, ada, prompt="a jar of z o r b l a x jam on a kitchen table")
     drain(services, GATE)
     assert state(client, ada, again)["status"] == "approved"
