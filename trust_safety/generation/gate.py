@@ -137,12 +137,22 @@ class PromptModeration(Processor):
             territory=(p.get("territory") or None),
         )
         decision = gate_pipeline(self.services).moderate(str(p["prompt"]), context)
+        # A public figure the pipeline let through was consented via the figure's cameo; the
+        # ledger resolves it to that cameo so the generator receives it with the others.
+        consented_figures = sorted(
+            {
+                e.ref
+                for e in decision.evidence
+                if e.kind == "public_figure" and e.detail == "consent on record"
+            }
+        )
         consent = check_request_consent(
             self.services,
             principal_id=requester,
             prompt=str(p["prompt"]),
             at=event.occurred_at,
             explicit_cameo_ids=list(p.get("cameo_ids") or []),
+            public_figure_ids=consented_figures,
         )
         consent_record = {
             "allowed": consent.allowed,

@@ -406,3 +406,39 @@ def test_a_redelivered_request_is_not_decided_twice(
     requested = events(services, gid)[0]
     assert PromptModeration(services).handle(requested) == ()
     assert [e.type for e in events(services, gid)].count("PromptModerated") == 1
+
+
+def test_a_public_figure_passes_only_with_consent_through_their_linked_cameo(
+    client: Any, services: Any, people: Any
+) -> None:
+    _, ada = people["ada"]
+    _, bo = people["bo"]
+    _, admin = people["admin"]
+    # Ada is the public figure "Keanu Reeves" here: her verified cameo is linked to the figure.
+    cameo = client.post(
+        "/v1/cameos",
+        headers=ada,
+        json={
+            "handle": "keanu",
+            "display_name": "Keanu",
+            "liveness_reference": "idv:keanu",
+            "liveness_result": "passed",
+            "liveness_checked_at": NOW.isoformat(),
+            "audience": "only_me",
+        },
+    )
+    assert cameo.status_code == 201, cameo.text
+    cameo_id = cameo.json()["cameo_id"]
+    linked = client.post(
+        f"/v1/cameos/{cameo_id}/public-figure",
+        headers=admin,
+        json={"public_figure_id": "pf-keanu-reeves"},
+    )
+    assert linked.status_code in (200, 201), linked.text
+    drain(services)
+    own = request(client, ada, prompt="Keanu Reeves feeding ducks")
+    other = request(client, bo, prompt="Keanu Reeves feeding ducks")
+    drain(services, GATE)
+    assert state(client, ada, own)["status"] == "approved"
+    assert events(services, own)[-1].payload["cameo_ids"] == [cameo_id]
+    assert state(client, bo, other)["reason_category"] == "public_figures"
