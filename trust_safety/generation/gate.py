@@ -46,6 +46,7 @@ GATE_REASONS: dict[str, str] = {
     "cameo_consent": "A cameo in the request has not been shared with you, or its consent was withdrawn.",
     "upload_refused": "The uploaded input cannot be used for generation.",
     "source_unavailable": "The video to extend or remix is not available to you.",
+    "invalid_request": "The request is incomplete and cannot be judged.",
 }
 
 
@@ -121,11 +122,14 @@ class PromptModeration(Processor):
         if event.type != "GenerationRequested":
             return ()
         history = self.services.store.read_stream(event.stream_id)
-        if any(e.type == "PromptModerated" for e in history):
+        decided = ("PromptModerated", "GenerationApproved", "GenerationRefused")
+        if any(e.type in decided for e in history):
             return ()  # decided already (a redelivery after the append)
         p = event.payload
-        requester = str(p["requester_id"])
-        generation_id = str(p["generation_id"])
+        requester = str(p.get("requester_id") or event.actor.id)
+        generation_id = str(p.get("generation_id") or event.stream_key)
+        if not str(p.get("prompt") or "").strip():
+            return [self._refuse_incomplete(event, history, generation_id, requester)]
 
         lineage = self._check_lineage(p, requester)
         upload = self._check_upload(p, requester)
@@ -212,6 +216,34 @@ class PromptModeration(Processor):
             )
         ]
 
+    def _refuse_incomplete(
+        self,
+        event: RecordedEvent,
+        history: Sequence[RecordedEvent],
+        generation_id: str,
+        requester: str,
+    ) -> Append:
+        """A request without a prompt (an older or hand-built event) cannot be judged."""
+        version = load_default_policy().version
+        moderated = PromptModerated(
+            generation_id=generation_id,
+            approved=False,
+            reason_category="invalid_request",
+            stage="request",
+            prompt_decision={},
+        )
+        refused = GenerationRefused(
+            generation_id=generation_id,
+            requester_id=requester,
+            reason_category="invalid_request",
+            reason=GATE_REASONS["invalid_request"],
+            stage="request",
+            policy_version=version,
+        )
+        return Append(
+            event.stream_id, [moderated, refused], expected_version=len(history), actor=SYSTEM_ACTOR
+        )
+
     def _check_lineage(self, p: dict[str, Any], requester: str) -> dict[str, Any]:
         sources = [*([p["extends"]] if p.get("extends") else []), *(p.get("remix_of") or [])]
         checked: list[dict[str, Any]] = []
@@ -241,7 +273,12 @@ class PromptModeration(Processor):
         from trust_safety.uploads.service import load_upload
 
         record = load_upload(self.services, str(upload_id))
-        ok = record is not None and record["owner_id"] == requester and bool(record["approved"])
+        ok = (
+            record is not None
+            and record["owner_id"] == requester
+            and bool(record["approved"])
+            and str(record["decision"]["media_type"]).startswith("image/")
+        )
         return {
             "ok": ok,
             "upload_id": upload_id,

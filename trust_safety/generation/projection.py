@@ -40,14 +40,15 @@ class GenerationRequests(Projection):
         if row is None:
             row = GenerationRequestRow(generation_id=_generation_id(event))
             s.add(row)
-        row.requester_id = p["requester_id"]
-        row.kind = p["kind"]
+        # Older or foreign-built requests may lack optional parameters: show what is known.
+        row.requester_id = str(p.get("requester_id") or event.actor.id)
+        row.kind = str(p.get("kind") or "text_to_video")
         row.status = "requested"
-        row.prompt = p["prompt"]
-        row.duration_s = float(p["duration_s"])
-        row.width, row.height = int(p["width"]), int(p["height"])
-        row.aspect_ratio = p["aspect_ratio"]
-        row.tier = p["tier"]
+        row.prompt = str(p.get("prompt") or "")
+        row.duration_s = float(p.get("duration_s") or 0.0)
+        row.width, row.height = int(p.get("width") or 0), int(p.get("height") or 0)
+        row.aspect_ratio = str(p.get("aspect_ratio") or "")
+        row.tier = str(p.get("tier") or "free")
         row.seed = p.get("seed")
         row.upload_id = p.get("upload_id")
         row.extends = p.get("extends")

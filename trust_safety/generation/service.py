@@ -13,13 +13,13 @@ from core.services import Services
 from trust_safety.generation.events import GENERATION, GenerationRequested
 from trust_safety.generation.models import GenerationRequestRow
 from trust_safety.generation.params import GenerationRequestIn
-from trust_safety.uploads.service import require_usable_upload
+from trust_safety.uploads.service import require_usable_image
 
 
 def request_generation(services: Services, body: GenerationRequestIn, requester: Actor) -> str:
     if body.upload_id is not None:
         # Fail fast on an unusable upload; the gate checks again when it decides.
-        require_usable_upload(services, body.upload_id, requester.id)
+        require_usable_image(services, body.upload_id, requester.id)
     generation_id = uuid.uuid4().hex
     width, height = body.frame_size()
     extends, remix_of = body.lineage()

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.errors import Forbidden, NotFound
+from core.errors import Forbidden, NotFound, ValidationFailed
 from core.events import Actor, stream_id, utcnow
 from core.services import Services
 from trust_safety.uploads.events import UPLOAD, UploadModerated
@@ -129,7 +129,7 @@ def upload_for(
     return record
 
 
-def require_usable_upload(services: Services, upload_id: str, requester_id: str) -> dict[str, Any]:
+def require_usable_image(services: Services, upload_id: str, requester_id: str) -> dict[str, Any]:
     record = load_upload(services, upload_id)
     if record is None or record["owner_id"] != requester_id:
         raise NotFound(f"no upload {upload_id!r}")
@@ -137,4 +137,6 @@ def require_usable_upload(services: Services, upload_id: str, requester_id: str)
         raise Forbidden(
             f"upload {upload_id} was refused ({record['reason_category']}) and cannot be used"
         )
+    if not str(record["decision"]["media_type"]).startswith("image/"):
+        raise ValidationFailed(f"upload {upload_id} is a video; image_to_video needs an image")
     return record

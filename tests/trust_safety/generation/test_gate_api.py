@@ -442,3 +442,40 @@ def test_a_public_figure_passes_only_with_consent_through_their_linked_cameo(
     assert state(client, ada, own)["status"] == "approved"
     assert events(services, own)[-1].payload["cameo_ids"] == [cameo_id]
     assert state(client, bo, other)["reason_category"] == "public_figures"
+
+
+def test_image_to_video_refuses_a_video_upload_and_incomplete_requests_are_refused(
+    client: Any, services: Any, people: Any
+) -> None:
+    from tests.trust_safety.uploads.media_factory import mp4
+
+    ada_id, ada = people["ada"]
+    clip = client.post(
+        "/v1/uploads",
+        headers=ada,
+        files={"file": ("c.mp4", mp4([gradient(160, 120)] * 6, fps=3), "video/mp4")},
+    )
+    assert clip.status_code == 201 and clip.json()["outcome"] == "approved", clip.text
+    response = client.post(
+        "/v1/generations",
+        headers=ada,
+        json={"kind": "image_to_video", "prompt": "a wave", "upload_id": clip.json()["upload_id"]},
+    )
+    assert response.status_code == 422
+
+    # An event built by hand without a prompt cannot be judged: refused, never approved.
+    from core.events import Actor
+    from tests.trust_safety.consent.foreign_events import foreign
+
+    services.store.append(
+        stream_id("generation", "handmade"),
+        [
+            foreign(
+                "GenerationRequested", "generation", generation_id="handmade", requester_id=ada_id
+            )
+        ],
+        expected_version=0,
+        actor=Actor(id=ada_id, role="user"),
+    )
+    drain(services, GATE)
+    assert state(client, ada, "handmade")["reason_category"] == "invalid_request"
