@@ -198,7 +198,7 @@ _LEET_CHARS = re.escape("".join(_LEET))
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Co", "Cs", "Cn"})
 _VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 
-_NUMBER_WITH_UNIT = re.compile(r"\d[\d.,:x/]*[a-z]{0,3}|[a-z]{1,2}\d+")
+_NUMBER_WITH_UNIT = re.compile(r"\d[\d.,:x/]*[a-z]{0,3}")
 _TOKEN = re.compile(rf"[\w{_LEET_CHARS}]+", re.UNICODE)
 # Single word characters separated by spacing or punctuation, at least three in a row:
 # "n a k e d", "n.a.k.e.d", "n-a-k-e-d", "n_a_k_e_d".
