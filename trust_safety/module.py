@@ -22,5 +22,5 @@ module = Module(
         *_gate.MODEL_MODULES,
         *_assets.MODEL_MODULES,
     ],
-    cli=[*_cases.CLI, *_optout.CLI],
+    cli=[*_cases.CLI, *_optout.CLI, *_gate.CLI],
 )
