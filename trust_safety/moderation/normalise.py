@@ -202,10 +202,12 @@ _NUMBER_WITH_UNIT = re.compile(r"\d[\d.,:x/]*[a-z]{0,3}")
 _TOKEN = re.compile(rf"[\w{_LEET_CHARS}]+", re.UNICODE)
 # Single word characters separated by spacing or punctuation, at least three in a row:
 # "n a k e d", "n.a.k.e.d", "n-a-k-e-d", "n_a_k_e_d".
-# The separator must stay the same along the run, so "h.a.n.g h.i.m" is two words, not one.
-_SEPARATOR_CHARS = r"[\s.\-_*·•,/|:;~^'`\"+]"
+# Separators of one run are all whitespace ("n a k e d") or all contain punctuation
+# ("n.a.k.e.d", "n . a", "n..a"), so "h.a.n.g h.i.m" is two words, not one.
+_PUNCTUATION = r"[.\-_*·•,/|:;~^'`\"+]"
 _SPLIT_LETTERS = re.compile(
-    rf"(?<![\w])\w(?P<sep>{_SEPARATOR_CHARS}{{1,3}})(?:\w(?P=sep))+\w(?![\w])"
+    rf"(?<![\w])\w(?:\s*(?:{_PUNCTUATION}\s*)+\w){{2,}}(?![\w])"
+    rf"|(?<![\w])\w(?:\s{{1,3}}\w){{2,}}(?![\w])"
 )
 _SPLIT_SEPARATORS = re.compile(r"[\s.\-_*·•,/|:;~^'`\"+]+")
 _WHITESPACE = re.compile(r"\s+")
