@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from trust_safety.moderation.blocklist import BlocklistStage, load_default_blocklist
@@ -61,6 +61,7 @@ def disguised(draw: st.DrawFn) -> tuple[Category, str]:
 
 @settings(max_examples=150, deadline=None)
 @given(disguised())
+@example((Category.HATE_SYMBOLS, "s . w . a . s . t . i . k . \u200b . a at night"))
 def test_disguised_list_terms_are_still_caught(case: tuple[Category, str]) -> None:
     category, prompt = case
     result = STAGE.evaluate(normalise(prompt), ModerationContext())
