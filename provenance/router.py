@@ -19,18 +19,18 @@ AnyPrincipal = Annotated[Principal, Depends(require_roles(*Role))]
 
 
 @router.post("/verify")
-def verify(upload: UploadFile, principal: AnyPrincipal, services: ServicesDep) -> dict[str, Any]:
+def verify(file: UploadFile, principal: AnyPrincipal, services: ServicesDep) -> dict[str, Any]:
     """C2PA state, watermark serial and (for investigators) fingerprint matches of a file.
 
     Every check is recorded as a ``ProvenanceChecked`` audit event (the file is not kept).
     Fingerprint matches carry prompts and accounts, so only investigators and admins get them.
     """
-    if upload.filename is None and upload.size == 0:
-        raise ValidationFailed("send the suspect video as the multipart field 'upload'")
+    if file.filename is None and file.size == 0:
+        raise ValidationFailed("send the suspect video as the multipart field 'file'")
     scratch = Path(services.settings.data_dir) / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=scratch, suffix=".mp4", delete=False) as fh:
-        shutil.copyfileobj(upload.file, fh, length=1 << 20)
+        shutil.copyfileobj(file.file, fh, length=1 << 20)
         path = Path(fh.name)
     try:
         if path.stat().st_size == 0:

@@ -119,7 +119,7 @@ def test_verification_api_and_cli_record_audit_events(
     resp = client.post(
         "/v1/provenance/verify",
         headers=headers,
-        files={"upload": ("clip.mp4", signed.read_bytes(), "video/mp4")},
+        files={"file": ("clip.mp4", signed.read_bytes(), "video/mp4")},
     )
     assert resp.status_code == 200, resp.text
     body = resp.json()
@@ -136,7 +136,7 @@ def test_verification_api_and_cli_record_audit_events(
     resp = client.post(
         "/v1/provenance/verify",
         headers=headers,
-        files={"upload": ("x.mp4", stripped.read_bytes(), "video/mp4")},
+        files={"file": ("x.mp4", stripped.read_bytes(), "video/mp4")},
     )
     assert (
         resp.json()["conclusion"] == "watermarked_by_us" and resp.json()["generation_id"] == "g-v"
@@ -145,12 +145,12 @@ def test_verification_api_and_cli_record_audit_events(
     junk = client.post(
         "/v1/provenance/verify",
         headers=headers,
-        files={"upload": ("x.mp4", b"definitely not a video", "video/mp4")},
+        files={"file": ("x.mp4", b"definitely not a video", "video/mp4")},
     )
     assert junk.status_code == 415
     assert (
         client.post(
-            "/v1/provenance/verify", files={"upload": ("x.mp4", b"x", "video/mp4")}
+            "/v1/provenance/verify", files={"file": ("x.mp4", b"x", "video/mp4")}
         ).status_code
         == 401
     )
@@ -362,7 +362,7 @@ def test_investigators_get_fingerprint_matches_from_reverse_search(
     resp = client.post(
         "/v1/provenance/verify",
         headers=investigator,
-        files={"upload": ("copy.mp4", copy.read_bytes(), "video/mp4")},
+        files={"file": ("copy.mp4", copy.read_bytes(), "video/mp4")},
     )
     assert resp.status_code == 200, resp.text
     body = resp.json()
@@ -406,7 +406,7 @@ def test_end_to_end_from_the_generation_gate(services: Services, client: Any) ->
     report = client.post(
         "/v1/provenance/verify",
         headers=headers,
-        files={"upload": ("mine.mp4", got.content, "video/mp4")},
+        files={"file": ("mine.mp4", got.content, "video/mp4")},
     ).json()
     assert report["conclusion"] == "signed_by_us" and report["generation_id"] == gid
 
