@@ -41,6 +41,7 @@ _ACCOUNT_KEYS = ("account_id", "requester_id", "user_id", "owner_id", "creator_i
 _BLOB_KEYS = ("blob_address", "signed_blob", "asset_address", "blob", "address")
 _MANIFEST_KEYS = ("manifest_id", "manifest_label", "c2pa_manifest_label")
 _WATERMARK_KEYS = ("watermark_payload", "watermark_serial", "serial")
+_C2PA_KEY_PARTS = ("c2pa", "manifest", "soft_binding", "signer", "tier", "visible_watermark")
 _MAX_SUMMARY_VALUE = 2000
 
 
@@ -167,7 +168,9 @@ class ReverseSearchIndexer(Projection):
         asset.manifest_id = str(manifest) if manifest is not None else None
         watermark = first(p, _WATERMARK_KEYS)
         asset.watermark_payload = str(watermark) if watermark is not None else None
-        asset.c2pa = {k: v for k, v in summarise(event).items() if "c2pa" in k or "manifest" in k}
+        asset.c2pa = {
+            k: v for k, v in summarise(event).items() if any(part in k for part in _C2PA_KEY_PARTS)
+        }
         asset.signed_at = event.occurred_at
         duration = p.get("duration_s")
         asset.duration_s = float(duration) if isinstance(duration, int | float) else None

@@ -205,7 +205,9 @@ class VisualDescriptor:
         if cfg.equalize:
             luma = np.stack(
                 [
-                    cv2.equalizeHist(np.clip(view * 255.0, 0, 255).astype(np.uint8)).astype(np.float32)
+                    cv2.equalizeHist(np.clip(view * 255.0, 0, 255).astype(np.uint8)).astype(
+                        np.float32
+                    )
                     / 255.0
                     for view in luma
                 ]

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict
 
-from core.events import SYSTEM_ACTOR, Actor, EventPayload, stream_id
+from core.events import REGISTRY, SYSTEM_ACTOR, Actor, EventPayload, stream_id
 from core.services import Services
 
 
@@ -100,16 +100,40 @@ def sign_generation(
         frame_scores=[[0.01] * 4] * 200,
     )
     asset_id = f"asset-{generation_id}"
-    emit(
-        services,
-        "generation",
-        generation_id,
-        "AssetSigned",
-        generation_id=generation_id,
-        asset_id=asset_id,
-        blob_address=put_blob(services, video),
-        manifest_id=f"urn:uuid:manifest-{generation_id}",
-        watermark_payload=f"serial-{generation_id}",
-        c2pa_state="signed",
-    )
+    address = put_blob(services, video)
+    signed: dict[str, Any] = {
+        "generation_id": generation_id,
+        "asset_id": asset_id,
+        "blob_address": address,
+        "manifest_id": f"urn:uuid:manifest-{generation_id}",
+        "watermark_payload": f"serial-{generation_id}",
+        "c2pa_state": "signed",
+    }
+    if REGISTRY.known("AssetSigned"):
+        # The provenance domain's own schema: the real payload proves the fields line up.
+        real = REGISTRY.info("AssetSigned").payload_class(
+            **signed,
+            requester_id=account,
+            tier="paid",
+            bytes=video.stat().st_size,
+            download_blob_address=address,
+            download_manifest_id=signed["manifest_id"],
+            visible_watermark=False,
+            watermark_serial="0123456789abcdef",
+            soft_binding_alg="com.clearframe.dwtdct",
+            signer="test",
+            development_signer=True,
+            duration_s=6.0,
+            width=160,
+            height=96,
+            fps=24.0,
+        )
+        services.store.append(
+            stream_id("generation", generation_id),
+            [real],
+            expected_version=None,
+            actor=SYSTEM_ACTOR,
+        )
+    else:
+        emit(services, "generation", generation_id, "AssetSigned", **signed)
     return asset_id

@@ -299,3 +299,11 @@ def test_public_find_matches_for_verification(archive: Services, tmp_path: Path)
     matches = find_matches(archive, _query(tmp_path, 3), max_results=2)
     assert matches[0]["generation_id"] == "g3" and len(matches) <= 2
     assert Actor  # the public function appends no audit event of its own
+
+
+def test_the_record_carries_the_signing_facts(archive: Services, client) -> None:
+    _, headers = make_principal(archive, "investigator")
+    asset = client.get("/v1/reverse-search/generations/g1", headers=headers).json()["assets"][0]
+    assert asset["c2pa"]["manifest_id"] == "urn:uuid:manifest-g1"
+    assert asset["c2pa"]["c2pa_state"] == "signed"
+    assert asset["watermark_payload"] == "serial-g1"
