@@ -38,7 +38,8 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
 class BodySizeLimit:
     """Reject bodies over the limit before they are read into memory (413, problem+json).
 
-    Multipart uploads get the upload limit, everything else the JSON body limit. Both the
+    Uploads (multipart, or raw video/image/octet-stream bodies) get the upload limit,
+    everything else the JSON body limit. Both the
     declared Content-Length and the bytes actually streamed are checked.
     """
 
@@ -51,7 +52,9 @@ class BodySizeLimit:
             return
         headers = dict(scope.get("headers") or [])
         ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
-        limit = self.max_upload if ctype.startswith("multipart/") else self.max_body
+        # Media sent as the raw body (a clip to /matches/byContent) is an upload too.
+        is_upload = ctype.startswith(("multipart/", "video/", "image/", "application/octet-stream"))
+        limit = self.max_upload if is_upload else self.max_body
         declared = headers.get(b"content-length")
         if declared is not None:
             try:

@@ -186,11 +186,17 @@ class ReverseSearchIndexer(Projection):
     def _removed(self, s: Session, event: RecordedEvent) -> None:
         asset_id = str(event.payload.get("asset_id") or _generation_id(event))
         reason = str(event.payload.get("reason") or "removed by the generation pipeline")
-        self._hold(s, asset_id, PIPELINE_HOLD, reason)
+        # Keyed by the hold (an action id, cameo:<id>), the same keys the enforcement and cameo
+        # handlers below use, so one reason never counts twice and a lift ends only its own.
+        self._hold(s, asset_id, str(event.payload.get("hold") or PIPELINE_HOLD), reason)
 
     @handles(ev.ASSET_RESTORED)
     def _restored(self, s: Session, event: RecordedEvent) -> None:
-        self._lift(s, str(event.payload.get("asset_id") or _generation_id(event)), PIPELINE_HOLD)
+        self._lift(
+            s,
+            str(event.payload.get("asset_id") or _generation_id(event)),
+            str(event.payload.get("hold") or PIPELINE_HOLD),
+        )
 
     def _hold(self, s: Session, asset_id: str, key: str, reason: str) -> None:
         asset = self._asset(s, asset_id)
@@ -224,7 +230,7 @@ class ReverseSearchIndexer(Projection):
         entry = {
             "action_id": action_id,
             "kind": kind,
-            "category": p.get("category"),
+            "category": p.get("statement_category") or p.get("category"),
             "puid": p.get("puid"),
             "taken_at": event.occurred_at.isoformat(),
             "reversed_at": None,
@@ -241,7 +247,7 @@ class ReverseSearchIndexer(Projection):
                     action_id=action_id,
                     account_id=str(p["affected_user_id"]),
                     kind=kind,
-                    category=p.get("category"),
+                    category=p.get("statement_category") or p.get("category"),
                     taken_at=event.occurred_at,
                     puid=p.get("puid"),
                 )

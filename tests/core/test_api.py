@@ -121,3 +121,17 @@ def test_production_refuses_development_secrets() -> None:
         env="production", database_url="postgresql://x/y", secret_key="k" * 40, dev_admin_token=""
     )
     assert not ok.is_development
+
+
+def test_raw_media_bodies_get_the_upload_limit(make_services) -> None:  # type: ignore[no-untyped-def]
+    svc = make_services("sqlite", max_body_bytes=2048, max_upload_bytes=8192)
+    c = _app_with_probe(svc)
+    _, rh = make_principal(svc, "reviewer")
+    clip = b"\x00" * 4096
+    # over the JSON limit but within the upload limit: reaches the route (which rejects the shape)
+    r = c.post("/probe/reviewers", content=clip, headers={**rh, "content-type": "video/mp4"})
+    assert r.status_code == 422
+    too_big = c.post(
+        "/probe/reviewers", content=clip * 3, headers={**rh, "content-type": "video/mp4"}
+    )
+    assert too_big.status_code == 413

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
-
-pytest.importorskip("open_clip")
-
 import open_clip  # noqa: E402
+import pytest
 import torch  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 

@@ -9,6 +9,7 @@ from core.services import Services
 from feed.models import FeedAssetRow
 from generator.models import GenerationJobRow
 from provenance.events import AssetPublished, AssetSigned
+from reverse_search.models import AssetRecord
 from tests.utils import drain
 from trust_safety.cases.events import EnforcementActionTaken, EnforcementReversed
 from trust_safety.consent.facts import CameoAppearanceRemoved
@@ -79,6 +80,13 @@ def state(services: Services) -> tuple[bool, dict[str, str], bool]:
         return job.removed, dict(job.removal_holds), feed.removed
 
 
+def search_holds(services: Services) -> set[str]:
+    with services.read_sessions() as s:
+        record = s.get(AssetRecord, ASSET)
+        assert record is not None
+        return set(record.holds)
+
+
 def generation_types(services: Services) -> list[str]:
     return [e.type for e in services.store.read_stream(f"generation-{GEN}")]
 
@@ -102,6 +110,7 @@ def test_holds_from_enforcement_and_cameo_removal(services: Services) -> None:
     )
     drain(services)
     assert set(state(services)[1]) == {"act-1", "cameo:cam-1"}
+    assert search_holds(services) == {"act-1", "cameo:cam-1"}  # reverse search agrees
 
     # A successful appeal lifts the enforcement hold; the owner's removal still holds.
     services.store.append(
@@ -123,6 +132,7 @@ def test_holds_from_enforcement_and_cameo_removal(services: Services) -> None:
     drain(services)
     removed, holds, feed_removed = state(services)
     assert removed and set(holds) == {"cameo:cam-1"} and feed_removed
+    assert search_holds(services) == {"cameo:cam-1"}
     assert generation_types(services).count("AssetRestored") == 1
     assert replay_check(services, all_projections(), progress=False, out=lambda _m: None) == []
 
