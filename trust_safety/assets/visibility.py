@@ -67,32 +67,26 @@ class AssetVisibility(Processor):
 
     def handle(self, event: RecordedEvent) -> Sequence[Append]:
         p = event.payload
-        if event.type == "EnforcementActionTaken":
+        if event.type in ("EnforcementActionTaken", "EnforcementReversed"):
             if p.get("target_kind") != "asset" or p.get("kind") not in REMOVAL_KINDS:
                 return []
             asset_id = str(p["target_id"])
             generation_id = self._generation_of(asset_id)
-            removed = AssetRemoved(
+            taken = event.type == "EnforcementActionTaken"
+            fact_class = AssetRemoved if taken else AssetRestored
+            reason = (
+                f"enforcement: {p.get('statement_category') or p.get('kind')}"
+                if taken
+                else f"enforcement reversed: {p.get('reason', '')}"
+            )
+            fact = fact_class(
                 generation_id=generation_id,
                 asset_id=asset_id,
                 hold=str(p["action_id"]),
-                reason=f"enforcement: {p.get('statement_category') or p.get('kind')}"[:500],
+                reason=reason[:500],
                 source_event_id=str(event.event_id),
             )
-            return [Append(stream_id("generation", generation_id), [removed])]
-        if event.type == "EnforcementReversed":
-            if p.get("target_kind") != "asset" or p.get("kind") not in REMOVAL_KINDS:
-                return []
-            asset_id = str(p["target_id"])
-            generation_id = self._generation_of(asset_id)
-            restored = AssetRestored(
-                generation_id=generation_id,
-                asset_id=asset_id,
-                hold=str(p["action_id"]),
-                reason=f"enforcement reversed: {p.get('reason', '')}"[:500],
-                source_event_id=str(event.event_id),
-            )
-            return [Append(stream_id("generation", generation_id), [restored])]
+            return [Append(stream_id("generation", generation_id), [fact])]
         if event.type == "CameoAppearanceRemoved":
             generation_id = str(p["generation_id"])
             removed = AssetRemoved(
