@@ -83,9 +83,6 @@ class SqlTailConsumer(EventLogConsumer):
                 return []
             time.sleep(min(self.poll_interval_s, remaining))
 
-    def rewind(self, after_position: int) -> None:
-        self._after = after_position
-
     def acknowledge(self, cursors: Sequence[Cursor]) -> None:
         return None  # the checkpoint row written with the read model is the acknowledgement
 

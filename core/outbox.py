@@ -151,6 +151,13 @@ class OutboxRelay:
             placed.append((position, meta.partition, meta.offset))
         return placed
 
+    def publish_pending(self) -> int:
+        """Publish batches until nothing is left (tools, tests, benchmarks); returns the count."""
+        total = 0
+        while published := self.relay_once():
+            total += published
+        return total
+
     def pending(self) -> int:
         from sqlalchemy import func
 

@@ -14,12 +14,12 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from core.db import make_engine, make_session_factory, transaction
+from core.db import transaction
 from core.events import RecordedEvent, utcnow
 from core.log import SQL_SOURCE
 from core.projections import Checkpoint, Projection
 from core.services import Services
-from core.store import EventStore, OutboxEntry, StoredEvent, row_to_event
+from core.store import OutboxEntry, StoredEvent, row_to_event
 
 
 def _published_events(
@@ -221,7 +221,3 @@ def replay_check(
         scratch_services.close()
         tmp.cleanup()
     return diffs
-
-
-def scratch_store(url: str) -> EventStore:
-    return EventStore(make_session_factory(make_engine(url)))

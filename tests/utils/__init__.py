@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from core.auth import create_principal, issue_token
 from core.modules import all_processors, all_projections
@@ -12,7 +11,9 @@ from core.projections import Runner, make_runner
 from core.services import Services
 
 
-def make_principal(services: Services, *roles: str, name: str = "Test person") -> tuple[str, dict[str, str]]:
+def make_principal(
+    services: Services, *roles: str, name: str = "Test person"
+) -> tuple[str, dict[str, str]]:
     """A principal with ``roles`` and the Authorization header of a fresh token for it."""
     pid = create_principal(services.sessions, name, list(roles or ("user",)))
     _, token = issue_token(services.sessions, services.settings, pid, "test")
@@ -25,8 +26,13 @@ def runners(services: Services, names: Iterable[str] | None = None) -> list[Runn
     return [make_runner(factories[n](services), services) for n in chosen]
 
 
-def drain(services: Services, names: Iterable[str] | None = None, *, max_s: float = 120.0,
-          built: list[Runner] | None = None) -> list[Runner]:
+def drain(
+    services: Services,
+    names: Iterable[str] | None = None,
+    *,
+    max_s: float = 120.0,
+    built: list[Runner] | None = None,
+) -> list[Runner]:
     """Run the named consumers (default: every projection and processor), and the outbox
     relay when Kafka is configured, until every consumer has applied every event: the
     workers of ``clearframe serve``, stepped synchronously."""
@@ -34,22 +40,22 @@ def drain(services: Services, names: Iterable[str] | None = None, *, max_s: floa
     from core.projections import lag
 
     rs = built if built is not None else runners(services, names)
-    relay = OutboxRelay(services.settings, services.sessions) if services.settings.uses_kafka else None
+    relay = (
+        OutboxRelay(services.settings, services.sessions) if services.settings.uses_kafka else None
+    )
     poll_s = 0.5 if relay else 0.0
     deadline = time.monotonic() + max_s
     try:
         while time.monotonic() < deadline:
             moved = relay.relay_once() if relay else 0
             moved += sum(r.run_once(poll_s) for r in rs)
-            if moved == 0 and (relay is None or relay.pending() == 0) and all(
-                lag(services, r.consumer) == 0 for r in rs
+            if (
+                moved == 0
+                and (relay is None or relay.pending() == 0)
+                and all(lag(services, r.consumer) == 0 for r in rs)
             ):
                 return rs
         raise TimeoutError("consumers did not catch up")
     finally:
         if relay is not None:
             relay.close()
-
-
-def consumer_stats(rs: list[Runner]) -> dict[str, Any]:
-    return {r.consumer.name: r.stats for r in rs}

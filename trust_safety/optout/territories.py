@@ -266,7 +266,7 @@ ISO_3166_ALPHA2: frozenset[str] = frozenset(
 
 
 class UnknownTerritory(ValueError):
-    pass
+    """A territory code that is neither ISO 3166-1 alpha-2 nor worldwide."""
 
 
 def normalise_territories(values: Iterable[str]) -> frozenset[str]:
