@@ -34,6 +34,9 @@ class AlignmentConfig:
     background_similarity: float = 0.3
     max_results: int = 10
     min_score: float = 0.0
+    # Scores (fractions of the query explained) closer than this are a tie between speeds:
+    # under half a frame's evidence in a 20-frame query.
+    speed_tie: float = 0.02
 
     def __post_init__(self) -> None:
         if not self.speeds or any(s <= 0 for s in self.speeds):
@@ -42,6 +45,8 @@ class AlignmentConfig:
             raise ValueError("offset_bin_s and tolerance_s must be positive")
         if not 0.0 <= self.background_similarity < 1.0:
             raise ValueError("background_similarity must be in [0, 1)")
+        if self.speed_tie < 0:
+            raise ValueError("speed_tie must not be negative")
 
 
 @dataclass(frozen=True)
@@ -57,19 +62,61 @@ class AlignedMatch:
     matched_frames: int
 
 
-def _group_max(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.lexsort((values,) + tuple(keys[:, j] for j in range(keys.shape[1] - 1, -1, -1)))
-    sorted_keys = keys[order]
-    sorted_values = values[order]
-    change = np.ones(len(order), dtype=bool)
-    change[:-1] = np.any(sorted_keys[1:] != sorted_keys[:-1], axis=1)
-    # With values as the last sort key, the last row of each group holds its maximum.
-    return sorted_keys[change], sorted_values[change]
+def _best_offsets(
+    slots: np.ndarray,
+    frame_of: np.ndarray,
+    ref_times: np.ndarray,
+    tq: np.ndarray,
+    weights: np.ndarray,
+    speeds: np.ndarray,
+    bin_s: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Best offset per (slot, speed): arrays of slot, speed index, score and offset centre.
 
-
-def _group_sum(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-    return unique, np.bincount(inverse.ravel(), weights=values, minlength=len(unique))
+    A hypothesis (slot, speed, grid shift, offset bin) scores the sum over query frames of
+    each frame's best vote. Every speed and both half-shifted grids are voted in one pass of
+    sorts: a query has thousands of votes and tens of thousands of hypotheses, far too many
+    for a Python loop within the latency budget.
+    """
+    n_speeds, n_votes = len(speeds), len(slots)
+    shifts = np.array([0.0, 0.5])
+    n_families = 2 * n_speeds
+    # Hypothesis family c = speed * 2 + shift: earlier families win ties, as do lower bins.
+    offsets = ref_times[None, :] - speeds[:, None] * tq[None, :]  # (S, V)
+    bins = np.floor(offsets[:, None, :] / bin_s + shifts[None, :, None]).astype(np.int64).ravel()
+    low_bin = int(bins.min())
+    n_bins = int(bins.max()) - low_bin + 1
+    n_query_frames = int(frame_of.max()) + 1
+    # One packed integer per vote, (slot, family, bin, frame) from most to least
+    # significant: one sort groups votes by hypothesis and, within it, by query frame.
+    hypothesis = (
+        np.tile(slots.astype(np.int64), n_families) * n_families
+        + np.repeat(np.arange(n_families, dtype=np.int64), n_votes)
+    ) * n_bins + (bins - low_bin)
+    packed = hypothesis * n_query_frames + np.tile(frame_of.astype(np.int64), n_families)
+    order = np.argsort(packed, kind="stable")
+    packed = packed[order]
+    frame_start = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
+    # Each query frame counts once per hypothesis, with its best vote.
+    frame_best = np.maximum.reduceat(np.tile(weights, n_families)[order], frame_start)
+    frame_hyp = packed[frame_start] // n_query_frames
+    hyp_start = np.flatnonzero(np.r_[True, frame_hyp[1:] != frame_hyp[:-1]])
+    hyp_score = np.add.reduceat(frame_best, hyp_start)
+    hyp = frame_hyp[hyp_start]
+    # Hypotheses are sorted by (slot, family, bin); families of one speed are adjacent, so
+    # (slot, speed) groups are contiguous. Each keeps its highest score; on a tie the first
+    # in that order (grid without shift, then the lower bin).
+    slot_speed = hyp // (n_bins * 2)
+    group_start = np.flatnonzero(np.r_[True, slot_speed[1:] != slot_speed[:-1]])
+    group_max = np.maximum.reduceat(hyp_score, group_start)
+    group_size = np.diff(np.r_[group_start, len(hyp)])
+    position = np.arange(len(hyp))
+    is_max = hyp_score == np.repeat(group_max, group_size)
+    best = np.minimum.reduceat(np.where(is_max, position, len(hyp)), group_start)
+    h_bin = hyp[best] % n_bins + low_bin
+    h_family = (hyp[best] // n_bins) % n_families
+    centre = (h_bin + 0.5 - shifts[h_family % 2]) * bin_s
+    return slot_speed[group_start] // n_speeds, h_family // 2, group_max, centre
 
 
 def align(
@@ -113,53 +160,53 @@ def align(
     if query_duration_s is None:
         query_duration_s = float(query_times[-1]) + sample_step
 
-    # Hypotheses (slot, speed, offset bin) are scored by the sum over query frames of each
-    # frame's best vote; each slot keeps its best offset for every speed.
-    best: dict[int, dict[float, tuple[float, float]]] = {}
-    bin_s = cfg.offset_bin_s
-    for speed in cfg.speeds:
-        offsets = ref_times - speed * tq
-        for shift in (0.0, 0.5):
-            bins = np.floor(offsets / bin_s + shift).astype(np.int64)
-            keys = np.stack([slots.astype(np.int64), bins, frame_of], axis=1)
-            frame_keys, frame_best = _group_max(keys, weights)
-            hyp_keys, hyp_score = _group_sum(frame_keys[:, :2], frame_best)
-            for (slot, bin_index), score in zip(hyp_keys.tolist(), hyp_score.tolist(), strict=True):
-                per_speed = best.setdefault(slot, {})
-                current = per_speed.get(speed)
-                if current is None or score > current[0]:
-                    per_speed[speed] = (score, (bin_index + 0.5 - shift) * bin_s)
-
-    ranked = sorted(best.items(), key=lambda item: -max(v[0] for v in item[1].values()))
-    ranked = ranked[: max(cfg.max_results * 3, 10)]
+    speeds = np.asarray(cfg.speeds, dtype=np.float64)
+    b_slot, b_speed, b_score, b_centre = _best_offsets(
+        slots, frame_of, ref_times, tq, weights, speeds, cfg.offset_bin_s
+    )
+    # Slots ranked by their best speed's score (ties: lower slot first).
+    slot_ids, slot_start = np.unique(b_slot, return_index=True)
+    slot_top = np.maximum.reduceat(b_score, slot_start)
+    ranked = np.lexsort((slot_ids, -slot_top))[: max(cfg.max_results * 3, 10)]
+    # Votes grouped by slot, so each candidate's votes are one slice.
+    by_slot = np.argsort(slots, kind="stable")
+    sorted_slots = slots[by_slot]
     matches: list[AlignedMatch] = []
     norm = (1.0 - tau) * n_frames
-    for slot, per_speed in ranked:
-        mine = slots == slot
+    for position in ranked.tolist():
+        slot = int(slot_ids[position])
+        lo, hi = np.searchsorted(sorted_slots, [slot, slot + 1])
+        mine = by_slot[lo:hi]
         slot_tq, slot_tr, slot_w, slot_frames = (
             tq[mine],
             ref_times[mine],
             weights[mine],
             frame_of[mine],
         )
-        top_vote = max(v[0] for v in per_speed.values())
-        chosen: tuple[tuple[float, float, bool], float, float, float, np.ndarray] | None = None
-        for speed, (vote, centre) in per_speed.items():
+        top_vote = float(slot_top[position])
+        group_end = slot_start[position + 1] if position + 1 < len(slot_start) else len(b_slot)
+        candidates = range(int(slot_start[position]), int(group_end))
+        refined_speeds: list[tuple[float, float, float, float, np.ndarray]] = []
+        for row in candidates:
+            speed, vote, centre = float(speeds[b_speed[row]]), b_score[row], float(b_centre[row])
             # Speeds whose coarse vote is far behind cannot win the refinement.
             if vote < 0.5 * top_vote:
                 continue
             refined = _refine(slot_tq, slot_tr, slot_w, slot_frames, n_frames, speed, centre, cfg)
-            if refined is None:
-                continue
-            score, spread, offset, per_frame_best = refined
-            # Neighbouring speeds explain a short query almost equally well; the one whose
-            # frames sit closest to its line wins, and a near tie goes to normal speed.
-            key = (round(score / norm, 3), -round(spread, 2), speed == 1.0)
-            if chosen is None or key > chosen[0]:
-                chosen = (key, speed, offset, score, per_frame_best)
-        if chosen is None:
+            if refined is not None:
+                total, spread, offset, per_frame_best = refined
+                refined_speeds.append((speed, total / norm, spread, offset, per_frame_best))
+        if not refined_speeds:
             continue
-        _, speed, offset, total, per_frame_best = chosen
+        # Neighbouring speeds explain a short or slow-moving query almost equally well.
+        # Among the speeds within cfg.speed_tie of the best score, normal speed wins (most
+        # copies are not retimed); otherwise the speed whose frames sit closest to its line.
+        best_score = max(r[1] for r in refined_speeds)
+        speed, _, _, offset, per_frame_best = max(
+            (r for r in refined_speeds if r[1] >= best_score - cfg.speed_tie),
+            key=lambda r: (r[0] == 1.0, -round(r[2], 2), r[1]),
+        )
+        total = float(per_frame_best.sum())
         score = float(total / norm)
         if score <= cfg.min_score:
             continue

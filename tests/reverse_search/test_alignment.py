@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reverse_search.alignment import AlignmentConfig, align
+from reverse_search.alignment import AlignmentConfig, _best_offsets, align
 from reverse_search.index import Neighbours
 
 CONFIG = AlignmentConfig(background_similarity=0.3)
@@ -56,6 +60,21 @@ def test_recovers_speed_offset_and_ranges(speed: float) -> None:
     assert best.score == pytest.approx((0.9 - 0.3) / 0.7, abs=0.01)
 
 
+def test_a_near_tie_between_speeds_goes_to_normal_speed() -> None:
+    # Two readings of one query: retimed to 0.8x, or normal speed with marginally weaker
+    # frames (a slow-moving shot allows both). Less than cfg.speed_tie apart: normal wins.
+    query_times = np.arange(0, 10.0, 0.5)
+    rows = [[(2, 2.0 + 0.8 * t, 0.9), (2, 2.0 + t, 0.895)] for t in query_times]
+    durations = np.full(5, 20.0)
+    best = align(query_times, _neighbours(rows, k=2), durations=durations, config=CONFIG)[0]
+    assert best.slot == 2 and best.speed == 1.0
+    # Without the tie margin the marginally better reading wins.
+    strict = AlignmentConfig(background_similarity=0.3, speed_tie=0.0)
+    assert align(query_times, _neighbours(rows, k=2), durations=durations, config=strict)[
+        0
+    ].speed == pytest.approx(0.8)
+
+
 def test_scattered_votes_score_low() -> None:
     rng = np.random.default_rng(2)
     query_times = np.arange(0, 8.0, 0.5)
@@ -102,3 +121,57 @@ def test_config_validation() -> None:
         AlignmentConfig(speeds=())
     with pytest.raises(ValueError):
         AlignmentConfig(background_similarity=1.0)
+    with pytest.raises(ValueError):
+        AlignmentConfig(speed_tie=-0.1)
+
+
+def _hypothesis_scores_by_hand(slots, frames, ref_times, tq, weights, speeds, bin_s):
+    """The voting rule spelled out vote by vote: (slot, speed index) -> {offset centre: score}."""
+    scores: dict[tuple[int, int], dict[float, float]] = {}
+    for s_index, speed in enumerate(speeds):
+        for shift in (0.0, 0.5):
+            frame_best: dict[tuple[int, int, int], float] = {}
+            for slot, frame, tr, t, w in zip(slots, frames, ref_times, tq, weights, strict=True):
+                key = (int(slot), math.floor((tr - speed * t) / bin_s + shift), int(frame))
+                frame_best[key] = max(frame_best.get(key, 0.0), float(w))
+            for (slot, bin_index, _), w in frame_best.items():
+                centre = (bin_index + 0.5 - shift) * bin_s
+                per_offset = scores.setdefault((slot, s_index), {})
+                per_offset[centre] = per_offset.get(centre, 0.0) + w
+    return scores
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),  # slot
+            st.integers(0, 5),  # query frame
+            st.floats(0, 12, allow_nan=False),  # reference time
+            st.floats(0.01, 0.7, allow_nan=False),  # weight
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_vectorised_voting_matches_the_rule_vote_by_vote(votes) -> None:
+    slots = np.array([v[0] for v in votes])
+    frames = np.array([v[1] for v in votes])
+    ref_times = np.array([v[2] for v in votes])
+    weights = np.array([v[3] for v in votes])
+    tq = frames * 0.5
+    speeds = np.array(CONFIG.speeds)
+    expected = _hypothesis_scores_by_hand(slots, frames, ref_times, tq, weights, speeds, 1.0)
+    got_slot, got_speed, got_score, got_centre = _best_offsets(
+        slots, frames, ref_times, tq, weights, speeds, 1.0
+    )
+    got = {
+        (int(a), int(b)): (float(c), float(d))
+        for a, b, c, d in zip(got_slot, got_speed, got_score, got_centre, strict=True)
+    }
+    assert got.keys() == expected.keys()
+    for key, per_offset in expected.items():
+        score, centre = got[key]
+        assert score == pytest.approx(max(per_offset.values()), abs=1e-9)
+        # The offset returned is one that earns the best score (ties may go either way).
+        assert per_offset[centre] == pytest.approx(score, abs=1e-9)
