@@ -96,3 +96,28 @@ def test_rejects_frames_that_are_not_uint8_rgb(descriptor: VisualDescriptor) -> 
         descriptor.embed(np.zeros((2, 32, 32), np.uint8))
     with pytest.raises(InvalidFramesError):
         descriptor.embed(np.zeros((1, 4, 4, 3), np.uint8))
+
+
+@pytest.mark.parametrize("crop", [(0, None, 0, None), (5, -9, 7, -30), (13, 70, 3, 101)])
+def test_mirror_equals_describing_the_mirrored_crop(
+    descriptor: VisualDescriptor, crop: tuple
+) -> None:
+    top, bottom, left, right = crop
+    frames = np.stack([_frame(i)[top:bottom, left:right] for i in range(4)])
+    direct = descriptor.embed(np.ascontiguousarray(frames[:, :, ::-1]))
+    derived = descriptor.mirror(descriptor.embed(frames))
+    # Equal up to OpenCV's area resampling, which is not exactly mirror-symmetric when the
+    # crop does not divide evenly onto the descriptor's grid.
+    assert float(np.min(np.sum(direct * derived, axis=1))) > 0.998
+    # And the mirror is not the identity: a frame and its mirror image differ.
+    assert float(np.max(np.sum(derived * descriptor.embed(frames), axis=1))) < 0.99
+
+
+def test_description_does_not_depend_on_how_frames_are_batched(
+    descriptor: VisualDescriptor,
+) -> None:
+    frames = clip(4)[::3]  # more frames than one vectorised pass takes
+    together = descriptor.embed(frames)
+    alone = np.concatenate([descriptor.embed(frame[None]) for frame in frames])
+    assert len(frames) > 8
+    assert np.abs(together - alone).max() < 1e-5
