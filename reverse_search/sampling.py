@@ -60,13 +60,39 @@ def _check_rate(rate_fps: float) -> None:
 
 
 def sample_video(
-    path: str | Path, rate_fps: float = 2.0, *, max_side: int | None = DEFAULT_MAX_SIDE
+    path: str | Path,
+    rate_fps: float = 2.0,
+    *,
+    max_side: int | None = DEFAULT_MAX_SIDE,
+    skip_nonreference: bool = False,
 ) -> SampledFrames:
     """Decode ``path`` and keep the first frame at or after each multiple of ``1/rate_fps``.
+
+    ``skip_nonreference`` asks the decoder to skip frames no other frame depends on (most
+    B-frames): decoding, not describing, dominates a search for an HD clip, and this cuts
+    it by a third (10 s of 720p H.264: 280 -> 195 ms; 1080p: 555 -> 400 ms). A sample may
+    then come up to a couple of frame intervals after its grid point, well inside the
+    alignment's tolerance. Used for queries only; the archive is sampled exactly. If the
+    skipping leaves fewer than half the expected samples (a codec that marks nearly every
+    frame as non-reference), the file is decoded again in full.
 
     Raises ``MediaDecodeError`` when the file is not a video and ``EmptyMediaError`` when it
     has no decodable frame.
     """
+    if skip_nonreference:
+        try:
+            sampled = _decode_samples(path, rate_fps, max_side, skip_nonreference=True)
+        except EmptyMediaError:
+            return _decode_samples(path, rate_fps, max_side, skip_nonreference=False)
+        expected = sampled.duration_s * rate_fps
+        if len(sampled.frames) >= 0.5 * expected:
+            return sampled
+    return _decode_samples(path, rate_fps, max_side, skip_nonreference=False)
+
+
+def _decode_samples(
+    path: str | Path, rate_fps: float, max_side: int | None, *, skip_nonreference: bool
+) -> SampledFrames:
     _check_rate(rate_fps)
     step = 1.0 / rate_fps
     # Half a millisecond of slack absorbs timestamp rounding in containers whose time base
@@ -85,6 +111,8 @@ def sample_video(
                 raise MediaDecodeError(f"{path}: no video stream")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            if skip_nonreference:
+                stream.codec_context.skip_frame = "NONREF"
             fallback_rate = float(stream.average_rate or stream.guessed_rate or 25)
             for index, frame in enumerate(container.decode(stream)):
                 t = frame.time if frame.time is not None else index / fallback_rate
@@ -128,7 +156,11 @@ def load_image(path: str | Path, *, max_side: int | None = DEFAULT_MAX_SIDE) -> 
 
 
 def sample_media(
-    path: str | Path, rate_fps: float = 2.0, *, max_side: int | None = DEFAULT_MAX_SIDE
+    path: str | Path,
+    rate_fps: float = 2.0,
+    *,
+    max_side: int | None = DEFAULT_MAX_SIDE,
+    skip_nonreference: bool = False,
 ) -> SampledFrames:
     """Sample a video, or load an image when the file is one (by suffix, then by content)."""
     path = Path(path)
@@ -136,7 +168,13 @@ def sample_media(
         raise MediaDecodeError(f"{path}: no such file")
     if path.suffix.lower() in _IMAGE_SUFFIXES or _is_still_image(path):
         return load_image(path, max_side=max_side)
-    return sample_video(path, rate_fps, max_side=max_side)
+    return sample_video(path, rate_fps, max_side=max_side, skip_nonreference=skip_nonreference)
+
+
+def sample_query(path: str | Path, rate_fps: float = 2.0) -> SampledFrames:
+    """Sample a clip or image to search for: as ``sample_media``, skipping non-reference
+    frames of a video (see ``sample_video``)."""
+    return sample_media(path, rate_fps, skip_nonreference=True)
 
 
 def _is_still_image(path: Path) -> bool:

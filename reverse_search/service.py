@@ -24,7 +24,7 @@ from reverse_search.engine import SearchEngine, engine_for
 from reverse_search.errors import ReverseSearchError
 from reverse_search.events import AUDIT, ReverseSearchPerformed, SearchResultRef
 from reverse_search.models import AccountAction, AssetRecord, GenerationRecord
-from reverse_search.sampling import sample_media
+from reverse_search.sampling import sample_query
 from reverse_search.search import GenerationMatch
 
 _IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
@@ -151,7 +151,7 @@ class InvestigatorSearch:
     def matches_for_file(self, path: Path, max_results: int | None = None) -> list[SearchHit]:
         """Matches of a clip or image with records; no audit (callers record their own)."""
         self.engine.refresh()
-        sampled = sample_media(path, self.engine.settings.query_rate_fps)
+        sampled = sample_query(path, self.engine.settings.query_rate_fps)
         with self.engine.lock:
             outcome = self.engine.searcher.search(sampled)
         return self._hits(outcome.matches, max_results)

@@ -74,3 +74,36 @@ def test_sample_array_matches_grid_and_validates() -> None:
         sample_array(frames.astype(np.float32), FPS)
     with pytest.raises(EmptyMediaError):
         sample_array(frames[:0], FPS)
+
+
+def test_query_sampling_skips_non_reference_frames_but_keeps_the_grid(tmp_path: Path) -> None:
+    path = encode_mp4(clip(3, 4.0), FPS, tmp_path / "q.mp4")
+    exact = sample_video(path, 2.0)
+    fast = sample_video(path, 2.0, skip_nonreference=True)
+    assert len(fast.times) == len(exact.times) == 8
+    # A skipped frame moves a sample to the next decoded one: a few frame intervals late.
+    assert np.all(fast.times - np.arange(8) * 0.5 >= -1e-3)
+    assert np.all(fast.times - np.arange(8) * 0.5 < 4.0 / FPS + 1e-3)
+    assert fast.duration_s == pytest.approx(exact.duration_s, abs=4.0 / FPS)
+
+
+def test_query_sampling_decodes_everything_when_skipping_leaves_too_little(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reverse_search.sampling as sampling
+
+    path = encode_mp4(clip(4, 4.0), FPS, tmp_path / "q.mp4")
+    real = sampling._decode_samples
+    calls = []
+
+    def decoder_that_skips_nearly_everything(path, rate, max_side, *, skip_nonreference):
+        calls.append(skip_nonreference)
+        sampled = real(path, rate, max_side, skip_nonreference=skip_nonreference)
+        if skip_nonreference:  # as a codec that marks almost every frame non-reference
+            return sampling.SampledFrames(sampled.frames[:1], sampled.times[:1], 4.0)
+        return sampled
+
+    monkeypatch.setattr(sampling, "_decode_samples", decoder_that_skips_nearly_everything)
+    sampled = sampling.sample_query(path)
+    assert calls == [True, False]
+    assert len(sampled.times) == 8
