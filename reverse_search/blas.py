@@ -1,11 +1,11 @@
 """Keeping numpy's BLAS threads out of FAISS's way during a search.
 
-numpy's OpenBLAS starts its own worker threads for any matrix product and keeps them
-spinning for a while after the product is done. FAISS then runs its OpenMP threads on the
-same cores, and the spinning workers halve its speed: on a 2-core machine a 180-vector IVF
-search took 65 ms right after a small numpy product and 34 ms with numpy's BLAS held to one
-thread (``bench/copy_detection.py`` and its note in docs/reverse_search.md). The products in
-a search are tiny (a whitening projection, descriptor DCTs), so one thread loses nothing.
+numpy's OpenBLAS starts its own worker threads for a matrix product and keeps them spinning
+for a while after the product is done. FAISS then runs its OpenMP threads on the same cores
+and competes with them: on the 2-core development machine ``bench/blas_contention.py`` times
+a 180-vector search 1.12x slower on the 1.7 M-vector benchmark index, and 1.22x on a
+400,000-vector synthetic one, than with numpy's BLAS held to one thread. The products in a
+search are tiny (a whitening projection, descriptor DCTs), so one thread loses nothing.
 
 The limit is process-wide while it is held (OpenBLAS has no per-thread setting); a
 concurrent search that leaves first restores the default for the others early, which costs

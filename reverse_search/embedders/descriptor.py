@@ -198,9 +198,7 @@ class VisualDescriptor:
             return described
         # Each of the whole frame and the pictures is followed by its mirror image.
         paired = np.stack([whole_and_pictures, self.mirror(whole_and_pictures)], axis=2)
-        return np.concatenate(
-            [paired.reshape(len(frames), -1, self.dim), regions], axis=1
-        )
+        return np.concatenate([paired.reshape(len(frames), -1, self.dim), regions], axis=1)
 
     @property
     def query_view_count(self) -> int:
