@@ -47,6 +47,15 @@ class SearchOutcome:
     query_duration_s: float
 
 
+@dataclass(frozen=True)
+class QueryViews:
+    """A described query: views per frame (N, V, D), frame times, duration."""
+
+    views: np.ndarray
+    times: np.ndarray
+    duration_s: float
+
+
 class ReverseSearcher:
     def __init__(
         self,
@@ -79,29 +88,36 @@ class ReverseSearcher:
         return self.search(sample_query(path, self.config.query_rate_fps))
 
     def search(self, sampled: SampledFrames) -> SearchOutcome:
-        with numpy_blas_single_thread():
-            return self._search(sampled)
+        return self.match(self.describe(sampled))
 
-    def _search(self, sampled: SampledFrames) -> SearchOutcome:
+    def describe(self, sampled: SampledFrames) -> QueryViews:
+        """The query's views, ready to match. Reads nothing of the index, so a service can
+        describe one query while another holds the index for matching."""
         frames, times = sampled.frames, sampled.times
         if len(frames) > self.config.max_query_frames:
             keep = np.linspace(0, len(frames) - 1, self.config.max_query_frames).round().astype(int)
             frames, times = frames[keep], times[keep]
-        views = self.embedder.embed_query(frames)  # (N, V, D)
-        neighbours = self.index.search(
-            views.reshape(-1, views.shape[-1]), self.config.neighbours_per_view
-        )
-        aligned = align(
-            times,
-            neighbours,
-            durations=self.index.durations_by_slot,
-            query_duration_s=sampled.duration_s if sampled.duration_s > 0 else None,
-            config=self.config.alignment,
-        )
+        with numpy_blas_single_thread():
+            views = self.embedder.embed_query(frames)  # (N, V, D)
+        return QueryViews(views, times, sampled.duration_s)
+
+    def match(self, query: QueryViews) -> SearchOutcome:
+        """Nearest archived frames of every view, aligned in time into ranked matches."""
+        with numpy_blas_single_thread():
+            neighbours = self.index.search(
+                query.views.reshape(-1, query.views.shape[-1]), self.config.neighbours_per_view
+            )
+            aligned = align(
+                query.times,
+                neighbours,
+                durations=self.index.durations_by_slot,
+                query_duration_s=query.duration_s if query.duration_s > 0 else None,
+                config=self.config.alignment,
+            )
         return SearchOutcome(
             [self._to_match(m) for m in aligned if not self.index.is_removed_slot(m.slot)],
-            query_frames=len(frames),
-            query_duration_s=sampled.duration_s,
+            query_frames=len(query.times),
+            query_duration_s=query.duration_s,
         )
 
     def _to_match(self, m: AlignedMatch) -> GenerationMatch:

@@ -152,8 +152,10 @@ class InvestigatorSearch:
         """Matches of a clip or image with records; no audit (callers record their own)."""
         self.engine.refresh()
         sampled = sample_query(path, self.engine.settings.query_rate_fps)
+        # Describing needs no index, so concurrent searches only queue for matching.
+        query = self.engine.searcher.describe(sampled)
         with self.engine.lock:
-            outcome = self.engine.searcher.search(sampled)
+            outcome = self.engine.searcher.match(query)
         return self._hits(outcome.matches, max_results)
 
     def matches_for_text(self, text: str, max_results: int | None = None) -> list[SearchHit]:

@@ -199,6 +199,30 @@ def test_the_read_model_filters_even_a_stale_index(archive: Services, tmp_path: 
     assert all(h.generation_id != "g4" for h in hits)
 
 
+def test_concurrent_searches_while_the_indexer_writes_find_what_one_search_finds(
+    archive: Services, tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    search = InvestigatorSearch(archive)
+    queries = [_query(tmp_path, i, name=f"q{i}") for i in range(4)]
+    alone = [search.matches_for_file(q)[0].generation_id for q in queries]
+    engine = engine_for(archive)
+
+    def churn() -> None:
+        # The writer side mutates the index under the engine lock while searches describe.
+        for _ in range(20):
+            with engine.lock:
+                engine.index.remove("asset-g5")
+                engine.index.restore("asset-g5")
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        writer = pool.submit(churn)
+        together = list(pool.map(lambda q: search.matches_for_file(q)[0].generation_id, queries))
+        writer.result()
+    assert together == alone == ["g0", "g1", "g2", "g3"]
+
+
 def test_rebuild_by_replay_equals_the_live_state(archive: Services, tmp_path: Path) -> None:
     emit(archive, "generation", "g5", "AssetRemoved", asset_id="asset-g5")
     drain(archive, [INDEXER])
