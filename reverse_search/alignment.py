@@ -125,12 +125,15 @@ def align(
     durations: np.ndarray | None = None,
     query_duration_s: float | None = None,
     config: AlignmentConfig | None = None,
+    view_families: np.ndarray | None = None,
 ) -> list[AlignedMatch]:
     """Rank archived assets for one query.
 
     ``neighbours`` holds one row per query vector, rows grouped by query frame (all views of
     frame 0, then of frame 1, ...). ``durations`` maps slot -> asset duration for clipping
-    the reference range.
+    the reference range. ``view_families`` gives each view's family (the edit it undoes):
+    a hypothesis is (asset, family, speed, offset), so one match never mixes views of
+    different families; an asset's best family stands for it.
     """
     cfg = config or AlignmentConfig()
     query_times = np.asarray(query_times, dtype=np.float64)
@@ -140,9 +143,22 @@ def align(
     rows = neighbours.slots.shape[0]
     if rows % n_frames:
         raise ValueError(f"{rows} neighbour rows do not split over {n_frames} query frames")
-    per_frame = rows // n_frames * neighbours.slots.shape[1]
-    frame_of = np.repeat(np.arange(n_frames), per_frame)
-    slots = neighbours.slots.ravel()
+    views_per_frame, k = rows // n_frames, neighbours.slots.shape[1]
+    frame_of = np.repeat(np.arange(n_frames), views_per_frame * k)
+    families = (
+        np.zeros(views_per_frame, dtype=np.int64)
+        if view_families is None
+        else np.asarray(view_families, dtype=np.int64)
+    )
+    if families.shape != (views_per_frame,) or (families < 0).any():
+        raise ValueError(
+            f"view_families must give one family >= 0 to each of {views_per_frame} views"
+        )
+    n_view_families = int(families.max()) + 1
+    # Votes are keyed by (slot, family) from here on: one "key" per hypothesis family.
+    family_of = np.tile(np.repeat(families, k), n_frames)
+    slots = neighbours.slots.ravel().astype(np.int64)
+    slots = np.where(slots >= 0, slots * n_view_families + family_of, -1)
     ref_times = neighbours.times.ravel().astype(np.float64)
     tau = cfg.background_similarity
     weights = neighbours.similarities.ravel().astype(np.float64) - tau
@@ -173,9 +189,14 @@ def align(
     sorted_slots = slots[by_slot]
     matches: list[AlignedMatch] = []
     norm = (1.0 - tau) * n_frames
+    seen: set[int] = set()
     for position in ranked.tolist():
-        slot = int(slot_ids[position])
-        lo, hi = np.searchsorted(sorted_slots, [slot, slot + 1])
+        key = int(slot_ids[position])
+        slot = key // n_view_families
+        if slot in seen:
+            # A lower-ranked family of an asset already matched.
+            continue
+        lo, hi = np.searchsorted(sorted_slots, [key, key + 1])
         mine = by_slot[lo:hi]
         slot_tq, slot_tr, slot_w, slot_frames = (
             tq[mine],
@@ -210,6 +231,7 @@ def align(
         score = float(total / norm)
         if score <= cfg.min_score:
             continue
+        seen.add(slot)
         matched = np.flatnonzero(per_frame_best > 0)
         q_start = float(query_times[matched[0]])
         q_end = float(min(query_times[matched[-1]] + sample_step, query_duration_s))

@@ -54,6 +54,7 @@ class QueryViews:
     views: np.ndarray
     times: np.ndarray
     duration_s: float
+    families: np.ndarray | None = None  # (V,) edit undone by each view, see FrameEmbedder
 
 
 class ReverseSearcher:
@@ -99,7 +100,9 @@ class ReverseSearcher:
             frames, times = frames[keep], times[keep]
         with numpy_blas_single_thread():
             views = self.embedder.embed_query(frames)  # (N, V, D)
-        return QueryViews(views, times, sampled.duration_s)
+        return QueryViews(
+            views, times, sampled.duration_s, self.embedder.view_families(views.shape[1])
+        )
 
     def match(self, query: QueryViews) -> SearchOutcome:
         """Nearest archived frames of every view, aligned in time into ranked matches."""
@@ -113,6 +116,7 @@ class ReverseSearcher:
                 durations=self.index.durations_by_slot,
                 query_duration_s=query.duration_s if query.duration_s > 0 else None,
                 config=self.config.alignment,
+                view_families=query.families,
             )
         return SearchOutcome(
             [self._to_match(m) for m in aligned if not self.index.is_removed_slot(m.slot)],

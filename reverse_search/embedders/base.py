@@ -34,6 +34,13 @@ class FrameEmbedder(Protocol):
         """uint8 (N, H, W, 3) -> float32 (N, V, dim): V views per frame, rows L2-normalised."""
         ...
 
+    def view_families(self, view_count: int) -> np.ndarray:
+        """int (V,): for each view of ``embed_query``'s output, the edit it undoes (0: none,
+        1: a horizontal flip, ...). A copy is edited the same way in all its frames, so
+        alignment never adds up votes of different families in one hypothesis: an unrelated
+        clip cannot collect a good match per frame from whichever view happens to fit."""
+        ...
+
 
 def l2_normalize(x: np.ndarray, axis: int = -1, eps: float = 1e-8) -> np.ndarray:
     norm = np.linalg.norm(x, axis=axis, keepdims=True)

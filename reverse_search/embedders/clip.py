@@ -138,6 +138,9 @@ class ClipEmbedder:
             views.append(self._encode(np.ascontiguousarray(frames[:, :, ::-1])))
         return np.stack(views, axis=1)
 
+    def view_families(self, view_count: int) -> np.ndarray:
+        return np.arange(view_count, dtype=np.int64)  # the frame, then its mirror image
+
     def embed_text(self, text: str) -> np.ndarray:
         """The text tower's vector for ``text``, comparable with image vectors."""
         if not text or not text.strip():

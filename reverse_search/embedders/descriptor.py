@@ -60,6 +60,10 @@ class DescriptorConfig:
     bar_mean_delta: float = 0.06
     max_trim_fraction: float = 0.42
     query_flip: bool = True
+    # Further views of the whole query frame, each derived from its descriptor by a signed
+    # permutation (no second description): a vertical flip, rotations by 180 and 90 degrees
+    # either way, and a colour negative (see ``symmetry``).
+    query_symmetries: tuple[str, ...] = ("vflip", "rot180", "rot90", "rot270", "negative")
     # Sub-regions (relative size, positions per axis) searched for picture-in-picture.
     pip_regions: tuple[tuple[float, int], ...] = field(default=((0.5, 3),))
     # Pictures found inside the query (PiP, blurred fill, mosaic tiles) become extra views.
@@ -130,42 +134,83 @@ class VisualDescriptor:
             + cfg.grid * cfg.grid * cfg.orientations
             + cfg.grid * cfg.grid * 2
         )
-        self._mirror_index, self._mirror_sign = self._mirror_map(v[self._dct_mask])
+        self._dct_frequencies = (u[self._dct_mask], v[self._dct_mask])
+        for name in self.config.query_symmetries:
+            if name not in SYMMETRIES:
+                raise ValueError(f"unknown query symmetry {name!r}; known: {sorted(SYMMETRIES)}")
+        self._symmetries = {name: self._symmetry_map(name) for name in SYMMETRIES}
 
-    def _mirror_map(self, dct_horizontal_freq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """How a descriptor maps onto the descriptor of its horizontally mirrored crop.
+    def _elementary_map(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(index, sign) with ``descriptor(g(crop)) == descriptor(crop)[index] * sign`` for
+        g a horizontal flip ("h"), a vertical flip ("v"), a transpose ("t") or a negative
+        ("n").
 
-        Every step is symmetric under a mirror (up to OpenCV's area resampling, which is
-        not exactly symmetric for uneven scale factors: cosine above 0.998 in the tests),
-        so the mirrored descriptor is a signed permutation of the original: a DCT
-        coefficient of odd horizontal frequency changes sign, grid cells swap columns, and
-        an unsigned orientation bin ``o`` becomes ``-o mod bins`` (the angle t becomes
-        180 - t). Deriving the flipped query view this way costs a gather instead of a
-        second description.
+        Every step of the description commutes with these up to OpenCV's area resampling
+        (not exactly symmetric for uneven scale factors: cosine above 0.99 in the tests):
+        the crop becomes the same square either way, so a DCT coefficient (u, v) changes
+        sign with odd v under "h" and odd u under "v" and moves to (v, u) under "t"; grid
+        cells move with the pixels; an unsigned orientation angle t becomes 180 - t under
+        a flip (bin o -> -o mod bins) and 90 - t under a transpose (o -> bins/2 - o). A
+        negative reverses the equalised luminance (DCT signs flip; orientation is unsigned
+        and unchanged) and negates both opponent colours (R - G and R + G - 2B).
         """
         cfg = self.config
         grid, bins = cfg.grid, cfg.orientations
-        n_dct = len(dct_horizontal_freq)
-        row, col, ori = np.meshgrid(
-            np.arange(grid), np.arange(grid), np.arange(bins), indexing="ij"
-        )
-        gradient = ((row * grid + (grid - 1 - col)) * bins + (-ori % bins)).ravel()
+        fu, fv = self._dct_frequencies
+        n_dct = len(fu)
+        position = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(fu, fv, strict=True))}
         row, col = np.meshgrid(np.arange(grid), np.arange(grid), indexing="ij")
-        cell = (row * grid + (grid - 1 - col)).ravel()
+        ori = np.arange(bins)
+        dct_index = np.arange(n_dct)
+        dct_sign = np.ones(n_dct, dtype=np.float32)
+        colour_sign = 1.0
+        ori_from = ori
+        src_row, src_col = row, col
+        if name == "h":
+            dct_sign = np.where(fv % 2 == 1, -1.0, 1.0).astype(np.float32)
+            src_col, ori_from = grid - 1 - col, -ori % bins
+        elif name == "v":
+            dct_sign = np.where(fu % 2 == 1, -1.0, 1.0).astype(np.float32)
+            src_row, ori_from = grid - 1 - row, -ori % bins
+        elif name == "t":
+            dct_index = np.array([position[(int(b), int(a))] for a, b in zip(fu, fv, strict=True)])
+            src_row, src_col, ori_from = col, row, (bins // 2 - ori) % bins
+        elif name == "n":
+            dct_sign = -dct_sign
+            colour_sign = -1.0
+        else:
+            raise ValueError(f"unknown elementary symmetry {name!r}")
+        cell = (src_row * grid + src_col).ravel()
+        gradient = (cell[:, None] * bins + ori_from[None, :]).ravel()
         index = np.concatenate(
             [
-                np.arange(n_dct),
+                dct_index,
                 n_dct + gradient,
                 n_dct + grid * grid * bins + np.concatenate([cell, grid * grid + cell]),
             ]
         )
-        sign = np.ones(len(index), dtype=np.float32)
-        sign[:n_dct] = np.where(dct_horizontal_freq % 2 == 1, -1.0, 1.0)
+        sign = np.concatenate(
+            [dct_sign, np.ones(len(gradient), np.float32), np.full(2 * len(cell), colour_sign)]
+        ).astype(np.float32)
         return index, sign
+
+    def _symmetry_map(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        index, sign = np.arange(self._dim), np.ones(self._dim, dtype=np.float32)
+        for step in SYMMETRIES[name]:
+            step_index, step_sign = self._elementary_map(step)
+            # Applying a then b: d[a][b] = d[a_index[b_index]] * a_sign[b_index] * b_sign.
+            index, sign = index[step_index], sign[step_index] * step_sign
+        return index, sign
+
+    def symmetry(self, name: str, descriptors: np.ndarray) -> np.ndarray:
+        """Descriptors of the crops with the edit ``name`` undone (see SYMMETRIES), derived
+        from the descriptors themselves."""
+        index, sign = self._symmetries[name]
+        return descriptors[..., index] * sign
 
     def mirror(self, descriptors: np.ndarray) -> np.ndarray:
         """Descriptors of the horizontally mirrored crops, from the descriptors themselves."""
-        return descriptors[..., self._mirror_index] * self._mirror_sign
+        return self.symmetry("hflip", descriptors)
 
     @property
     def name(self) -> str:
@@ -194,17 +239,37 @@ class VisualDescriptor:
         described = described.reshape(len(frames), len(crops[0]), self.dim)
         whole_and_pictures = described[:, : 1 + len(pictures)]
         regions = described[:, 1 + len(pictures) :]
-        if not cfg.query_flip:
-            return described
-        # Each of the whole frame and the pictures is followed by its mirror image.
-        paired = np.stack([whole_and_pictures, self.mirror(whole_and_pictures)], axis=2)
-        return np.concatenate([paired.reshape(len(frames), -1, self.dim), regions], axis=1)
+        whole = described[:, :1]
+        symmetric = [self.symmetry(name, whole) for name in cfg.query_symmetries]
+        if cfg.query_flip:
+            # Each of the whole frame and the pictures is followed by its mirror image.
+            paired = np.stack([whole_and_pictures, self.mirror(whole_and_pictures)], axis=2)
+            whole_and_pictures = paired.reshape(len(frames), -1, self.dim)
+        return np.concatenate([whole_and_pictures, *symmetric, regions], axis=1)
+
+    def view_families(self, view_count: int) -> np.ndarray:
+        """Family per view in ``embed_query``'s order: the whole frame, the pictures and the
+        regions are family 0; mirrored views family 1; each further symmetry its own."""
+        cfg = self.config
+        flip = int(cfg.query_flip)
+        pictures, left = divmod(view_count - self.query_view_count, 1 + flip)
+        if left or pictures < 0:
+            raise ValueError(f"{view_count} views do not fit this descriptor's layout")
+        whole_and_pictures = np.tile(np.arange(1 + flip), 1 + pictures)
+        symmetric = 1 + flip + np.arange(len(cfg.query_symmetries))
+        regions = np.zeros(sum(n * n for _, n in cfg.pip_regions), dtype=np.int64)
+        return np.concatenate([whole_and_pictures, symmetric, regions]).astype(np.int64)
 
     @property
     def query_view_count(self) -> int:
         """Views per frame of a query in which no inner picture was detected."""
         cfg = self.config
-        return 1 + int(cfg.query_flip) + sum(n * n for _, n in cfg.pip_regions)
+        return (
+            1
+            + int(cfg.query_flip)
+            + len(cfg.query_symmetries)
+            + sum(n * n for _, n in cfg.pip_regions)
+        )
 
     def _query_crops(self, frame: np.ndarray, pictures: list[Box]) -> list[np.ndarray]:
         """The un-mirrored crops of a query frame: whole, each inner picture, the regions."""
@@ -329,6 +394,21 @@ class VisualDescriptor:
                 axis=1,
             )
         )
+
+
+# Query views named after the edit they undo, as sequences of elementary symmetries ("h"
+# horizontal flip, "v" vertical flip, "t" transpose, "n" negative) applied in order: the
+# "rot90" view of a query that was turned 90 degrees counter-clockwise (np.rot90) is the
+# original's descriptor. np.rot90 is a transpose followed by a vertical flip, so undoing it
+# is a transpose followed by a horizontal flip.
+SYMMETRIES: dict[str, tuple[str, ...]] = {
+    "hflip": ("h",),
+    "vflip": ("v",),
+    "rot180": ("h", "v"),
+    "rot90": ("t", "h"),
+    "rot270": ("t", "v"),
+    "negative": ("n",),
+}
 
 
 def _unit_rows(x: np.ndarray, floor: float) -> np.ndarray:

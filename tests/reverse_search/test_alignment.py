@@ -175,3 +175,32 @@ def test_vectorised_voting_matches_the_rule_vote_by_vote(votes) -> None:
         assert score == pytest.approx(max(per_offset.values()), abs=1e-9)
         # The offset returned is one that earns the best score (ties may go either way).
         assert per_offset[centre] == pytest.approx(score, abs=1e-9)
+
+
+def test_votes_of_different_view_families_never_add_up() -> None:
+    # Two views per frame. Asset 3 is matched consistently through view 1 (a mirrored
+    # copy); asset 5 collects equally good votes, but from view 0 on even frames and view 1
+    # on odd ones: an unrelated clip picking whichever view fits.
+    query_times = np.arange(0, 4.0, 0.5)
+    rows = []
+    for i, tq in enumerate(query_times):
+        view0 = [(5, 1.0 + tq, 0.8)] if i % 2 == 0 else []
+        view1 = [(3, 2.0 + tq, 0.8)] + ([(5, 1.0 + tq, 0.8)] if i % 2 else [])
+        rows += [view0, view1]
+    neighbours = _neighbours(rows, k=2)
+    families = np.array([0, 1])
+    by_family = {
+        m.slot: m for m in align(query_times, neighbours, view_families=families, config=CONFIG)
+    }
+    assert by_family[3].score == pytest.approx((0.8 - 0.3) / 0.7, abs=0.01)
+    assert by_family[5].score == pytest.approx(by_family[3].score / 2, abs=0.01)
+    # Without families the view-hopping asset looks as good as the real copy.
+    mixed = {m.slot: m for m in align(query_times, neighbours, config=CONFIG)}
+    assert mixed[5].score == pytest.approx(mixed[3].score, abs=0.01)
+
+
+def test_view_families_must_match_the_views() -> None:
+    query_times = np.arange(0, 2.0, 0.5)
+    neighbours = _neighbours([[(1, float(t), 0.9)] for t in query_times for _ in range(2)], k=1)
+    with pytest.raises(ValueError, match="view_families"):
+        align(query_times, neighbours, view_families=np.array([0, 1, 2]), config=CONFIG)

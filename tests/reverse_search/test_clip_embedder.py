@@ -57,6 +57,7 @@ def test_implements_the_interface(embedder: ClipEmbedder) -> None:
     views = embedder.embed_query(frames)
     assert views.shape == (4, 2, 32)
     assert np.allclose(np.linalg.norm(views, axis=-1), 1.0, atol=1e-5)
+    assert embedder.view_families(2).tolist() == [0, 1]  # the frame, its mirror image
     assert embedder.name.startswith("open-clip-cf-tiny-clip-")
 
 

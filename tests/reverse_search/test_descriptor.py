@@ -121,3 +121,55 @@ def test_description_does_not_depend_on_how_frames_are_batched(
     alone = np.concatenate([descriptor.embed(frame[None]) for frame in frames])
     assert len(frames) > 8
     assert np.abs(together - alone).max() < 1e-5
+
+
+_EDITS = {
+    "hflip": lambda f: f[:, ::-1],
+    "vflip": lambda f: f[::-1],
+    "rot180": lambda f: f[::-1, ::-1],
+    "rot90": lambda f: np.rot90(f, 1),
+    "rot270": lambda f: np.rot90(f, 3),
+    "negative": lambda f: 255 - f,
+}
+
+
+@pytest.mark.parametrize("name", list(_EDITS))
+def test_each_symmetry_view_undoes_its_edit(descriptor: VisualDescriptor, name: str) -> None:
+    frame = _frame(4)
+    original = descriptor.embed(frame)[0]
+    edited = descriptor.embed(np.ascontiguousarray(_EDITS[name](frame)))[0]
+    undone = descriptor.symmetry(name, edited)
+    assert _sim(original, undone) > 0.99
+    assert _sim(original, edited) < 0.8
+    others = descriptor.embed(np.stack([_frame(i) for i in range(5, 11)]))
+    assert _sim(original, undone) > float((others @ undone).max()) + 0.2
+
+
+@pytest.mark.parametrize("name", ["vflip", "rot90", "rot270", "negative"])
+def test_query_views_include_the_symmetries(descriptor: VisualDescriptor, name: str) -> None:
+    original = descriptor.embed(_frame(6))[0]
+    edited = np.ascontiguousarray(_EDITS[name](_frame(6)))
+    views = descriptor.embed_query(edited)[0]
+    families = descriptor.view_families(len(views))
+    best = int(np.argmax(views @ original))
+    assert _sim(original, views[best]) > 0.99
+    # The view that found it is the family of that edit alone.
+    assert families[best] == 2 + descriptor.config.query_symmetries.index(name)
+    assert (families == families[best]).sum() == 1
+
+
+def test_view_families_follow_the_view_layout(descriptor: VisualDescriptor) -> None:
+    n_sym = len(descriptor.config.query_symmetries)
+    n_regions = descriptor.query_view_count - 2 - n_sym
+    plain = descriptor.view_families(descriptor.query_view_count)
+    assert plain.tolist() == [0, 1, *range(2, 2 + n_sym), *[0] * n_regions]
+    # Two detected pictures: each followed by its mirror, like the whole frame.
+    two = descriptor.view_families(descriptor.query_view_count + 4)
+    assert two[:6].tolist() == [0, 1, 0, 1, 0, 1]
+    with pytest.raises(ValueError):
+        descriptor.view_families(descriptor.query_view_count + 1)
+
+
+def test_unknown_symmetry_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown query symmetry"):
+        VisualDescriptor(DescriptorConfig(query_symmetries=("rot45",)))

@@ -47,6 +47,19 @@ def test_excerpt_of_a_flipped_low_bitrate_copy_is_found_and_localised(
     assert best.query_start_s == pytest.approx(0.0, abs=0.3)
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [lambda f: f[:, ::-1], lambda f: np.rot90(f, 1, axes=(1, 2)), lambda f: 255 - f],
+    ids=["vertical_flip", "rotated_90", "negative"],
+)
+def test_flipped_rotated_or_inverted_copy_is_found(
+    searcher: ReverseSearcher, tmp_path: Path, edit
+) -> None:
+    outcome = searcher.search_file(_query(tmp_path, edit(clip(11)[:120]), "edited"))
+    assert outcome.matches[0].asset_id == "gen-11"
+    assert outcome.matches[0].generation_end_s == pytest.approx(5.0, abs=0.6)
+
+
 def test_double_speed_copy_reports_its_speed(searcher: ReverseSearcher, tmp_path: Path) -> None:
     outcome = searcher.search_file(_query(tmp_path, clip(9)[::2], "fast"))
     assert outcome.matches[0].asset_id == "gen-9"
