@@ -52,10 +52,22 @@ def _static_edges(frames: np.ndarray, cfg: LayoutConfig) -> tuple[np.ndarray, np
         gys.append(gy / norm)
     if len(frames) >= 3:
         return (
-            np.percentile(np.stack(gxs), cfg.temporal_percentile, axis=0),
-            np.percentile(np.stack(gys), cfg.temporal_percentile, axis=0),
+            _percentile_over_frames(np.stack(gxs), cfg.temporal_percentile),
+            _percentile_over_frames(np.stack(gys), cfg.temporal_percentile),
         )
     return np.mean(gxs, axis=0), np.mean(gys, axis=0)
+
+
+def _percentile_over_frames(stack: np.ndarray, q: float) -> np.ndarray:
+    """``np.percentile(stack, q, axis=0)`` (linear interpolation) for a few frames: NumPy's
+    partition along the outer, strided axis took about a sixth of a query's description."""
+    n = stack.shape[0]
+    ordered = np.sort(stack, axis=0)
+    position = q / 100.0 * (n - 1)
+    low = int(np.floor(position))
+    high = min(low + 1, n - 1)
+    frac = np.float32(position - low)
+    return ordered[low] * (1 - frac) + ordered[high] * frac
 
 
 def _peaks(profile: np.ndarray, count: int, margin: int) -> list[int]:

@@ -59,3 +59,11 @@ def test_the_detected_picture_becomes_a_query_view_that_matches_the_source() -> 
     whole = float(np.mean(np.sum(views[:, 0] * source, axis=1)))
     picture = float(np.mean(np.sum(views[:, 2] * source, axis=1)))
     assert picture > 0.85 and picture > whole + 0.3
+
+
+def test_percentile_over_frames_matches_numpy() -> None:
+    from reverse_search.embedders.layout import _percentile_over_frames
+
+    stack = np.random.default_rng(3).random((7, 5, 9), dtype=np.float32)
+    for q in (0.0, 30.0, 50.0, 100.0):
+        assert np.allclose(_percentile_over_frames(stack, q), np.percentile(stack, q, axis=0))
