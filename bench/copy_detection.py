@@ -685,6 +685,22 @@ def main(argv: list[str] | None = None) -> dict:
         path = encode_mp4(clip.render(), FPS, workdir / f"q-natural-distractor-{j}.mp4", crf=23)
         query = Query(f"natural-distractor-{j}", "distractor", "distractor", None, FPS, None)
         queries.append((replace(query, content="natural"), path))
+    # The ground truth beside the files, for scripts that search them again (query_views.py).
+    (workdir / "queries.json").write_text(
+        json.dumps(
+            [
+                {
+                    "file": path.name,
+                    "transform": q.transform,
+                    "group": q.group,
+                    "content": q.content,
+                    "source": q.source,
+                    "source_range": q.source_range,
+                }
+                for q, path in queries
+            ]
+        )
+    )
     hd_queries: list[tuple[Query, Path]] = []
     for j, source in enumerate(rng.choice(asset_ids, args.hd_queries, replace=False)):
         frames = source_frames(str(source))
