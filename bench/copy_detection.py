@@ -496,7 +496,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--videos", type=int, default=500)
     parser.add_argument("--queries-per-transform", type=int, default=40)
     parser.add_argument("--distractors", type=int, default=120)
-    parser.add_argument("--quick", action="store_true", help="small run, under 2 minutes")
+    parser.add_argument("--quick", action="store_true", help="small run, about 3 minutes on 2 cores")
     parser.add_argument("--scale", type=int, default=0, help="pad the index to N videos")
     parser.add_argument("--scale-queries", type=int, default=240, help="queries run at scale")
     parser.add_argument(
