@@ -1,12 +1,13 @@
-"""The event log port: what every consumer reads from, with two adapters.
+"""The event log port: how a consumer hears about new events, with two adapters.
 
 - :class:`SqlTailConsumer` tails the SQL event store by global position (embedded default).
 - :class:`KafkaLogConsumer` is a member of a Kafka consumer group (production); partitions are
   spread over the group's members, so a worker scales out by starting more of them.
 
-Both deliver events with a :class:`Cursor` naming where they came from. The consumer's
-checkpoint in the database is the source of truth: on start (and on every partition assignment)
-the adapter asks ``resume_from`` where to continue.
+The log is a transport, not the source of truth: the runner (``core.projections``) tracks what
+it applied per stream in the database, so a log may redeliver, reorder across partitions or
+lose events, and Kafka offsets may start again. The SQL tail is ``contiguous``: it hands over
+every event of its categories in position order, so the runner's watermark can follow it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from kafka import ConsumerRebalanceListener, OffsetAndMetadata, TopicPartition
+from kafka import OffsetAndMetadata, TopicPartition
 
 from core.events import RecordedEvent
 from core.settings import Settings
@@ -25,15 +26,14 @@ from core.store import EventStore
 
 log = logging.getLogger(__name__)
 
-SQL_SOURCE = "sql"
-ResumeFrom = Callable[[str, int], int | None]
+STORE_SOURCE = "store"
 
 
 @dataclass(frozen=True)
 class Cursor:
-    source: str  # "sql", or the Kafka topic
+    source: str  # STORE_SOURCE, or the Kafka topic
     partition: int
-    offset: int  # the global position for "sql", the Kafka offset otherwise
+    offset: int  # the global position for the store, the Kafka offset otherwise
 
 
 @dataclass(frozen=True)
@@ -45,29 +45,35 @@ class Delivery:
 class EventLogConsumer(ABC):
     """One member of a consumer group over the stream categories it subscribes to."""
 
+    #: True when every event of the categories is delivered once, in position order.
+    contiguous: bool = False
+
     @abstractmethod
-    def start(self, resume_from: ResumeFrom) -> None: ...
+    def start(self, after_position: int) -> None:
+        """Begin delivering; ``after_position`` is the consumer's watermark in the store."""
 
     @abstractmethod
     def poll(self, timeout_s: float, max_records: int) -> list[Delivery]: ...
 
     @abstractmethod
     def acknowledge(self, cursors: Sequence[Cursor]) -> None:
-        """Tell the log these were processed (the database checkpoint is already written)."""
+        """Tell the log these were processed (the database tracking is already written)."""
 
     @abstractmethod
     def close(self) -> None: ...
 
 
 class SqlTailConsumer(EventLogConsumer):
+    contiguous = True
+
     def __init__(self, store: EventStore, categories: Iterable[str], poll_interval_s: float = 0.05):
         self.store = store
         self.categories = sorted(set(categories))
         self.poll_interval_s = poll_interval_s
         self._after = 0
 
-    def start(self, resume_from: ResumeFrom) -> None:
-        self._after = resume_from(SQL_SOURCE, 0) or 0
+    def start(self, after_position: int) -> None:
+        self._after = after_position
 
     def poll(self, timeout_s: float, max_records: int) -> list[Delivery]:
         deadline = time.monotonic() + timeout_s
@@ -77,29 +83,17 @@ class SqlTailConsumer(EventLogConsumer):
             )
             if events:
                 self._after = events[-1].position
-                return [Delivery(e, Cursor(SQL_SOURCE, 0, e.position)) for e in events]
+                return [Delivery(e, Cursor(STORE_SOURCE, 0, e.position)) for e in events]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
             time.sleep(min(self.poll_interval_s, remaining))
 
     def acknowledge(self, cursors: Sequence[Cursor]) -> None:
-        return None  # the checkpoint row written with the read model is the acknowledgement
+        return None  # the tracking written with the read model is the acknowledgement
 
     def close(self) -> None:
         return None
-
-
-class _SeekToCheckpoint(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, owner: KafkaLogConsumer) -> None:
-        self.owner = owner
-
-    def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
-        return None
-
-    def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
-        for tp in assigned:
-            self.owner._seek_to_checkpoint(tp)
 
 
 class KafkaLogConsumer(EventLogConsumer):
@@ -111,19 +105,13 @@ class KafkaLogConsumer(EventLogConsumer):
         self.topics = sorted({settings.topic_for(c) for c in categories})
         ensure_topics(settings, self.topics)
         self.consumer = make_consumer(settings, group_id)
-        self._resume_from: ResumeFrom = lambda _t, _p: None
         self.malformed = 0
 
-    def start(self, resume_from: ResumeFrom) -> None:
-        self._resume_from = resume_from
-        self.consumer.subscribe(self.topics, listener=_SeekToCheckpoint(self))
-
-    def _seek_to_checkpoint(self, tp: TopicPartition) -> None:
-        done = self._resume_from(tp.topic, tp.partition)
-        if done is None:
-            self.consumer.seek_to_beginning(tp)
-        else:
-            self.consumer.seek(tp, done + 1)
+    def start(self, after_position: int) -> None:
+        # Where to resume is the group's committed offset, and the beginning of a partition
+        # the group never committed on (a new cluster, a recreated topic): offsets only save
+        # re-reading. Whatever they skip is applied from the store by the runner's catch-up.
+        self.consumer.subscribe(self.topics)
 
     def poll(self, timeout_s: float, max_records: int) -> list[Delivery]:
         batches = self.consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
@@ -158,8 +146,8 @@ class KafkaLogConsumer(EventLogConsumer):
                 self.consumer.commit(
                     {tp: OffsetAndMetadata(off + 1, "", -1) for tp, off in latest.items()}
                 )
-            except Exception as exc:  # the DB checkpoint is authoritative; lag tooling only
-                log.warning("kafka offset commit failed (database checkpoint kept): %s", exc)
+            except Exception as exc:  # the database tracking is authoritative
+                log.warning("kafka offset commit failed (database tracking kept): %s", exc)
 
     def close(self) -> None:
         self.consumer.close()

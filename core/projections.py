@@ -1,30 +1,67 @@
 """Consumers of the event log: projections (read models) and processors (reactions).
 
-A :class:`Projection` applies events to its read-model tables. The runner writes those changes
-and the projection's checkpoint in one database transaction, so a redelivered or re-sent event
-changes nothing, and any projection can be dropped and rebuilt by replay.
+A :class:`Projection` applies events to its read-model tables; a :class:`Processor` reacts to
+events (moderate a prompt, generate a video) by appending events of its own. Both are run by a
+:class:`Runner`, which makes the effect of a consumer equal to applying every stored event of
+its categories exactly once, in stream order, whatever the transport does.
 
-A :class:`Processor` reacts to events (moderate a prompt, generate a video): its slow work runs
-outside any transaction, then the events it appends and its checkpoint are written in one
-transaction. Appended events get ids derived from the causing event, so a reaction that is
-repeated after a crash appends nothing twice.
+How (the terms are pyeventsourcing's, see docs/events.md):
+
+- The event store is the *notification log*: gap-free global positions in commit order. Kafka
+  is only a low-latency way of hearing about new events, and may redeliver, reorder across
+  partitions, republish old events after new ones, lose events, or start its offsets again.
+- *Tracking* is kept per stream: the last version of each stream the consumer applied
+  (:class:`StreamTracking`), plus a *watermark* (:class:`ConsumerWatermark`): every event of
+  the consumer's categories at or below that store position is applied. Tracking is written in
+  the same transaction as the read model (projections) or as the appended reactions
+  (processors): a *process recorder*. So an event is applied iff its position is at or below
+  the watermark or its version is at or below its stream's tracked version.
+- A delivered event that is already applied is skipped, whatever its offset. One that skips
+  versions of its stream (version n+2 before n+1) first applies the missing versions, read
+  from the store: a gap is healed, never skipped.
+- A *catch-up* pass reads the store after the watermark, applies every event the transport has
+  not delivered within a grace period, and advances the watermark over applied events. That
+  heals everything the transport lost (a broker restarted empty, a new cluster, a recreated
+  topic), and it is reported (a warning and ``RunStats.caught_up``).
+
+With the embedded SQL tail the transport is the store itself, read in position order, so the
+watermark simply follows it and no catch-up pass is needed.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Table, Text, Uuid, delete, select
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+    and_,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from tenacity import Retrying, stop_after_attempt, wait_exponential
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from core.db import Base, transaction
 from core.events import (
@@ -36,23 +73,34 @@ from core.events import (
     derived_event_id,
     utcnow,
 )
-from core.log import Delivery, EventLogConsumer
-from core.store import EventStore
+from core.log import STORE_SOURCE, Delivery, EventLogConsumer
+from core.store import EventStore, StoredEvent, row_to_event
 
 log = logging.getLogger(__name__)
 
 
-class Checkpoint(Base):
-    """How far a consumer got in one partition of one source."""
+class ConsumerWatermark(Base):
+    """Every event of the consumer's categories at or below ``position`` is applied.
 
-    __tablename__ = "checkpoints"
+    The row is also the consumer's mutex: each transaction that applies events locks it first,
+    so members of one consumer group never apply the same event twice.
+    """
+
+    __tablename__ = "consumer_watermarks"
 
     consumer: Mapped[str] = mapped_column(String(128), primary_key=True)
-    source: Mapped[str] = mapped_column(String(255), primary_key=True)
-    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
-    offset: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    last_position: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    position: Mapped[int] = mapped_column(BigInteger, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class StreamTracking(Base):
+    """The last version of one stream that one consumer applied."""
+
+    __tablename__ = "stream_tracking"
+
+    consumer: Mapped[str] = mapped_column(String(128), primary_key=True)
+    stream_id: Mapped[str] = mapped_column(String(264), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class DeadLetter(Base):
@@ -91,6 +139,7 @@ class Projection(Consumer):
     """A read model. Subclasses set ``name``, ``categories`` and ``tables``, and mark their
     handler methods with :func:`handles`. Handlers must derive every value from the event
     (use ``event.occurred_at``, never the wall clock), so that a rebuild equals the live state.
+    They may rely on the order of each stream, never on the order across streams.
     """
 
     tables: ClassVar[tuple[Table, ...]] = ()
@@ -125,7 +174,7 @@ class Projection(Consumer):
 
 @dataclass
 class Append:
-    """Events a processor wants appended, written atomically with its checkpoint."""
+    """Events a processor wants appended, written atomically with its tracking."""
 
     stream_id: str
     events: Sequence[EventPayload | NewEvent]
@@ -150,79 +199,156 @@ class Processor(Consumer):
 class RunStats:
     applied: int = 0
     skipped: int = 0
+    healed: int = 0  # applied from the store to fill a gap in a stream
+    caught_up: int = 0  # applied from the store because the transport had not delivered them
     dead_lettered: int = 0
     batches: int = 0
     errors: list[str] = field(default_factory=list)
 
 
+# -- tracking ----------------------------------------------------------------------------------
+
+
+def _insert_for(session: Session) -> Any:
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+
+
+def ensure_watermark(session: Session, consumer: str) -> None:
+    insert = _insert_for(session)
+    session.execute(
+        insert(ConsumerWatermark)
+        .values(consumer=consumer, position=0, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["consumer"])
+    )
+
+
 @dataclass
-class _Progress:
-    """Where a consumer is in one partition; kept in memory during a batch, written once at
-    its end (an ORM object changed per event would be flushed before every handler query)."""
+class Tracking:
+    """What one consumer has applied, for the streams of the events at hand."""
 
-    offset: int
-    last_position: int
-    stored: bool
+    consumer: str
+    watermark: int
+    versions: dict[str, int]
+    changed: dict[str, int] = field(default_factory=dict)
+    watermark_changed: bool = False
+
+    def applied(self, event: RecordedEvent) -> bool:
+        return event.position <= self.watermark or event.stream_version <= self.versions.get(
+            event.stream_id, 0
+        )
+
+    def mark(self, event: RecordedEvent) -> None:
+        if event.stream_version > self.versions.get(event.stream_id, 0):
+            self.versions[event.stream_id] = event.stream_version
+            self.changed[event.stream_id] = event.stream_version
+
+    def advance(self, position: int) -> None:
+        if position > self.watermark:
+            self.watermark = position
+            self.watermark_changed = True
 
 
-def _checkpoints(
-    session: Session, consumer: str, keys: Iterable[tuple[str, int]], lock: bool
-) -> dict[tuple[str, int], _Progress]:
-    keys = set(keys)
-    if not keys:
-        return {}
-    stmt = select(
-        Checkpoint.source, Checkpoint.partition, Checkpoint.offset, Checkpoint.last_position
-    ).where(Checkpoint.consumer == consumer, Checkpoint.source.in_({k[0] for k in keys}))
+def load_tracking(
+    session: Session, consumer: str, stream_ids: Iterable[str], *, lock: bool
+) -> Tracking:
+    """The consumer's watermark and the tracked versions of ``stream_ids``. With ``lock`` the
+    watermark row is locked until the transaction ends (see :class:`ConsumerWatermark`)."""
+    stmt = select(ConsumerWatermark.position).where(ConsumerWatermark.consumer == consumer)
     if lock:
         stmt = stmt.with_for_update()
-    return {
-        (source, partition): _Progress(offset, last_position, True)
-        for source, partition, offset, last_position in session.execute(stmt)
-        if (source, partition) in keys
-    }
+    watermark = session.scalar(stmt)
+    if watermark is None:
+        ensure_watermark(session, consumer)
+        watermark = session.scalar(stmt) or 0
+    ids = sorted(set(stream_ids))
+    versions: dict[str, int] = {}
+    for chunk in range(0, len(ids), 500):
+        versions.update(
+            session.execute(
+                select(StreamTracking.stream_id, StreamTracking.version).where(
+                    StreamTracking.consumer == consumer,
+                    StreamTracking.stream_id.in_(ids[chunk : chunk + 500]),
+                )
+            ).all()
+        )
+    return Tracking(consumer, int(watermark), versions)
 
 
-def _already_applied(cp: _Progress | None, delivery: Delivery) -> bool:
-    if cp is None:
-        return False
-    return delivery.cursor.offset <= cp.offset or delivery.event.position <= cp.last_position
+def save_tracking(session: Session, tracking: Tracking) -> None:
+    if tracking.changed:
+        insert = _insert_for(session)
+        stmt = insert(StreamTracking)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["consumer", "stream_id"],
+                set_={"version": stmt.excluded.version},
+            ),
+            [
+                {"consumer": tracking.consumer, "stream_id": sid, "version": version}
+                for sid, version in tracking.changed.items()
+            ],
+        )
+        tracking.changed = {}
+    if tracking.watermark_changed:
+        session.execute(
+            update(ConsumerWatermark)
+            .where(
+                ConsumerWatermark.consumer == tracking.consumer,
+                ConsumerWatermark.position < tracking.watermark,
+            )
+            .values(position=tracking.watermark, updated_at=utcnow())
+        )
+        tracking.watermark_changed = False
 
 
-def _advance(cps: dict[tuple[str, int], _Progress], d: Delivery) -> None:
-    key = (d.cursor.source, d.cursor.partition)
-    cp = cps.get(key)
-    if cp is None:
-        cps[key] = _Progress(d.cursor.offset, d.event.position, False)
-    else:
-        cp.offset = max(cp.offset, d.cursor.offset)
-        cp.last_position = max(cp.last_position, d.event.position)
+def forget_tracking(session: Session, consumer: str) -> None:
+    """Drop what the consumer applied (a rebuild starts again)."""
+    session.execute(delete(StreamTracking).where(StreamTracking.consumer == consumer))
+    session.execute(delete(ConsumerWatermark).where(ConsumerWatermark.consumer == consumer))
 
 
-def _save_checkpoints(
-    session: Session, consumer: str, cps: dict[tuple[str, int], _Progress], at: datetime
+def track_everything_up_to(
+    session: Session, consumer: str, categories: Iterable[str], position: int
 ) -> None:
-    from sqlalchemy import insert, update
+    """Record that every event of ``categories`` up to ``position`` is applied (a rebuild)."""
+    cats = list(categories)
+    session.execute(
+        _insert_for(session)(StreamTracking).from_select(
+            ["consumer", "stream_id", "version"],
+            select(
+                literal(consumer, String).label("consumer"),
+                StoredEvent.stream_id,
+                func.max(StoredEvent.version),
+            )
+            .where(StoredEvent.category.in_(cats), StoredEvent.position <= position)
+            .group_by(StoredEvent.stream_id),
+        )
+    )
+    session.add(ConsumerWatermark(consumer=consumer, position=position, updated_at=utcnow()))
 
-    for (source, partition), cp in cps.items():
-        values = {"offset": cp.offset, "last_position": cp.last_position, "updated_at": at}
-        if cp.stored:
-            session.execute(
-                update(Checkpoint)
-                .where(
-                    Checkpoint.consumer == consumer,
-                    Checkpoint.source == source,
-                    Checkpoint.partition == partition,
-                )
-                .values(**values)
-            )
-        else:
-            session.execute(
-                insert(Checkpoint).values(
-                    consumer=consumer, source=source, partition=partition, **values
-                )
-            )
-            cp.stored = True
+
+def _unapplied_after(
+    session: Session, consumer: str, categories: Sequence[str], after: int, limit: int
+) -> list[tuple[int, datetime, bool]]:
+    """(position, occurred_at, applied) of the consumer's events after ``after``."""
+    rows = session.execute(
+        select(
+            StoredEvent.position,
+            StoredEvent.occurred_at,
+            StoredEvent.version <= func.coalesce(StreamTracking.version, 0),
+        )
+        .outerjoin(
+            StreamTracking,
+            and_(
+                StreamTracking.consumer == consumer,
+                StreamTracking.stream_id == StoredEvent.stream_id,
+            ),
+        )
+        .where(StoredEvent.category.in_(list(categories)), StoredEvent.position > after)
+        .order_by(StoredEvent.position)
+        .limit(limit)
+    ).all()
+    return [(int(p), at, bool(done)) for p, at, done in rows]
 
 
 def _dead_letter(
@@ -240,8 +366,22 @@ def _dead_letter(
     )
 
 
+def _retry_transaction() -> Retrying:
+    """Redo a transaction that lost a race or its connection: a failed one wrote nothing."""
+    return Retrying(
+        retry=retry_if_exception_type(DBAPIError),
+        stop=stop_after_attempt(5),
+        wait=wait_exponential(multiplier=0.05, max=2),
+        reraise=True,
+    )
+
+
 class Runner:
-    """Runs one consumer (projection or processor) over one event-log consumer."""
+    """Runs one consumer (projection or processor) over one event-log consumer.
+
+    ``catch_up_grace_s`` is how long the transport gets to deliver an event before the runner
+    applies it from the store itself; None means the transport is the store (the SQL tail).
+    """
 
     def __init__(
         self,
@@ -251,6 +391,8 @@ class Runner:
         *,
         batch_size: int = 500,
         poll_timeout_s: float = 0.5,
+        catch_up_grace_s: float | None = None,
+        catch_up_interval_s: float = 2.0,
     ) -> None:
         self.consumer = consumer
         self.log_factory = log_factory
@@ -259,39 +401,143 @@ class Runner:
         self.sessions = store.sessions
         self.batch_size = batch_size
         self.poll_timeout_s = poll_timeout_s
+        self.catch_up_grace_s = catch_up_grace_s
+        self.catch_up_interval_s = catch_up_interval_s
         self.stats = RunStats()
         self._started = False
+        self._last_catch_up = float("-inf")
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
 
-    def resume_from(self, source: str, partition: int) -> int | None:
+    @property
+    def name(self) -> str:
+        return self.consumer.name
+
+    def watermark(self) -> int:
         with self.store.read_sessions() as s:
-            cp = s.get(Checkpoint, (self.consumer.name, source, partition))
-            return cp.offset if cp else None
+            return int(
+                s.scalar(
+                    select(ConsumerWatermark.position).where(
+                        ConsumerWatermark.consumer == self.name
+                    )
+                )
+                or 0
+            )
 
     def start(self) -> None:
         if not self._started:
-            self.log.start(self.resume_from)
+            with transaction(self.sessions) as s:
+                ensure_watermark(s, self.name)
+            self.log.start(self.watermark())
             self._started = True
 
     def run_once(self, timeout_s: float | None = None) -> int:
-        """Poll one batch and process it; returns the number of deliveries seen."""
+        """Poll one batch and process it, and catch up from the store when it is time; returns
+        the number of events seen."""
         self.start()
         deliveries = self.log.poll(
             self.poll_timeout_s if timeout_s is None else timeout_s, self.batch_size
         )
         if deliveries:
-            self.process(deliveries)
-        return len(deliveries)
+            self.process(deliveries, contiguous=self.log.contiguous)
+        seen = len(deliveries)
+        if (
+            self.catch_up_grace_s is not None
+            and time.monotonic() - self._last_catch_up >= self.catch_up_interval_s
+        ):
+            seen += self.catch_up()
+        return seen
 
-    def process(self, deliveries: Sequence[Delivery]) -> None:
+    def process(self, deliveries: Sequence[Delivery], *, contiguous: bool = False) -> None:
+        """Apply deliveries in any order, each event once, and acknowledge them to the log.
+
+        ``contiguous``: these are all the events of the categories after the watermark, in
+        position order (the SQL tail), so the watermark moves to the last of them.
+        """
         if not deliveries:
             return
-        if isinstance(self.consumer, Projection):
-            self._project(self.consumer, deliveries)
-        else:
-            for d in deliveries:
-                self._react(self.consumer, d)
-        self.log.acknowledge([d.cursor for d in deliveries])
+        self._apply([d.event for d in deliveries], contiguous=contiguous)
+        transported = [d.cursor for d in deliveries if d.cursor.source != STORE_SOURCE]
+        if transported:
+            self.log.acknowledge(transported)
         self.stats.batches += 1
+
+    def _apply(self, events: Sequence[RecordedEvent], *, contiguous: bool) -> None:
+        if isinstance(self.consumer, Projection):
+            self._project(self.consumer, events, contiguous)
+        else:
+            for e in events:
+                self._react(self.consumer, e, contiguous)
+
+    def catch_up(self, grace_s: float | None = None) -> int:
+        """Apply the events of the store the transport has not delivered within ``grace_s``
+        and advance the watermark over what is applied; returns how many were applied.
+
+        One member of a consumer group does this at a time (a lease), so a lost event is
+        reacted to once, not by every member.
+        """
+        from core.outbox import acquire_lease
+
+        self._last_catch_up = time.monotonic()
+        grace = self.catch_up_grace_s if grace_s is None else grace_s
+        grace = 0.0 if grace is None else grace
+        if not acquire_lease(
+            self.sessions, f"catch-up:{self.name}"[:64], self._holder, max(30.0, 3 * grace)
+        ):
+            return 0
+        applied = 0
+        while True:
+            with self.store.read_sessions() as s:
+                after = int(
+                    s.scalar(
+                        select(ConsumerWatermark.position).where(
+                            ConsumerWatermark.consumer == self.name
+                        )
+                    )
+                    or 0
+                )
+                rows = _unapplied_after(
+                    s, self.name, self.consumer.categories, after, self.batch_size
+                )
+            if not rows:
+                return applied
+            cutoff = utcnow() - timedelta(seconds=grace)
+            missing = [p for p, at, done in rows if not done and _aware(at) <= cutoff]
+            if missing:
+                events = self._read_positions(missing)
+                log.warning(
+                    "%s: catching up %d event(s) from the store that the transport did not "
+                    "deliver (positions %d..%d)",
+                    self.name,
+                    len(events),
+                    missing[0],
+                    missing[-1],
+                )
+                self._apply(events, contiguous=False)
+                self.stats.caught_up += len(events)
+                applied += len(events)
+            taken = set(missing)
+            reach = after
+            for position, _at, done in rows:
+                if not (done or position in taken):
+                    break
+                reach = position
+            if reach > after:
+                for attempt in _retry_transaction():
+                    with attempt, transaction(self.sessions) as s:
+                        t = load_tracking(s, self.name, (), lock=True)
+                        t.advance(reach)
+                        save_tracking(s, t)
+            if reach < rows[-1][0] or len(rows) < self.batch_size:
+                return applied
+
+    def _read_positions(self, positions: Sequence[int]) -> list[RecordedEvent]:
+        with self.store.read_sessions() as s:
+            rows = s.scalars(
+                select(StoredEvent)
+                .where(StoredEvent.position.in_(list(positions)))
+                .order_by(StoredEvent.position)
+            ).all()
+            return [row_to_event(r) for r in rows]
 
     def run_until_idle(self, idle_s: float = 0.5, max_s: float = 60.0) -> RunStats:
         deadline = time.monotonic() + max_s
@@ -304,10 +550,10 @@ class Runner:
             try:
                 self.run_once()
             except Exception as exc:
-                # Keep the worker alive. Events polled but not committed are not lost: a fresh
-                # log consumer resumes from the database checkpoint.
+                # Keep the worker alive. Events polled but not committed are not lost: they are
+                # redelivered, or applied from the store by the catch-up pass.
                 self.stats.errors.append(repr(exc))
-                log.exception("%s: batch failed; resuming from the checkpoint", self.consumer.name)
+                log.exception("%s: batch failed; resuming", self.name)
                 stop.wait(1.0)
                 self.reconnect()
         self.close()
@@ -316,7 +562,7 @@ class Runner:
         try:
             self.log.close()
         except Exception:
-            log.warning("%s: closing the log consumer failed", self.consumer.name, exc_info=True)
+            log.warning("%s: closing the log consumer failed", self.name, exc_info=True)
         self.log = self.log_factory()
         self._started = False
 
@@ -325,64 +571,117 @@ class Runner:
 
     # -- projections -------------------------------------------------------------------------
 
-    def _project(self, projection: Projection, deliveries: Sequence[Delivery]) -> None:
-        name = projection.name
-        applied = skipped = 0
+    def _missing_before(
+        self, session: Session, tracking: Tracking, event: RecordedEvent
+    ) -> list[RecordedEvent]:
+        """The versions of ``event``'s stream before it that are not applied yet (a gap)."""
+        known = tracking.versions.get(event.stream_id, 0)
+        if event.stream_version <= known + 1:
+            return []
+        earlier = self.store.read_stream(event.stream_id, from_version=known + 1, session=session)
+        return [
+            e
+            for e in earlier
+            if e.stream_version < event.stream_version and not tracking.applied(e)
+        ]
+
+    def _project(
+        self, projection: Projection, events: Sequence[RecordedEvent], contiguous: bool
+    ) -> None:
         try:
-            with transaction(self.sessions) as s:
-                cps = _checkpoints(
-                    s, name, {(d.cursor.source, d.cursor.partition) for d in deliveries}, True
-                )
-                for d in deliveries:
-                    if _already_applied(cps.get((d.cursor.source, d.cursor.partition)), d):
-                        skipped += 1
-                        continue
-                    projection.apply(s, d.event)
-                    _advance(cps, d)
-                    applied += 1
-                _save_checkpoints(s, name, cps, deliveries[-1].event.occurred_at)
-            self.stats.applied += applied
-            self.stats.skipped += skipped
+            for attempt in _retry_transaction():
+                with attempt:
+                    stats = RunStats()
+                    with transaction(self.sessions) as s:
+                        self._project_batch(s, projection, events, contiguous, stats, False)
+                    self._count(stats)
         except Exception:
             # One bad event must not stall the rest: redo the batch one event at a time, each
             # in a savepoint, and dead-letter the events whose handler fails.
-            log.warning("%s: batch failed, applying event by event", name, exc_info=True)
-            self._project_one_by_one(projection, deliveries)
+            log.warning("%s: batch failed, applying event by event", self.name, exc_info=True)
+            stats = RunStats()
+            with transaction(self.sessions) as s:
+                self._project_batch(s, projection, events, contiguous, stats, True)
+            self._count(stats)
         projection.after_commit()
 
-    def _project_one_by_one(self, projection: Projection, deliveries: Sequence[Delivery]) -> None:
-        name = projection.name
-        with transaction(self.sessions) as s:
-            cps = _checkpoints(
-                s, name, {(d.cursor.source, d.cursor.partition) for d in deliveries}, True
-            )
-            for d in deliveries:
-                if _already_applied(cps.get((d.cursor.source, d.cursor.partition)), d):
-                    self.stats.skipped += 1
-                    continue
-                try:
-                    with s.begin_nested():
-                        projection.apply(s, d.event)
-                    self.stats.applied += 1
-                except Exception as exc:
-                    log.error(
-                        "%s: dead-lettering %s (%s): %s", name, d.event.event_id, d.event.type, exc
-                    )
-                    _dead_letter(s, name, d.event, exc)
-                    self.stats.dead_lettered += 1
-                _advance(cps, d)
-            _save_checkpoints(s, name, cps, deliveries[-1].event.occurred_at)
+    def _project_batch(
+        self,
+        s: Session,
+        projection: Projection,
+        events: Sequence[RecordedEvent],
+        contiguous: bool,
+        stats: RunStats,
+        isolate: bool,
+    ) -> None:
+        tracking = load_tracking(s, self.name, (e.stream_id for e in events), lock=True)
+        for event in events:
+            if tracking.applied(event):
+                stats.skipped += 1
+                continue
+            for earlier in self._missing_before(s, tracking, event):
+                self._apply_one(s, projection, tracking, earlier, stats, isolate)
+                stats.healed += 1
+            self._apply_one(s, projection, tracking, event, stats, isolate)
+            stats.applied += 1
+        if contiguous:
+            tracking.advance(max(e.position for e in events))
+        save_tracking(s, tracking)
+
+    def _apply_one(
+        self,
+        s: Session,
+        projection: Projection,
+        tracking: Tracking,
+        event: RecordedEvent,
+        stats: RunStats,
+        isolate: bool,
+    ) -> None:
+        if not isolate:
+            projection.apply(s, event)
+        else:
+            try:
+                with s.begin_nested():
+                    projection.apply(s, event)
+            except Exception as exc:
+                log.error(
+                    "%s: dead-lettering %s (%s): %s", self.name, event.event_id, event.type, exc
+                )
+                _dead_letter(s, self.name, event, exc)
+                stats.dead_lettered += 1
+                stats.applied -= 1
+        tracking.mark(event)
+
+    def _count(self, stats: RunStats) -> None:
+        self.stats.applied += stats.applied
+        self.stats.skipped += stats.skipped
+        self.stats.healed += stats.healed
+        self.stats.dead_lettered += stats.dead_lettered
 
     # -- processors --------------------------------------------------------------------------
 
-    def _react(self, processor: Processor, d: Delivery) -> None:
-        name = processor.name
-        key = (d.cursor.source, d.cursor.partition)
+    def _react(self, processor: Processor, event: RecordedEvent, contiguous: bool) -> None:
         with self.store.read_sessions() as s:
-            seen = _already_applied(_checkpoints(s, name, [key], False).get(key), d)
-        if seen:
-            self.stats.skipped += 1
-            return
+            tracking = load_tracking(s, self.name, [event.stream_id], lock=False)
+            if tracking.applied(event):
+                self.stats.skipped += 1
+                if contiguous:
+                    self._advance_watermark(event.position)
+                return
+            missing = self._missing_before(s, tracking, event)
+        for earlier in missing:
+            self._react_once(processor, earlier, contiguous=False)
+            self.stats.healed += 1
+        self._react_once(processor, event, contiguous)
+
+    def _advance_watermark(self, position: int) -> None:
+        for attempt in _retry_transaction():
+            with attempt, transaction(self.sessions) as s:
+                t = load_tracking(s, self.name, (), lock=True)
+                t.advance(position)
+                save_tracking(s, t)
+
+    def _react_once(self, processor: Processor, event: RecordedEvent, contiguous: bool) -> None:
         try:
             for attempt in Retrying(
                 stop=stop_after_attempt(processor.max_attempts),
@@ -390,40 +689,49 @@ class Runner:
                 reraise=True,
             ):
                 with attempt:
-                    appends = processor.handle(d.event)
-                    self._commit_reaction(processor, d, appends, failed=None)
-            self.stats.applied += 1
+                    appends = processor.handle(event)
+                    done = self._commit_reaction(processor, event, appends, None, contiguous)
         except Exception as exc:
             log.error(
                 "%s: giving up on %s (%s) after %d attempts: %s",
-                name,
-                d.event.event_id,
-                d.event.type,
+                self.name,
+                event.event_id,
+                event.type,
                 processor.max_attempts,
                 exc,
             )
-            self._commit_reaction(processor, d, processor.on_dead_letter(d.event, exc), failed=exc)
-            self.stats.dead_lettered += 1
+            done = self._commit_reaction(
+                processor, event, processor.on_dead_letter(event, exc), exc, contiguous
+            )
+            if done:
+                self.stats.dead_lettered += 1
+            return
+        if done:
+            self.stats.applied += 1
+        else:
+            self.stats.skipped += 1
 
     def _commit_reaction(
         self,
         processor: Processor,
-        d: Delivery,
+        event: RecordedEvent,
         appends: Sequence[Append],
         failed: BaseException | None,
-    ) -> None:
-        name = processor.name
-        key = (d.cursor.source, d.cursor.partition)
+        contiguous: bool,
+    ) -> bool:
+        """Append the reaction and track the event in one transaction; False if another member
+        of the group got there first."""
         with transaction(self.sessions) as s:
-            cps = _checkpoints(s, name, [key], True)
-            if _already_applied(cps.get(key), d):
-                return
+            tracking = load_tracking(s, self.name, [event.stream_id], lock=True)
+            if tracking.applied(event):
+                return False
             for n, append in enumerate(appends):
                 events = [
                     e
                     if isinstance(e, NewEvent)
                     else NewEvent(
-                        e, derived_event_id(d.event.event_id, f"{name}/{n}/{append.stream_id}", i)
+                        e,
+                        derived_event_id(event.event_id, f"{self.name}/{n}/{append.stream_id}", i),
                     )
                     for i, e in enumerate(append.events)
                 ]
@@ -432,13 +740,21 @@ class Runner:
                     events,
                     expected_version=append.expected_version,
                     actor=append.actor,
-                    causation=d.event,
+                    causation=event,
                     session=s,
                 )
             if failed is not None:
-                _dead_letter(s, name, d.event, failed)
-            _advance(cps, d)
-            _save_checkpoints(s, name, cps, d.event.occurred_at)
+                _dead_letter(s, self.name, event, failed)
+            tracking.mark(event)
+            if contiguous:
+                tracking.advance(event.position)
+            save_tracking(s, tracking)
+            return True
+
+
+def _aware(at: datetime) -> datetime:
+    # SQLite hands back naive UTC datetimes
+    return at if at.tzinfo is not None else at.replace(tzinfo=utcnow().tzinfo)
 
 
 def make_runner(
@@ -451,60 +767,79 @@ def make_runner(
             services.settings, services.store, consumer.name + group_suffix, consumer.categories
         )
 
-    return Runner(consumer, log_factory, services.store, batch_size=services.settings.batch_size)
+    settings = services.settings
+    return Runner(
+        consumer,
+        log_factory,
+        services.store,
+        batch_size=settings.batch_size,
+        catch_up_grace_s=settings.catch_up_grace_s if settings.uses_kafka else None,
+        catch_up_interval_s=settings.catch_up_interval_s,
+    )
 
 
 def lag(services: Any, consumer: Consumer) -> int:
-    """How many events of the consumer's categories it has not applied yet.
+    """How many stored events of the consumer's categories it has not applied yet (with Kafka
+    this includes the relay's backlog: the store, not the broker, says what exists)."""
+    return consumer_status(services, consumer)["unapplied"]
 
-    With Kafka this counts only events the relay already published (the others are the relay's
-    backlog, see ``OutboxRelay.pending``).
-    """
-    from sqlalchemy import func
 
-    from core.log import SQL_SOURCE
-    from core.store import OutboxEntry, StoredEvent
-
+def consumer_status(services: Any, consumer: Consumer) -> dict[str, Any]:
+    """Where a consumer stands against the store: its watermark, the store's last position of
+    its categories, and how many of its events are not applied yet."""
     with services.read_sessions() as s:
-        cps = {
-            (c.source, c.partition): c.last_position
-            for c in s.scalars(select(Checkpoint).where(Checkpoint.consumer == consumer.name))
-        }
-        if not services.settings.uses_kafka:
-            done = cps.get((SQL_SOURCE, 0), 0)
-            return int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(StoredEvent)
-                    .where(
-                        StoredEvent.category.in_(consumer.categories), StoredEvent.position > done
-                    )
+        watermark = int(
+            s.scalar(
+                select(ConsumerWatermark.position).where(
+                    ConsumerWatermark.consumer == consumer.name
                 )
-                or 0
             )
-        behind = 0
-        groups = s.execute(
-            select(StoredEvent.category, OutboxEntry.partition)
-            .join(OutboxEntry, OutboxEntry.position == StoredEvent.position)
-            .where(
-                OutboxEntry.published_at.is_not(None), StoredEvent.category.in_(consumer.categories)
-            )
-            .group_by(StoredEvent.category, OutboxEntry.partition)
-        ).all()
-        for category, partition in groups:
-            done = cps.get((services.settings.topic_for(category), partition), 0)
-            behind += int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(StoredEvent)
-                    .join(OutboxEntry, OutboxEntry.position == StoredEvent.position)
-                    .where(
-                        StoredEvent.category == category,
-                        OutboxEntry.partition == partition,
-                        OutboxEntry.published_at.is_not(None),
-                        StoredEvent.position > done,
-                    )
+            or 0
+        )
+        cats = list(consumer.categories)
+        head = int(
+            s.scalar(
+                select(func.coalesce(func.max(StoredEvent.position), 0)).where(
+                    StoredEvent.category.in_(cats)
                 )
-                or 0
             )
-        return behind
+            or 0
+        )
+        unapplied = int(
+            s.scalar(
+                select(func.count())
+                .select_from(StoredEvent)
+                .outerjoin(
+                    StreamTracking,
+                    and_(
+                        StreamTracking.consumer == consumer.name,
+                        StreamTracking.stream_id == StoredEvent.stream_id,
+                    ),
+                )
+                .where(
+                    StoredEvent.category.in_(cats),
+                    StoredEvent.position > watermark,
+                    or_(
+                        StreamTracking.version.is_(None),
+                        StoredEvent.version > StreamTracking.version,
+                    ),
+                )
+            )
+            or 0
+        )
+        dead = int(
+            s.scalar(
+                select(func.count())
+                .select_from(DeadLetter)
+                .where(DeadLetter.consumer == consumer.name)
+            )
+            or 0
+        )
+    return {
+        "consumer": consumer.name,
+        "categories": cats,
+        "watermark": watermark,
+        "head": head,
+        "unapplied": unapplied,
+        "dead_letters": dead,
+    }

@@ -15,28 +15,15 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from core.db import transaction
-from core.events import RecordedEvent, utcnow
-from core.log import SQL_SOURCE
-from core.projections import Checkpoint, Projection
+from core.events import RecordedEvent
+from core.projections import (
+    Projection,
+    StreamTracking,
+    forget_tracking,
+    load_tracking,
+    track_everything_up_to,
+)
 from core.services import Services
-from core.store import OutboxEntry, StoredEvent, row_to_event
-
-
-def _published_events(
-    session: Session, settings: Any, categories: Iterable[str]
-) -> Iterable[tuple[RecordedEvent, str, int, int]]:
-    # published rows always carry their partition and offset (set in the same UPDATE)
-    """Events already in Kafka with where they landed: (event, topic, partition, offset)."""
-    stmt = (
-        select(StoredEvent, OutboxEntry.partition, OutboxEntry.offset)
-        .join(OutboxEntry, OutboxEntry.position == StoredEvent.position)
-        .where(OutboxEntry.published_at.is_not(None), StoredEvent.category.in_(list(categories)))
-        .order_by(StoredEvent.position)
-        .execution_options(yield_per=1000)
-    )
-    for row, partition, offset in session.execute(stmt):
-        assert partition is not None and offset is not None
-        yield row_to_event(row), settings.topic_for(row.category), partition, offset
 
 
 def rebuild(
@@ -48,68 +35,35 @@ def rebuild(
 ) -> int:
     """Drop the projection's state and replay it from the event store, in one transaction.
 
-    Holding the checkpoint rows' lock for the whole transaction keeps a live worker of the
-    same projection from interleaving with the rebuild; it resumes from the new checkpoint.
+    The rebuild locks the consumer's watermark row for the whole transaction, so a live worker
+    of the same projection waits, then finds everything up to the store's head applied.
     """
     name = projection.name
-    settings = services.settings
     applied = 0
     with transaction(services.sessions) as s:
-        s.execute(select(Checkpoint).where(Checkpoint.consumer == name).with_for_update()).all()
+        load_tracking(s, name, (), lock=True)
         projection.reset(s)
-        s.query(Checkpoint).filter(Checkpoint.consumer == name).delete()
+        forget_tracking(s, name)
+        head = services.store.head_position(session=s)
         total = services.store.count(projection.categories, session=s)
         bar = tqdm(total=total, desc=f"rebuild {name}", unit="ev", disable=not progress)
-        now = utcnow()
-        if settings.uses_kafka:
-            marks: dict[tuple[str, int], tuple[int, int]] = {}
-            for event, topic, partition, offset in _published_events(
-                s, settings, projection.categories
-            ):
-                projection.apply(s, event)
-                prev = marks.get((topic, partition), (-1, 0))
-                marks[(topic, partition)] = (max(prev[0], offset), max(prev[1], event.position))
-                applied += 1
-                bar.update(1)
-            for (topic, partition), (offset, position) in marks.items():
-                s.add(
-                    Checkpoint(
-                        consumer=name,
-                        source=topic,
-                        partition=partition,
-                        offset=offset,
-                        last_position=position,
-                        updated_at=now,
-                    )
-                )
-        else:
-            head = services.store.head_position(session=s)
-            after = 0
-            while True:
-                page = services.store.read_all(
-                    after_position=after,
-                    limit=1000,
-                    categories=projection.categories,
-                    up_to_position=head,
-                    session=s,
-                )
-                if not page:
-                    break
-                for event in page:
-                    projection.apply(s, event)
-                after = page[-1].position
-                applied += len(page)
-                bar.update(len(page))
-            s.add(
-                Checkpoint(
-                    consumer=name,
-                    source=SQL_SOURCE,
-                    partition=0,
-                    offset=head,
-                    last_position=head,
-                    updated_at=now,
-                )
+        after = 0
+        while True:
+            page = services.store.read_all(
+                after_position=after,
+                limit=1000,
+                categories=projection.categories,
+                up_to_position=head,
+                session=s,
             )
+            if not page:
+                break
+            for event in page:
+                projection.apply(s, event)
+            after = page[-1].position
+            applied += len(page)
+            bar.update(len(page))
+        track_everything_up_to(s, name, projection.categories, head)
         bar.close()
     projection.after_commit()
     out(f"rebuilt {name}: {applied} events applied")
@@ -140,30 +94,19 @@ class ReplayDiff:
 
 
 def _covered_events(services: Services, projection: Projection) -> Iterable[RecordedEvent]:
-    """The events the live projection has applied, by its checkpoints."""
-    with services.sessions() as s:
-        cps = {
-            (c.source, c.partition): c
-            for c in s.scalars(select(Checkpoint).where(Checkpoint.consumer == projection.name))
-        }
-    if not services.settings.uses_kafka:
-        cp = cps.get((SQL_SOURCE, 0))
-        if cp is None:
-            return []
-        return list(
-            services.store.iter_all(
-                categories=projection.categories, up_to_position=cp.last_position
-            )
+    """The events the live projection has applied, by its tracking."""
+    with services.read_sessions() as s:
+        tracking = load_tracking(s, projection.name, (), lock=False)
+        tracking.versions = dict(
+            s.execute(
+                select(StreamTracking.stream_id, StreamTracking.version).where(
+                    StreamTracking.consumer == projection.name
+                )
+            ).all()
         )
-    with services.sessions() as s:
-        covered = []
-        for event, topic, partition, _offset in _published_events(
-            s, services.settings, projection.categories
-        ):
-            cp = cps.get((topic, partition))
-            if cp is not None and event.position <= cp.last_position:
-                covered.append(event)
-        return covered
+    return [
+        e for e in services.store.iter_all(categories=projection.categories) if tracking.applied(e)
+    ]
 
 
 def replay_check(

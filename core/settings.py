@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(default=0.05, gt=0, le=10)
     batch_size: int = Field(default=500, ge=1, le=100_000)
     relay_lease_s: float = Field(default=15.0, gt=0)
+    # With Kafka, an event the broker has not delivered this long after it was stored is
+    # applied from the store by the consumer's catch-up pass, run every catch_up_interval_s.
+    catch_up_grace_s: float = Field(default=10.0, ge=0, le=3600)
+    catch_up_interval_s: float = Field(default=2.0, gt=0, le=600)
     # Concurrent appends of one process share a transaction (one fsync); see core/store.py.
     group_commit: bool = True
 

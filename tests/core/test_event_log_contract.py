@@ -72,7 +72,7 @@ class EventLogContract:
         expected = write_counters(svc, streams=4, adds=5)
         self.publish(svc)
         c = self.consumer(svc, "g-order")
-        c.start(lambda _s, _p: None)
+        c.start(0)
         got = self.poll_until(c, 24)
         c.close()
         ids = [d.event.event_id for d in got]
@@ -133,7 +133,7 @@ class TestKafkaLog(EventLogContract):
         stop = threading.Event()
 
         def run(i: int) -> None:
-            members[i].start(lambda _s, _p: None)
+            members[i].start(0)
             while not stop.is_set():
                 seen[i] += members[i].poll(0.3, 100)
                 members[i].acknowledge([d.cursor for d in seen[i]])
@@ -170,7 +170,7 @@ class TestKafkaLog(EventLogContract):
         self.publish(svc)
         c = self.consumer(svc, "g-junk")
         assert isinstance(c, KafkaLogConsumer)
-        c.start(lambda _s, _p: None)
+        c.start(0)
         got = self.poll_until(c, 2)
         c.close()
         assert len(got) == 2 and c.malformed == 1

@@ -12,7 +12,7 @@ from sqlalchemy import delete, update
 
 from core.events import Actor, RecordedEvent
 from core.log import Cursor, Delivery, SqlTailConsumer
-from core.projections import Checkpoint, Runner, lag
+from core.projections import ConsumerWatermark, Runner, StreamTracking, lag
 from core.replay import rebuild, replay_check
 from core.services import Services
 from tests.core.fixtures import (
@@ -50,7 +50,8 @@ def runner(svc: Services) -> Runner:
 def reset(svc: Services) -> None:
     with svc.sessions() as s, s.begin():
         s.execute(delete(counters))
-        s.execute(delete(Checkpoint))
+        s.execute(delete(StreamTracking))
+        s.execute(delete(ConsumerWatermark))
 
 
 def deliveries_with_resends(
