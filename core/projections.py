@@ -481,7 +481,7 @@ class Runner:
         grace = self.catch_up_grace_s if grace_s is None else grace_s
         grace = 0.0 if grace is None else grace
         if not acquire_lease(
-            self.sessions, f"catch-up:{self.name}"[:64], self._holder, max(30.0, 3 * grace)
+            self.sessions, self._lease, self._holder, max(10.0, 5 * self.catch_up_interval_s)
         ):
             return 0
         applied = 0
@@ -568,6 +568,25 @@ class Runner:
 
     def close(self) -> None:
         self.log.close()
+        if self.catch_up_grace_s is not None:
+            self._release_lease()
+
+    @property
+    def _lease(self) -> str:
+        return f"catch-up:{self.name}"[:64]
+
+    def _release_lease(self) -> None:
+        from core.outbox import Lease
+
+        try:
+            with transaction(self.sessions) as s:
+                s.execute(
+                    update(Lease)
+                    .where(Lease.name == self._lease, Lease.holder == self._holder)
+                    .values(expires_at=utcnow())
+                )
+        except Exception:  # an unreleased lease only delays the next holder until it expires
+            log.warning("%s: could not release the catch-up lease", self.name, exc_info=True)
 
     # -- projections -------------------------------------------------------------------------
 

@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
 from sqlalchemy.orm import Session
 
+from collections.abc import Sequence
+
 from core.events import EventPayload, RecordedEvent, event_type, upcaster
-from core.projections import Projection, handles
+from core.projections import Append, Processor, Projection, handles
 
 test_metadata = MetaData()
 
@@ -40,6 +42,8 @@ counters = Table(
     Column("label", String(100), nullable=False),
     Column("total", Integer, nullable=False),
     Column("events", Integer, nullable=False),
+    # the versions applied, in the order they were applied: shows a reordering or a double
+    Column("trail", String(2000), nullable=False, default=""),
 )
 
 
@@ -52,7 +56,11 @@ class CounterProjection(Projection):
     def _opened(self, session: Session, event: RecordedEvent) -> None:
         session.execute(
             counters.insert().values(
-                stream_id=event.stream_id, label=event.payload["label"], total=0, events=1
+                stream_id=event.stream_id,
+                label=event.payload["label"],
+                total=0,
+                events=1,
+                trail=str(event.stream_version),
             )
         )
 
@@ -61,9 +69,42 @@ class CounterProjection(Projection):
         session.execute(
             update(counters)
             .where(counters.c.stream_id == event.stream_id)
-            .values(total=counters.c.total + event.payload["amount"], events=counters.c.events + 1)
+            .values(
+                total=counters.c.total + event.payload["amount"],
+                events=counters.c.events + 1,
+                trail=counters.c.trail + f",{event.stream_version}",
+            )
         )
 
 
 def counter_state(session: Session) -> list[tuple[Any, ...]]:
     return sorted(tuple(r) for r in session.execute(select(counters)))
+
+
+@event_type("TestCounterEchoed", category="techo")
+class CounterEchoed(EventPayload):
+    source_version: int
+    amount: int
+
+
+class CounterEchoProcessor(Processor):
+    """Echoes each addition to a stream of its own, expecting the echo stream's version, so
+    a reaction out of stream order conflicts and a repeated one appends nothing new."""
+
+    name = "test-counter-echo"
+    categories = ("tcounter",)
+
+    def __init__(self) -> None:
+        self.handled = 0
+
+    def handle(self, event: RecordedEvent) -> Sequence[Append]:
+        self.handled += 1
+        if event.type != "TestCounterAdded":
+            return ()
+        return [
+            Append(
+                "techo-" + event.stream_id.removeprefix("tcounter-"),
+                [CounterEchoed(source_version=event.stream_version, amount=event.payload["amount"])],
+                expected_version=event.stream_version - 2,
+            )
+        ]
