@@ -47,14 +47,10 @@ def make_worker(services: Services, name: str) -> Callable[[threading.Event], No
         relay = OutboxRelay(services.settings, services.sessions)
 
         def run_relay(stop: threading.Event) -> None:
-            while not stop.is_set():
-                try:
-                    if relay.relay_once() == 0:
-                        stop.wait(services.settings.poll_interval_s)
-                except Exception:
-                    log.exception("relay: batch failed; retrying")
-                    stop.wait(1.0)
-            relay.close()
+            # Retries with backoff, builds a new producer after a failed publish, and ends
+            # within about a second of ``stop`` being set (what was not acknowledged stays
+            # unpublished in the outbox).
+            relay.run(stop)
 
         return run_relay
     factories = {**all_projections(), **all_processors()}
