@@ -145,23 +145,41 @@ def create_app(services: Services | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    broker_probe: Any = None
+    if services.settings.uses_kafka:
+        from core.kafka import BrokerProbe
+
+        # cached for a few seconds and bounded to about 1 s: a broker that is down must not
+        # hold readiness probes for the Kafka clients' own timeouts
+        broker_probe = BrokerProbe(services.settings, ttl_s=3.0, wait_s=0.8)
+
     @app.get("/readyz", tags=["ops"], dependencies=[Depends(public_route())])
     def readyz() -> JSONResponse:
         checks: dict[str, str] = {}
+        body: dict[str, Any] = {}
         try:
             with services.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
-        if services.settings.uses_kafka:
-            from core.kafka import broker_reachable
+        if broker_probe is not None:
+            checks["broker"] = broker_probe.check()
+            if checks["database"] == "ok":
+                # how far the outbox relay is behind (whichever process runs it); not a
+                # readiness condition: the API serves while the relay catches up
+                from core.outbox import relay_lag
 
-            checks["broker"] = "ok" if broker_reachable(services.settings) else "unreachable"
+                try:
+                    body["relay"] = relay_lag(services.read_sessions).as_dict()
+                except Exception as exc:
+                    body["relay"] = {"error": type(exc).__name__}
         else:
             checks["broker"] = "embedded (sql tail)"
         ready = all(v == "ok" or v.startswith("embedded") for v in checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        return JSONResponse(
+            {"ready": ready, "checks": checks, **body}, status_code=200 if ready else 503
+        )
 
     for module in load_modules():
         for router in module.routers:

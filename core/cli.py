@@ -14,6 +14,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -50,6 +51,19 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT set ``stop`` (workers finish their step and exit within about a
+    second); a second one raises KeyboardInterrupt to stop waiting for them."""
+
+    def handle(_signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handle)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -73,6 +87,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"  event log: {mode}; workers: {', '.join(pool.names) or 'none'}", flush=True)
     if token:
         print(f"  development admin token: {token}", flush=True)
+    # uvicorn handles SIGTERM/SIGINT while it serves, then restores these handlers and raises the
+    # signal again: with them, that stops the workers below instead of killing the process
+    # before they could stop.
+    _stop_on_signals(pool.stop)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
@@ -86,10 +104,32 @@ def cmd_worker(args: argparse.Namespace) -> int:
     services = _services(args)
     run = make_worker(services, args.name)
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    _stop_on_signals(stop)
     print(f"worker {args.name} running (Ctrl-C to stop)", flush=True)
     run(stop)
+    print(f"worker {args.name} stopped", flush=True)
+    return 0
+
+
+def cmd_relay_status(args: argparse.Namespace) -> int:
+    """One JSON object: the unpublished outbox rows, the oldest one's position and age."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.db import make_engine, make_session_factory
+    from core.outbox import relay_lag
+
+    settings = Settings()
+    url = settings.effective_database_url
+    if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).exists():
+        raise CliError(f"no database at {url} (run `clearframe migrate`)", code=1)
+    engine = make_engine(url, read_only=True)
+    try:
+        lag = relay_lag(make_session_factory(engine))
+    except SQLAlchemyError as exc:
+        raise CliError(f"cannot read the outbox: {type(exc).__name__}: {exc}", code=1) from None
+    finally:
+        engine.dispose()
+    print(json.dumps(lag.as_dict()))
     return 0
 
 
@@ -212,6 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="run one worker (a consumer-group member)")
     p.add_argument("name")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser(
+        "relay-status",
+        help="print the outbox relay's lag as JSON "
+        "(unpublished rows, oldest unpublished position and its age in seconds)",
+    )
+    p.set_defaults(func=cmd_relay_status)
 
     p = sub.add_parser("workers", help="list the worker names")
     p.set_defaults(func=cmd_workers)
