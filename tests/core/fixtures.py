@@ -5,12 +5,11 @@ The projection's table lives in its own MetaData so it never appears in the migr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
 from sqlalchemy.orm import Session
-
-from collections.abc import Sequence
 
 from core.events import EventPayload, RecordedEvent, event_type, upcaster
 from core.projections import Append, Processor, Projection, handles
