@@ -149,7 +149,10 @@ def test_rebuild_equals_live_and_replay_check_catches_drift(svc: Services) -> No
     with svc.sessions() as s, s.begin():  # drift: someone edited the read model by hand
         s.execute(update(counters).values(total=counters.c.total + 1))
     diffs = replay_check(svc, factories, progress=False, out=lambda _m: None)
-    assert diffs and diffs[0].table == "test_counters" and len(diffs[0].only_live) == 3
+    assert [(d.projection, d.table, d.changed, d.only_live, d.only_rebuilt) for d in diffs] == [
+        ("test-counters", "test_counters", 3, 0, 0)
+    ]
+    assert diffs.state == "DIFFERENT" and len(diffs[0].examples) == 3
 
     assert rebuild(CounterProjection(), svc, progress=False, out=lambda _m: None) == len(
         svc.store.read_all(limit=10_000)
