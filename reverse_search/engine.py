@@ -12,13 +12,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from core.replay import replay_source
 from reverse_search.alignment import AlignmentConfig
 from reverse_search.embedders.base import FrameEmbedder
 from reverse_search.embedders.descriptor import VisualDescriptor
@@ -226,10 +228,50 @@ class SearchEngine:
 
 
 def engine_for(services: Any) -> SearchEngine:
-    """The process-wide engine of these services (built on first use)."""
+    """The process-wide engine of these services (built on first use).
+
+    The scratch services of a replay-check (``core.replay.replay_source``) get an engine that
+    reads the signed videos of the live deployment's blob store, read-only, and keeps its
+    index in the scratch data directory, whatever ``CLEARFRAME_RS_INDEX_DIR`` says.
+    """
 
     def build() -> SearchEngine:
-        return SearchEngine(ReverseSearchSettings(), Path(services.settings.data_dir))
+        settings = ReverseSearchSettings()
+        data_dir = Path(services.settings.data_dir)
+        live = replay_source(services)
+        if live is not None:
+            live_blobs = settings.resolved_blob_root(Path(live.settings.data_dir)).resolve()
+            settings = settings.model_copy(
+                update={
+                    "blob_root": live_blobs,
+                    "index_dir": data_dir / "reverse_search" / "index",
+                }
+            )
+        return SearchEngine(settings, data_dir)
 
     engine: SearchEngine = services.extra(ENGINE_KEY, build)
     return engine
+
+
+@contextmanager
+def live_index(live: Any, like: SearchEngine) -> Iterator[tuple[FingerprintIndex, str]]:
+    """The index the live deployment searches, read-only, and where it came from: the engine
+    this process holds for ``live`` (under its lock), else the snapshot last saved in the live
+    index directory (what API processes load), else an empty index if none was saved."""
+    extras = getattr(live, "extras", None)
+    held = extras.get(ENGINE_KEY) if isinstance(extras, dict) else None
+    if isinstance(held, SearchEngine):
+        held.refresh()
+        with held.lock:
+            yield held.index, "the index this process holds"
+        return
+    index_dir = ReverseSearchSettings().resolved_index_dir(Path(live.settings.data_dir))
+    if not (index_dir / "CURRENT").exists():
+        empty = FingerprintIndex(
+            like.embedder.name, like.embedder.dim, index_config_for(like.embedder)
+        )
+        yield empty, f"no snapshot saved in {index_dir}"
+        return
+    index, _ = FingerprintIndex.load(index_dir, expected_embedder=like.embedder.name)
+    name = (index_dir / "CURRENT").read_text().strip()
+    yield index, f"snapshot {name} in {index_dir} (saved at most every snapshot_interval_s)"

@@ -198,6 +198,20 @@ class FingerprintIndex:
     def is_removed_slot(self, slot: int) -> bool:
         return self._assets[self._slot_assets[slot]].removed
 
+    def asset_ids(self) -> list[str]:
+        """Every indexed asset, removed ones included (their vectors wait for a restore)."""
+        return list(self._assets)
+
+    def searchable_counts(self) -> dict[str, int]:
+        """Per asset, how many of its vectors a search can find now: in the FAISS structure
+        and not excluded by a removal."""
+        ids = faiss.vector_to_array(self._faiss.id_map).astype(np.int64)
+        ids = ids[(ids >= 0) & (ids < len(self._slot_of.view))]
+        if self._excluded:
+            ids = ids[~np.isin(ids, np.fromiter(self._excluded, np.int64))]
+        counts = np.bincount(self._slot_of.view[ids], minlength=len(self._slot_assets))
+        return {asset_id: int(counts[slot]) for slot, asset_id in enumerate(self._slot_assets)}
+
     # ----------------------------------------------------------------- mutation
     def add(
         self,

@@ -21,14 +21,18 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
+import numpy as np
 from sqlalchemy import Table, inspect, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from core.events import RecordedEvent
 from core.projections import Projection, handles
+from core.replay import ReplayDiff, interleave
 from reverse_search import events as ev
-from reverse_search.engine import AssetState, SearchEngine, engine_for
+from reverse_search.engine import AssetState, SearchEngine, engine_for, live_index
+from reverse_search.errors import ReverseSearchError
+from reverse_search.index import FingerprintIndex
 from reverse_search.models import AccountAction, AssetRecord, GenerationRecord
 
 log = logging.getLogger(__name__)
@@ -317,6 +321,107 @@ class ReverseSearchIndexer(Projection):
             bar.close()
         self.engine.save(force=True)
         return added
+
+    # ------------------------------------------------------------------ replay-check
+    def replay_diffs(self, live: Any, *, max_examples: int = 5) -> list[ReplayDiff]:
+        """replay-check, called on the scratch indexer after its replay: its FAISS side against
+        the live one (asset membership, removals, searchable vectors, fingerprints), and every
+        blob it could not read: that is a difference too, not a warning."""
+        diffs: list[ReplayDiff] = []
+        failed = sorted(self.engine.failed.items())
+        if failed:
+            diffs.append(
+                ReplayDiff(
+                    self.name,
+                    "blobs",
+                    unreadable=len(failed),
+                    examples=interleave(
+                        [[f"cannot fingerprint {a}: {why}" for a, why in failed]], max_examples
+                    ),
+                )
+            )
+        try:
+            with live_index(live, self.engine) as (index, where):
+                diff = compare_indexes(self.name, index, self.engine.index, max_examples)
+        except ReverseSearchError as exc:
+            diff = ReplayDiff(
+                self.name,
+                "faiss-index",
+                only_rebuilt=self.engine.index.asset_count,
+                examples=[f"the live index cannot be read: {exc.detail}"],
+            )
+            where = ""
+        if diff is not None:
+            if where:
+                diff.examples.insert(0, f"live side: {where}")
+            diffs.append(diff)
+        return diffs
+
+
+def compare_indexes(
+    projection: str,
+    live: FingerprintIndex,
+    rebuilt: FingerprintIndex,
+    max_examples: int = 5,
+    *,
+    atol: float = 1e-3,
+) -> ReplayDiff | None:
+    """Assets only one index holds, and shared assets whose removal state, searchable vectors
+    or fingerprints (raw vectors, frame times, duration; within ``atol``) differ."""
+    live_ids, rebuilt_ids = set(live.asset_ids()), set(rebuilt.asset_ids())
+    only_live = sorted(live_ids - rebuilt_ids)
+    only_rebuilt = sorted(rebuilt_ids - live_ids)
+    live_found, rebuilt_found = live.searchable_counts(), rebuilt.searchable_counts()
+    changed: list[str] = []
+    for asset_id in sorted(live_ids & rebuilt_ids):
+        a, b = live.entry(asset_id), rebuilt.entry(asset_id)
+        why: list[str] = []
+        if a.removed != b.removed:
+            why.append(f"removed: live {a.removed}, rebuilt {b.removed}")
+        if live_found.get(asset_id, 0) != rebuilt_found.get(asset_id, 0):
+            why.append(
+                f"searchable vectors: live {live_found.get(asset_id, 0)}, "
+                f"rebuilt {rebuilt_found.get(asset_id, 0)}"
+            )
+        raw_a, times_a, duration_a = live.vectors_of(asset_id)
+        raw_b, times_b, duration_b = rebuilt.vectors_of(asset_id)
+        if raw_a.shape != raw_b.shape:
+            why.append(f"fingerprint shape: live {raw_a.shape}, rebuilt {raw_b.shape}")
+        elif not (
+            np.allclose(raw_a, raw_b, rtol=0, atol=atol)
+            and np.allclose(times_a, times_b, rtol=0, atol=atol)
+            and abs(duration_a - duration_b) <= atol
+        ):
+            delta = float(np.max(np.abs(raw_a - raw_b))) if raw_a.size else 0.0
+            why.append(f"fingerprint differs (max |delta| {delta:.3g})")
+        if why:
+            changed.append(f"changed {asset_id}: " + "; ".join(why))
+    if not (only_live or only_rebuilt or changed):
+        return None
+
+    def described(index: FingerprintIndex, found: dict[str, int], asset_id: str) -> str:
+        entry = index.entry(asset_id)
+        state = "removed" if entry.removed else "matchable"
+        return f"{asset_id} ({state}, {found.get(asset_id, 0)}/{len(entry.vector_ids)} searchable)"
+
+    return ReplayDiff(
+        projection,
+        "faiss-index",
+        only_live=len(only_live),
+        only_rebuilt=len(only_rebuilt),
+        changed=len(changed),
+        examples=interleave(
+            [
+                [f"only live: {described(live, live_found, a)}" for a in only_live[:max_examples]],
+                [
+                    f"only rebuilt: {described(rebuilt, rebuilt_found, a)}"
+                    for a in only_rebuilt[:max_examples]
+                ],
+                changed[:max_examples],
+            ],
+            max_examples,
+        ),
+    )
 
 
 def asset_states(s: Session, asset_ids: set[str] | None) -> list[AssetState]:
