@@ -23,6 +23,7 @@ from core.errors import ClearframeError, NotFound
 from core.settings import InsecureConfiguration, Settings
 
 EXIT_INPUT = 2
+EXIT_BEHIND = 3  # replay-check: a projection had not applied the store in time
 
 
 class CliError(Exception):
@@ -159,31 +160,52 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_replay_check(args: argparse.Namespace) -> int:
-    from core.modules import all_projections
-    from core.replay import replay_check
+    from core.modules import all_processors, all_projections
+    from core.replay import BEHIND, DIFFERENT, replay_check
 
     services = _services(args)
     factories = all_projections()
+    processors = sorted(all_processors())
     if args.only:
+        not_checked = sorted(set(args.only) & set(processors))
+        if not_checked:
+            raise CliError(f"{not_checked}: processors keep no read model; nothing to check")
         unknown = sorted(set(args.only) - set(factories))
         if unknown:
             raise NotFound(f"unknown projection(s) {unknown}; known: {sorted(factories)}")
         factories = {k: v for k, v in factories.items() if k in args.only}
-    diffs = replay_check(services, factories, args.scratch_url, progress=not args.no_progress)
-    for d in diffs:
-        print(
-            f"DIFF {d.projection}.{d.table}: {len(d.only_live)} row(s) only live, "
-            f"{len(d.only_rebuilt)} only rebuilt",
-            file=sys.stderr,
-        )
-        for row in d.only_live[:5]:
-            print(f"  live:    {row}", file=sys.stderr)
-        for row in d.only_rebuilt[:5]:
-            print(f"  rebuilt: {row}", file=sys.stderr)
-    print(
-        "replay-check: " + ("DIFFERENT" if diffs else f"{len(factories)} projection(s) identical")
+    if args.wait_s < 0 or args.examples < 0:
+        raise CliError("--wait-s and --examples must not be negative")
+    report = replay_check(
+        services,
+        factories,
+        args.scratch_url,
+        progress=not args.no_progress,
+        wait_s=args.wait_s,
+        max_examples=args.examples,
+        skipped=() if args.only else processors,
     )
-    return 1 if diffs else 0
+    for d in report:
+        print(d.summary(), file=sys.stderr)
+        for line in d.examples:
+            print(f"  {line}", file=sys.stderr)
+    at = f"at store position {report.position}"
+    if report.state == DIFFERENT:
+        different = [
+            f"{name} ({sum(d.count for d in report.checks[name].diffs)} difference(s))"
+            for name in report.projections_in(DIFFERENT)
+        ]
+        behind = report.projections_in(BEHIND)
+        print(
+            f"replay-check {at}: DIFFERENT: {', '.join(different)}"
+            + (f"; BEHIND: {', '.join(behind)}" if behind else "")
+        )
+        return 1
+    if report.state == BEHIND:
+        print(f"replay-check {at}: BEHIND: {', '.join(report.projections_in(BEHIND))}")
+        return EXIT_BEHIND
+    print(f"replay-check {at}: {len(report.checks)} projection(s) identical")
+    return 0
 
 
 def cmd_principal_create(args: argparse.Namespace) -> int:
@@ -274,11 +296,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "replay-check",
-        help="rebuild every projection in a scratch database "
-        "and diff it against the live one (exit 1 on a difference)",
+        help="replay every projection into a scratch database at the store's current "
+        "position and diff it against the live one (exit 1 on a difference, "
+        f"{EXIT_BEHIND} if a projection is behind the store)",
     )
     p.add_argument("--scratch-url", help="database URL for the scratch copy (default: temp SQLite)")
     p.add_argument("--only", action="append", help="check only this projection (repeatable)")
+    p.add_argument(
+        "--wait-s",
+        type=float,
+        default=60.0,
+        help="how long to wait for the projections to apply the store up to the check's "
+        "position before calling them BEHIND (default: 60)",
+    )
+    p.add_argument(
+        "--examples", type=int, default=5, help="example rows printed per difference (default: 5)"
+    )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_replay_check)
 
