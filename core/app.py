@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.auth import public_route
 from core.errors import ClearframeError, PayloadTooLarge
 from core.modules import load_modules
+from core.openapi import READINESS_RESPONSES, HealthPublic, ReadinessPublic, install_openapi
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,12 @@ def create_app(services: Services | None = None) -> FastAPI:
             500, "internal_error", "Internal error", "an unexpected error occurred; it was logged"
         )
 
-    @app.get("/healthz", tags=["ops"], dependencies=[Depends(public_route())])
+    @app.get(
+        "/healthz",
+        tags=["ops"],
+        dependencies=[Depends(public_route())],
+        response_model=HealthPublic,
+    )
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
@@ -153,7 +159,13 @@ def create_app(services: Services | None = None) -> FastAPI:
         # hold readiness probes for the Kafka clients' own timeouts
         broker_probe = BrokerProbe(services.settings, ttl_s=3.0, wait_s=0.8)
 
-    @app.get("/readyz", tags=["ops"], dependencies=[Depends(public_route())])
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        dependencies=[Depends(public_route())],
+        response_model=ReadinessPublic,
+        responses=READINESS_RESPONSES,
+    )
     def readyz() -> JSONResponse:
         checks: dict[str, str] = {}
         body: dict[str, Any] = {}
@@ -186,6 +198,7 @@ def create_app(services: Services | None = None) -> FastAPI:
             app.include_router(router)
         for hook in module.startup:
             hook(services)
+    install_openapi(app)  # problem+json errors declared, bearer security, 405 with Allow
 
     app.add_middleware(
         BodySizeLimit,

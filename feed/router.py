@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 from core.app import ServicesDep, get_services
 from core.auth import Principal, Role, require_roles
 from core.events import utcnow
+from core.openapi import id_path, problems
 from feed import commands, queries
 from feed.errors import InvalidFeedQuery
+from feed.schemas import FeedPagePublic, LineagePublic
 
-router = APIRouter(prefix="/v1/feed", tags=["feed"])
+router = APIRouter(prefix="/v1/feed", tags=["feed"], responses=problems(401, 503))
 
 
 def _read_session(request: Request) -> Iterator[Session]:
@@ -31,6 +33,8 @@ SessionDep = Annotated[Session, Depends(_read_session)]
 AnyUser = Annotated[Principal, Depends(require_roles(*Role))]
 AdminP = Annotated[Principal, Depends(require_roles(Role.admin))]
 Limit = Annotated[int, Query(ge=1, le=200)]
+AssetId = Annotated[str, id_path("an asset id")]
+BeforeAssetId = Annotated[str | None, Query(max_length=200)]
 
 
 class FollowBody(BaseModel):
@@ -68,13 +72,13 @@ def _page(entries: list[Any]) -> dict[str, Any]:
     return {"items": items, "next": nxt}
 
 
-@router.get("/recent")
+@router.get("/recent", response_model=FeedPagePublic, responses=problems(422))
 def recent(
     principal: AnyUser,
     session: SessionDep,
     limit: Limit = 50,
     before_published_at: datetime | None = None,
-    before_asset_id: str | None = None,
+    before_asset_id: BeforeAssetId = None,
 ) -> dict[str, Any]:
     cursor = _cursor(before_published_at, before_asset_id)
     return _page(
@@ -82,18 +86,18 @@ def recent(
     )
 
 
-@router.get("/featured")
+@router.get("/featured", response_model=FeedPagePublic, responses=problems(422))
 def featured(principal: AnyUser, session: SessionDep, limit: Limit = 50) -> dict[str, Any]:
     return _page(queries.featured(session, utcnow(), limit=limit, adult=_adult(principal)))
 
 
-@router.get("/following")
+@router.get("/following", response_model=FeedPagePublic, responses=problems(422))
 def following(
     principal: AnyUser,
     session: SessionDep,
     limit: Limit = 50,
     before_published_at: datetime | None = None,
-    before_asset_id: str | None = None,
+    before_asset_id: BeforeAssetId = None,
 ) -> dict[str, Any]:
     cursor = _cursor(before_published_at, before_asset_id)
     return _page(
@@ -103,26 +107,32 @@ def following(
     )
 
 
-@router.get("/assets/{asset_id}/lineage")
-def lineage(asset_id: str, principal: AnyUser, session: SessionDep) -> dict[str, Any]:
+@router.get(
+    "/assets/{asset_id}/lineage", response_model=LineagePublic, responses=problems(404, 422)
+)
+def lineage(asset_id: AssetId, principal: AnyUser, session: SessionDep) -> dict[str, Any]:
     return queries.lineage(session, asset_id, utcnow(), adult=_adult(principal)).to_dict()
 
 
-@router.post("/follows", status_code=204)
+@router.post("/follows", status_code=204, responses=problems(409, 413, 422))
 def follow(body: FollowBody, principal: AnyUser, services: ServicesDep) -> None:
     commands.follow(services, principal.id, body.followee_id, principal.actor())
 
 
-@router.delete("/follows/{followee_id}", status_code=204)
-def unfollow(followee_id: str, principal: AnyUser, services: ServicesDep) -> None:
+@router.delete("/follows/{followee_id}", status_code=204, responses=problems(409, 422))
+def unfollow(
+    followee_id: Annotated[str, id_path("the followed account")],
+    principal: AnyUser,
+    services: ServicesDep,
+) -> None:
     commands.unfollow(services, principal.id, followee_id, principal.actor())
 
 
-@router.post("/featured", status_code=204)
+@router.post("/featured", status_code=204, responses=problems(403, 404, 409, 413, 422))
 def feature(body: FeatureBody, principal: AdminP, services: ServicesDep) -> None:
     commands.set_featured(services, body.asset_id, True, principal.actor(), body.note)
 
 
-@router.delete("/featured/{asset_id}", status_code=204)
-def unfeature(asset_id: str, principal: AdminP, services: ServicesDep) -> None:
+@router.delete("/featured/{asset_id}", status_code=204, responses=problems(403, 404, 409, 422))
+def unfeature(asset_id: AssetId, principal: AdminP, services: ServicesDep) -> None:
     commands.set_featured(services, asset_id, False, principal.actor())
