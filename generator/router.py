@@ -10,12 +10,15 @@ from fastapi.responses import FileResponse
 from core.app import ServicesDep, SessionDep
 from core.auth import Principal, Role, require_roles
 from core.errors import Conflict, NotFound
+from core.openapi import id_path, problems
 from generator.models import GenerationJobRow
 from generator.public import blob_store_for
+from generator.schemas import JobPublic
 
-router = APIRouter(prefix="/v1/generations", tags=["generator"])
+router = APIRouter(prefix="/v1/generations", tags=["generator"], responses=problems(401, 503))
 AnyPrincipal = Annotated[Principal, Depends(require_roles(*Role))]
 _STAFF = (Role.reviewer, Role.investigator)
+GenerationId = Annotated[str, id_path("a generation id")]
 
 
 def _visible_job(
@@ -34,8 +37,10 @@ def _visible_job(
     return row
 
 
-@router.get("/{generation_id}/job")
-def job_status(generation_id: str, principal: AnyPrincipal, session: SessionDep) -> dict[str, Any]:
+@router.get("/{generation_id}/job", response_model=JobPublic, responses=problems(404, 422))
+def job_status(
+    generation_id: GenerationId, principal: AnyPrincipal, session: SessionDep
+) -> dict[str, Any]:
     row = _visible_job(session, generation_id, principal, staff_ok=True)
     return {
         "generation_id": row.generation_id,
@@ -51,9 +56,19 @@ def job_status(generation_id: str, principal: AnyPrincipal, session: SessionDep)
     }
 
 
-@router.get("/{generation_id}/download", response_class=FileResponse)
+@router.get(
+    "/{generation_id}/download",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The signed MP4 (free tier: with the visible watermark).",
+            "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **problems(404, 409, 422),
+    },
+)
 def download(
-    generation_id: str, principal: AnyPrincipal, session: SessionDep, services: ServicesDep
+    generation_id: GenerationId, principal: AnyPrincipal, session: SessionDep, services: ServicesDep
 ) -> FileResponse:
     """The requester's signed download (visible watermark on the free tier)."""
     row = _visible_job(session, generation_id, principal, staff_ok=False)
