@@ -12,13 +12,15 @@ from fastapi import APIRouter, Depends, UploadFile
 from core.app import ServicesDep
 from core.auth import Principal, Role, require_roles
 from core.errors import UnsupportedMedia, ValidationFailed
+from core.openapi import problems
+from provenance.schemas import ProvenanceReportPublic
 from provenance.service import check_file
 
-router = APIRouter(prefix="/v1/provenance", tags=["provenance"])
+router = APIRouter(prefix="/v1/provenance", tags=["provenance"], responses=problems(401, 503))
 AnyPrincipal = Annotated[Principal, Depends(require_roles(*Role))]
 
 
-@router.post("/verify")
+@router.post("/verify", response_model=ProvenanceReportPublic, responses=problems(413, 415, 422))
 def verify(file: UploadFile, principal: AnyPrincipal, services: ServicesDep) -> dict[str, Any]:
     """C2PA state, watermark serial and (for investigators) fingerprint matches of a file.
 

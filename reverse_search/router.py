@@ -19,12 +19,45 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.app import ServicesDep
 from core.auth import Investigator
 from core.errors import NotFound, PayloadTooLarge, UnsupportedMedia, ValidationFailed
+from core.openapi import id_path, problems
 from reverse_search.engine import engine_for
 from reverse_search.errors import MediaDecodeError
+from reverse_search.schemas import (
+    BindingMatchesPublic,
+    ContentMatchesPublic,
+    GenerationPublic,
+    IndexStatusPublic,
+    ManifestPublic,
+    SearchReportPublic,
+)
 from reverse_search.service import InvestigatorSearch, similarity_score
 
-router = APIRouter(prefix="/v1/reverse-search", tags=["reverse-search"])
-c2pa_router = APIRouter(prefix="/v1/c2pa", tags=["reverse-search", "c2pa"])
+# Investigators only: a token of another role gets 403. A search can also find the index
+# unreadable (503) or built by another embedder (409).
+_ERRORS = problems(401, 403, 503)
+router = APIRouter(prefix="/v1/reverse-search", tags=["reverse-search"], responses=_ERRORS)
+c2pa_router = APIRouter(prefix="/v1/c2pa", tags=["reverse-search", "c2pa"], responses=_ERRORS)
+_MEDIA_QUERY = problems(409, 413, 415, 422)
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_CONTENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "the asset as the body (image/*, video/*), or a multipart field 'file'",
+        "content": {
+            "video/mp4": _BINARY,
+            "image/png": _BINARY,
+            "image/jpeg": _BINARY,
+            "application/octet-stream": _BINARY,
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
 
 _CHUNK = 1 << 20
 
@@ -63,7 +96,9 @@ def _suffix(name: str | None) -> str:
     return suffix if suffix.isascii() and len(suffix) <= 8 else ""
 
 
-@router.post("/searches", status_code=200)
+@router.post(
+    "/searches", status_code=200, response_model=SearchReportPublic, responses=_MEDIA_QUERY
+)
 def search_by_file(
     file: UploadFile,
     principal: Investigator,
@@ -82,7 +117,12 @@ def search_by_file(
     return report.to_dict()
 
 
-@router.post("/searches/text", status_code=200)
+@router.post(
+    "/searches/text",
+    status_code=200,
+    response_model=SearchReportPublic,
+    responses=problems(409, 413, 422),
+)
 def search_by_text(
     body: TextSearch, principal: Investigator, services: ServicesDep
 ) -> dict[str, Any]:
@@ -93,21 +133,30 @@ def search_by_text(
     return report.to_dict()
 
 
-@router.get("/generations/{generation_id}")
+@router.get(
+    "/generations/{generation_id}", response_model=GenerationPublic, responses=problems(404, 422)
+)
 def generation(
-    generation_id: str, principal: Investigator, services: ServicesDep
+    generation_id: Annotated[str, id_path("a generation id")],
+    principal: Investigator,
+    services: ServicesDep,
 ) -> dict[str, Any]:
     """The record of one generation as reverse search knows it."""
     return InvestigatorSearch(services).record(generation_id)
 
 
-@router.get("/status")
+@router.get("/status", response_model=IndexStatusPublic)
 def status(principal: Investigator, services: ServicesDep) -> dict[str, Any]:
     return engine_for(services).status()
 
 
 # ---------------------------------------------------------------------- C2PA soft binding
-@c2pa_router.post("/matches/byContent")
+@c2pa_router.post(
+    "/matches/byContent",
+    response_model=ContentMatchesPublic,
+    responses=_MEDIA_QUERY,
+    openapi_extra=_CONTENT_BODY,
+)
 async def matches_by_content(
     request: Request,
     principal: Investigator,
@@ -165,7 +214,7 @@ async def matches_by_content(
     }
 
 
-@c2pa_router.get("/matches/byBinding")
+@c2pa_router.get("/matches/byBinding", response_model=BindingMatchesPublic, responses=problems(422))
 def matches_by_binding(
     principal: Investigator,
     services: ServicesDep,
@@ -178,8 +227,14 @@ def matches_by_binding(
     return {"matches": [{"manifestId": m} for m in ids]}
 
 
-@c2pa_router.get("/manifests/{manifest_id}")
-def manifest(manifest_id: str, principal: Investigator, services: ServicesDep) -> dict[str, Any]:
+@c2pa_router.get(
+    "/manifests/{manifest_id}", response_model=ManifestPublic, responses=problems(404, 422)
+)
+def manifest(
+    manifest_id: Annotated[str, id_path("the manifest id, e.g. urn:uuid:...")],
+    principal: Investigator,
+    services: ServicesDep,
+) -> dict[str, Any]:
     """The C2PA manifest store of the signed asset (as the c2pa reader's JSON)."""
     search = InvestigatorSearch(services)
     asset = search.asset_by_manifest(manifest_id)
