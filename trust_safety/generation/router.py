@@ -4,23 +4,37 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.app import ServicesDep
 from core.auth import Principal, Role, require_roles
+from core.openapi import MAX_POSITION, MAX_VERSION, id_path, problems
 from trust_safety.generation import lists
 from trust_safety.generation.params import GenerationRequestIn
+from trust_safety.generation.schemas import (
+    GenerationAcceptedPublic,
+    GenerationListPublic,
+    GenerationPublic,
+    ListVersionPublic,
+    ModerationListsPublic,
+    ModerationRecordPublic,
+)
 from trust_safety.generation.service import (
     generation_state,
     list_generations,
     moderation_record,
     request_generation,
 )
-from trust_safety.moderation.categories import parse_category
+from trust_safety.moderation.categories import Category
 
-router = APIRouter(prefix="/v1/generations", tags=["generation"])
-admin_router = APIRouter(prefix="/v1/moderation", tags=["moderation"])
+router = APIRouter(prefix="/v1/generations", tags=["generation"], responses=problems(401, 403, 503))
+admin_router = APIRouter(
+    prefix="/v1/moderation", tags=["moderation"], responses=problems(401, 403, 503)
+)
+GenerationId = Annotated[str, id_path("a generation id")]
+ExpectedVersion = Annotated[int | None, Query(ge=1, le=MAX_VERSION)]
+HarmCategory = Annotated[Category, Path(description="the blocklist's harm category")]
 
 UserDep = Annotated[Principal, Depends(require_roles(Role.user))]
 ViewerDep = Annotated[Principal, Depends(require_roles(Role.user, Role.reviewer))]
@@ -28,37 +42,50 @@ ReviewerDep = Annotated[Principal, Depends(require_roles(Role.reviewer))]
 AdminDep = Annotated[Principal, Depends(require_roles(Role.admin))]
 
 
-@router.post("", status_code=202)
+@router.post(
+    "",
+    status_code=202,
+    response_model=GenerationAcceptedPublic,
+    responses=problems(404, 409, 413, 422),
+)
 def create(body: GenerationRequestIn, principal: UserDep, services: ServicesDep) -> dict[str, Any]:
     generation_id = request_generation(services, body, principal.actor())
     return {"generation_id": generation_id, "status": "requested"}
 
 
-@router.get("")
+@router.get("", response_model=GenerationListPublic, responses=problems(422))
 def mine(
     principal: UserDep,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
 ) -> dict[str, Any]:
     return {"items": list_generations(services, principal.id, limit=limit, offset=offset)}
 
 
-@router.get("/{generation_id}")
-def state(generation_id: str, principal: ViewerDep, services: ServicesDep) -> dict[str, Any]:
+@router.get("/{generation_id}", response_model=GenerationPublic, responses=problems(404, 422))
+def state(
+    generation_id: GenerationId, principal: ViewerDep, services: ServicesDep
+) -> dict[str, Any]:
     sees_all = principal.is_admin or principal.has(Role.reviewer)
     return generation_state(services, generation_id, principal.id, sees_all=sees_all)
 
 
-@router.get("/{generation_id}/moderation")
-def decision(generation_id: str, principal: ReviewerDep, services: ServicesDep) -> dict[str, Any]:
+@router.get(
+    "/{generation_id}/moderation",
+    response_model=ModerationRecordPublic,
+    responses=problems(404, 422),
+)
+def decision(
+    generation_id: GenerationId, principal: ReviewerDep, services: ServicesDep
+) -> dict[str, Any]:
     return moderation_record(services, generation_id)
 
 
 class TermIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     term: str = Field(min_length=1, max_length=80)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
 
 
 class FigureIn(BaseModel):
@@ -70,42 +97,58 @@ class FigureIn(BaseModel):
     exclusions: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(
         default_factory=list, max_length=50
     )
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
 
 
-@admin_router.get("/lists")
+@admin_router.get("/lists", response_model=ModerationListsPublic)
 def current_lists(principal: AdminDep, services: ServicesDep) -> dict[str, Any]:
     live = lists.load_live_lists(services)
     return {"blocklist": live.blocklist.to_json(), "public_figures": live.figures.to_json()}
 
 
-@admin_router.post("/blocklist/{category}/terms", status_code=201)
+@admin_router.post(
+    "/blocklist/{category}/terms",
+    status_code=201,
+    response_model=ListVersionPublic,
+    responses=problems(409, 413, 422),
+)
 def add_term(
-    category: str, body: TermIn, principal: AdminDep, services: ServicesDep
+    category: HarmCategory, body: TermIn, principal: AdminDep, services: ServicesDep
 ) -> dict[str, Any]:
     updated = lists.add_blocklist_term(
-        services, parse_category(category), body.term, principal.actor(), body.expected_version
+        services, category, body.term, principal.actor(), body.expected_version
     )
     return {"version": updated.version}
 
 
-@admin_router.delete("/blocklist/{category}/terms/{term}")
+@admin_router.delete(
+    "/blocklist/{category}/terms/{term}",
+    response_model=ListVersionPublic,
+    responses=problems(409, 422),
+)
 def remove_term(
-    category: str,
-    term: str,
+    category: HarmCategory,
+    term: Annotated[str, Path(min_length=1, max_length=80)],
     principal: AdminDep,
     services: ServicesDep,
-    expected_version: Annotated[int | None, Query(ge=1)] = None,
+    expected_version: ExpectedVersion = None,
 ) -> dict[str, Any]:
     updated = lists.remove_blocklist_term(
-        services, parse_category(category), term, principal.actor(), expected_version
+        services, category, term, principal.actor(), expected_version
     )
     return {"version": updated.version}
 
 
-@admin_router.put("/public-figures/{figure_id}")
+@admin_router.put(
+    "/public-figures/{figure_id}",
+    response_model=ListVersionPublic,
+    responses=problems(409, 413, 422),
+)
 def put_figure(
-    figure_id: str, body: FigureIn, principal: AdminDep, services: ServicesDep
+    figure_id: Annotated[str, id_path("the figure's id, e.g. pf-jane-doe")],
+    body: FigureIn,
+    principal: AdminDep,
+    services: ServicesDep,
 ) -> dict[str, Any]:
     raw = {
         "id": figure_id,
@@ -117,12 +160,16 @@ def put_figure(
     return {"version": updated.version}
 
 
-@admin_router.delete("/public-figures/{figure_id}")
+@admin_router.delete(
+    "/public-figures/{figure_id}",
+    response_model=ListVersionPublic,
+    responses=problems(409, 422),
+)
 def delete_figure(
-    figure_id: str,
+    figure_id: Annotated[str, id_path("the figure's id")],
     principal: AdminDep,
     services: ServicesDep,
-    expected_version: Annotated[int | None, Query(ge=1)] = None,
+    expected_version: ExpectedVersion = None,
 ) -> dict[str, Any]:
     updated = lists.delist_public_figure(services, figure_id, principal.actor(), expected_version)
     return {"version": updated.version}

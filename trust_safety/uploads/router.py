@@ -8,9 +8,11 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 
 from core.app import ServicesDep
 from core.auth import Principal, Role, require_roles
+from core.openapi import id_path, problems
+from trust_safety.uploads.schemas import UploadPublic
 from trust_safety.uploads.service import receive_upload, upload_for
 
-router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
+router = APIRouter(prefix="/v1/uploads", tags=["uploads"], responses=problems(401, 403, 503))
 UserDep = Annotated[Principal, Depends(require_roles(Role.user))]
 
 
@@ -28,7 +30,9 @@ def _public(upload_id: str, record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201)
+@router.post(
+    "", status_code=201, response_model=UploadPublic, responses=problems(404, 409, 413, 415, 422)
+)
 def upload(
     principal: UserDep,
     services: ServicesDep,
@@ -56,8 +60,10 @@ def upload(
     )
 
 
-@router.get("/{upload_id}")
-def get_upload(upload_id: str, principal: UserDep, services: ServicesDep) -> dict[str, Any]:
+@router.get("/{upload_id}", response_model=UploadPublic, responses=problems(404, 422))
+def get_upload(
+    upload_id: Annotated[str, id_path("an upload id")], principal: UserDep, services: ServicesDep
+) -> dict[str, Any]:
     return _public(
         upload_id, upload_for(services, upload_id, principal.id, is_admin=principal.is_admin)
     )

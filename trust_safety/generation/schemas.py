@@ -1,0 +1,82 @@
+"""What ``/v1/generations`` and ``/v1/moderation`` answer (``...Public``).
+
+A requester sees the parameters, the status and the reason *category* of a refusal; the full
+decision with its evidence is a separate, reviewers-only type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from core.openapi import Timestamp
+
+
+class GenerationAcceptedPublic(BaseModel):
+    generation_id: str
+    status: str = Field(examples=["requested"])
+
+
+class GenerationPublic(BaseModel):
+    generation_id: str
+    kind: str
+    status: str = Field(
+        examples=["requested", "approved", "refused", "rendering", "completed", "published"]
+    )
+    prompt: str
+    duration_s: float
+    width: int
+    height: int
+    aspect_ratio: str
+    tier: str
+    seed: int | None
+    upload_id: str | None
+    extends: str | None
+    remix_of: list[str]
+    cameo_ids: list[str]
+    reason_category: str | None = Field(description="why it was refused (a category only)")
+    prompt_rewritten: bool
+    asset_id: str | None
+    requested_at: Timestamp
+    updated_at: Timestamp
+
+
+class GenerationListPublic(BaseModel):
+    items: list[GenerationPublic]
+
+
+class ModerationRecordPublic(BaseModel):
+    """The gate's full decision with its evidence (reviewers)."""
+
+    generation_id: str
+    decided: bool
+    decision: dict[str, Any] | None = Field(description="the PromptModerated payload")
+
+
+class BlocklistPublic(BaseModel):
+    version: int
+    lists: dict[str, list[str]] = Field(description="category -> terms")
+    allow: list[str]
+    weak: dict[str, list[str]]
+
+
+class PublicFigurePublic(BaseModel):
+    id: str
+    name: str
+    aliases: list[str]
+    exclusions: list[str]
+
+
+class PublicFiguresPublic(BaseModel):
+    version: int
+    figures: list[PublicFigurePublic]
+
+
+class ModerationListsPublic(BaseModel):
+    blocklist: BlocklistPublic
+    public_figures: PublicFiguresPublic
+
+
+class ListVersionPublic(BaseModel):
+    version: int = Field(description="the list's version after the edit")
