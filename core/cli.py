@@ -100,16 +100,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from core.workers import make_worker
+    from core.workers import WorkerPool, resolve
 
     services = _services(args)
-    run = make_worker(services, args.name)
-    stop = threading.Event()
-    _stop_on_signals(stop)
-    print(f"worker {args.name} running (Ctrl-C to stop)", flush=True)
-    run(stop)
-    print(f"worker {args.name} stopped", flush=True)
+    # One name, or several (comma-separated) sharing this process, each in its own thread.
+    pool = WorkerPool(services, resolve(services, args.name))
+    if not pool.names:
+        raise NotFound("name at least one worker (`clearframe workers` lists them)")
+    _stop_on_signals(pool.stop)
+    pool.start()
+    names = ", ".join(pool.names)
+    print(f"worker {names} running (Ctrl-C to stop)", flush=True)
+    while not pool.stop.wait(0.5):
+        pass
+    pool.close()
+    print(f"worker {names} stopped", flush=True)
     return 0
+
+
+def cmd_consumers(args: argparse.Namespace) -> int:
+    """Where each consumer stands against the store, one JSON object a line."""
+    from core.modules import all_processors, all_projections
+    from core.projections import consumer_status
+
+    services = _services(args)
+    factories = {**all_projections(), **all_processors()}
+    wanted = sorted(factories) if not args.names else args.names
+    unknown = [n for n in wanted if n not in factories]
+    if unknown:
+        raise NotFound(f"unknown consumer(s) {unknown}; known: {sorted(factories)}")
+    behind = 0
+    for name in wanted:
+        status = consumer_status(services, factories[name](services))
+        behind += status["unapplied"] > 0
+        print(json.dumps(status), flush=True)
+    return 1 if behind and args.check else 0
 
 
 def cmd_relay_status(args: argparse.Namespace) -> int:
@@ -271,9 +296,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-migrate", action="store_true", help="do not migrate on start")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("worker", help="run one worker (a consumer-group member)")
-    p.add_argument("name")
+    p = sub.add_parser(
+        "worker", help="run workers in this process (each a consumer-group member)"
+    )
+    p.add_argument("name", help="a worker name, or several separated by commas")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser(
+        "consumers",
+        help="print each consumer's watermark, the store's head and what it has not applied",
+    )
+    p.add_argument("names", nargs="*", help="consumer names (default: all)")
+    p.add_argument("--check", action="store_true", help="exit 1 if any consumer is behind")
+    p.set_defaults(func=cmd_consumers)
 
     p = sub.add_parser(
         "relay-status",

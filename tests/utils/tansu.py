@@ -79,10 +79,17 @@ class TansuBroker:
                     raise RuntimeError(f"tansu did not listen in {timeout_s} s") from None
                 time.sleep(0.1)
 
-    def stop(self) -> None:
+    def kill(self) -> None:
+        """Stop the broker at once (SIGKILL), as a crash would."""
+        self.stop(hard=True)
+
+    def stop(self, hard: bool = False) -> None:
         if self.proc is None:
             return
-        self.proc.terminate()
+        if hard:
+            self.proc.kill()
+        else:
+            self.proc.terminate()
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
