@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from core.media import MediaLimitExceeded, check_media_file
 from provenance.c2pa_manifest import C2paReport, read_manifest
 from provenance.errors import UnsupportedMedia
 from provenance.watermark import InvisibleWatermark, WatermarkDetection
@@ -77,12 +78,16 @@ def verify_file(
 ) -> ProvenanceReport:
     if not path.is_file():
         raise UnsupportedMedia(f"{path} is not a file")
+    # A decompression bomb is refused (MediaLimitExceeded, 422) before any reader decodes it.
+    check_media_file(path)
     sha, size = _sha256(path)
     c2pa_report = read_manifest(path, trust_anchors_pem)
     notes: list[str] = []
     try:
         found: WatermarkDetection | None = watermark.detect_file(path)
         wm_error = None
+    except MediaLimitExceeded:
+        raise
     except Exception as exc:  # noqa: BLE001 - a file we cannot decode still gets a report
         found, wm_error = None, f"{type(exc).__name__}: {exc}"
         notes.append("the video could not be decoded for watermark detection")

@@ -30,6 +30,7 @@ import hashlib
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -149,6 +150,53 @@ def _residual(frame: NDArray[np.uint8], work_w: int) -> NDArray[np.float32]:
     return np.clip(res, -3.0, 3.0)
 
 
+def _work_width(width: int, height: int) -> int:
+    return max(8, int(round(WORK_HEIGHT * width / height)))
+
+
+def _average(residuals: list[NDArray[np.float32]]) -> NDArray[np.float32]:
+    acc = np.zeros_like(residuals[0])
+    for r in residuals:
+        acc += r
+    acc /= len(residuals)
+    # The residual is the high-passed pattern; high-passing it once more is the matched
+    # filter for it (the filter is symmetric), and it measurably cuts the bit errors that
+    # neighbouring cells cause through the first high-pass.
+    acc -= cv2.GaussianBlur(acc, (0, 0), _HIGHPASS_SIGMA)
+    return acc
+
+
+def _file_residual(path: Path, max_frames: int) -> tuple[NDArray[np.float32], int]:
+    """The mean residual of the frames of ``path`` that ``detect`` would use: up to
+    ``max_frames``, spread evenly (``core.media.decode_evenly``)."""
+    import av
+
+    from core.media import decode_evenly, video_open_options
+
+    def picks(count: int) -> list[int]:
+        return np.unique(np.linspace(0, count - 1, min(max_frames, count)).astype(int)).tolist()
+
+    work_w: list[int] = []  # the first frame's, as in ``detect``
+
+    def residual(frame: Any) -> NDArray[np.float32]:
+        rgb = frame.to_ndarray(format="rgb24")
+        work_w[:] = work_w or [_work_width(rgb.shape[1], rgb.shape[0])]
+        return _residual(rgb, work_w[0])
+
+    try:
+        with av.open(str(path), options=video_open_options()) as container:
+            if not container.streams.video:
+                raise InvalidPayload(f"{path.name} has no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            kept = decode_evenly(container, stream, picks, residual)
+    except av.FFmpegError as exc:
+        raise InvalidPayload(f"cannot decode {path.name}: {exc}") from exc
+    if not kept:
+        raise InvalidPayload(f"{path.name} contains no decodable video frames")
+    return _average(kept), len(kept)
+
+
 class InvisibleWatermark:
     """Keyed embedder/detector for a 64-bit serial. The key must stay secret per deployment."""
 
@@ -237,6 +285,9 @@ class InvisibleWatermark:
     def detect(self, frames: NDArray[np.uint8], max_frames: int = 48) -> WatermarkDetection:
         """Look for a payload in RGB uint8 frames (T, H, W, 3) of a suspect clip."""
         acc, frames_used = self._mean_residual(frames, max_frames)
+        return self._detect_in(acc, frames_used)
+
+    def _detect_in(self, acc: NDArray[np.float32], frames_used: int) -> WatermarkDetection:
         best = self._search(acc, flipped=False)
         if best.serial is None:
             mirrored = self._search(acc[:, ::-1].copy(), flipped=True)
@@ -261,22 +312,15 @@ class InvisibleWatermark:
             raise InvalidPayload(f"frames must be shaped (T, H, W, 3), got {arr.shape}")
         idx = np.unique(np.linspace(0, arr.shape[0] - 1, min(max_frames, arr.shape[0])).astype(int))
         h, w = arr.shape[1:3]
-        work_w = max(8, int(round(WORK_HEIGHT * w / h)))
-        acc = np.zeros((WORK_HEIGHT, work_w), dtype=np.float32)
-        for i in idx:
-            acc += _residual(arr[i], work_w)
-        acc /= len(idx)
-        # The residual is the high-passed pattern; high-passing it once more is the matched
-        # filter for it (the filter is symmetric), and it measurably cuts the bit errors that
-        # neighbouring cells cause through the first high-pass.
-        acc -= cv2.GaussianBlur(acc, (0, 0), _HIGHPASS_SIGMA)
-        return acc, len(idx)
+        work_w = _work_width(w, h)
+        return _average([_residual(arr[i], work_w) for i in idx]), len(idx)
 
     def detect_file(self, path: str | Path, max_frames: int = 48) -> WatermarkDetection:
-        from generator.public import decode_frames
-
-        frames, _ = decode_frames(path)
-        return self.detect(frames, max_frames=max_frames)
+        """As :meth:`detect` on the file's frames, decoded one at a time and only the ones used
+        converted: memory stays that of one frame whatever the clip's length. A file over the
+        media limits (``core.media``) raises ``MediaLimitExceeded`` before it is decoded."""
+        acc, frames_used = _file_residual(Path(path), max_frames)
+        return self._detect_in(acc, frames_used)
 
     def _correlate(
         self, residual: NDArray[np.float32], cx: float, cy: float

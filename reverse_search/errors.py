@@ -7,6 +7,7 @@ problem+json response once, and callers can branch on it without parsing message
 from __future__ import annotations
 
 from core.errors import ClearframeError
+from core.media import MediaLimitExceeded
 
 
 class ReverseSearchError(ClearframeError):
@@ -27,6 +28,15 @@ class MediaDecodeError(ReverseSearchError):
     code = "reverse_search.media_undecodable"
     status = 415
     title = "Media not decodable"
+
+
+class MediaTooLargeError(ReverseSearchError, MediaLimitExceeded):
+    """The media declares or decodes to more pixels, frames or seconds than are decoded
+    (a decompression bomb); the same code as every other route that reads media."""
+
+    code = MediaLimitExceeded.code
+    status = 422
+    title = MediaLimitExceeded.title
 
 
 class EmptyMediaError(ReverseSearchError):

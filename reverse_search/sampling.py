@@ -13,7 +13,19 @@ import av
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from reverse_search.errors import EmptyMediaError, InvalidFramesError, MediaDecodeError
+from core.media import (
+    MediaLimitExceeded,
+    check_video,
+    decode_bounded,
+    open_image,
+    video_open_options,
+)
+from reverse_search.errors import (
+    EmptyMediaError,
+    InvalidFramesError,
+    MediaDecodeError,
+    MediaTooLargeError,
+)
 
 # Descriptors look at thumbnails of at most a few dozen pixels; decoding straight to a
 # small size keeps conversion cost proportional to what is used.
@@ -76,8 +88,9 @@ def sample_video(
     skipping leaves fewer than half the expected samples (a codec that marks nearly every
     frame as non-reference), the file is decoded again in full.
 
-    Raises ``MediaDecodeError`` when the file is not a video and ``EmptyMediaError`` when it
-    has no decodable frame.
+    Raises ``MediaDecodeError`` when the file is not a video, ``EmptyMediaError`` when it
+    has no decodable frame and ``MediaTooLargeError`` (422) when it declares (or
+    decodes to) frames, a length or a frame count over the limits (a decompression bomb).
     """
     if skip_nonreference:
         try:
@@ -106,15 +119,16 @@ def _decode_samples(
     fallback_rate = 25.0
     next_t = 0.0
     try:
-        with av.open(str(path)) as container:
+        with av.open(str(path), options=video_open_options()) as container:
             if not container.streams.video:
                 raise MediaDecodeError(f"{path}: no video stream")
             stream = container.streams.video[0]
+            check_video(container, stream)
             stream.thread_type = "AUTO"
             if skip_nonreference:
                 stream.codec_context.skip_frame = "NONREF"
             fallback_rate = float(stream.average_rate or stream.guessed_rate or 25)
-            for index, frame in enumerate(container.decode(stream)):
+            for index, frame in enumerate(decode_bounded(container, stream)):
                 t = frame.time if frame.time is not None else index / fallback_rate
                 if first_t is None:
                     first_t = t
@@ -130,6 +144,8 @@ def _decode_samples(
                 # A low input frame rate can jump past several sample points at once; the
                 # next sample is the first grid point after this frame, not one step later.
                 next_t = (np.floor((rel + slack) / step) + 1) * step
+    except MediaLimitExceeded as exc:
+        raise MediaTooLargeError(exc.detail, **exc.extra) from None
     except av.FFmpegError as exc:
         raise MediaDecodeError(f"{path}: cannot decode video ({exc})") from exc
     except FileNotFoundError as exc:
@@ -143,10 +159,12 @@ def _decode_samples(
 
 
 def load_image(path: str | Path, *, max_side: int | None = DEFAULT_MAX_SIDE) -> SampledFrames:
-    """Load a still image as a one-frame sample at time 0."""
+    """Load a still image as a one-frame sample at time 0 (a bomb: ``MediaTooLargeError``)."""
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             rgb = image.convert("RGB")
+    except MediaLimitExceeded as exc:
+        raise MediaTooLargeError(exc.detail, **exc.extra) from None
     except (UnidentifiedImageError, OSError) as exc:
         raise MediaDecodeError(f"{path}: cannot decode image ({exc})") from exc
     width, height = _target_size(rgb.width, rgb.height, max_side)
@@ -178,10 +196,13 @@ def sample_query(path: str | Path, rate_fps: float = 2.0) -> SampledFrames:
 
 
 def _is_still_image(path: Path) -> bool:
-    """Whether Pillow recognises the file as a single-frame image (reads only the header)."""
+    """Whether Pillow recognises the file as a single-frame image (reads only the header;
+    an image over the pixel limits raises ``MediaTooLargeError``)."""
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             return getattr(image, "n_frames", 1) == 1
+    except MediaLimitExceeded as exc:
+        raise MediaTooLargeError(exc.detail, **exc.extra) from None
     except (UnidentifiedImageError, OSError):
         return False
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import cv2
 import numpy as np
 
+from core.media import MediaLimitExceeded, decode_evenly, open_image, video_open_options
 from trust_safety.optout.errors import InvalidOptOut
 from trust_safety.optout.facts import BlobRef, MediaKind
 from trust_safety.optout.output_matcher import Frame
@@ -50,6 +52,7 @@ class LocalFileMediaLoader:
     def frames(self, ref: BlobRef) -> list[Frame]:
         path = self._path(ref)
         if ref.kind is MediaKind.IMAGE:
+            _check_image_header(path, ref.uri)
             bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if bgr is None:
                 raise InvalidOptOut(f"{ref.uri} is not a decodable image")
@@ -59,15 +62,36 @@ class LocalFileMediaLoader:
     def _clip_frames(self, path: Path, uri: str) -> list[Frame]:
         import av
 
+        def picks(count: int) -> list[int]:
+            spread = np.linspace(0, count - 1, min(self.frames_per_clip, count))
+            return [int(round(i)) for i in spread]
+
+        def rgb(frame: Any) -> Frame:
+            return np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+
         try:
-            with av.open(str(path)) as container:
-                decoded = [
-                    np.asarray(f.to_ndarray(format="rgb24"), dtype=np.uint8)
-                    for f in container.decode(video=0)
-                ]
+            with av.open(str(path), options=video_open_options()) as container:
+                if not container.streams.video:
+                    raise InvalidOptOut(f"{uri} has no video frames")
+                # only the frames kept are converted: a long clip is not held in memory
+                decoded = decode_evenly(container, container.streams.video[0], picks, rgb)
+        except MediaLimitExceeded as exc:
+            raise InvalidOptOut(f"{uri}: {exc.detail}") from None
         except (av.FFmpegError, ValueError) as exc:
             raise InvalidOptOut(f"{uri} is not a decodable video: {exc}") from exc
         if not decoded:
             raise InvalidOptOut(f"{uri} has no video frames")
-        picks = np.linspace(0, len(decoded) - 1, min(self.frames_per_clip, len(decoded)))
-        return [decoded[int(round(i))] for i in picks]
+        return decoded
+
+
+def _check_image_header(path: Path, uri: str) -> None:
+    """Refuse an image whose header declares more pixels than are decoded (a bomb)."""
+    from PIL import UnidentifiedImageError
+
+    try:
+        with open_image(path):
+            pass
+    except MediaLimitExceeded as exc:
+        raise InvalidOptOut(f"{uri}: {exc.detail}") from None
+    except (UnidentifiedImageError, OSError):
+        pass  # OpenCV may still read it, under its own pixel ceiling

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.errors import ClearframeError, PayloadTooLarge, ValidationFailed
+from core.media import MediaLimitExceeded as _MediaLimitExceeded
 
 
 class UploadTooLarge(PayloadTooLarge):
@@ -17,7 +18,7 @@ class CorruptMedia(ValidationFailed):
     code = "corrupt_media"
 
 
-class MediaLimitExceeded(ValidationFailed):
+class MediaLimitExceeded(_MediaLimitExceeded):
     """Resolution, duration or frame-rate outside what the generator accepts as input."""
 
-    code = "media_limit_exceeded"
+    title = ValidationFailed.title

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from core.media import MediaLimits, check_video, decode_bounded, video_open_options
 from trust_safety.uploads.errors import CorruptMedia, MediaLimitExceeded
 from trust_safety.uploads.limits import UploadLimits
 from trust_safety.uploads.sniffing import MediaType
@@ -68,8 +69,10 @@ def _check_image_size(width: int, height: int, limits: UploadLimits) -> None:
 def decode_video(data: bytes, media_type: MediaType, limits: UploadLimits) -> DecodedMedia:
     import av
 
+    ceiling = _media_limits(limits)
     try:
-        container = av.open(io.BytesIO(data), mode="r")
+        # The probe decodes a frame: the pixel ceiling keeps a bomb's frame from being allocated.
+        container = av.open(io.BytesIO(data), mode="r", options=video_open_options(ceiling))
     except (av.FFmpegError, ValueError, OSError) as exc:
         raise CorruptMedia(f"the {media_type.value} upload cannot be opened: {exc}") from exc
     with container:
@@ -80,7 +83,8 @@ def decode_video(data: bytes, media_type: MediaType, limits: UploadLimits) -> De
         duration = _duration_seconds(container, stream)
         fps = float(stream.average_rate) if stream.average_rate else None
         _check_video_limits(width, height, duration, fps, limits)
-        frames = _sample_frames(container, stream, duration, limits.sampled_frames)
+        check_video(container, stream, ceiling)
+        frames = _sample_frames(container, stream, duration, limits.sampled_frames, ceiling)
     if not frames:
         raise CorruptMedia("no frame of the video upload could be decoded")
     return DecodedMedia(media_type, width, height, duration, fps, tuple(frames))
@@ -116,14 +120,26 @@ def _check_video_limits(
         )
 
 
-def _sample_frames(container: Any, stream: Any, duration: float, count: int) -> list[Frame]:
+def _media_limits(limits: UploadLimits) -> MediaLimits:
+    # A second bound behind the declared duration and frame rate: timestamps can lie, the
+    # count of decoded frames cannot.
+    return MediaLimits(
+        max_frame_pixels=limits.max_video_long_side * limits.max_video_short_side,
+        max_video_seconds=limits.max_video_seconds,
+        max_video_frames=int(limits.max_video_seconds * limits.max_video_fps) + 1,
+    )
+
+
+def _sample_frames(
+    container: Any, stream: Any, duration: float, count: int, ceiling: MediaLimits
+) -> list[Frame]:
     """Evenly spaced frames by timestamp, decoded sequentially (short clips: no seeking)."""
     import av
 
     targets = [duration * (i + 0.5) / count for i in range(count)]
     frames: list[Frame] = []
     try:
-        for frame in container.decode(stream):
+        for frame in decode_bounded(container, stream, ceiling):
             if frame.time is None:
                 continue
             while targets and frame.time >= targets[0]:
