@@ -17,17 +17,30 @@ from sqlalchemy import select
 from core.app import ServicesDep
 from core.auth import Principal, Role, require_roles
 from core.events import utcnow
+from core.openapi import id_path, problems
 from trust_safety.consent.errors import CameoNotFound
 from trust_safety.consent.facts import Audience, LivenessResult
 from trust_safety.consent.ledger import CameoRecord, decide_cameo_use
 from trust_safety.consent.models import CameoAppearanceRow, CameoRow
+from trust_safety.consent.schemas import (
+    CameoAcceptedPublic,
+    CameoAppearancesPublic,
+    CameoHistoryPublic,
+    CameoListPublic,
+    CameoPublic,
+    CameoUsePublic,
+)
 from trust_safety.consent.service import ConsentService, load_cameo
 from trust_safety.consent.store import SqlSocialGraph, load_record
 
-router = APIRouter(prefix="/v1/cameos", tags=["consent"])
+router = APIRouter(prefix="/v1/cameos", tags=["consent"], responses=problems(401, 403, 503))
 
 UserP = Annotated[Principal, Depends(require_roles(Role.user))]
 AdminP = Annotated[Principal, Depends(require_roles(Role.admin))]
+CameoId = Annotated[str, id_path("a cameo id")]
+# A command on a cameo: absent or not the caller's (404), refused by its state (409).
+_COMMAND = problems(404, 409, 413, 422)
+_QUERY = problems(404, 422)
 
 
 class _Body(BaseModel):
@@ -105,7 +118,12 @@ def _accepted(cameo_id: str, version: int) -> dict[str, Any]:
     return {"cameo_id": cameo_id, "stream_version": version}
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    response_model=CameoAcceptedPublic,
+    responses=problems(409, 413, 422),
+)
 def register_cameo(body: RegisterCameo, principal: UserP, services: ServicesDep) -> dict[str, Any]:
     cameo_id = ConsentService(services).register(
         principal.actor(),
@@ -119,7 +137,7 @@ def register_cameo(body: RegisterCameo, principal: UserP, services: ServicesDep)
     return _accepted(cameo_id, 1)
 
 
-@router.get("")
+@router.get("", response_model=CameoListPublic)
 def list_my_cameos(principal: UserP, services: ServicesDep) -> dict[str, Any]:
     now = utcnow()
     with services.read_sessions() as s:
@@ -132,13 +150,13 @@ def list_my_cameos(principal: UserP, services: ServicesDep) -> dict[str, Any]:
     return {"cameos": [_public(r, now) for r in records if r is not None]}
 
 
-@router.get("/{cameo_id}")
-def get_cameo(cameo_id: str, principal: UserP, services: ServicesDep) -> dict[str, Any]:
+@router.get("/{cameo_id}", response_model=CameoPublic, responses=_QUERY)
+def get_cameo(cameo_id: CameoId, principal: UserP, services: ServicesDep) -> dict[str, Any]:
     return _public(_owned(services, principal, cameo_id), utcnow())
 
 
-@router.get("/{cameo_id}/history")
-def cameo_history(cameo_id: str, principal: UserP, services: ServicesDep) -> dict[str, Any]:
+@router.get("/{cameo_id}/history", response_model=CameoHistoryPublic, responses=_QUERY)
+def cameo_history(cameo_id: CameoId, principal: UserP, services: ServicesDep) -> dict[str, Any]:
     record = _owned(services, principal, cameo_id, history=True)
     return {
         "cameo_id": cameo_id,
@@ -155,8 +173,8 @@ def cameo_history(cameo_id: str, principal: UserP, services: ServicesDep) -> dic
     }
 
 
-@router.get("/{cameo_id}/appearances")
-def cameo_appearances(cameo_id: str, principal: UserP, services: ServicesDep) -> dict[str, Any]:
+@router.get("/{cameo_id}/appearances", response_model=CameoAppearancesPublic, responses=_QUERY)
+def cameo_appearances(cameo_id: CameoId, principal: UserP, services: ServicesDep) -> dict[str, Any]:
     """Every draft and published video that uses this cameo, made by anyone."""
     _owned(services, principal, cameo_id)
     with services.read_sessions() as s:
@@ -178,10 +196,15 @@ def cameo_appearances(cameo_id: str, principal: UserP, services: ServicesDep) ->
     return {"cameo_id": cameo_id, "appearances": items}
 
 
-@router.post("/{cameo_id}/appearances/{generation_id}/remove", status_code=202)
+@router.post(
+    "/{cameo_id}/appearances/{generation_id}/remove",
+    status_code=202,
+    response_model=CameoAcceptedPublic,
+    responses=_COMMAND,
+)
 def remove_appearance(
-    cameo_id: str,
-    generation_id: str,
+    cameo_id: CameoId,
+    generation_id: Annotated[str, id_path("the generation the cameo appears in")],
     body: RemoveAppearance,
     principal: UserP,
     services: ServicesDep,
@@ -193,18 +216,20 @@ def remove_appearance(
     return _accepted(cameo_id, version)
 
 
-@router.put("/{cameo_id}/audience")
+@router.put("/{cameo_id}/audience", response_model=CameoAcceptedPublic, responses=_COMMAND)
 def change_audience(
-    cameo_id: str, body: ChangeAudience, principal: UserP, services: ServicesDep
+    cameo_id: CameoId, body: ChangeAudience, principal: UserP, services: ServicesDep
 ) -> dict[str, Any]:
     _require_owner(services, principal, cameo_id)
     version = ConsentService(services).change_audience(principal.actor(), cameo_id, body.audience)
     return _accepted(cameo_id, version)
 
 
-@router.post("/{cameo_id}/grants", status_code=201)
+@router.post(
+    "/{cameo_id}/grants", status_code=201, response_model=CameoAcceptedPublic, responses=_COMMAND
+)
 def grant_consent(
-    cameo_id: str, body: GrantConsent, principal: UserP, services: ServicesDep
+    cameo_id: CameoId, body: GrantConsent, principal: UserP, services: ServicesDep
 ) -> dict[str, Any]:
     _require_owner(services, principal, cameo_id)
     version = ConsentService(services).grant(
@@ -213,18 +238,25 @@ def grant_consent(
     return _accepted(cameo_id, version)
 
 
-@router.delete("/{cameo_id}/grants/{grantee_id}")
+@router.delete(
+    "/{cameo_id}/grants/{grantee_id}",
+    response_model=CameoAcceptedPublic,
+    responses=problems(404, 409, 422),
+)
 def revoke_consent(
-    cameo_id: str, grantee_id: str, principal: UserP, services: ServicesDep
+    cameo_id: CameoId,
+    grantee_id: Annotated[str, id_path("the person whose consent is revoked")],
+    principal: UserP,
+    services: ServicesDep,
 ) -> dict[str, Any]:
     _require_owner(services, principal, cameo_id)
     version = ConsentService(services).revoke(principal.actor(), cameo_id, grantee_id)
     return _accepted(cameo_id, version)
 
 
-@router.post("/{cameo_id}/liveness")
+@router.post("/{cameo_id}/liveness", response_model=CameoAcceptedPublic, responses=_COMMAND)
 def record_liveness(
-    cameo_id: str, body: RecordLiveness, principal: UserP, services: ServicesDep
+    cameo_id: CameoId, body: RecordLiveness, principal: UserP, services: ServicesDep
 ) -> dict[str, Any]:
     _require_owner(services, principal, cameo_id)
     version = ConsentService(services).record_liveness(
@@ -237,16 +269,18 @@ def record_liveness(
     return _accepted(cameo_id, version)
 
 
-@router.post("/{cameo_id}/retire")
-def retire_cameo(cameo_id: str, principal: UserP, services: ServicesDep) -> dict[str, Any]:
+@router.post(
+    "/{cameo_id}/retire", response_model=CameoAcceptedPublic, responses=problems(404, 409, 422)
+)
+def retire_cameo(cameo_id: CameoId, principal: UserP, services: ServicesDep) -> dict[str, Any]:
     _require_owner(services, principal, cameo_id)
     version = ConsentService(services).retire(principal.actor(), cameo_id)
     return _accepted(cameo_id, version)
 
 
-@router.post("/{cameo_id}/public-figure")
+@router.post("/{cameo_id}/public-figure", response_model=CameoAcceptedPublic, responses=_COMMAND)
 def link_public_figure(
-    cameo_id: str, body: LinkPublicFigure, principal: AdminP, services: ServicesDep
+    cameo_id: CameoId, body: LinkPublicFigure, principal: AdminP, services: ServicesDep
 ) -> dict[str, Any]:
     version = ConsentService(services).link_public_figure(
         principal.actor(), cameo_id, body.public_figure_id
@@ -254,8 +288,8 @@ def link_public_figure(
     return _accepted(cameo_id, version)
 
 
-@router.get("/{cameo_id}/may-i-use")
-def may_i_use(cameo_id: str, principal: UserP, services: ServicesDep) -> dict[str, Any]:
+@router.get("/{cameo_id}/may-i-use", response_model=CameoUsePublic, responses=problems(422))
+def may_i_use(cameo_id: CameoId, principal: UserP, services: ServicesDep) -> dict[str, Any]:
     """The caller's own standing with a cameo (allowed, and the rule that decided)."""
     now = utcnow()
     with services.read_sessions() as s:
