@@ -171,6 +171,9 @@ class Projection(Consumer):
     def after_commit(self) -> None:
         """Called after each committed batch (projections with state outside the DB)."""
 
+    def on_idle(self) -> None:
+        """Called when a poll found nothing new: a moment to persist throttled state."""
+
 
 @dataclass
 class Append:
@@ -439,6 +442,8 @@ class Runner:
         )
         if deliveries:
             self.process(deliveries, contiguous=self.log.contiguous)
+        elif isinstance(self.consumer, Projection):
+            self.consumer.on_idle()
         seen = len(deliveries)
         if (
             self.catch_up_grace_s is not None

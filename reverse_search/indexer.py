@@ -307,6 +307,11 @@ class ReverseSearchIndexer(Projection):
             engine.sync(states)
         engine.save()
 
+    def on_idle(self) -> None:
+        # Snapshots are throttled while events stream in; once they stop, save what is pending
+        # so that API processes (and replay-check) see the index as the read model has it.
+        self.engine.save(force=True)
+
     def reconcile(self, reuse: Any = None) -> int:
         """Sync every asset of the read model into the index (start-up, rebuild)."""
         with self.services.sessions() as s:
