@@ -14,16 +14,21 @@ from sqlalchemy import func, select
 
 from core.app import ServicesDep
 from core.auth import Principal, Role, require_roles
+from core.openapi import id_path, problems
 from trust_safety.optout.errors import OptOutNotFound
 from trust_safety.optout.facts import BlobRef, OptOutTerms, Scope
 from trust_safety.optout.models import OptOutBlockRow, OptOutRow
 from trust_safety.optout.projection import record_from_row
 from trust_safety.optout.registry import OptOutRecord
+from trust_safety.optout.schemas import OptOutAcceptedPublic, OptOutListPublic, OptOutPublic
 from trust_safety.optout.service import OptOutService, load_optout
 
-router = APIRouter(prefix="/v1/optouts", tags=["optout"])
+router = APIRouter(prefix="/v1/optouts", tags=["optout"], responses=problems(401, 403, 503))
 
 HolderP = Annotated[Principal, Depends(require_roles(Role.rights_holder))]
+OptOutId = Annotated[str, id_path("an opt-out id")]
+# A command on an opt-out: absent or another holder's (404), refused by its state (409).
+_COMMAND = problems(404, 409, 413, 422)
 
 
 class _Body(BaseModel):
@@ -96,7 +101,12 @@ def _owned(services: Any, principal: Principal, optout_id: str) -> dict[str, Any
         return _public(record_from_row(row), _blocked_counts(s, [optout_id]).get(optout_id, 0))
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    response_model=OptOutAcceptedPublic,
+    responses=problems(409, 413, 422),
+)
 def file_optout(body: FileOptOut, principal: HolderP, services: ServicesDep) -> dict[str, Any]:
     optout_id = OptOutService(services).file(
         principal.actor(),
@@ -109,7 +119,7 @@ def file_optout(body: FileOptOut, principal: HolderP, services: ServicesDep) -> 
     return {"optout_id": optout_id, "stream_version": 1}
 
 
-@router.get("")
+@router.get("", response_model=OptOutListPublic)
 def list_my_optouts(principal: HolderP, services: ServicesDep) -> dict[str, Any]:
     with services.read_sessions() as s:
         rows = s.scalars(
@@ -122,14 +132,14 @@ def list_my_optouts(principal: HolderP, services: ServicesDep) -> dict[str, Any]
     return {"optouts": items}
 
 
-@router.get("/{optout_id}")
-def get_optout(optout_id: str, principal: HolderP, services: ServicesDep) -> dict[str, Any]:
+@router.get("/{optout_id}", response_model=OptOutPublic, responses=problems(404, 422))
+def get_optout(optout_id: OptOutId, principal: HolderP, services: ServicesDep) -> dict[str, Any]:
     return _owned(services, principal, optout_id)
 
 
-@router.patch("/{optout_id}")
+@router.patch("/{optout_id}", response_model=OptOutAcceptedPublic, responses=_COMMAND)
 def amend_optout(
-    optout_id: str, body: AmendOptOut, principal: HolderP, services: ServicesDep
+    optout_id: OptOutId, body: AmendOptOut, principal: HolderP, services: ServicesDep
 ) -> dict[str, Any]:
     _require_holder(services, principal, optout_id)
     version = OptOutService(services).amend(
@@ -143,9 +153,9 @@ def amend_optout(
     return {"optout_id": optout_id, "stream_version": version}
 
 
-@router.post("/{optout_id}/withdraw")
+@router.post("/{optout_id}/withdraw", response_model=OptOutAcceptedPublic, responses=_COMMAND)
 def withdraw_optout(
-    optout_id: str, body: WithdrawOptOut, principal: HolderP, services: ServicesDep
+    optout_id: OptOutId, body: WithdrawOptOut, principal: HolderP, services: ServicesDep
 ) -> dict[str, Any]:
     _require_holder(services, principal, optout_id)
     version = OptOutService(services).withdraw(principal.actor(), optout_id, body.reason)
