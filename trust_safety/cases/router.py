@@ -21,6 +21,7 @@ from core.app import ServicesDep, get_services
 from core.auth import Principal, Role, require_roles
 from core.errors import NotFound
 from core.events import utcnow
+from core.openapi import MAX_POSITION, id_path, problems
 from trust_safety.cases import commands as cmd
 from trust_safety.cases import queries as q
 from trust_safety.cases.appeals import AppealOutcome
@@ -29,6 +30,26 @@ from trust_safety.cases.enforcement import EnforcementDecision
 from trust_safety.cases.errors import InvalidPeriod
 from trust_safety.cases.models import ActionRow, AppealRow, CaseRow, NotificationRow
 from trust_safety.cases.reports import ReportSubmission
+from trust_safety.cases.schemas import (
+    ActionListPublic,
+    ActionPublic,
+    ActionReviewPublic,
+    ActionTakenPublic,
+    AppealDecidedPublic,
+    AppealDetailPublic,
+    AppealFiledPublic,
+    AppealListPublic,
+    AppealQueuePublic,
+    AppealReviewDetailPublic,
+    CaseDetailPublic,
+    CaseQueuePublic,
+    ClaimPublic,
+    InboxPublic,
+    ReportFiledPublic,
+    ReportListPublic,
+    StatementExportPublic,
+    TransparencyReportPublic,
+)
 from trust_safety.cases.statement_of_reasons import (
     MAX_STATEMENTS_PER_SUBMISSION,
     StatementOfReasons,
@@ -36,7 +57,7 @@ from trust_safety.cases.statement_of_reasons import (
 from trust_safety.cases.transparency import compute_transparency
 from trust_safety.cases.triage import MAX_CLAIM_TTL
 
-router = APIRouter(prefix="/v1", tags=["cases"])
+router = APIRouter(prefix="/v1", tags=["cases"], responses=problems(401, 503))
 
 
 def _read_session(request: Request) -> Iterator[Session]:
@@ -51,6 +72,13 @@ AnyUser = Annotated[Principal, Depends(require_roles(*Role))]
 ReviewerP = Annotated[Principal, Depends(require_roles(Role.reviewer))]
 AdminP = Annotated[Principal, Depends(require_roles(Role.admin))]
 RightsHolderP = Annotated[Principal, Depends(require_roles(Role.rights_holder))]
+
+CaseId = Annotated[str, id_path("a case id: '<target kind>:<target id>:<epoch>'")]
+ActionId = Annotated[str, id_path("an enforcement action id")]
+AppealId = Annotated[str, id_path("an appeal id")]
+# A reviewer's command on a case: not theirs to see (404), held by another or closed (409).
+_CASE_COMMAND = problems(403, 404, 409, 413, 422)
+_APPEAL_COMMAND = problems(403, 404, 409, 413, 422)
 
 
 def caller(p: Principal) -> Caller:
@@ -90,7 +118,12 @@ class DecideBody(_Body):
 # -- reports and the queue -----------------------------------------------------------------------
 
 
-@router.post("/reports", status_code=201)
+@router.post(
+    "/reports",
+    status_code=201,
+    response_model=ReportFiledPublic,
+    responses=problems(409, 413, 422),
+)
 def file_report(
     body: ReportSubmission, principal: AnyUser, services: ServicesDep
 ) -> dict[str, Any]:
@@ -98,14 +131,14 @@ def file_report(
     return {"report_id": filed.report_id, "case_id": filed.case_id}
 
 
-@router.get("/reports/mine")
+@router.get("/reports/mine", response_model=ReportListPublic, responses=problems(422))
 def my_reports(
     principal: AnyUser, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> dict[str, Any]:
     return {"reports": q.my_reports(session, principal.id, limit)}
 
 
-@router.get("/cases/queue")
+@router.get("/cases/queue", response_model=CaseQueuePublic, responses=problems(403, 422))
 def case_queue(
     principal: ReviewerP, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> dict[str, Any]:
@@ -124,7 +157,12 @@ def _visible_case(session: Any, principal: Principal, case_id: str) -> CaseRow:
     return row
 
 
-@router.post("/cases/next")
+@router.post(
+    "/cases/next",
+    response_model=ClaimPublic,
+    response_model_exclude_unset=True,
+    responses=problems(403, 409, 413, 422),
+)
 def claim_next_case(
     principal: ReviewerP, services: ServicesDep, body: ClaimBody | None = None
 ) -> dict[str, Any]:
@@ -141,15 +179,15 @@ def claim_next_case(
     }
 
 
-@router.get("/cases/{case_id}")
-def get_case(case_id: str, principal: ReviewerP, session: SessionDep) -> dict[str, Any]:
+@router.get("/cases/{case_id}", response_model=CaseDetailPublic, responses=problems(403, 404, 422))
+def get_case(case_id: CaseId, principal: ReviewerP, session: SessionDep) -> dict[str, Any]:
     row = _visible_case(session, principal, case_id)
     return {**q.case_view(row, utcnow()), "reports": q.reports_of_case(session, case_id)}
 
 
-@router.post("/cases/{case_id}/claim")
+@router.post("/cases/{case_id}/claim", response_model=ClaimPublic, responses=_CASE_COMMAND)
 def claim_case(
-    case_id: str, principal: ReviewerP, services: ServicesDep, body: ClaimBody | None = None
+    case_id: CaseId, principal: ReviewerP, services: ServicesDep, body: ClaimBody | None = None
 ) -> dict[str, Any]:
     ttl = timedelta(seconds=body.ttl_s) if body and body.ttl_s else None
     grant = cmd.claim_case(services, caller(principal), case_id, ttl)
@@ -161,14 +199,19 @@ def claim_case(
     }
 
 
-@router.post("/cases/{case_id}/release", status_code=204)
-def release_case(case_id: str, principal: ReviewerP, services: ServicesDep) -> None:
+@router.post("/cases/{case_id}/release", status_code=204, responses=problems(403, 404, 409, 422))
+def release_case(case_id: CaseId, principal: ReviewerP, services: ServicesDep) -> None:
     cmd.release_case(services, caller(principal), case_id)
 
 
-@router.post("/cases/{case_id}/actions", status_code=201)
+@router.post(
+    "/cases/{case_id}/actions",
+    status_code=201,
+    response_model=ActionTakenPublic,
+    responses=_CASE_COMMAND,
+)
 def act_on_case(
-    case_id: str, body: CaseAction, principal: ReviewerP, services: ServicesDep
+    case_id: CaseId, body: CaseAction, principal: ReviewerP, services: ServicesDep
 ) -> dict[str, Any]:
     taken = cmd.act_on_case(services, caller(principal), case_id, body)
     return {
@@ -179,9 +222,9 @@ def act_on_case(
     }
 
 
-@router.post("/cases/{case_id}/dismiss", status_code=204)
+@router.post("/cases/{case_id}/dismiss", status_code=204, responses=_CASE_COMMAND)
 def dismiss_case(
-    case_id: str, body: DismissBody, principal: ReviewerP, services: ServicesDep
+    case_id: CaseId, body: DismissBody, principal: ReviewerP, services: ServicesDep
 ) -> None:
     cmd.dismiss_case(services, caller(principal), case_id, body.reasons)
 
@@ -189,7 +232,12 @@ def dismiss_case(
 # -- enforcement ---------------------------------------------------------------------------------
 
 
-@router.post("/enforcement/actions", status_code=201)
+@router.post(
+    "/enforcement/actions",
+    status_code=201,
+    response_model=ActionTakenPublic,
+    responses=_CASE_COMMAND,
+)
 def own_initiative_action(
     body: EnforcementDecision, principal: ReviewerP, services: ServicesDep
 ) -> dict[str, Any]:
@@ -202,7 +250,7 @@ def own_initiative_action(
     }
 
 
-@router.get("/enforcement/mine")
+@router.get("/enforcement/mine", response_model=ActionListPublic)
 def my_actions(principal: AnyUser, session: SessionDep) -> dict[str, Any]:
     rows = session.scalars(
         select(ActionRow)
@@ -213,8 +261,12 @@ def my_actions(principal: AnyUser, session: SessionDep) -> dict[str, Any]:
     return {"actions": [q.action_view(r, internal=False) for r in rows]}
 
 
-@router.get("/enforcement/actions/{action_id}")
-def get_action(action_id: str, principal: AnyUser, session: SessionDep) -> dict[str, Any]:
+@router.get(
+    "/enforcement/actions/{action_id}",
+    response_model=ActionReviewPublic | ActionPublic,
+    responses=problems(404, 422),
+)
+def get_action(action_id: ActionId, principal: AnyUser, session: SessionDep) -> dict[str, Any]:
     row = session.get(ActionRow, action_id)
     if row is None:
         raise NotFound(f"no action {action_id!r}")
@@ -240,7 +292,12 @@ def get_action(action_id: str, principal: AnyUser, session: SessionDep) -> dict[
 # -- appeals -------------------------------------------------------------------------------------
 
 
-@router.post("/appeals", status_code=201)
+@router.post(
+    "/appeals",
+    status_code=201,
+    response_model=AppealFiledPublic,
+    responses=problems(403, 404, 409, 413, 422),
+)
 def file_appeal(body: AppealBody, principal: AnyUser, services: ServicesDep) -> dict[str, Any]:
     filed = cmd.file_appeal(services, caller(principal), body.decision_id, body.statement)
     return {
@@ -252,7 +309,7 @@ def file_appeal(body: AppealBody, principal: AnyUser, services: ServicesDep) -> 
     }
 
 
-@router.get("/appeals/mine")
+@router.get("/appeals/mine", response_model=AppealListPublic)
 def my_appeals(principal: AnyUser, session: SessionDep) -> dict[str, Any]:
     rows = session.scalars(
         select(AppealRow)
@@ -263,7 +320,7 @@ def my_appeals(principal: AnyUser, session: SessionDep) -> dict[str, Any]:
     return {"appeals": [q.appeal_view(r, internal=False) for r in rows]}
 
 
-@router.get("/appeals/queue")
+@router.get("/appeals/queue", response_model=AppealQueuePublic, responses=problems(403))
 def appeal_queue(principal: ReviewerP, session: SessionDep) -> dict[str, Any]:
     stmt = select(AppealRow).where(AppealRow.status != "decided")
     if not principal.is_admin:
@@ -272,8 +329,13 @@ def appeal_queue(principal: ReviewerP, session: SessionDep) -> dict[str, Any]:
     return {"appeals": [q.appeal_view(r, internal=True) for r in rows]}
 
 
-@router.get("/appeals/{appeal_id}")
-def get_appeal(appeal_id: str, principal: AnyUser, session: SessionDep) -> dict[str, Any]:
+@router.get(
+    "/appeals/{appeal_id}",
+    response_model=AppealReviewDetailPublic | AppealDetailPublic,
+    response_model_exclude_unset=True,
+    responses=problems(404, 422),
+)
+def get_appeal(appeal_id: AppealId, principal: AnyUser, session: SessionDep) -> dict[str, Any]:
     row = session.get(AppealRow, appeal_id)
     if row is None:
         raise NotFound(f"no appeal {appeal_id!r}")
@@ -297,23 +359,25 @@ def get_appeal(appeal_id: str, principal: AnyUser, session: SessionDep) -> dict[
     return view
 
 
-@router.post("/appeals/{appeal_id}/assign", status_code=204)
+@router.post("/appeals/{appeal_id}/assign", status_code=204, responses=_APPEAL_COMMAND)
 def assign_appeal(
-    appeal_id: str, body: AssignBody, principal: AdminP, services: ServicesDep
+    appeal_id: AppealId, body: AssignBody, principal: AdminP, services: ServicesDep
 ) -> None:
     cmd.assign_appeal(services, caller(principal), appeal_id, body.reviewer_id)
 
 
-@router.post("/appeals/{appeal_id}/respond", status_code=204)
+@router.post("/appeals/{appeal_id}/respond", status_code=204, responses=_APPEAL_COMMAND)
 def respond_to_appeal(
-    appeal_id: str, body: RespondBody, principal: RightsHolderP, services: ServicesDep
+    appeal_id: AppealId, body: RespondBody, principal: RightsHolderP, services: ServicesDep
 ) -> None:
     cmd.respond_to_appeal(services, caller(principal), appeal_id, body.response)
 
 
-@router.post("/appeals/{appeal_id}/decide")
+@router.post(
+    "/appeals/{appeal_id}/decide", response_model=AppealDecidedPublic, responses=_APPEAL_COMMAND
+)
 def decide_appeal(
-    appeal_id: str, body: DecideBody, principal: ReviewerP, services: ServicesDep
+    appeal_id: AppealId, body: DecideBody, principal: ReviewerP, services: ServicesDep
 ) -> dict[str, Any]:
     result = cmd.decide_appeal(services, caller(principal), appeal_id, body.outcome, body.reasons)
     return {
@@ -327,7 +391,7 @@ def decide_appeal(
 # -- inbox ---------------------------------------------------------------------------------------
 
 
-@router.get("/inbox")
+@router.get("/inbox", response_model=InboxPublic, responses=problems(422))
 def inbox(
     principal: AnyUser,
     session: SessionDep,
@@ -345,19 +409,29 @@ def inbox(
     return {"notifications": [q.notification_view(r) for r in rows]}
 
 
-@router.post("/inbox/{notification_id}/read", status_code=204)
-def read_notification(notification_id: str, principal: AnyUser, services: ServicesDep) -> None:
+@router.post(
+    "/inbox/{notification_id}/read", status_code=204, responses=problems(403, 404, 409, 422)
+)
+def read_notification(
+    notification_id: Annotated[str, id_path("a notification id")],
+    principal: AnyUser,
+    services: ServicesDep,
+) -> None:
     cmd.mark_read(services, caller(principal), notification_id)
 
 
 # -- transparency --------------------------------------------------------------------------------
 
 
-@router.get("/transparency/statements")
+@router.get(
+    "/transparency/statements",
+    response_model=StatementExportPublic,
+    responses=problems(403, 422),
+)
 def export_statements(
     principal: AdminP,
     session: SessionDep,
-    after_position: Annotated[int, Query(ge=0)] = 0,
+    after_position: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_STATEMENTS_PER_SUBMISSION)] = 100,
 ) -> dict[str, Any]:
     """Statements in the Transparency Database's ``POST /api/v1/statements`` body shape.
@@ -381,7 +455,9 @@ def export_statements(
     }
 
 
-@router.get("/transparency/report")
+@router.get(
+    "/transparency/report", response_model=TransparencyReportPublic, responses=problems(422)
+)
 def transparency_report(
     principal: AnyUser,
     services: ServicesDep,
