@@ -305,9 +305,15 @@ def save_tracking(session: Session, tracking: Tracking) -> None:
 
 
 def forget_tracking(session: Session, consumer: str) -> None:
-    """Drop what the consumer applied (a rebuild starts again)."""
+    """Drop what the consumer applied (a rebuild starts again). The watermark row stays, set
+    to 0, so a member waiting on its lock finds it still there and locked after the rebuild."""
     session.execute(delete(StreamTracking).where(StreamTracking.consumer == consumer))
-    session.execute(delete(ConsumerWatermark).where(ConsumerWatermark.consumer == consumer))
+    ensure_watermark(session, consumer)
+    session.execute(
+        update(ConsumerWatermark)
+        .where(ConsumerWatermark.consumer == consumer)
+        .values(position=0, updated_at=utcnow())
+    )
 
 
 def track_everything_up_to(
@@ -327,7 +333,12 @@ def track_everything_up_to(
             .group_by(StoredEvent.stream_id),
         )
     )
-    session.add(ConsumerWatermark(consumer=consumer, position=position, updated_at=utcnow()))
+    ensure_watermark(session, consumer)
+    session.execute(
+        update(ConsumerWatermark)
+        .where(ConsumerWatermark.consumer == consumer)
+        .values(position=position, updated_at=utcnow())
+    )
 
 
 def _unapplied_after(
