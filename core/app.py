@@ -12,10 +12,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.auth import public_route
-from core.errors import ClearframeError, PayloadTooLarge
+from core.errors import ClearframeError
+from core.limits import BodySizeLimit
 from core.modules import load_modules
 from core.openapi import READINESS_RESPONSES, HealthPublic, ReadinessPublic, install_openapi
 from core.services import Services
@@ -34,56 +34,6 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
         **extra,
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
-
-
-class BodySizeLimit:
-    """Reject bodies over the limit before they are read into memory (413, problem+json).
-
-    Uploads (multipart, or raw video/image/octet-stream bodies) get the upload limit,
-    everything else the JSON body limit. Both the
-    declared Content-Length and the bytes actually streamed are checked.
-    """
-
-    def __init__(self, app: ASGIApp, max_body: int, max_upload: int) -> None:
-        self.app, self.max_body, self.max_upload = app, max_body, max_upload
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
-        # Media sent as the raw body (a clip to /matches/byContent) is an upload too.
-        is_upload = ctype.startswith(("multipart/", "video/", "image/", "application/octet-stream"))
-        limit = self.max_upload if is_upload else self.max_body
-        declared = headers.get(b"content-length")
-        if declared is not None:
-            try:
-                too_big = int(declared) > limit
-            except ValueError:
-                too_big = True
-            if too_big:
-                await _send_problem(scope, receive, send, limit)
-                return
-        seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise PayloadTooLarge(f"request body exceeds {limit} bytes")
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-
-async def _send_problem(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-    response = problem(
-        413, PayloadTooLarge.code, PayloadTooLarge.title, f"request body exceeds {limit} bytes"
-    )
-    await response(scope, receive, send)
 
 
 def get_services(request: Request) -> Services:

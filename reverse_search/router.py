@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.app import ServicesDep
 from core.auth import Investigator
 from core.errors import NotFound, PayloadTooLarge, UnsupportedMedia, ValidationFailed
+from core.limits import accepts_upload
 from core.openapi import id_path, problems
 from reverse_search.engine import engine_for
 from reverse_search.errors import MediaDecodeError
@@ -157,6 +158,7 @@ def status(principal: Investigator, services: ServicesDep) -> dict[str, Any]:
     responses=_MEDIA_QUERY,
     openapi_extra=_CONTENT_BODY,
 )
+@accepts_upload  # reads the asset from the raw body: the upload limit, not the JSON one
 async def matches_by_content(
     request: Request,
     principal: Investigator,
