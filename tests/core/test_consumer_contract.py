@@ -178,6 +178,27 @@ def run(svc: Services, consumer: object, deliveries: list[Delivery], chunks: lis
     return runner
 
 
+def deliveries(examples: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Hypothesis over a delivery scenario's seed and the transport's chunk sizes; the fixture
+    is shared by the examples, which reset it themselves."""
+
+    def wrap(test: Callable[..., None]) -> Callable[..., None]:
+        return settings(
+            max_examples=examples,
+            deadline=None,
+            suppress_health_check=[
+                HealthCheck.function_scoped_fixture,
+                HealthCheck.differing_executors,
+            ],
+        )(
+            given(seed_value=st.integers(0, 2**32), chunks=st.lists(st.integers(1, 9), max_size=5))(
+                test
+            )
+        )
+
+    return wrap
+
+
 class ConsumerContract:
     backend = "sqlite"
     scenario: Scenario
@@ -219,29 +240,13 @@ class ConsumerContract:
             assert s.scalars(select(DeadLetter)).all() == []
         assert runner.stats.dead_lettered == 0
 
-    @settings(
-        max_examples=25,
-        deadline=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.differing_executors,
-        ],
-    )
-    @given(seed_value=st.integers(0, 2**32), chunks=st.lists(st.integers(1, 9), max_size=5))
+    @deliveries(examples=25)
     def test_projection_equals_one_clean_pass(
         self, svc: Services, seed_value: int, chunks: list[int]
     ) -> None:
         self.check_projection(svc, seed_value, chunks)
 
-    @settings(
-        max_examples=10,
-        deadline=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.differing_executors,
-        ],
-    )
-    @given(seed_value=st.integers(0, 2**32), chunks=st.lists(st.integers(1, 9), max_size=5))
+    @deliveries(examples=10)
     def test_processor_reacts_once_in_stream_order(
         self, svc: Services, seed_value: int, chunks: list[int]
     ) -> None:
