@@ -820,8 +820,8 @@ def lag(services: Any, consumer: Consumer) -> int:
 
 
 def consumer_status(services: Any, consumer: Consumer) -> dict[str, Any]:
-    """Where a consumer stands against the store: its watermark, the store's last position of
-    its categories, and how many of its events are not applied yet."""
+    """Where a consumer stands against the store: its watermark, the store's last position and
+    the events not applied yet, per category and in all, and its dead letters."""
     with services.read_sessions() as s:
         watermark = int(
             s.scalar(
@@ -832,18 +832,21 @@ def consumer_status(services: Any, consumer: Consumer) -> dict[str, Any]:
             or 0
         )
         cats = list(consumer.categories)
-        head = int(
-            s.scalar(
-                select(func.coalesce(func.max(StoredEvent.position), 0)).where(
-                    StoredEvent.category.in_(cats)
+        # one max() per category: each is a backward scan of ix_events_category_position
+        heads = {
+            c: int(
+                s.scalar(
+                    select(func.coalesce(func.max(StoredEvent.position), 0)).where(
+                        StoredEvent.category == c
+                    )
                 )
+                or 0
             )
-            or 0
-        )
-        unapplied = int(
-            s.scalar(
-                select(func.count())
-                .select_from(StoredEvent)
+            for c in cats
+        }
+        unapplied = dict(
+            s.execute(
+                select(StoredEvent.category, func.count())
                 .outerjoin(
                     StreamTracking,
                     and_(
@@ -859,8 +862,8 @@ def consumer_status(services: Any, consumer: Consumer) -> dict[str, Any]:
                         StoredEvent.version > StreamTracking.version,
                     ),
                 )
-            )
-            or 0
+                .group_by(StoredEvent.category)
+            ).all()
         )
         dead = int(
             s.scalar(
@@ -872,9 +875,9 @@ def consumer_status(services: Any, consumer: Consumer) -> dict[str, Any]:
         )
     return {
         "consumer": consumer.name,
-        "categories": cats,
         "watermark": watermark,
-        "head": head,
-        "unapplied": unapplied,
+        "head": max(heads.values(), default=0),
+        "unapplied": sum(int(n) for n in unapplied.values()),
         "dead_letters": dead,
+        "categories": {c: {"head": heads[c], "unapplied": int(unapplied.get(c, 0))} for c in cats},
     }
