@@ -1,10 +1,10 @@
 """The outbox relay: publishes recorded events to Kafka in position order, at least once.
 
 Crash safety: rows are marked published only after the broker acknowledged them (acks=all), so
-a crash between publishing and marking re-sends those events on restart. Consumers drop a
-re-sent event because its global position is not above the last one they applied from that
-partition (events of one partition arrive in increasing position order, since one relay at a
-time sends in position order and the idempotent producer keeps per-partition order).
+a crash between publishing and marking re-sends those events on restart. Consumers skip a
+re-sent event because their per-stream tracking already holds its version (core/projections.py);
+they rely on nothing the relay does beyond per-stream order, and not even on that to be
+correct, only to be fast.
 
 Recovery: a failed publish (the broker down, a timeout, a fatal producer error such as a
 restarted, empty cluster that no longer knows the producer id) closes the producer and the next
