@@ -1,8 +1,11 @@
 """How domain packages plug into the core without the core knowing them.
 
-Each domain exposes a :class:`Module` under the ``clearframe.modules`` entry-point group
-(declared in pyproject.toml). The core collects their routers, projections, processors, CLI
-commands and model modules from there.
+Each domain declares a :class:`Domain` under the ``clearframe.modules`` entry-point group
+(declared in pyproject.toml). A declaration is light: its CLI installers only build parsers,
+and its settings classes only read the environment, so ``clearframe --help`` and the start-up
+checks import no domain code. ``Domain.load`` imports the rest (routers, projections,
+processors, model modules) and returns it as a :class:`Module`; :func:`load_modules` does
+that for every domain, for the app, the workers and the commands that need them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
 
     from core.projections import Processor, Projection
     from core.services import Services
+    from core.settings import DomainSettings
 
 ConsumerFactory = Callable[["Services"], "Projection | Processor"]
 CliInstaller = Callable[[Any], None]  # receives the argparse subparsers object
@@ -27,6 +31,8 @@ CliInstaller = Callable[[Any], None]  # receives the argparse subparsers object
 
 @dataclass
 class Module:
+    """What a domain contributes once its code is imported."""
+
     name: str
     routers: Sequence[APIRouter] = ()
     # name -> factory: projections keep read models, processors react (run as workers)
@@ -34,17 +40,39 @@ class Module:
     processors: dict[str, ConsumerFactory] = field(default_factory=dict)
     # modules that declare SQLAlchemy models and event types (imported for metadata/registry)
     model_modules: Sequence[str] = ()
-    cli: Sequence[CliInstaller] = ()
     startup: Sequence[Callable[[Services], None]] = ()
+    # run by `serve` in a background thread: load models before the first request needs them
+    warm: Sequence[Callable[[Services], None]] = ()
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What the core may know of a domain without importing its code."""
+
+    name: str
+    load: Callable[[], Module]
+    # installers that add subcommands; they import heavy code only inside the command function
+    cli: Sequence[CliInstaller] = ()
+    # validated by every process at start-up; their production_problems() refuse production
+    settings: Sequence[type[DomainSettings]] = ()
+
+
+@cache
+def declared_domains() -> tuple[Domain, ...]:
+    found: list[Domain] = []
+    for ep in sorted(entry_points(group="clearframe.modules"), key=lambda e: e.name):
+        declared = ep.load()
+        if not isinstance(declared, Domain):
+            raise TypeError(f"entry point {ep.name!r} must name a core.modules.Domain")
+        found.append(declared)
+    return tuple(found)
 
 
 @cache
 def load_modules() -> tuple[Module, ...]:
     found: list[Module] = []
-    for ep in sorted(entry_points(group="clearframe.modules"), key=lambda e: e.name):
-        module = ep.load()
-        if callable(module) and not isinstance(module, Module):
-            module = module()
+    for domain in declared_domains():
+        module = domain.load()
         for path in module.model_modules:
             importlib.import_module(path)
         found.append(module)
@@ -81,7 +109,11 @@ def all_processors() -> dict[str, ConsumerFactory]:
     return out
 
 
+def all_domain_settings() -> list[type[DomainSettings]]:
+    return [cls for d in declared_domains() for cls in d.settings]
+
+
 def install_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    for m in load_modules():
-        for installer in m.cli:
+    for d in declared_domains():
+        for installer in d.cli:
             installer(subparsers)

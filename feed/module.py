@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from core.modules import Module
-from feed.projection import FeedProjection
-from feed.router import router
+from core.modules import Domain, Module
 
-module = Module(
-    name="feed",
-    routers=[router],
-    projections={"feed": lambda services: FeedProjection()},
-    model_modules=["feed.models", "feed.events"],
-)
+
+def load() -> Module:
+    from feed.projection import FeedProjection
+    from feed.router import router
+
+    return Module(
+        name="feed",
+        routers=[router],
+        projections={"feed": lambda services: FeedProjection()},
+        model_modules=["feed.models", "feed.events"],
+    )
+
+
+module = Domain(name="feed", load=load)

@@ -1,14 +1,23 @@
 """Registration of the generator domain with the core."""
 
-from core.modules import Module
-from generator.projection import GenerationJobs
-from generator.router import router
-from generator.worker import GeneratorWorker
+from __future__ import annotations
 
-module = Module(
-    name="generator",
-    routers=[router],
-    projections={"generation-jobs": lambda services: GenerationJobs()},
-    processors={"generator": lambda services: GeneratorWorker(services)},
-    model_modules=["generator.models", "generator.events"],
-)
+from core.modules import Domain, Module
+from generator.settings import GeneratorSettings
+
+
+def load() -> Module:
+    from generator.projection import GenerationJobs
+    from generator.router import router
+    from generator.worker import GeneratorWorker
+
+    return Module(
+        name="generator",
+        routers=[router],
+        projections={"generation-jobs": lambda services: GenerationJobs()},
+        processors={"generator": lambda services: GeneratorWorker(services)},
+        model_modules=["generator.models", "generator.events"],
+    )
+
+
+module = Domain(name="generator", load=load, settings=[GeneratorSettings])

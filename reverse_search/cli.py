@@ -1,4 +1,8 @@
-"""``clearframe search FILE`` and ``clearframe reverse-search {ingest,rebuild,status}``."""
+"""``clearframe search FILE`` and ``clearframe reverse-search {ingest,rebuild,status}``.
+
+Only the parsers are built at import: the index, FAISS and the embedders load inside the
+commands.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +13,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
-from core.auth import Role, authenticate
 from core.errors import Forbidden, Unauthenticated, ValidationFailed
 
-SEARCH_ROLES = frozenset({Role.investigator, Role.admin})
+SEARCH_ROLES = frozenset({"investigator", "admin"})
 
 
 def _services(args: argparse.Namespace) -> Any:
-    from core.services import Services
-    from core.settings import Settings
+    from core.cli import _services as services_of_command
 
-    if getattr(args, "_services", None) is None:
-        args._services = Services.from_settings(Settings())
-    return args._services
+    return services_of_command(args)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from core.auth import authenticate
     from reverse_search.service import InvestigatorSearch
 
     services = _services(args)
@@ -77,6 +76,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Bring the index up to date with every signed asset (bulk ingest of an archive)."""
+    from tqdm import tqdm
+
     from core.projections import lag, make_runner
     from reverse_search.indexer import ReverseSearchIndexer
 

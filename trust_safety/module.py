@@ -1,26 +1,65 @@
 """Registration of the trust_safety domain with the core (routers, projections, processors, CLI)."""
 
-from core.modules import Module
-from trust_safety.assets import registration as _assets
-from trust_safety.cases import registration as _cases
-from trust_safety.consent import registration as _consent
-from trust_safety.generation import registration as _gate
-from trust_safety.optout import registration as _optout
-from trust_safety.output import registration as _output
+from __future__ import annotations
 
-module = Module(
+from typing import Any
+
+from core.modules import Domain, Module
+from trust_safety.cases import cli as cases_cli
+from trust_safety.generation import cli as gate_cli
+from trust_safety.optout import cli as optout_cli
+from trust_safety.output.settings import OutputModerationSettings
+
+
+def warm(services: Any) -> None:
+    """Load the text embedder, the exemplars, the opt-out matcher and the image classifiers,
+    and decide one harmless prompt, so that the first real decision does not pay for them."""
+    from trust_safety.generation.gate import gate_pipeline
+    from trust_safety.moderation.stages import ModerationContext
+    from trust_safety.output.processor import build_classifiers
+    from trust_safety.uploads.service import shared_moderator
+
+    gate_pipeline(services).moderate("a watercolour of a lighthouse at dawn", ModerationContext())
+    shared_moderator(services)
+    services.extra(
+        "output-moderation.classifiers", lambda: build_classifiers(OutputModerationSettings())
+    )
+
+
+def load() -> Module:
+    from trust_safety.assets import registration as _assets
+    from trust_safety.cases import registration as _cases
+    from trust_safety.consent import registration as _consent
+    from trust_safety.generation import registration as _gate
+    from trust_safety.optout import registration as _optout
+    from trust_safety.output import registration as _output
+
+    return Module(
+        name="trust_safety",
+        routers=[*_cases.ROUTERS, *_consent.ROUTERS, *_optout.ROUTERS, *_gate.ROUTERS],
+        projections={
+            **_cases.PROJECTIONS,
+            **_consent.PROJECTIONS,
+            **_optout.PROJECTIONS,
+            **_gate.PROJECTIONS,
+            **_assets.PROJECTIONS,
+        },
+        processors={**_output.PROCESSORS, **_gate.PROCESSORS, **_assets.PROCESSORS},
+        model_modules=[
+            *_cases.MODEL_MODULES,
+            *_output.MODEL_MODULES,
+            *_consent.MODEL_MODULES,
+            *_optout.MODEL_MODULES,
+            *_gate.MODEL_MODULES,
+            *_assets.MODEL_MODULES,
+        ],
+        warm=[warm],
+    )
+
+
+module = Domain(
     name="trust_safety",
-    routers=[*_cases.ROUTERS, *_consent.ROUTERS, *_optout.ROUTERS, *_gate.ROUTERS],
-    projections={**_cases.PROJECTIONS, **_consent.PROJECTIONS, **_optout.PROJECTIONS, **_gate.PROJECTIONS,
-                 **_assets.PROJECTIONS},
-    processors={**_output.PROCESSORS, **_gate.PROCESSORS, **_assets.PROCESSORS},
-    model_modules=[
-        *_cases.MODEL_MODULES,
-        *_output.MODEL_MODULES,
-        *_consent.MODEL_MODULES,
-        *_optout.MODEL_MODULES,
-        *_gate.MODEL_MODULES,
-        *_assets.MODEL_MODULES,
-    ],
-    cli=[*_cases.CLI, *_optout.CLI, *_gate.CLI],
+    load=load,
+    cli=[cases_cli.install_cli, optout_cli.install_cli, gate_cli.install_cli],
+    settings=[OutputModerationSettings],
 )

@@ -11,14 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ValidationFailed
-from core.services import Services
-from core.settings import Settings
-from trust_safety.cases.statement_of_reasons import (
-    MAX_STATEMENTS_PER_SUBMISSION,
-    StatementOfReasons,
-    export_submissions,
-)
-from trust_safety.cases.transparency import compute_transparency
 
 
 def _instant(value: str) -> datetime:
@@ -32,7 +24,10 @@ def _instant(value: str) -> datetime:
 
 
 def cmd_transparency_report(args: argparse.Namespace) -> int:
-    services = Services.from_settings(Settings())
+    from core.cli import _services
+    from trust_safety.cases.transparency import compute_transparency
+
+    services = _services(args)
     try:
         events = services.store.iter_all(categories=("report", "enforcement", "appeal"))
         report = compute_transparency(
@@ -53,7 +48,14 @@ def cmd_export_statements(args: argparse.Namespace) -> int:
     Read from the event log (not a read model), deduplicated by puid: running it twice writes
     the same file.
     """
-    services = Services.from_settings(Settings())
+    from core.cli import _services
+    from trust_safety.cases.statement_of_reasons import (
+        MAX_STATEMENTS_PER_SUBMISSION,
+        StatementOfReasons,
+        export_submissions,
+    )
+
+    services = _services(args)
     try:
         statements = (
             StatementOfReasons.parse(e.payload["statement"])
@@ -67,7 +69,8 @@ def cmd_export_statements(args: argparse.Namespace) -> int:
             else contextlib.nullcontext(sys.stdout)
         )
         with target as out:
-            for body in export_submissions(statements, batch_size=args.batch):
+            batch = MAX_STATEMENTS_PER_SUBMISSION if args.batch is None else args.batch
+            for body in export_submissions(statements, batch_size=batch):
                 out.write(json.dumps(body, sort_keys=True, ensure_ascii=False) + "\n")
                 count += len(body["statements"])
         where = "stdout" if args.out == "-" else str(Path(args.out).resolve())
@@ -95,7 +98,7 @@ def install_cli(sub: Any) -> None:
     p.add_argument(
         "--batch",
         type=int,
-        default=MAX_STATEMENTS_PER_SUBMISSION,
-        help=f"statements per body (1..{MAX_STATEMENTS_PER_SUBMISSION})",
+        default=None,
+        help="statements per body (default: the most the Database accepts in one)",
     )
     p.set_defaults(func=cmd_export_statements)

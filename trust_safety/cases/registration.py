@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from trust_safety.cases.cli import install_cli
 from trust_safety.cases.projections import (
     ActionsProjection,
     AppealsProjection,
@@ -23,4 +22,3 @@ PROJECTIONS: dict[str, Any] = {
     "cases-assets": lambda services: AssetFactsProjection(),
 }
 MODEL_MODULES = ["trust_safety.cases.models", "trust_safety.cases.events"]
-CLI = [install_cli]

@@ -8,15 +8,13 @@ import json
 import sys
 from typing import Any
 
-from core.services import Services
-from core.settings import Settings
-
 
 def cmd_moderate(args: argparse.Namespace) -> int:
+    from core.cli import _services
     from trust_safety.generation.gate import gate_pipeline
     from trust_safety.moderation.stages import ModerationContext
 
-    services = Services.from_settings(Settings())
+    services = _services(args)
     try:
         decision = gate_pipeline(services).moderate(
             args.prompt, ModerationContext(requester_id=args.requester, territory=args.territory)

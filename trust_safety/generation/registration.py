@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from trust_safety.generation.cli import install_cli
 from trust_safety.generation.gate import PromptModeration
 from trust_safety.generation.projection import GenerationRequests
 from trust_safety.generation.router import admin_router, router
@@ -18,4 +17,3 @@ MODEL_MODULES = [
     "trust_safety.generation.events",
     "trust_safety.uploads.events",
 ]
-CLI = [install_cli]

@@ -9,22 +9,22 @@ from pathlib import Path
 from typing import Any
 
 from core.events import Actor
-from core.services import Services
-from core.settings import Settings
-from trust_safety.optout.errors import InvalidOptOut
-from trust_safety.optout.seed import filings_from_document
-from trust_safety.optout.service import optout_stream
 
 IMPORT_ACTOR = Actor(id="operator:optout-import", role="admin")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from core.cli import _services
+    from trust_safety.optout.errors import InvalidOptOut
+    from trust_safety.optout.seed import filings_from_document
+    from trust_safety.optout.service import optout_stream
+
     try:
         document = json.loads(Path(args.file).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InvalidOptOut(f"cannot read {args.file}: {exc}") from None
     facts = filings_from_document(document)  # every filing validated before any is appended
-    services = Services.from_settings(Settings())
+    services = _services(args)
     try:
         filed = skipped = 0
         for fact in facts:
@@ -41,10 +41,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
+    from core.cli import _services
     from trust_safety.moderation.normalise import normalise
     from trust_safety.optout.public import prompt_matcher
 
-    services = Services.from_settings(Settings())
+    services = _services(args)
     try:
         position, matcher = prompt_matcher(services)
         result = matcher.match(normalise(args.prompt), territory=args.territory)

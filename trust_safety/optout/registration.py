@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from trust_safety.optout.cli import install_cli
 from trust_safety.optout.projection import OptOutRegistry
 from trust_safety.optout.router import router
 
 ROUTERS = [router]
 PROJECTIONS: dict[str, Any] = {"optout-registry": lambda services: OptOutRegistry()}
 MODEL_MODULES = ["trust_safety.optout.models", "trust_safety.optout.facts"]
-CLI = [install_cli]
