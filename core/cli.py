@@ -1,7 +1,12 @@
 """The ``clearframe`` command line.
 
 Every command answers bad input with a message on stderr and a non-zero exit (2 for usage and
-input errors, 1 for a failed check), never a traceback.
+input errors, 1 for a failed check), never a traceback. Before any command runs, the settings of
+every section are checked (``core/preflight.py``): production refuses to run anything while a
+development secret is in place.
+
+The parser is light: domain commands are declared by each domain's ``cli`` module, which
+imports its heavy code (models, FAISS, C2PA) only inside the command function.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.errors import ClearframeError, NotFound
-from core.settings import InsecureConfiguration, Settings
+from core.settings import ConfigurationError, Settings
 
 EXIT_INPUT = 2
 EXIT_BEHIND = 3  # replay-check: a projection had not applied the store in time
@@ -390,6 +395,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.verbose:
             logging.getLogger().setLevel(logging.INFO)
+        from core.preflight import checked_settings
+
+        # before any command imports its heavy code or touches the database
+        args._settings = checked_settings()
         return int(args.func(args) or 0)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -397,8 +406,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ClearframeError as exc:
         print(f"error [{exc.code}]: {exc.detail}", file=sys.stderr)
         return EXIT_INPUT
-    except (InsecureConfiguration, ValidationError) as exc:
+    except ConfigurationError as exc:
         print(f"error [configuration]: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except ValidationError as exc:
+        # the locations and messages only: the input may be a secret or a prompt
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+        )
+        print(f"error [validation_failed]: {where}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130

@@ -25,7 +25,10 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Services:
+        from core.preflight import refuse_insecure_production
+
         settings = settings or Settings()
+        refuse_insecure_production(settings)  # fail closed, whoever builds the services
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         url = settings.effective_database_url
         engine = make_engine(url)

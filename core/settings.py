@@ -1,15 +1,19 @@
 """One typed settings object, read from ``CLEARFRAME_*`` environment variables.
 
 The defaults run the embedded mode (SQLite file, SQL-tail event log, no broker). Production mode
-refuses to start while any development secret is still in place.
+refuses to start while any development secret is still in place: every process checks its
+settings and every domain's section before it starts work (``core/preflight.py``).
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
@@ -21,8 +25,79 @@ class Environment(StrEnum):
     production = "production"
 
 
-class InsecureConfiguration(ValueError):
-    """Production settings still carry a development secret."""
+MIN_SECRET_BITS = 128
+SECRET_HINT = "e.g. the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+# Substrings of placeholders and of our own development values; a random secret holds none.
+_PLACEHOLDER_MARKERS = (
+    "development",
+    "insecure",
+    "not-for-production",
+    "do-not-use",
+    "changeme",
+    "change-me",
+    "placeholder",
+    "example",
+    "password",
+)
+
+
+class ConfigurationError(ValueError):
+    """The settings cannot run this process; ``problems`` lists every reason, one a line."""
+
+    heading = "the settings are invalid"
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        lines = "".join(f"\n  - {p}" for p in self.problems)
+        super().__init__(f"{self.heading} ({len(self.problems)} problem(s)):{lines}")
+
+
+class InsecureConfiguration(ConfigurationError):
+    """Production settings still carry a development secret (or are otherwise unfit)."""
+
+    heading = "production refuses to start"
+
+
+def _entropy_bits(symbols: Sequence[object]) -> float:
+    n = len(symbols)
+    if n == 0:
+        return 0.0
+    return -sum(c * math.log2(c / n) for c in Counter(symbols).values())
+
+
+def secret_weakness(value: str, known: Iterable[str] = ()) -> str | None:
+    """Why ``value`` is no production secret, or None when it looks random enough.
+
+    Judged by strength, not length: the estimated entropy (the string's symbol entropy times
+    its length, and the same over the steps between neighbouring characters, so that runs like
+    ``abcdef...`` count for little) must reach MIN_SECRET_BITS. ``"a" * 36`` has none; 32
+    random bytes in base64 or hex have about 200.
+    """
+    if not value:
+        return "is empty"
+    if value in set(known) or any(m in value.lower() for m in _PLACEHOLDER_MARKERS):
+        return "is a development or placeholder value"
+    period = (value + value).find(value, 1)
+    if period < len(value):
+        return (
+            "is one character repeated" if period == 1 else f"repeats a {period}-character pattern"
+        )
+    steps = [ord(b) - ord(a) for a, b in zip(value, value[1:], strict=False)]
+    bits = min(_entropy_bits(value), _entropy_bits(steps))
+    if bits < MIN_SECRET_BITS:
+        return f"is weak: about {bits:.0f} bits of estimated entropy, {MIN_SECRET_BITS} needed"
+    return None
+
+
+class DomainSettings(BaseSettings):
+    """Base of each domain's settings section (``Domain.settings`` in core/modules.py).
+
+    Every process reads and validates every section at start-up; in production it also
+    refuses to start while ``production_problems`` names anything.
+    """
+
+    def production_problems(self, settings: Settings) -> list[str]:
+        return []
 
 
 class Settings(BaseSettings):
@@ -53,19 +128,20 @@ class Settings(BaseSettings):
     # Concurrent appends of one process share a transaction (one fsync); see core/store.py.
     group_commit: bool = True
 
-    @model_validator(mode="after")
-    def _refuse_development_secrets_in_production(self) -> Settings:
-        if self.env is Environment.production:
-            problems = []
-            if self.secret_key == DEVELOPMENT_SECRET_KEY or len(self.secret_key) < 32:
-                problems.append("CLEARFRAME_SECRET_KEY must be set to a random value of 32+ chars")
-            if self.dev_admin_token:
-                problems.append("CLEARFRAME_DEV_ADMIN_TOKEN must be empty in production")
-            if not self.database_url:
-                problems.append("CLEARFRAME_DATABASE_URL must be set in production")
-            if problems:
-                raise InsecureConfiguration("; ".join(problems))
-        return self
+    def production_problems(self) -> list[str]:
+        """What production refuses in the core settings (see core/preflight.py)."""
+        problems = []
+        weak = secret_weakness(self.secret_key, known=(DEVELOPMENT_SECRET_KEY,))
+        if weak:
+            problems.append(f"CLEARFRAME_SECRET_KEY {weak}; set a random secret, {SECRET_HINT}")
+        if self.dev_admin_token:
+            problems.append(
+                "CLEARFRAME_DEV_ADMIN_TOKEN must be empty in production "
+                "(it makes an admin whose token is known)"
+            )
+        if not self.database_url:
+            problems.append("CLEARFRAME_DATABASE_URL must be set in production (PostgreSQL)")
+        return problems
 
     @property
     def is_development(self) -> bool:

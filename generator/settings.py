@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from core.settings import DomainSettings
 
 
-class GeneratorSettings(BaseSettings):
+class GeneratorSettings(DomainSettings):
     model_config = SettingsConfigDict(env_prefix="CLEARFRAME_GENERATOR_", extra="ignore")
 
     backend: Literal["procedural", "diffusers"] = "procedural"

@@ -156,7 +156,8 @@ def create_development_credentials(
     return SigningCredentials(chain_pem, key_pem, root_pem, development=True)
 
 
-def _is_development(cert: x509.Certificate) -> bool:
+def is_development(cert: x509.Certificate) -> bool:
+    """A certificate made by :func:`create_development_credentials` (production refuses it)."""
     orgs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     orgs += cert.issuer.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     return any(a.value == DEV_ORGANISATION for a in orgs)
@@ -212,7 +213,7 @@ def load_production_credentials(
         raise CertificateError(f"malformed PEM certificate: {exc}") from exc
     if not certs:
         raise CertificateError(f"{chain_path} holds no certificate")
-    if any(_is_development(c) for c in certs + anchors):
+    if any(is_development(c) for c in certs + anchors):
         raise CertificateError(
             "production refuses the development signing certificate or root; "
             "configure the operator's chain, key and trust anchors"

@@ -6,7 +6,9 @@ from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from core.settings import DomainSettings
 
 
 class EmbedderKind(StrEnum):
@@ -14,7 +16,7 @@ class EmbedderKind(StrEnum):
     clip = "clip"
 
 
-class ReverseSearchSettings(BaseSettings):
+class ReverseSearchSettings(DomainSettings):
     model_config = SettingsConfigDict(env_prefix="CLEARFRAME_RS_", extra="ignore")
 
     embedder: EmbedderKind = EmbedderKind.descriptor

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from core.settings import DomainSettings
 
 
-class OutputModerationSettings(BaseSettings):
+class OutputModerationSettings(DomainSettings):
     model_config = SettingsConfigDict(env_prefix="CLEARFRAME_OUTPUT_MODERATION_", extra="ignore")
 
     nudenet: bool = True
