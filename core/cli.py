@@ -17,6 +17,8 @@ import logging
 import signal
 import sys
 import threading
+import time
+import traceback
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,11 +42,41 @@ class CliError(Exception):
 
 
 def _services(args: argparse.Namespace) -> Any:
+    """The services of a command that needs the database, which must have been migrated."""
     from core.services import Services
 
     if getattr(args, "_services", None) is None:
-        args._services = Services.from_settings(Settings())
+        settings = getattr(args, "_settings", None) or Settings()
+        url = settings.effective_database_url
+        if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).exists():
+            raise CliError(f"no database at {_where(url)} yet: run `clearframe migrate` first", 1)
+        services = Services.from_settings(settings)
+        try:
+            _require_schema(services)
+        except BaseException:
+            services.close()
+            raise
+        args._services = services
     return args._services
+
+
+def _where(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _require_schema(services: Any) -> None:
+    """One line naming the command to run first, instead of a `no such table` traceback."""
+    from sqlalchemy import inspect
+
+    with (services.read_engine or services.engine).connect() as conn:
+        migrated = inspect(conn).has_table("alembic_version")
+    if not migrated:
+        where = _where(services.settings.effective_database_url)
+        raise CliError(
+            f"the database at {where} has no schema yet: run `clearframe migrate` first", 1
+        )
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -78,10 +110,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from core.migrate import upgrade
     from core.workers import WorkerPool, resolve
 
-    services = _services(args)
-    settings = services.settings
+    settings = getattr(args, "_settings", None) or Settings()
     if not args.no_migrate:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.effective_database_url)
+    services = _services(args)
     app = create_app(services)
     token = ensure_dev_admin(services.sessions, settings)
     pool = WorkerPool(services, resolve(services, args.workers or settings.workers))
@@ -93,6 +126,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"  event log: {mode}; workers: {', '.join(pool.names) or 'none'}", flush=True)
     if token:
         print(f"  development admin token: {token}", flush=True)
+    _warm_in_background(services)
     # uvicorn handles SIGTERM/SIGINT while it serves, then restores these handlers and raises the
     # signal again: with them, that stops the workers below instead of killing the process
     # before they could stop.
@@ -102,6 +136,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         pool.close()
     return 0
+
+
+def _warm_in_background(services: Any) -> threading.Thread:
+    """Load every domain's models in a thread while the API starts; say when they are ready.
+
+    Until then a request that needs a model builds it itself (the builds are shared, see
+    ``Services.extra``), so nothing waits on this thread."""
+    from core.modules import load_modules
+
+    hooks = [(m.name, hook) for m in load_modules() for hook in m.warm]
+
+    def run() -> None:
+        started = time.monotonic()
+        failed = []
+        for name, hook in hooks:
+            try:
+                hook(services)
+            except Exception as exc:  # the first request that needs it will say why
+                failed.append(name)
+                logging.getLogger(__name__).warning(
+                    "warming %s failed: %s: %s", name, type(exc).__name__, exc
+                )
+        took = time.monotonic() - started
+        note = f" ({', '.join(failed)} failed: see the log)" if failed else ""
+        print(f"  ready: models warm after {took:.1f} s{note}", flush=True)
+
+    print(f"  warming models in the background ({', '.join(n for n, _ in hooks)})", flush=True)
+    thread = threading.Thread(target=run, name="warm-models", daemon=True)
+    thread.start()
+    return thread
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -149,15 +213,15 @@ def cmd_relay_status(args: argparse.Namespace) -> int:
     from core.db import make_engine, make_session_factory
     from core.outbox import relay_lag
 
-    settings = Settings()
+    settings = getattr(args, "_settings", None) or Settings()
     url = settings.effective_database_url
     if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).exists():
-        raise CliError(f"no database at {url} (run `clearframe migrate`)", code=1)
+        raise CliError(f"no database at {_where(url)} yet: run `clearframe migrate` first", 1)
     engine = make_engine(url, read_only=True)
     try:
         lag = relay_lag(make_session_factory(engine))
     except SQLAlchemyError as exc:
-        raise CliError(f"cannot read the outbox: {type(exc).__name__}: {exc}", code=1) from None
+        raise CliError(f"cannot read the outbox: {_database_reason(exc)}", code=1) from None
     finally:
         engine.dispose()
     print(json.dumps(lag.as_dict()))
@@ -301,9 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-migrate", action="store_true", help="do not migrate on start")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser(
-        "worker", help="run workers in this process (each a consumer-group member)"
-    )
+    p = sub.add_parser("worker", help="run workers in this process (each a consumer-group member)")
     p.add_argument("name", help="a worker name, or several separated by commas")
     p.set_defaults(func=cmd_worker)
 
@@ -390,9 +452,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    verbose = False
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        verbose = args.verbose
         if args.verbose:
             logging.getLogger().setLevel(logging.INFO)
         from core.preflight import checked_settings
@@ -418,6 +482,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        return _unexpected(exc, verbose)
+
+
+def _database_reason(exc: Exception) -> str:
+    """The driver's first line, never str(exc): that holds the SQL statement."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    if "no such table" in first or type(orig).__name__ == "UndefinedTable":
+        return f"the database schema is behind this version ({first}): run `clearframe migrate`"
+    return f"{type(orig).__name__}: {first}"
+
+
+def _unexpected(exc: Exception, verbose: bool) -> int:
+    """One line for anything else; the traceback only with --verbose."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError):
+        print(f"error [database]: {_database_reason(exc)}", file=sys.stderr)
+    else:
+        code = getattr(exc, "code", None)
+        label = code if isinstance(code, str) else "internal"
+        hint = "" if verbose else " (run with -v for the traceback)"
+        print(f"error [{label}]: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ class Services:
     read_engine: Engine | None = None
     # per-domain singletons (loaded models, blob stores) keyed by name, built lazily by domains
     extras: dict[str, Any] = field(default_factory=dict)
+    _extra_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
+    _locks_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Services:
@@ -50,9 +53,18 @@ class Services:
         )
 
     def extra(self, key: str, build: Any) -> Any:
-        """A lazily built, per-process singleton (e.g. a loaded model) owned by a domain."""
-        if key not in self.extras:
-            self.extras[key] = build()
+        """A lazily built, per-process singleton (e.g. a loaded model) owned by a domain.
+
+        Built once even when several threads ask at once (``serve`` warms models in the
+        background while the first requests may already need them): the others wait for it.
+        """
+        if key in self.extras:
+            return self.extras[key]
+        with self._locks_lock:
+            lock = self._extra_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self.extras:
+                self.extras[key] = build()
         return self.extras[key]
 
     @property
