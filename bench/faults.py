@@ -14,7 +14,7 @@ duplicated (events stored twice, report ids listed twice in a case, prompts mode
 and the seconds until every command accepted before the fault ended was applied, then runs
 `clearframe replay-check` on the read models. The deliveries the broker may reorder or
 redeliver are covered by tests/core/test_consumer_contract.py. The last line is one JSON
-object. Usage: python bench/faults.py [--load-s 20] [--down-s 30] [--rate 20]
+object. Usage: python bench/faults.py [--load-s 20] [--down-s 30] [--rate 10]
 """
 
 from __future__ import annotations
