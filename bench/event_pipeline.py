@@ -98,6 +98,9 @@ def runner(services: Services, group: str) -> Runner:
         lambda: make_log_consumer(services.settings, services.store, group, ["bench"]),
         services.store,
         batch_size=services.settings.batch_size,
+        # as deployed: the catch-up pass against the store runs beside the Kafka consumer
+        catch_up_grace_s=services.settings.catch_up_grace_s,
+        catch_up_interval_s=services.settings.catch_up_interval_s,
     )
 
 
