@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,11 @@ NAMING_CONVENTION = {
 }
 
 
+# PostgreSQL's DETAIL line quotes values: "Key (token_hash)=(...) already exists", "Failing row
+# contains (...)". The line goes before the error is logged or shown; ``orig.diag`` keeps it.
+_DETAIL = re.compile(r"\n\s*DETAIL:[^\n]*")
+
+
 class Base(DeclarativeBase):
     """Declarative base of every table, core and domain alike (one metadata for Alembic)."""
 
@@ -33,7 +39,11 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
 
 def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
     """An engine for ``url``. On SQLite, ``read_only`` engines open plain deferred transactions
-    (readers never take the write lock in WAL mode); the others open IMMEDIATE ones."""
+    (readers never take the write lock in WAL mode); the others open IMMEDIATE ones.
+
+    Bound parameters never appear in logs or in error messages: they hold token hashes,
+    prompts, report texts and personal data."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if is_sqlite(url):
@@ -47,7 +57,15 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "handle_error", _drop_row_values)
+    return engine
+
+
+def _drop_row_values(context: Any) -> None:
+    for exc in (context.original_exception, context.sqlalchemy_exception):
+        if exc is not None and exc.args and isinstance(exc.args[0], str):
+            exc.args = (_DETAIL.sub("", exc.args[0]), *exc.args[1:])
 
 
 def _configure_sqlite(engine: Engine, immediate: bool) -> None:

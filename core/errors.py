@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Any
+
+# Absolute paths of two or more parts (with an optional quote or parenthesis before them).
+_PATH = re.compile(r"(?<![\w.:/-])/([\w.@+~-]+)(?:/[\w.@+~-]+)+/?")
+
+
+def _top_level_dirs() -> frozenset[str]:
+    try:
+        return frozenset(e.name for e in os.scandir("/") if e.is_dir())
+    except OSError:
+        return frozenset()
+
+
+_SERVER_ROOTS = _top_level_dirs()
+
+
+def redact_paths(text: str) -> str:
+    """``text`` with every path on this server replaced by ``<file>``.
+
+    A path counts when its first part is a top-level directory here (``/tmp/...``,
+    ``/home/...``): error details must not tell clients where files live, while API paths
+    such as ``/v1/generations/...`` stay readable."""
+    return _PATH.sub(lambda m: "<file>" if m.group(1) in _SERVER_ROOTS else m.group(0), text)
 
 
 class ClearframeError(Exception):
@@ -18,13 +42,14 @@ class ClearframeError(Exception):
         self.extra = extra
 
     def to_problem(self) -> dict[str, Any]:
+        extra = {k: redact_paths(v) if isinstance(v, str) else v for k, v in self.extra.items()}
         return {
             "type": f"https://clearframe.dev/problems/{self.code}",
             "title": self.title,
             "status": self.status,
             "code": self.code,
-            "detail": self.detail,
-            **self.extra,
+            "detail": redact_paths(self.detail),
+            **extra,
         }
 
 
