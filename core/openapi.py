@@ -13,12 +13,13 @@ out is a separate type from what is stored, so an internal field cannot leak by 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -41,14 +42,37 @@ def id_path(description: str = "") -> Any:
     return Path(pattern=ID_PATTERN, description=description or None)
 
 
+def _rfc3339(value: Any) -> Any:
+    """Stored times are UTC; SQLite hands them back naive, and a naive ISO string is not
+    RFC 3339. Aware values pass unchanged."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC).isoformat()
+    return value
+
+
 # An RFC 3339 timestamp as the API writes it (``datetime.isoformat()`` of an aware UTC time).
-Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Timestamp = Annotated[
+    str, BeforeValidator(_rfc3339), Field(json_schema_extra={"format": "date-time"})
+]
 
 
 class ValidationIssue(BaseModel):
-    loc: list[str | int]
+    """One thing wrong with the input: where (``loc`` in the request when it did not parse,
+    or the dotted ``field`` a domain rule refused) and why (``msg``)."""
+
+    model_config = ConfigDict(extra="allow")
+
     msg: str
-    type: str | None = None
+    loc: list[str | int] = Field(default_factory=list, examples=[["body", "prompt"]])
+    field: str = Field(default="", examples=["territorial_scope"])
+    type: str = Field(default="", examples=["string_too_short"])
 
 
 class Problem(BaseModel):
@@ -110,7 +134,17 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     unknown = sorted(set(statuses) - set(_WHY))
     if unknown:
         raise ValueError(f"no description for statuses {unknown}")
-    return {s: {"model": Problem, "description": _WHY[s]} for s in statuses}
+    declared: dict[int | str, dict[str, Any]] = {
+        s: {"model": Problem, "description": _WHY[s]} for s in statuses
+    }
+    if 503 in declared:
+        declared[503]["headers"] = {
+            "Retry-After": {
+                "description": "seconds to wait (a database briefly unavailable)",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        }
+    return declared
 
 
 # Every route that needs a token can answer these: no or a bad token, the wrong role, and the

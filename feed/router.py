@@ -114,7 +114,7 @@ def lineage(asset_id: AssetId, principal: AnyUser, session: SessionDep) -> dict[
     return queries.lineage(session, asset_id, utcnow(), adult=_adult(principal)).to_dict()
 
 
-@router.post("/follows", status_code=204, responses=problems(409, 413, 422))
+@router.post("/follows", status_code=204, responses=problems(400, 409, 413, 422))
 def follow(body: FollowBody, principal: AnyUser, services: ServicesDep) -> None:
     commands.follow(services, principal.id, body.followee_id, principal.actor())
 
@@ -128,7 +128,7 @@ def unfollow(
     commands.unfollow(services, principal.id, followee_id, principal.actor())
 
 
-@router.post("/featured", status_code=204, responses=problems(403, 404, 409, 413, 422))
+@router.post("/featured", status_code=204, responses=problems(400, 403, 404, 409, 413, 422))
 def feature(body: FeatureBody, principal: AdminP, services: ServicesDep) -> None:
     commands.set_featured(services, body.asset_id, True, principal.actor(), body.note)
 

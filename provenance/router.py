@@ -20,7 +20,9 @@ router = APIRouter(prefix="/v1/provenance", tags=["provenance"], responses=probl
 AnyPrincipal = Annotated[Principal, Depends(require_roles(*Role))]
 
 
-@router.post("/verify", response_model=ProvenanceReportPublic, responses=problems(413, 415, 422))
+@router.post(
+    "/verify", response_model=ProvenanceReportPublic, responses=problems(400, 413, 415, 422)
+)
 def verify(file: UploadFile, principal: AnyPrincipal, services: ServicesDep) -> dict[str, Any]:
     """C2PA state, watermark serial and (for investigators) fingerprint matches of a file.
 

@@ -38,7 +38,7 @@ from reverse_search.service import InvestigatorSearch, similarity_score
 _ERRORS = problems(401, 403, 503)
 router = APIRouter(prefix="/v1/reverse-search", tags=["reverse-search"], responses=_ERRORS)
 c2pa_router = APIRouter(prefix="/v1/c2pa", tags=["reverse-search", "c2pa"], responses=_ERRORS)
-_MEDIA_QUERY = problems(409, 413, 415, 422)
+_MEDIA_QUERY = problems(400, 409, 413, 415, 422)
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _CONTENT_BODY = {
     "requestBody": {
@@ -122,7 +122,7 @@ def search_by_file(
     "/searches/text",
     status_code=200,
     response_model=SearchReportPublic,
-    responses=problems(409, 413, 422),
+    responses=problems(400, 409, 413, 422),
 )
 def search_by_text(
     body: TextSearch, principal: Investigator, services: ServicesDep

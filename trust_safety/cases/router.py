@@ -77,8 +77,8 @@ CaseId = Annotated[str, id_path("a case id: '<target kind>:<target id>:<epoch>'"
 ActionId = Annotated[str, id_path("an enforcement action id")]
 AppealId = Annotated[str, id_path("an appeal id")]
 # A reviewer's command on a case: not theirs to see (404), held by another or closed (409).
-_CASE_COMMAND = problems(403, 404, 409, 413, 422)
-_APPEAL_COMMAND = problems(403, 404, 409, 413, 422)
+_CASE_COMMAND = problems(400, 403, 404, 409, 413, 422)
+_APPEAL_COMMAND = problems(400, 403, 404, 409, 413, 422)
 
 
 def caller(p: Principal) -> Caller:
@@ -122,7 +122,7 @@ class DecideBody(_Body):
     "/reports",
     status_code=201,
     response_model=ReportFiledPublic,
-    responses=problems(409, 413, 422),
+    responses=problems(400, 409, 413, 422),
 )
 def file_report(
     body: ReportSubmission, principal: AnyUser, services: ServicesDep
@@ -161,7 +161,7 @@ def _visible_case(session: Any, principal: Principal, case_id: str) -> CaseRow:
     "/cases/next",
     response_model=ClaimPublic,
     response_model_exclude_unset=True,
-    responses=problems(403, 409, 413, 422),
+    responses=problems(400, 403, 409, 413, 422),
 )
 def claim_next_case(
     principal: ReviewerP, services: ServicesDep, body: ClaimBody | None = None
@@ -296,7 +296,7 @@ def get_action(action_id: ActionId, principal: AnyUser, session: SessionDep) -> 
     "/appeals",
     status_code=201,
     response_model=AppealFiledPublic,
-    responses=problems(403, 404, 409, 413, 422),
+    responses=problems(400, 403, 404, 409, 413, 422),
 )
 def file_appeal(body: AppealBody, principal: AnyUser, services: ServicesDep) -> dict[str, Any]:
     filed = cmd.file_appeal(services, caller(principal), body.decision_id, body.statement)

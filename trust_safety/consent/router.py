@@ -39,7 +39,7 @@ UserP = Annotated[Principal, Depends(require_roles(Role.user))]
 AdminP = Annotated[Principal, Depends(require_roles(Role.admin))]
 CameoId = Annotated[str, id_path("a cameo id")]
 # A command on a cameo: absent or not the caller's (404), refused by its state (409).
-_COMMAND = problems(404, 409, 413, 422)
+_COMMAND = problems(400, 404, 409, 413, 422)
 _QUERY = problems(404, 422)
 
 
@@ -122,7 +122,7 @@ def _accepted(cameo_id: str, version: int) -> dict[str, Any]:
     "",
     status_code=201,
     response_model=CameoAcceptedPublic,
-    responses=problems(409, 413, 422),
+    responses=problems(400, 409, 413, 422),
 )
 def register_cameo(body: RegisterCameo, principal: UserP, services: ServicesDep) -> dict[str, Any]:
     cameo_id = ConsentService(services).register(

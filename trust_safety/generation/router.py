@@ -46,7 +46,7 @@ AdminDep = Annotated[Principal, Depends(require_roles(Role.admin))]
     "",
     status_code=202,
     response_model=GenerationAcceptedPublic,
-    responses=problems(404, 409, 413, 422),
+    responses=problems(400, 404, 409, 413, 422),
 )
 def create(body: GenerationRequestIn, principal: UserDep, services: ServicesDep) -> dict[str, Any]:
     generation_id = request_generation(services, body, principal.actor())
@@ -110,7 +110,7 @@ def current_lists(principal: AdminDep, services: ServicesDep) -> dict[str, Any]:
     "/blocklist/{category}/terms",
     status_code=201,
     response_model=ListVersionPublic,
-    responses=problems(409, 413, 422),
+    responses=problems(400, 409, 413, 422),
 )
 def add_term(
     category: HarmCategory, body: TermIn, principal: AdminDep, services: ServicesDep
@@ -142,7 +142,7 @@ def remove_term(
 @admin_router.put(
     "/public-figures/{figure_id}",
     response_model=ListVersionPublic,
-    responses=problems(409, 413, 422),
+    responses=problems(400, 409, 413, 422),
 )
 def put_figure(
     figure_id: Annotated[str, id_path("the figure's id, e.g. pf-jane-doe")],

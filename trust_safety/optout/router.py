@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1/optouts", tags=["optout"], responses=problems(401
 HolderP = Annotated[Principal, Depends(require_roles(Role.rights_holder))]
 OptOutId = Annotated[str, id_path("an opt-out id")]
 # A command on an opt-out: absent or another holder's (404), refused by its state (409).
-_COMMAND = problems(404, 409, 413, 422)
+_COMMAND = problems(400, 404, 409, 413, 422)
 
 
 class _Body(BaseModel):
@@ -105,7 +105,7 @@ def _owned(services: Any, principal: Principal, optout_id: str) -> dict[str, Any
     "",
     status_code=201,
     response_model=OptOutAcceptedPublic,
-    responses=problems(409, 413, 422),
+    responses=problems(400, 409, 413, 422),
 )
 def file_optout(body: FileOptOut, principal: HolderP, services: ServicesDep) -> dict[str, Any]:
     optout_id = OptOutService(services).file(

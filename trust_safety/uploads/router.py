@@ -31,7 +31,10 @@ def _public(upload_id: str, record: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post(
-    "", status_code=201, response_model=UploadPublic, responses=problems(404, 409, 413, 415, 422)
+    "",
+    status_code=201,
+    response_model=UploadPublic,
+    responses=problems(400, 404, 409, 413, 415, 422),
 )
 def upload(
     principal: UserDep,
