@@ -64,6 +64,34 @@ class Actor(BaseModel):
 SYSTEM_ACTOR = Actor(id="system", role="system")
 
 
+@dataclass(frozen=True)
+class PersonalData:
+    """Which payload fields are a person's personal data, and whose (see docs/privacy.md).
+
+    ``subject`` names the payload field that holds the person's principal id; ``fields`` are
+    paths into the payload: ``"prompt"``, ``"decision.normalised_prompt"`` (inside a dict), or
+    ``"decision.evidence[].detail"`` (in every element of a list). The event store seals these
+    with the subject's key when it writes and opens them when it reads (core/privacy.py), so
+    no domain encrypts anything itself; once the key is erased they read as a placeholder.
+    """
+
+    subject: str
+    fields: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.fields:
+            raise ValueError("PersonalData needs at least one field")
+        for path in self.fields:
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*(\[\])?(\.[a-z_][a-z0-9_]*(\[\])?)*", path):
+                raise ValueError(
+                    f"personal field path {path!r} is not 'name(.name)*' ([] for lists)"
+                )
+
+    @property
+    def top_level(self) -> set[str]:
+        return {path.split(".", 1)[0].removesuffix("[]") for path in self.fields}
+
+
 class EventPayload(BaseModel):
     """Base of every typed event payload; subclasses are declared with :func:`event_type`."""
 
@@ -72,6 +100,8 @@ class EventPayload(BaseModel):
     event_type_name: ClassVar[str] = ""
     schema_version: ClassVar[int] = 1
     category: ClassVar[str] = ""
+    # The fields that are personal data and whose they are (None: the event holds none).
+    personal_data: ClassVar[PersonalData | None] = None
 
 
 P = TypeVar("P", bound=type[EventPayload])
@@ -115,6 +145,12 @@ class EventRegistry:
     def known(self, name: str) -> bool:
         return name in self._types
 
+    def personal_data(self, name: str) -> PersonalData | None:
+        """The personal fields of a registered type (None for unknown types and for types
+        that hold none)."""
+        info = self._types.get(name)
+        return info.payload_class.personal_data if info else None
+
     def names(self) -> list[str]:
         return sorted(self._types)
 
@@ -155,6 +191,12 @@ def event_type(name: str, *, category: str, version: int = 1) -> Callable[[P], P
         raise ValueError(f"event type name {name!r} must be PascalCase")
 
     def decorate(cls: P) -> P:
+        personal = cls.personal_data
+        if personal is not None:
+            fields = set(cls.__pydantic_fields__)
+            unknown = (personal.top_level | {personal.subject}) - fields
+            if unknown:
+                raise ValueError(f"{name}: personal_data names unknown fields {sorted(unknown)}")
         cls.event_type_name = name
         cls.schema_version = version
         cls.category = category

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import is_sqlite, make_engine, make_session_factory
+from core.privacy import Keyring, attach_keyring
 from core.settings import Settings
 from core.store import EventStore
 
@@ -39,10 +40,13 @@ class Services:
         # SQLite: pure reads (log tails, API queries) get deferred transactions so that they
         # never wait for, or hold, the database write lock.
         read_engine = make_engine(url, read_only=True) if is_sqlite(url) else engine
+        read_sessions = make_session_factory(read_engine)
+        # Every session can seal and open personal data (core/privacy.py).
+        keyring = Keyring(settings.secret_key)
+        attach_keyring(sessions, keyring)
+        attach_keyring(read_sessions, keyring)
         store = EventStore(
-            sessions,
-            read_sessions=make_session_factory(read_engine),
-            group_commit=settings.group_commit,
+            sessions, read_sessions=read_sessions, group_commit=settings.group_commit
         )
         return cls(
             settings=settings,

@@ -6,7 +6,10 @@ Recorder guarantees (named after what they give, as in pyeventsourcing):
 - total order: every event gets a global ``position``, gap-free and in commit order, so a reader
   tailing ``position > checkpoint`` can never skip an event that commits late;
 - idempotent: appending events whose ids are already recorded returns the recorded events;
-- outbox: each event's outbox row is written in the same transaction as the event.
+- outbox: each event's outbox row is written in the same transaction as the event;
+- personal data sealed: the fields an event type declares personal are written encrypted with
+  their subject's key and opened on every read, or read as a placeholder once the key is
+  erased (core/privacy.py).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from core.events import (
     stream_category,
     utcnow,
 )
+from core.privacy import keyring_of, open_row_payload, seal_payload, sealing_spec
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 MAX_EVENTS_PER_APPEND = 10_000
@@ -69,10 +73,18 @@ class StoredEvent(Base):
     correlation_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     causation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
+    # Whose personal data the payload holds sealed (None: it holds none, and nothing to open).
+    personal_subject: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
     __table_args__ = (
         Index("ix_events_category_position", "category", "position"),
         Index("ix_events_type_position", "type", "position"),
+        Index(
+            "ix_events_personal_subject",
+            "personal_subject",
+            sqlite_where=personal_subject.is_not(None),
+            postgresql_where=personal_subject.is_not(None),
+        ),
     )
 
 
@@ -112,6 +124,8 @@ OUTBOX_TABLE = cast(Table, OutboxEntry.__table__)
 
 
 def row_to_event(row: StoredEvent) -> RecordedEvent:
+    """The recorded event of a row read in a session; sealed personal values are opened (or
+    read as their placeholder once erased) before upcasting, with the session's keyring."""
     return RecordedEvent.from_wire(
         {
             "event_id": row.event_id,
@@ -124,7 +138,7 @@ def row_to_event(row: StoredEvent) -> RecordedEvent:
             "actor": {"id": row.actor_id, "role": row.actor_role},
             "correlation_id": row.correlation_id,
             "causation_id": row.causation_id,
-            "payload": row.payload,
+            "payload": row.payload if row.personal_subject is None else open_row_payload(row),
         }
     )
 
@@ -277,6 +291,9 @@ class EventStore:
             correlation_id = causation.correlation_id
         correlation_id = correlation_id or new[0].event_id
 
+        payloads = [payload_to_dict(e.payload) for e in new]  # as the caller sees them
+        specs = [sealing_spec(session, e.payload, p) for e, p in zip(new, payloads, strict=True)]
+
         ids = [e.event_id for e in new]
         # Taking the positions first also takes the head row's lock (see _allocate).
         last = self._allocate(session, len(new))
@@ -314,6 +331,8 @@ class EventStore:
         causation_id = causation.event_id if causation else None
         rows: list[dict[str, Any]] = []
         for i, e in enumerate(new, start=1):
+            # Sealed under the head lock: the subject's first key is created by one append only.
+            stored, subject = seal_payload(session, specs[i - 1], payloads[i - 1])
             rows.append(
                 {
                     "stream_id": stream_id,
@@ -328,7 +347,8 @@ class EventStore:
                     "actor_role": actor.role,
                     "correlation_id": correlation_id,
                     "causation_id": causation_id,
-                    "payload": payload_to_dict(e.payload),
+                    "payload": stored,
+                    "personal_subject": subject,
                 }
             )
         # Core executemany: psycopg pipelines the rows, and the compiled statement is cached.
@@ -349,9 +369,9 @@ class EventStore:
                 actor=actor,
                 correlation_id=correlation_id,
                 causation_id=causation_id,
-                payload=r["payload"],
+                payload=payload,
             )
-            for r in rows
+            for r, payload in zip(rows, payloads, strict=True)
         ]
 
     def _allocate(self, session: Session, n: int) -> int:
@@ -402,10 +422,13 @@ class EventStore:
         categories: Iterable[str] | None = None,
         up_to_position: int | None = None,
         session: Session | None = None,
+        types: Iterable[str] | None = None,
     ) -> list[RecordedEvent]:
         stmt = select(StoredEvent).where(StoredEvent.position > after_position)
         if categories is not None:
             stmt = stmt.where(StoredEvent.category.in_(list(categories)))
+        if types is not None:
+            stmt = stmt.where(StoredEvent.type.in_(list(types)))
         if up_to_position is not None:
             stmt = stmt.where(StoredEvent.position <= up_to_position)
         stmt = stmt.order_by(StoredEvent.position).limit(limit)
@@ -447,6 +470,14 @@ class EventStore:
 
     def _read(self, stmt: Any, session: Session | None) -> list[RecordedEvent]:
         if session is not None:
-            return [row_to_event(r) for r in session.scalars(stmt)]
+            return _to_events(session, session.scalars(stmt).all())
         with self.read_sessions() as s:
-            return [row_to_event(r) for r in s.scalars(stmt)]
+            return _to_events(s, s.scalars(stmt).all())
+
+
+def _to_events(session: Session, rows: Sequence[StoredEvent]) -> list[RecordedEvent]:
+    subjects = {r.personal_subject for r in rows if r.personal_subject is not None}
+    keyring = keyring_of(session)
+    if subjects and keyring is not None:
+        keyring.prefetch(session, subjects)  # one query for the page, not one per event
+    return [row_to_event(r) for r in rows]

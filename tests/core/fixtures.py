@@ -6,12 +6,12 @@ The projection's table lives in its own MetaData so it never appears in the migr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
 from sqlalchemy.orm import Session
 
-from core.events import EventPayload, RecordedEvent, event_type, upcaster
+from core.events import EventPayload, PersonalData, RecordedEvent, event_type, upcaster
 from core.projections import Append, Processor, Projection, handles
 
 test_metadata = MetaData()
@@ -107,3 +107,18 @@ class CounterEchoProcessor(Processor):
                 expected_version=event.stream_version - 2,
             )
         ]
+
+
+@event_type("TestNoteTaken", category="tnote")
+class NoteTaken(EventPayload):
+    """An event with personal data: ``text`` and ``place.name`` are the author's."""
+
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="author_id", fields=("text", "place.name", "mentions[]")
+    )
+
+    author_id: str | None
+    text: str
+    place: dict[str, Any] = {}
+    mentions: list[str] = []
+    stars: int = 0

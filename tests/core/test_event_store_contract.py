@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -11,11 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from core.db import make_session_factory, transaction
 from core.errors import ConcurrencyConflict, ValidationFailed
 from core.events import Actor, NewEvent
+from core.privacy import ERASED, Keyring, PersonalDataUnreadable, attach_keyring, factory_keyring
 from core.services import Services
-from core.store import OutboxEntry, StoredEvent
-from tests.core.fixtures import CounterAdded, CounterOpened
+from core.store import EventStore, OutboxEntry, StoredEvent
+from tests.core.fixtures import CounterAdded, CounterOpened, NoteTaken
 
 ALICE = Actor(id="alice", role="user")
 
@@ -180,6 +183,121 @@ class EventStoreContract:
         assert sorted(outcomes) == versions  # no version was granted twice
         positions = [e.position for e in svc.store.read_all(limit=10_000)]
         assert positions == list(range(1, len(positions) + 1))
+
+    # -- personal data (crypto-shredding) ---------------------------------------------------
+
+    def _note(self, svc: Services, author: str | None, text: str) -> str:
+        s = f"tnote-{uuid.uuid4().hex}"
+        svc.store.append(
+            s,
+            [
+                NoteTaken(
+                    author_id=author,
+                    text=text,
+                    place={"name": f"{text} place", "x": 1},
+                    mentions=[f"{text} friend"],
+                    stars=4,
+                )
+            ],
+            expected_version=0,
+            actor=ALICE,
+        )
+        return s
+
+    def _raw(self, svc: Services, stream: str) -> StoredEvent:
+        with svc.sessions() as session:
+            row = session.scalars(select(StoredEvent).where(StoredEvent.stream_id == stream)).one()
+            session.expunge(row)
+            return row
+
+    def test_personal_fields_are_sealed_at_rest_and_open_on_read(self, svc: Services) -> None:
+        s = sid().replace("tcounter", "tnote")
+        returned = svc.store.append(
+            s,
+            [
+                NoteTaken(
+                    author_id="ann",
+                    text="dear diary",
+                    place={"name": "Ann's flat", "x": 1},
+                    mentions=["Bob Example"],
+                    stars=5,
+                )
+            ],
+            expected_version=0,
+            actor=ALICE,
+        )
+        row = self._raw(svc, s)
+        raw = json.dumps(row.payload)
+        for plain in ("dear diary", "Ann's flat", "Bob Example"):
+            assert plain not in raw
+        assert row.personal_subject == "ann"
+        assert row.payload["stars"] == 5 and row.payload["place"]["x"] == 1  # the rest as is
+        expected = {
+            "author_id": "ann",
+            "text": "dear diary",
+            "place": {"name": "Ann's flat", "x": 1},
+            "mentions": ["Bob Example"],
+            "stars": 5,
+        }
+        assert returned[0].payload == expected
+        assert svc.store.read_stream(s)[0].payload == expected
+        assert [e.payload for e in svc.store.read_all(categories=["tnote"])] == [expected]
+        # The same values seal differently each time: a ciphertext says nothing about equality.
+        other = self._note(svc, "ann", "dear diary")
+        assert self._raw(svc, other).payload["text"] != row.payload["text"]
+
+    def test_erased_subject_reads_as_placeholders_in_every_read(self, svc: Services) -> None:
+        ann, bob = self._note(svc, "ann", "ann writes"), self._note(svc, "bob", "bob writes")
+        keyring = factory_keyring(svc.sessions)
+        assert keyring is not None
+        with transaction(svc.sessions) as session:
+            assert keyring.erase(session, "ann") == 1
+        erased = svc.store.read_stream(ann)[0]
+        assert erased.payload == {
+            "author_id": "ann",
+            "text": ERASED,
+            "place": {"name": ERASED, "x": 1},
+            "mentions": [ERASED],
+            "stars": 4,
+        }
+        assert erased.decode() == NoteTaken.model_validate(erased.payload)
+        assert svc.store.read_stream(bob)[0].payload["text"] == "bob writes"
+        # Data the subject gives after the erasure gets a new key: readable, until erased too.
+        later = self._note(svc, "ann", "ann again")
+        assert svc.store.read_stream(later)[0].payload["text"] == "ann again"
+        assert svc.store.read_stream(ann)[0].payload["text"] == ERASED
+        with transaction(svc.sessions) as session:
+            assert keyring.erase(session, "ann") == 1
+            assert keyring.erase(session, "ann") == 0
+        assert svc.store.read_stream(later)[0].payload["text"] == ERASED
+
+    def test_personal_data_is_never_written_in_the_clear(self, svc: Services) -> None:
+        before = svc.store.head_position()
+        # no keyring: refused, nothing written and no position taken
+        bare = EventStore(make_session_factory(svc.engine))
+        with pytest.raises(RuntimeError, match="keyring"):
+            bare.append(
+                "tnote-x",
+                [NoteTaken(author_id="ann", text="t")],
+                expected_version=None,
+                actor=ALICE,
+            )
+        with pytest.raises(RuntimeError, match="keyring"):
+            self._note(svc, "ann", "sealed")  # fine with one...
+            bare.read_all(categories=["tnote"])  # ...but a bare session cannot open it
+        # personal values need a subject; none given: refused
+        with pytest.raises(ValidationFailed, match="subject"):
+            self._note(svc, None, "whose?")
+        assert svc.store.head_position() == before + 1  # positions stay gap-free
+        with svc.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(StoredEvent)) == before + 1
+
+    def test_another_secret_key_cannot_open_sealed_fields(self, svc: Services) -> None:
+        s = self._note(svc, "ann", "secret")
+        other = make_session_factory(svc.engine)
+        attach_keyring(other, Keyring("another-secret-key-" + "x" * 40))
+        with pytest.raises(PersonalDataUnreadable, match="CLEARFRAME_SECRET_KEY"):
+            EventStore(other).read_stream(s)
 
 
 class TestSQLiteEventStore(EventStoreContract):
