@@ -21,7 +21,16 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from core.db import Base, transaction
 from core.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
-from core.events import Actor, utcnow
+from core.events import SYSTEM_ACTOR, Actor, EventPayload, utcnow
+from core.identity import (
+    HASH_PREFIX_CHARS,
+    PrincipalCreated,
+    RoleChanged,
+    TokenIssued,
+    TokenRevoked,
+    principal_stream,
+)
+from core.privacy import personal_column
 from core.settings import Settings
 
 TOKEN_PREFIX = "cf_"
@@ -40,7 +49,7 @@ class PrincipalRow(Base):
     __tablename__ = "principals"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, info=personal_column("id"))
     roles: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -96,25 +105,82 @@ def _parse_roles(roles: list[str] | set[str] | tuple[str, ...]) -> set[Role]:
     return parsed
 
 
+# The auth tables are written in the same transaction as the identity events rather than
+# projected from them: authentication must read its own writes. A token works the moment it is
+# shown, and a revoked one must stop working at once, not when a projection catches up.
+
+
+def _record(
+    sessions: sessionmaker[Session],
+    s: Session,
+    principal_id: str,
+    event: EventPayload,
+    actor: Actor,
+    *,
+    new: bool = False,
+) -> None:
+    """Append ``event`` to the principal's identity stream inside the auth transaction ``s``."""
+    from core.store import EventStore
+
+    EventStore(sessions).append(
+        principal_stream(principal_id),
+        [event],
+        expected_version=0 if new else None,
+        actor=actor,
+        session=s,
+    )
+
+
+def _principal_id(principal_id: str | None) -> str:
+    pid = principal_id or f"p_{uuid.uuid4().hex[:16]}"
+    if len(pid) > 64:
+        raise ValidationFailed("a principal id is at most 64 characters")
+    principal_stream(pid)  # letters, digits and '_.:@-' only (it names the identity stream)
+    return pid
+
+
 def create_principal(
-    sessions: sessionmaker[Session], name: str, roles: list[str], principal_id: str | None = None
+    sessions: sessionmaker[Session],
+    name: str,
+    roles: list[str],
+    principal_id: str | None = None,
+    *,
+    actor: Actor = SYSTEM_ACTOR,
 ) -> str:
     parsed = _parse_roles(roles)
     if not name.strip() or len(name) > 200:
         raise ValidationFailed("name must be 1-200 characters")
-    pid = principal_id or f"p_{uuid.uuid4().hex[:16]}"
+    pid = _principal_id(principal_id)
     with transaction(sessions) as s:
         if s.get(PrincipalRow, pid) is not None:
             raise ValidationFailed(f"principal {pid} already exists")
-        s.add(
-            PrincipalRow(
-                id=pid,
-                name=name.strip(),
-                roles=sorted(r.value for r in parsed),
-                created_at=utcnow(),
-            )
-        )
+        sorted_roles = sorted(r.value for r in parsed)
+        s.add(PrincipalRow(id=pid, name=name.strip(), roles=sorted_roles, created_at=utcnow()))
+        created = PrincipalCreated(principal_id=pid, name=name.strip(), roles=sorted_roles)
+        _record(sessions, s, pid, created, actor, new=True)
     return pid
+
+
+def change_roles(
+    sessions: sessionmaker[Session],
+    principal_id: str,
+    roles: list[str],
+    *,
+    actor: Actor = SYSTEM_ACTOR,
+) -> bool:
+    """Give a principal exactly ``roles``; False (and no event) when it has them already."""
+    wanted = sorted(r.value for r in _parse_roles(roles))
+    with transaction(sessions) as s:
+        row = s.get(PrincipalRow, principal_id)
+        if row is None:
+            raise NotFound(f"no principal {principal_id}")
+        previous = sorted(row.roles)
+        if previous == wanted:
+            return False
+        row.roles = wanted
+        changed = RoleChanged(principal_id=principal_id, roles=wanted, previous_roles=previous)
+        _record(sessions, s, principal_id, changed, actor)
+    return True
 
 
 def issue_token(
@@ -123,6 +189,8 @@ def issue_token(
     principal_id: str,
     label: str = "",
     token: str | None = None,
+    *,
+    actor: Actor = SYSTEM_ACTOR,
 ) -> tuple[uuid.UUID, str]:
     """Create a token for a principal; returns (token id, the token shown once)."""
     token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -130,25 +198,37 @@ def issue_token(
         if s.get(PrincipalRow, principal_id) is None:
             raise NotFound(f"no principal {principal_id}")
         token_id = uuid.uuid4()
+        token_hash = hash_token(settings, token)
         s.add(
             ApiToken(
                 id=token_id,
                 principal_id=principal_id,
-                token_hash=hash_token(settings, token),
+                token_hash=token_hash,
                 label=label[:200],
                 created_at=utcnow(),
             )
         )
+        issued = TokenIssued(
+            principal_id=principal_id,
+            token_id=str(token_id),
+            hash_prefix=token_hash[:HASH_PREFIX_CHARS],
+            label=label[:200],
+        )
+        _record(sessions, s, principal_id, issued, actor)
     return token_id, token
 
 
-def revoke_token(sessions: sessionmaker[Session], token_id: uuid.UUID) -> None:
+def revoke_token(
+    sessions: sessionmaker[Session], token_id: uuid.UUID, *, actor: Actor = SYSTEM_ACTOR
+) -> None:
     with transaction(sessions) as s:
         row = s.get(ApiToken, token_id)
         if row is None:
             raise NotFound(f"no token {token_id}")
         if row.revoked_at is None:
             row.revoked_at = utcnow()
+            revoked = TokenRevoked(principal_id=row.principal_id, token_id=str(token_id))
+            _record(sessions, s, row.principal_id, revoked, actor)
 
 
 def authenticate(sessions: sessionmaker[Session], settings: Settings, token: str) -> Principal:

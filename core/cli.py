@@ -306,11 +306,12 @@ def cmd_principal_create(args: argparse.Namespace) -> int:
     from core.auth import create_principal, issue_token
 
     services = _services(args)
-    pid = create_principal(services.sessions, args.name, args.role, args.id)
+    actor = _cli_actor()
+    pid = create_principal(services.sessions, args.name, args.role, args.id, actor=actor)
     out: dict[str, Any] = {"principal_id": pid, "roles": sorted(set(args.role))}
     if args.with_token:
         token_id, token = issue_token(
-            services.sessions, services.settings, pid, "created with principal"
+            services.sessions, services.settings, pid, "created with principal", actor=actor
         )
         out |= {"token_id": str(token_id), "token": token}
     print(json.dumps(out))
@@ -321,7 +322,9 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     from core.auth import issue_token
 
     services = _services(args)
-    token_id, token = issue_token(services.sessions, services.settings, args.principal, args.label)
+    token_id, token = issue_token(
+        services.sessions, services.settings, args.principal, args.label, actor=_cli_actor()
+    )
     print(json.dumps({"token_id": str(token_id), "token": token}))
     return 0
 
@@ -333,9 +336,124 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
         token_id = uuid.UUID(args.token_id)
     except ValueError:
         raise CliError(f"not a token id: {args.token_id!r}") from None
-    revoke_token(_services(args).sessions, token_id)
+    revoke_token(_services(args).sessions, token_id, actor=_cli_actor())
     print(f"revoked {token_id}")
     return 0
+
+
+def _cli_actor() -> Any:
+    """Who an operator command is recorded as: the operating-system user who ran it."""
+    import getpass
+
+    from core.events import Actor
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in this environment (a bare container)
+        user = "unknown"
+    return Actor(id=f"cli:{user}"[:128], role="operator")
+
+
+def cmd_principal_roles(args: argparse.Namespace) -> int:
+    from core.auth import change_roles
+
+    changed = change_roles(
+        _services(args).sessions, args.principal_id, args.role, actor=_cli_actor()
+    )
+    print(
+        json.dumps(
+            {"principal_id": args.principal_id, "roles": sorted(set(args.role)), "changed": changed}
+        )
+    )
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """The recorded events of one principal, one stream, or of given types: the audit trail."""
+    import difflib
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.events import REGISTRY, stream_category
+    from core.identity import principal_stream
+    from core.modules import import_all_models
+
+    if args.limit < 1 or args.limit > 10_000 or args.after < 0:
+        raise CliError("--limit must be 1..10000 and --after not negative")
+    if args.what is None and not args.type:
+        raise CliError(
+            "say what to show: `history principal ID`, `history stream STREAM_ID` "
+            "or `history --type EVENT_TYPE`"
+        )
+    if args.what is not None and not args.key:
+        raise CliError(f"`history {args.what}` needs an id")
+    if args.what is None and args.key:
+        raise CliError(
+            f"unexpected argument {args.key!r}: `history principal ID` or "
+            "`history stream STREAM_ID`"
+        )
+    if args.type:
+        import_all_models()
+        for name in args.type:
+            if not REGISTRY.known(name):
+                close = difflib.get_close_matches(name, REGISTRY.names(), n=3)
+                hint = f"; did you mean {' or '.join(close)}?" if close else ""
+                raise CliError(f"unknown event type {name!r}{hint}")
+    stream = None
+    if args.what == "principal":
+        stream = principal_stream(args.key)
+    elif args.what == "stream":
+        stream = args.key
+        stream_category(stream)  # a clear error for a malformed id
+    services = _services(args)
+    try:
+        if stream is not None:
+            events = [
+                e
+                for e in services.store.read_stream(stream, from_version=1)
+                if e.position > args.after and (not args.type or e.type in args.type)
+            ][: args.limit]
+        else:
+            events = services.store.read_all(
+                after_position=args.after, limit=args.limit, types=args.type
+            )
+    except SQLAlchemyError as exc:
+        raise CliError(f"cannot read the event store: {type(exc).__name__}", code=1) from None
+    if not events:
+        what = f"stream {stream}" if stream else f"events of type {', '.join(args.type)}"
+        raise NotFound(
+            f"no recorded {what}" + (f" after position {args.after}" if args.after else "")
+        )
+    for e in events:
+        if args.json:
+            print(json.dumps(e.to_wire(), sort_keys=True, ensure_ascii=False))
+        else:
+            at = e.occurred_at.isoformat(timespec="seconds")
+            payload = json.dumps(e.payload, sort_keys=True, ensure_ascii=False)
+            print(
+                f"{e.position:>8}  {at}  {e.stream_id} v{e.stream_version}  {e.type}  "
+                f"by {e.actor.id} ({e.actor.role})  {payload}"
+            )
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    """Erase a person's personal data (crypto-shredding; see docs/privacy.md)."""
+    from core.privacy import erase_personal_data
+
+    if args.settle_s < 0 or args.settle_s > 600:
+        raise CliError("--settle-s must be 0..600")
+    if args.ref is not None and not 1 <= len(args.ref) <= 200:
+        raise CliError("--ref must be 1..200 characters")
+    report = erase_personal_data(
+        _services(args),
+        args.principal_id,
+        _cli_actor(),
+        request_ref=args.ref,
+        settle_s=args.settle_s,
+    )
+    print(json.dumps(report.as_dict(), sort_keys=True))
+    return 0 if report.settled else 1
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -440,6 +558,39 @@ def build_parser() -> argparse.ArgumentParser:
     tr = tsub.add_parser("revoke", help="revoke a token by id")
     tr.add_argument("token_id")
     tr.set_defaults(func=cmd_token_revoke)
+    pr = psub.add_parser("roles", help="give a principal exactly these roles (RoleChanged)")
+    pr.add_argument("principal_id")
+    pr.add_argument("--role", action="append", required=True, help="repeat for several roles")
+    pr.set_defaults(func=cmd_principal_roles)
+
+    p = sub.add_parser(
+        "history",
+        help="print recorded events: `history principal ID`, `history stream STREAM_ID`, "
+        "`history --type TokenRevoked` (the audit trail of who did what)",
+    )
+    p.add_argument("what", nargs="?", choices=["principal", "stream"])
+    p.add_argument("key", nargs="?", help="the principal id or the stream id")
+    p.add_argument("--type", action="append", help="only events of this type (repeatable)")
+    p.add_argument("--after", type=int, default=0, help="only events after this position")
+    p.add_argument("--limit", type=int, default=1000, help="at most this many (default 1000)")
+    p.add_argument("--json", action="store_true", help="one JSON envelope per line")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser(
+        "erase",
+        help="erase a person's personal data: their key (crypto-shredding the event log), "
+        "the copies in every read model; records PersonalDataErased (docs/privacy.md)",
+    )
+    p.add_argument("principal_id")
+    p.add_argument("--ref", help="the request's reference (a ticket id), not its text")
+    p.add_argument(
+        "--settle-s",
+        type=float,
+        default=10.0,
+        help="how long to wait for projections to apply the store before the second scrub "
+        "(exit 1 if one is still behind: run it again)",
+    )
+    p.set_defaults(func=cmd_erase)
 
     p = sub.add_parser("settings", help="print the effective settings (secrets masked)")
     p.set_defaults(func=cmd_settings)

@@ -1,0 +1,66 @@
+"""The identity stream: one stream per principal (``principal-<id>``) holding what was done to
+it: created, roles changed, tokens issued and revoked, personal data erased.
+
+Token events never carry the token: only its id, its label and the first characters of its
+HMAC (enough to match a leaked token to its event, useless for authenticating).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from core.events import EventPayload, PersonalData, event_type, stream_id
+
+IDENTITY = "principal"
+# how much of a token's HMAC an event may show (8 hex = 32 bits: identifies, cannot be replayed)
+HASH_PREFIX_CHARS = 8
+
+
+def principal_stream(principal_id: str) -> str:
+    return stream_id(IDENTITY, principal_id)
+
+
+@event_type("PrincipalCreated", category=IDENTITY)
+class PrincipalCreated(EventPayload):
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="principal_id", fields=("name",)
+    )
+
+    principal_id: str
+    name: str
+    roles: list[str]
+
+
+@event_type("RoleChanged", category=IDENTITY)
+class RoleChanged(EventPayload):
+    principal_id: str
+    roles: list[str]
+    previous_roles: list[str]
+
+
+@event_type("TokenIssued", category=IDENTITY)
+class TokenIssued(EventPayload):
+    principal_id: str
+    token_id: str
+    hash_prefix: str = Field(max_length=HASH_PREFIX_CHARS)
+    label: str = ""
+
+
+@event_type("TokenRevoked", category=IDENTITY)
+class TokenRevoked(EventPayload):
+    principal_id: str
+    token_id: str
+
+
+@event_type("PersonalDataErased", category=IDENTITY)
+class PersonalDataErased(EventPayload):
+    """The principal's personal data was erased (keys deleted, read models scrubbed).
+
+    ``request_ref`` points at the request outside the system (a ticket), never at its text.
+    """
+
+    principal_id: str
+    request_ref: str | None = None
+    sealed_events: int = Field(ge=0, description="events whose personal fields were sealed")
