@@ -10,6 +10,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -19,6 +21,7 @@ from core.limits import BodySizeLimit
 from core.modules import load_modules
 from core.openapi import READINESS_RESPONSES, HealthPublic, ReadinessPublic, install_openapi
 from core.services import Services
+from core.transient import RetryReads, is_transient, unavailable_headers, unavailable_problem
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -85,6 +88,22 @@ def create_app(services: Services | None = None) -> FastAPI:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
 
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+        # A dropped connection or a serialization failure is the database's moment, not a
+        # fault of the request: 503 with Retry-After (core/transient.py); anything else is
+        # the 500 below.
+        if not is_transient(exc):
+            raise exc
+        log.warning("transient database failure answered 503: %s", type(exc).__name__)
+        return JSONResponse(
+            unavailable_problem(exc),
+            status_code=503,
+            media_type=PROBLEM,
+            headers=unavailable_headers(),
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
@@ -143,6 +162,9 @@ def create_app(services: Services | None = None) -> FastAPI:
             {"ready": ready, "checks": checks, **body}, status_code=200 if ready else 503
         )
 
+    from core.admin import router as admin_router
+
+    app.include_router(admin_router)  # the core's own admin routes (erasure)
     for module in load_modules():
         for router in module.routers:
             app.include_router(router)
@@ -150,6 +172,7 @@ def create_app(services: Services | None = None) -> FastAPI:
             hook(services)
     install_openapi(app)  # problem+json errors declared, bearer security, 405 with Allow
 
+    app.add_middleware(RetryReads)  # GET/HEAD met by a transient database failure run again
     app.add_middleware(
         BodySizeLimit,
         max_body=services.settings.max_body_bytes,

@@ -32,6 +32,7 @@ from core.identity import (
 )
 from core.privacy import personal_column
 from core.settings import Settings
+from core.transient import retry_transient
 
 TOKEN_PREFIX = "cf_"
 
@@ -234,12 +235,17 @@ def revoke_token(
 def authenticate(sessions: sessionmaker[Session], settings: Settings, token: str) -> Principal:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise Unauthenticated("malformed API token")
-    with sessions() as s:
-        row = s.execute(
-            select(ApiToken, PrincipalRow)
-            .join(PrincipalRow, PrincipalRow.id == ApiToken.principal_id)
-            .where(ApiToken.token_hash == hash_token(settings, token))
-        ).first()
+
+    def lookup() -> Any:
+        with sessions() as s:
+            return s.execute(
+                select(ApiToken, PrincipalRow)
+                .join(PrincipalRow, PrincipalRow.id == ApiToken.principal_id)
+                .where(ApiToken.token_hash == hash_token(settings, token))
+            ).first()
+
+    # every request reads its token: a dropped connection is retried, not answered 503
+    row = retry_transient(lookup)
     if row is None:
         raise Unauthenticated("unknown API token")
     tok, principal = row

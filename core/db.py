@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -89,8 +90,27 @@ def _configure_sqlite(engine: Engine, immediate: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class _Session(Session):
+    """A session whose close survives its connection having died (pg_terminate_backend).
+
+    Closing rolls back, and a rollback on a dead connection raises. A read session is often
+    closed by a FastAPI dependency after the response has started, where that error can only
+    drop the HTTP connection; the work is over, so the dead connection is discarded instead.
+    """
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except DBAPIError as exc:
+            from core.transient import is_transient
+
+            if not is_transient(exc):
+                raise
+            self.invalidate()
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    return sessionmaker(bind=engine, expire_on_commit=False, class_=_Session)
 
 
 @contextmanager

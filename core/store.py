@@ -52,6 +52,7 @@ from core.events import (
     utcnow,
 )
 from core.privacy import keyring_of, open_row_payload, seal_payload, sealing_spec
+from core.transient import retry_transient
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 MAX_EVENTS_PER_APPEND = 10_000
@@ -203,9 +204,12 @@ class _GroupCommitWriter:
             future.set_exception(error)
 
     def _write_alone(self, request: dict[str, Any], future: Future[list[RecordedEvent]]) -> None:
-        try:
+        def alone() -> list[RecordedEvent]:
             with transaction(self.store.sessions) as s:
-                result = self.store.append(**request, session=s)
+                return self.store.append(**request, session=s)
+
+        try:
+            result = retry_transient(alone)  # the ids are fixed: a repeat cannot write twice
         except Exception as exc:
             future.set_exception(exc)
         else:
@@ -244,8 +248,13 @@ class EventStore:
         """Append ``events`` to ``stream_id``; ``expected_version`` None means any version.
 
         With ``session`` the append joins the caller's transaction (a projection writing its
-        checkpoint, a command writing a read model); otherwise it commits on its own.
+        checkpoint, a command writing a read model); otherwise it commits on its own, and a
+        transient database failure is retried (core/transient.py).
         """
+        # Ids are fixed once, before any retry: a repeat of an append that did commit (the
+        # connection dropped on the way back) is recognised by them, and returns what was
+        # recorded instead of a second copy.
+        events = [e if isinstance(e, NewEvent) else NewEvent(e) for e in events]
         if session is None and self._group_commit:
             with self._writer_lock:
                 if self._writer is None:
@@ -261,16 +270,20 @@ class EventStore:
                 )
             )
         if session is None:
-            with transaction(self.sessions) as own:
-                return self.append(
-                    stream_id,
-                    events,
-                    expected_version=expected_version,
-                    actor=actor,
-                    correlation_id=correlation_id,
-                    causation=causation,
-                    session=own,
-                )
+
+            def own_transaction() -> list[RecordedEvent]:
+                with transaction(self.sessions) as own:
+                    return self.append(
+                        stream_id,
+                        events,
+                        expected_version=expected_version,
+                        actor=actor,
+                        correlation_id=correlation_id,
+                        causation=causation,
+                        session=own,
+                    )
+
+            return retry_transient(own_transaction)
         category = stream_category(stream_id)
         new = [e if isinstance(e, NewEvent) else NewEvent(e) for e in events]
         if not new:
@@ -409,10 +422,7 @@ class EventStore:
         stmt = select(func.coalesce(func.max(StoredEvent.version), 0)).where(
             StoredEvent.stream_id == stream_id
         )
-        if session is not None:
-            return int(session.scalar(stmt) or 0)
-        with self.read_sessions() as s:
-            return int(s.scalar(stmt) or 0)
+        return self._scalar(stmt, session)
 
     def read_all(
         self,
@@ -454,25 +464,33 @@ class EventStore:
 
     def head_position(self, session: Session | None = None) -> int:
         stmt = select(func.coalesce(func.max(StoredEvent.position), 0))
-        if session is not None:
-            return int(session.scalar(stmt) or 0)
-        with self.read_sessions() as s:
-            return int(s.scalar(stmt) or 0)
+        return self._scalar(stmt, session)
 
     def count(self, categories: Iterable[str] | None = None, session: Session | None = None) -> int:
         stmt = select(func.count()).select_from(StoredEvent)
         if categories is not None:
             stmt = stmt.where(StoredEvent.category.in_(list(categories)))
-        if session is not None:
-            return int(session.scalar(stmt) or 0)
-        with self.read_sessions() as s:
-            return int(s.scalar(stmt) or 0)
+        return self._scalar(stmt, session)
 
     def _read(self, stmt: Any, session: Session | None) -> list[RecordedEvent]:
         if session is not None:
             return _to_events(session, session.scalars(stmt).all())
-        with self.read_sessions() as s:
-            return _to_events(s, s.scalars(stmt).all())
+
+        def read() -> list[RecordedEvent]:
+            with self.read_sessions() as s:
+                return _to_events(s, s.scalars(stmt).all())
+
+        return retry_transient(read)
+
+    def _scalar(self, stmt: Any, session: Session | None) -> int:
+        if session is not None:
+            return int(session.scalar(stmt) or 0)
+
+        def read() -> int:
+            with self.read_sessions() as s:
+                return int(s.scalar(stmt) or 0)
+
+        return retry_transient(read)
 
 
 def _to_events(session: Session, rows: Sequence[StoredEvent]) -> list[RecordedEvent]:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from core.events import RecordedEvent
+from core.privacy import redacted_payload
 from core.projections import Projection, handles
 from core.replay import ReplayDiff, interleave
 from reverse_search import events as ev
@@ -61,7 +62,9 @@ def summarise(event: RecordedEvent, drop: Iterable[str] = ()) -> dict[str, Any]:
     """A compact copy of a payload for a record: scalars and small values, big ones elided."""
     dropped = set(drop)
     out: dict[str, Any] = {"event": event.type, "at": event.occurred_at.isoformat()}
-    for key, value in event.payload.items():
+    # The requester's words stay out of summaries (their placeholders go in): the record's
+    # ``prompt`` column is where they are, and what an erasure scrubs.
+    for key, value in redacted_payload(event).items():
         if key in dropped:
             continue
         if (

@@ -14,6 +14,7 @@ from sqlalchemy import DateTime, Float, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
+from core.privacy import personal_column
 from core.store import JsonType
 
 
@@ -22,7 +23,7 @@ class GenerationRecord(Base):
 
     generation_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     account_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    prompt: Mapped[str | None] = mapped_column(Text)
+    prompt: Mapped[str | None] = mapped_column(Text, info=personal_column("account_id"))
     status: Mapped[str] = mapped_column(String(32), nullable=False)
     requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

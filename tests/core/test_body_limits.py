@@ -44,9 +44,7 @@ class Live:
 def live(make_services: Callable[..., Services]) -> Iterator[Live]:
     import uvicorn
 
-    services = make_services(
-        "sqlite", max_body_bytes=JSON_LIMIT, max_upload_bytes=UPLOAD_LIMIT
-    )
+    services = make_services("sqlite", max_body_bytes=JSON_LIMIT, max_upload_bytes=UPLOAD_LIMIT)
     _, user = make_principal(services, "user")
     _, investigator = make_principal(services, "investigator")
     port = free_port()
@@ -94,7 +92,9 @@ def _exchange(
     if chunked:
         lines.append("Transfer-Encoding: chunked")
     else:
-        lines.append(f"Content-Length: {declared_length if declared_length is not None else len(body)}")
+        lines.append(
+            f"Content-Length: {declared_length if declared_length is not None else len(body)}"
+        )
     head = ("\r\n".join(lines) + "\r\n\r\n").encode()
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(head)
@@ -177,9 +177,13 @@ def test_a_json_route_answers_a_declared_oversize_body_with_413_before_it_is_sen
 def _multipart(name: str, data: bytes, media_type: str) -> tuple[str, bytes]:
     boundary = "clearframe-test-boundary"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-        f"Content-Type: {media_type}\r\n\r\n"
-    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f"Content-Type: {media_type}\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return f"multipart/form-data; boundary={boundary}", body
 
 
@@ -238,9 +242,7 @@ def test_testclient_sees_the_same_limits(services: Services, client) -> None:
     limit = services.settings.max_body_bytes
     big = _json_bytes(limit + 1)
     for content_type in ("application/json", "video/mp4", "application/octet-stream"):
-        response = client.post(
-            "/v1/reports", headers=_auth(user, content_type), content=big
-        )
+        response = client.post("/v1/reports", headers=_auth(user, content_type), content=big)
         assert response.status_code == 413, (content_type, response.text)
         assert response.json()["code"] == "payload_too_large"
     # a chunked body (no Content-Length): the bytes are counted as they come

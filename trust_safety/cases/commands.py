@@ -26,8 +26,17 @@ from sqlalchemy.orm import Session
 from core.auth import PrincipalRow, Role
 from core.db import transaction
 from core.errors import ConcurrencyConflict, NotFound, ValidationFailed
-from core.events import Actor, EventPayload, RecordedEvent, stream_id, utcnow
+from core.events import (
+    Actor,
+    EventPayload,
+    NewEvent,
+    RecordedEvent,
+    derived_event_id,
+    stream_id,
+    utcnow,
+)
 from core.services import Services
+from core.transient import retry_transient
 from trust_safety.cases import events as ev
 from trust_safety.cases.appeals import (
     AppealBook,
@@ -169,7 +178,10 @@ class _Batch:
         self.recorded: list[RecordedEvent] = []
 
     def append(
-        self, sid: str, payloads: Sequence[EventPayload], expected_version: int | None
+        self,
+        sid: str,
+        payloads: Sequence[EventPayload | NewEvent],
+        expected_version: int | None,
     ) -> list[RecordedEvent]:
         out = self.services.store.append(
             sid,
@@ -261,6 +273,11 @@ def file_report(services: Services, reporter: Caller, submission: ReportSubmissi
     # A role of the notifier, not a privilege admins inherit (DSA Art. 22 status).
     trusted = Role.trusted_flagger.value in reporter.roles
     report_id = new_id()
+    # Event ids derived from the report's: a retry after a dropped connection (whose commit
+    # may have landed) finds them recorded and files nothing twice.
+    filed_id, triaged_id = (
+        derived_event_id(uuid.UUID(report_id), "file_report", i) for i in (0, 1)
+    )
 
     def attempt() -> FiledReport:
         with transaction(services.sessions) as s:
@@ -303,31 +320,37 @@ def file_report(services: Services, reporter: Caller, submission: ReportSubmissi
             batch.append(
                 case_stream(case_id),
                 [
-                    ev.ReportFiled(
-                        report_id=report_id,
-                        case_id=case_id,
-                        reporter_id=reporter.id,
-                        trusted_flagger=trusted,
-                        target=ev.TargetRef(kind=kind.value, id=target_id),
-                        report_category=submission.category.value,
-                        explanation=submission.explanation,
-                        at_seconds=submission.at_seconds,
-                        legal_ground=submission.legal_ground,
+                    NewEvent(
+                        ev.ReportFiled(
+                            report_id=report_id,
+                            case_id=case_id,
+                            reporter_id=reporter.id,
+                            trusted_flagger=trusted,
+                            target=ev.TargetRef(kind=kind.value, id=target_id),
+                            report_category=submission.category.value,
+                            explanation=submission.explanation,
+                            at_seconds=submission.at_seconds,
+                            legal_ground=submission.legal_ground,
+                        ),
+                        filed_id,
                     ),
-                    ev.ReportTriaged(
-                        case_id=case_id,
-                        priority=priority,
-                        severity=max(CATEGORY_PROFILES[c].severity for c in categories),
-                        categories=sorted(c.value for c in categories),
-                        distinct_reporters=len(reporters),
-                        signals=signals.to_payload(),
+                    NewEvent(
+                        ev.ReportTriaged(
+                            case_id=case_id,
+                            priority=priority,
+                            severity=max(CATEGORY_PROFILES[c].severity for c in categories),
+                            categories=sorted(c.value for c in categories),
+                            distinct_reporters=len(reporters),
+                            signals=signals.to_payload(),
+                        ),
+                        triaged_id,
                     ),
                 ],
                 expected_version=version,
             )
             return FiledReport(report_id, case_id, priority)
 
-    result: FiledReport = _retrying(attempt)
+    result: FiledReport = retry_transient(lambda: _retrying(attempt))
     return result
 
 

@@ -12,11 +12,11 @@ Streams:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.events import EventPayload, event_type
+from core.events import EventPayload, PersonalData, event_type
 
 REPORT = "report"
 ENFORCEMENT = "enforcement"
@@ -33,6 +33,10 @@ class TargetRef(BaseModel):
 
 @event_type("ReportFiled", category=REPORT)
 class ReportFiled(EventPayload):
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="reporter_id", fields=("explanation",)
+    )
+
     report_id: str
     case_id: str
     reporter_id: str
@@ -123,6 +127,10 @@ class EnforcementReversed(EventPayload):
 
 @event_type("AppealFiled", category=APPEAL)
 class AppealFiled(EventPayload):
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="appellant_id", fields=("statement",)
+    )
+
     appeal_id: str
     decision_id: str
     decision_kind: str

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
+from core.privacy import personal_column
 from core.store import JsonType
 
 
@@ -58,7 +59,9 @@ class ReportRow(Base):
     target_kind: Mapped[str] = mapped_column(String(16), nullable=False)
     target_id: Mapped[str] = mapped_column(String(200), nullable=False)
     category: Mapped[str] = mapped_column(String(64), nullable=False)
-    explanation: Mapped[str] = mapped_column(Text, nullable=False)
+    explanation: Mapped[str] = mapped_column(
+        Text, nullable=False, info=personal_column("reporter_id")
+    )
     at_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
@@ -101,7 +104,9 @@ class AppealRow(Base):
     decision_kind: Mapped[str] = mapped_column(String(20), nullable=False)
     appellant_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
     appellant_role: Mapped[str] = mapped_column(String(20), nullable=False)
-    statement: Mapped[str] = mapped_column(Text, nullable=False)
+    statement: Mapped[str] = mapped_column(
+        Text, nullable=False, info=personal_column("appellant_id")
+    )
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     reviewer_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -129,6 +129,7 @@ def record_liveness_check(
     return _build(
         CameoLivenessRecorded,
         cameo_id=record.cameo_id,
+        owner_id=record.owner_id,
         liveness_reference=liveness_reference,
         liveness_result=liveness_result,
         liveness_checked_at=liveness_checked_at,

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field
 
-from core.events import EventPayload, event_type
+from core.events import EventPayload, PersonalData, event_type
 
 HANDLE_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9_.]{1,28}[a-z0-9])$")
 
@@ -64,6 +64,11 @@ class _Fact(EventPayload):
 
 @event_type("CameoRegistered", category=CONSENT)
 class CameoRegistered(_Fact):
+    # The handle stays: it is the public name others @mention, and the key mentions resolve by.
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="owner_id", fields=("display_name", "liveness_reference")
+    )
+
     cameo_id: str = Field(min_length=1, max_length=64)
     owner_id: PrincipalId
     handle: CameoHandle
@@ -78,10 +83,15 @@ class CameoRegistered(_Fact):
 class CameoLivenessRecorded(_Fact):
     """A later liveness check (for example after a failed or inconclusive first one)."""
 
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="owner_id", fields=("liveness_reference",)
+    )
+
     cameo_id: str
     liveness_reference: str = Field(min_length=1, max_length=256)
     liveness_result: LivenessResult
     liveness_checked_at: datetime
+    owner_id: str | None = None  # whose liveness it is (None in events before erasure)
 
 
 @event_type("CameoAudienceChanged", category=CONSENT)

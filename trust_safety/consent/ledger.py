@@ -214,7 +214,6 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
             None,
             audience=fact.audience.value,
             liveness_result=fact.liveness_result.value,
-            liveness_reference=fact.liveness_reference,
             handle=fact.handle,
         )
         record.version = 1
@@ -232,7 +231,6 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
             "liveness_recorded",
             None,
             liveness_result=fact.liveness_result.value,
-            liveness_reference=fact.liveness_reference,
         )
     elif isinstance(fact, CameoAudienceChanged):
         _log(
@@ -301,6 +299,8 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
 def _log(
     record: CameoRecord, at: datetime, actor: str, action: str, subject: str | None, **details: str
 ) -> None:
+    # No personal data in ``details`` (the owner's name, the liveness reference): the history
+    # has no owner column, so an erasure could not find it there (docs/privacy.md).
     record.history.append(HistoryEntry(at, actor, action, subject, dict(details)))
 
 

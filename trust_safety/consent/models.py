@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
+from core.privacy import personal_column
 from core.store import JsonType
 
 
@@ -27,9 +28,13 @@ class CameoRow(Base):
     cameo_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
     handle: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
-    display_name: Mapped[str] = mapped_column(String(80), nullable=False)
+    display_name: Mapped[str] = mapped_column(
+        String(80), nullable=False, info=personal_column("owner_id")
+    )
     audience: Mapped[str] = mapped_column(String(20), nullable=False)
-    liveness_reference: Mapped[str] = mapped_column(String(256), nullable=False)
+    liveness_reference: Mapped[str] = mapped_column(
+        String(256), nullable=False, info=personal_column("owner_id")
+    )
     liveness_result: Mapped[str] = mapped_column(String(16), nullable=False)
     liveness_checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     public_figure_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)

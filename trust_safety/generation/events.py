@@ -10,11 +10,11 @@ reads ``GenerationApproved``'s ``prompt`` (the rewritten prompt when a rewrite a
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from core.events import EventPayload, event_type
+from core.events import EventPayload, PersonalData, event_type
 
 GENERATION = "generation"
 MODLIST = "modlist"
@@ -25,6 +25,10 @@ Tier = Literal["free", "paid"]
 
 @event_type("GenerationRequested", category=GENERATION)
 class GenerationRequested(EventPayload):
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="requester_id", fields=("prompt", "negative_prompt")
+    )
+
     generation_id: str
     requester_id: str
     kind: GenerationKind
@@ -48,7 +52,21 @@ class GenerationRequested(EventPayload):
 
 @event_type("PromptModerated", category=GENERATION)
 class PromptModerated(EventPayload):
-    """The gate's full decision and evidence (reviewers and appeals read this)."""
+    """The gate's full decision and evidence (reviewers and appeals read this).
+
+    The requester's words in it (the normalised and effective prompt, a rewrite, evidence
+    that quotes the prompt) are theirs; scores, categories and versions are the gate's.
+    """
+
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="requester_id",
+        fields=(
+            "prompt_decision.normalised_prompt",
+            "prompt_decision.effective_prompt",
+            "prompt_decision.rewrite",
+            "prompt_decision.evidence[].detail",
+        ),
+    )
 
     generation_id: str
     approved: bool
@@ -58,10 +76,15 @@ class PromptModerated(EventPayload):
     upload: dict[str, Any] | None = None
     consent: dict[str, Any] | None = None
     lineage: dict[str, Any] | None = None
+    requester_id: str | None = None  # whose prompt it is (None in events before erasure)
 
 
 @event_type("GenerationApproved", category=GENERATION)
 class GenerationApproved(EventPayload):
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="requester_id", fields=("prompt",)
+    )
+
     generation_id: str
     requester_id: str
     prompt: str

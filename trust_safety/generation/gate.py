@@ -184,6 +184,7 @@ class PromptModeration(Processor):
             upload=upload,
             consent=consent_record,
             lineage=lineage,
+            requester_id=requester,
         )
         outcome: GenerationApproved | GenerationRefused
         if failure is None:

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
+from core.privacy import personal_column
 from core.store import JsonType
 
 
@@ -19,7 +20,7 @@ class GenerationRequestRow(Base):
     requester_id: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     status: Mapped[str] = mapped_column(String(32), nullable=False)
-    prompt: Mapped[str] = mapped_column(Text, nullable=False)
+    prompt: Mapped[str] = mapped_column(Text, nullable=False, info=personal_column("requester_id"))
     duration_s: Mapped[float] = mapped_column(Float, nullable=False)
     width: Mapped[int] = mapped_column(Integer, nullable=False)
     height: Mapped[int] = mapped_column(Integer, nullable=False)

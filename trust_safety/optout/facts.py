@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from core.events import EventPayload, event_type
+from core.events import EventPayload, PersonalData, event_type
 from trust_safety.optout.territories import UnknownTerritory, normalise_territories
 
 MAX_TERMS_PER_LIST = 200
@@ -118,6 +118,10 @@ class _Fact(EventPayload):
 
 @event_type("OptOutFiled", category=OPTOUT)
 class OptOutFiled(_Fact):
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="rights_holder_id", fields=("rights_holder_name",)
+    )
+
     optout_id: str = Field(min_length=1, max_length=64)
     rights_holder_id: str = Field(min_length=1, max_length=128)
     rights_holder_name: str = Field(min_length=1, max_length=200)

@@ -9,6 +9,7 @@ from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
+from core.privacy import personal_column
 from core.store import JsonType
 
 
@@ -23,7 +24,9 @@ class OptOutRow(Base):
 
     optout_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     rights_holder_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
-    rights_holder_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    rights_holder_name: Mapped[str] = mapped_column(
+        String(200), nullable=False, info=personal_column("rights_holder_id")
+    )
     terms: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
     reference_media: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, nullable=False)
     scopes: Mapped[list[str]] = mapped_column(JsonType, nullable=False)
