@@ -150,9 +150,7 @@ def test_huge_integers_are_refused_not_overflowed(client: TestClient, services: 
     r = client.get("/v1/generations", params={"offset": 2**63}, headers=user)
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == PROBLEM_MEDIA_TYPE
-    r = client.get(
-        "/v1/transparency/statements", params={"after_position": 10**20}, headers=admin
-    )
+    r = client.get("/v1/transparency/statements", params={"after_position": 10**20}, headers=admin)
     assert r.status_code == 422 and r.json()["code"] == "validation_failed", r.text
     assert client.get("/v1/generations", params={"offset": 2**62}, headers=user).status_code == 200
 

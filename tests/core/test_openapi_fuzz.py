@@ -20,7 +20,6 @@ from fastapi.testclient import TestClient
 schemathesis = pytest.importorskip("schemathesis")
 
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
@@ -111,14 +110,18 @@ def test_the_app_keeps_its_openapi_contract(live: tuple[FastAPI, dict[str, Any]]
     app, tokens = live
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [
-        result.ok()
-        for result in schema.include(method=["GET", "POST"]).get_all_operations()
+        result.ok() for result in schema.include(method=["GET", "POST"]).get_all_operations()
     ]
     assert len(operations) > 40, [op.label for op in operations]
     ran = 0
     failures: dict[str, str] = {}
     for operation in operations:
+        has_input = any(
+            len(part) for part in (operation.path_parameters, operation.query, operation.body)
+        )
         for mode, examples in EXAMPLES.items():
+            if mode is GenerationMode.NEGATIVE and not has_input:
+                continue  # nothing to get wrong (/healthz)
 
             @settings(
                 max_examples=examples,
@@ -138,8 +141,6 @@ def test_the_app_keeps_its_openapi_contract(live: tuple[FastAPI, dict[str, Any]]
 
             try:
                 exercise()
-            except Unsatisfiable:
-                assert mode is GenerationMode.NEGATIVE  # no input to get wrong (/healthz)
             except (Exception, BaseExceptionGroup) as exc:  # collected, reported below
                 failures[f"{operation.label} [{mode.value}]"] = str(exc)[:1500]
     print(f"schemathesis: {ran} cases over {len(operations)} operations, {len(failures)} failed")
