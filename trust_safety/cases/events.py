@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.events import EventPayload, PersonalData, event_type
+from core.events import EventPayload, PersonalData, event_type, upcaster
+from trust_safety.cases.statement_of_reasons import upgrade_statement
 
 REPORT = "report"
 ENFORCEMENT = "enforcement"
@@ -87,7 +88,7 @@ class ReportDismissed(EventPayload):
     reasons: str
 
 
-@event_type("EnforcementActionTaken", category=ENFORCEMENT)
+@event_type("EnforcementActionTaken", category=ENFORCEMENT, version=2)
 class EnforcementActionTaken(EventPayload):
     action_id: str
     puid: str
@@ -110,6 +111,14 @@ class EnforcementActionTaken(EventPayload):
     triggered_by: list[str] = Field(default_factory=list)
     evidence: dict[str, Any] = Field(default_factory=dict)
     statement: dict[str, Any]
+
+
+@upcaster("EnforcementActionTaken", from_version=1)
+def _action_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    # v2: the Transparency Database's categories and keywords of 2025-02-26; v1 statements
+    # carry values it refuses now (statement_of_reasons.upgrade_statement maps them).
+    statement = upgrade_statement(payload["statement"])
+    return {**payload, "statement_category": statement["category"], "statement": statement}
 
 
 @event_type("EnforcementReversed", category=ENFORCEMENT)

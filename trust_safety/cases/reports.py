@@ -52,21 +52,21 @@ class CategoryProfile:
 # without consent spread and cannot be taken back, spam can wait.
 CATEGORY_PROFILES: Mapping[ReportCategory, CategoryProfile] = {
     ReportCategory.CHILD_SAFETY: CategoryProfile(Category.PROTECTION_OF_MINORS, 100),
-    ReportCategory.NON_CONSENSUAL_INTIMATE_IMAGERY: CategoryProfile(
-        Category.NON_CONSENSUAL_BEHAVIOUR, 95
-    ),
+    ReportCategory.NON_CONSENSUAL_INTIMATE_IMAGERY: CategoryProfile(Category.CYBER_VIOLENCE, 95),
     ReportCategory.TERRORISM_OR_VIOLENT_EXTREMISM: CategoryProfile(
         Category.RISK_FOR_PUBLIC_SECURITY, 90
     ),
     ReportCategory.SELF_HARM: CategoryProfile(Category.SELF_HARM, 85),
-    ReportCategory.LIKENESS_WITHOUT_CONSENT: CategoryProfile(Category.NON_CONSENSUAL_BEHAVIOUR, 80),
+    # a likeness used without consent in a generated video is a non-consensual deepfake
+    ReportCategory.LIKENESS_WITHOUT_CONSENT: CategoryProfile(Category.CYBER_VIOLENCE, 80),
     ReportCategory.VIOLENCE: CategoryProfile(Category.VIOLENCE, 70),
     ReportCategory.HATE_SPEECH: CategoryProfile(Category.ILLEGAL_OR_HARMFUL_SPEECH, 70),
     ReportCategory.ELECTION_INTEGRITY: CategoryProfile(
         Category.NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS, 65
     ),
-    ReportCategory.HARASSMENT: CategoryProfile(Category.ILLEGAL_OR_HARMFUL_SPEECH, 60),
-    ReportCategory.SEXUAL_CONTENT: CategoryProfile(Category.PORNOGRAPHY_OR_SEXUALIZED_CONTENT, 55),
+    ReportCategory.HARASSMENT: CategoryProfile(Category.CYBER_VIOLENCE, 60),
+    # adult sexual material and nudity are matters of our terms in the Database's taxonomy
+    ReportCategory.SEXUAL_CONTENT: CategoryProfile(Category.OTHER_VIOLATION_TC, 55),
     ReportCategory.DECEPTIVE_SYNTHETIC_MEDIA: CategoryProfile(
         Category.NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS, 50
     ),
@@ -75,8 +75,8 @@ CATEGORY_PROFILES: Mapping[ReportCategory, CategoryProfile] = {
     ReportCategory.INTELLECTUAL_PROPERTY: CategoryProfile(
         Category.INTELLECTUAL_PROPERTY_INFRINGEMENTS, 40
     ),
-    ReportCategory.OTHER: CategoryProfile(Category.SCOPE_OF_PLATFORM_SERVICE, 20),
-    ReportCategory.SPAM: CategoryProfile(Category.SCOPE_OF_PLATFORM_SERVICE, 10),
+    ReportCategory.OTHER: CategoryProfile(Category.OTHER_VIOLATION_TC, 20),
+    ReportCategory.SPAM: CategoryProfile(Category.OTHER_VIOLATION_TC, 10),
 }
 
 MIN_EXPLANATION_CHARS = 10

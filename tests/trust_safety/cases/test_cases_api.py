@@ -17,7 +17,7 @@ CONSUMERS = [*PROJECTIONS, "feed"]
 
 REMOVE = {
     "kind": "remove_asset",
-    "category": "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR",
+    "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
     "ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
     "ground_reference": "Terms of Service 4.2 (likeness)",
     "ground_explanation": "Uses the likeness of a real person without their consent.",
@@ -231,7 +231,7 @@ def test_report_claim_remove_appeal_reverse(
     assert numbers["actions_taken"] == 1
     assert numbers["appeals_filed"] == 1 and numbers["appeals_reversed"] == 1
     assert numbers["actions_by_category"] == {
-        "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR": {"automated": 0, "human": 1}
+        "STATEMENT_CATEGORY_CYBER_VIOLENCE": {"automated": 0, "human": 1}
     }
     assert numbers["median_time_to_decision_s"] >= 0
 

@@ -84,7 +84,7 @@ def test_scores_raise_priority_and_become_evidence(client: Any, services: Servic
         headers=ah,
         json={
             "kind": "age_restrict_asset",
-            "category": "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT",
+            "category": "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
             "ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
             "ground_reference": "Terms of Service 5.1 (adult content)",
             "ground_explanation": "Sexualised content is shown to adults only.",

@@ -62,7 +62,7 @@ def test_valid_statement_exports_database_shape() -> None:
         ({"decision_facts": ""}, "decision_facts"),
         ({"decision_ground_reference_url": "ftp://x"}, "http(s) URL"),
         ({"unknown_field": 1}, "unknown_field"),
-        ({"category_addition": ["STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR"]}, "repeat"),
+        ({"category_addition": ["STATEMENT_CATEGORY_CYBER_VIOLENCE"]}, "repeat"),
         ({"incompatible_content_illegal": "Maybe"}, "incompatible_content_illegal"),
     ],
 )

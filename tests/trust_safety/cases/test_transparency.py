@@ -57,7 +57,7 @@ LOG = [
         80,
         None,
         "a2",
-        "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT",
+        "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
         "AUTOMATED_DECISION_FULLY",
         kind="age_restrict_asset",
     ),
@@ -65,7 +65,7 @@ LOG = [
         140,
         "c3",
         "a3",
-        "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT",
+        "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
         "AUTOMATED_DECISION_PARTIALLY",
     ),
     fact(ft.APPEAL_FILED, at(200), appeal_id="ap1", decision_id="a1"),
@@ -84,7 +84,7 @@ def test_full_period_figures() -> None:
     assert r.actions_taken == 3
     assert r.actions_by_category == {
         "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH": {"automated": 0, "human": 1},
-        "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT": {"automated": 1, "human": 1},
+        "STATEMENT_CATEGORY_OTHER_VIOLATION_TC": {"automated": 1, "human": 1},
     }
     assert r.actions_by_kind == {"age_restrict_asset": 1, "remove_asset": 2}
     assert r.own_initiative_actions == 1
