@@ -150,7 +150,15 @@ def sign_video(
             credentials.alg, credentials.chain_pem, credentials.key_pem, None
         )
         # The native signer is not documented as thread-safe; signing is short, so serialise.
-        with _SIGN_LOCK, c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder:
+        # The builder validates each ingredient as it embeds it, and records the result in
+        # the ingredient: with our own anchors a parent we signed is recorded as trusted
+        # (without them, as signingCredential.untrusted).
+        with (
+            _SIGN_LOCK,
+            c2pa.Signer.from_info(info) as signer,
+            _reader_context(credentials.trust_anchors_pem) as ctx,
+            c2pa.Builder(manifest, context=ctx) as builder,
+        ):
             for parent in facts.remix_parents:
                 ingredient = {"title": parent.title, "relationship": "parentOf"}
                 if parent.generation_id:

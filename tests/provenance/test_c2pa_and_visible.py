@@ -129,6 +129,37 @@ def test_remix_parents_become_ingredients(
     assert report.ingredients == ("the parent",)
 
 
+def test_a_remix_records_its_parent_as_trusted(
+    creds: SigningCredentials, clip_mp4: Path, tmp_path: Path
+) -> None:
+    """The signer validates an ingredient with its own trust anchors: the validation result it
+    embeds for a parent it signed says signingCredential.trusted, not .untrusted."""
+    parent = tmp_path / "parent.mp4"
+    sign_video(clip_mp4, parent, facts(generation_id="gen-parent"), creds)
+    child = tmp_path / "child.mp4"
+    sign_video(
+        clip_mp4,
+        child,
+        facts(
+            generation_id="gen-child",
+            remix_parents=(RemixParent(parent, "the parent", "gen-parent"),),
+        ),
+        creds,
+    )
+    # what a reader without our anchors sees embedded: the result recorded at signing time
+    with open(child, "rb") as fh, c2pa.Reader("video/mp4", fh) as reader:
+        data = json.loads(reader.json())
+    (ingredient,) = data["manifests"][data["active_manifest"]]["ingredients"]
+    recorded = ingredient["validation_results"]["activeManifest"]
+    codes = {
+        bucket: {item["code"] for item in recorded.get(bucket, [])}
+        for bucket in ("success", "informational", "failure")
+    }
+    assert "signingCredential.trusted" in codes["success"], codes
+    assert "signingCredential.untrusted" not in codes["failure"], codes
+    assert codes["failure"] == set(), codes
+
+
 def test_signing_refuses_bad_requests(
     creds: SigningCredentials, clip_mp4: Path, tmp_path: Path
 ) -> None:
