@@ -12,11 +12,13 @@ every event of its categories in position order, so the runner's watermark can f
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import OffsetAndMetadata, TopicPartition
 
@@ -97,9 +99,19 @@ class SqlTailConsumer(EventLogConsumer):
 
 
 class KafkaLogConsumer(EventLogConsumer):
-    def __init__(self, settings: Settings, group_id: str, categories: Iterable[str]) -> None:
+    """Records carry payloads as stored: personal values sealed, the written schema version.
+    Sealed values are opened through ``store``'s keyring, then the payload is upcast."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        group_id: str,
+        categories: Iterable[str],
+        store: EventStore | None = None,
+    ) -> None:
         from core.kafka import ensure_topics, make_consumer
 
+        self.store = store
         self.settings = settings
         self.group_id = group_id
         self.topics = sorted({settings.topic_for(c) for c in categories})
@@ -114,27 +126,51 @@ class KafkaLogConsumer(EventLogConsumer):
         self.consumer.subscribe(self.topics)
 
     def poll(self, timeout_s: float, max_records: int) -> list[Delivery]:
+        from core.privacy import SEALED_RECORD_HEADER, open_wire_payloads
+
         batches = self.consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
-        out: list[Delivery] = []
+        read: list[tuple[dict[str, Any], Cursor]] = []
+        sealed: list[dict[str, Any]] = []
         for tp, records in batches.items():
             for record in records:
+                cursor = Cursor(tp.topic, tp.partition, record.offset)
                 try:
-                    event = RecordedEvent.from_json(record.value)
-                except Exception as exc:
-                    # Not ours or not readable by this version: skip it rather than block the
-                    # partition forever, and say so loudly.
-                    self.malformed += 1
-                    log.error(
-                        "skipping unreadable record %s:%s@%s: %s",
-                        tp.topic,
-                        tp.partition,
-                        record.offset,
-                        exc,
-                    )
+                    wire = json.loads(record.value)
+                    if not isinstance(wire, dict) or not isinstance(wire.get("payload"), dict):
+                        raise ValueError("not an event envelope")
+                except ValueError as exc:
+                    self._skip(cursor, exc)
                     continue
-                out.append(Delivery(event, Cursor(tp.topic, tp.partition, record.offset)))
+                read.append((wire, cursor))
+                if any(k == SEALED_RECORD_HEADER for k, _ in record.headers or ()):
+                    sealed.append(wire)
+        if sealed:
+            if self.store is None:
+                raise RuntimeError("sealed records need the store's keyring to be opened")
+            open_wire_payloads(self.store.read_sessions, sealed)
+        out: list[Delivery] = []
+        for wire, cursor in read:
+            try:
+                event = RecordedEvent.from_wire(wire)
+            except Exception as exc:
+                self._skip(cursor, exc)
+                continue
+            out.append(Delivery(event, cursor))
         out.sort(key=lambda d: (d.cursor.source, d.cursor.partition, d.cursor.offset))
         return out
+
+    def _skip(self, cursor: Cursor, error: BaseException) -> None:
+        # Not ours or not readable by this version: skip it rather than block the partition
+        # forever, and say so loudly. (If it was ours, the catch-up pass applies it from the
+        # store.)
+        self.malformed += 1
+        log.error(
+            "skipping unreadable record %s:%s@%s: %s",
+            cursor.source,
+            cursor.partition,
+            cursor.offset,
+            error,
+        )
 
     def acknowledge(self, cursors: Sequence[Cursor]) -> None:
         latest: dict[TopicPartition, int] = {}
@@ -157,5 +193,5 @@ def make_log_consumer(
     settings: Settings, store: EventStore, group_id: str, categories: Iterable[str]
 ) -> EventLogConsumer:
     if settings.uses_kafka:
-        return KafkaLogConsumer(settings, group_id, categories)
+        return KafkaLogConsumer(settings, group_id, categories, store)
     return SqlTailConsumer(store, categories, settings.poll_interval_s)

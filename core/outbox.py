@@ -38,8 +38,9 @@ from tenacity import (
 
 from core.db import Base, transaction
 from core.events import utcnow
+from core.privacy import SEALED_RECORD_HEADER
 from core.settings import Settings
-from core.store import OutboxEntry, StoredEvent, row_to_event
+from core.store import OutboxEntry, StoredEvent, row_to_stored_event
 
 # core.kafka (kafka-python) is imported where a producer is built, so that reading the relay's
 # lag (``clearframe relay-status``, /readyz) does not load the Kafka client.
@@ -194,7 +195,10 @@ class OutboxRelay:
                 .order_by(OutboxEntry.position)
                 .limit(limit)
             ).all()
-            batch = [(row_to_event(r), self.settings.topic_for(cat)) for r, cat in rows]
+            batch = [
+                (row_to_stored_event(r), self.settings.topic_for(cat), r.personal_subject)
+                for r, cat in rows
+            ]
             s.rollback()
         if not batch:
             return 0
@@ -225,7 +229,7 @@ class OutboxRelay:
         return len(placed)
 
     def _publish(
-        self, batch: list[tuple[Any, str]]
+        self, batch: list[tuple[Any, str, str | None]]
     ) -> tuple[list[tuple[int, int, int]], BaseException | None]:
         """Send ``batch`` (in position order) and wait for the acknowledgements; returns the
         acknowledged prefix as (position, partition, offset) and the error that ended it.
@@ -247,14 +251,22 @@ class OutboxRelay:
         from core.kafka import create_missing_topics
 
         producer = self.producer
-        topics = {topic for _, topic in batch}
+        topics = {topic for _, topic, _ in batch}
         if not topics <= self._known_topics:
             create_missing_topics(self.settings, topics - self._known_topics, self.timeout_s)
             self._known_topics |= topics
         futures: list[tuple[int, Any]] = []
         send_error: BaseException | None = None
         try:
-            for event, topic in batch:
+            for event, topic, subject in batch:
+                headers = [
+                    ("type", event.type.encode()),
+                    ("schema_version", str(event.schema_version).encode()),
+                    ("event_id", str(event.event_id).encode()),
+                    ("content-type", b"application/json"),
+                ]
+                if subject is not None:
+                    headers.append((SEALED_RECORD_HEADER, b"1"))
                 futures.append(
                     (
                         event.position,
@@ -262,12 +274,7 @@ class OutboxRelay:
                             topic,
                             key=event.stream_id.encode(),
                             value=event.to_json(),
-                            headers=[
-                                ("type", event.type.encode()),
-                                ("schema_version", str(event.schema_version).encode()),
-                                ("event_id", str(event.event_id).encode()),
-                                ("content-type", b"application/json"),
-                            ],
+                            headers=headers,
                         ),
                     )
                 )

@@ -56,6 +56,9 @@ from core.events import REGISTRY, Actor, EventPayload, PersonalData, utcnow
 
 ERASED = "[erased]"
 SEALED = "$sealed"  # the key that marks a sealed value in a stored payload
+# The Kafka header of a record whose payload holds sealed values (the relay publishes payloads
+# as stored, see docs/events.md); a consumer opens them through the store's keyring.
+SEALED_RECORD_HEADER = "personal-data"
 _KEYRING_INFO = "clearframe.keyring"
 _READ_CACHE = "clearframe.keyring.read"  # (subject, generation) -> key | None, per session
 _WRITE_CACHE = "clearframe.keyring.write"  # subject -> (generation, key), per session
@@ -315,6 +318,36 @@ class Keyring:
                 ) from None
             return json.loads(plain)
         return {k: self.open(session, v) for k, v in payload.items()}
+
+
+def open_wire_payloads(sessions: sessionmaker[Session], wires: Sequence[dict[str, Any]]) -> None:
+    """Open, in place, the sealed values of events read off the wire (one read session for
+    the batch, the subjects' keys prefetched); erased ones read as their placeholders."""
+    keyring = factory_keyring(sessions)
+    if keyring is None:
+        raise RuntimeError(
+            "records with sealed personal data, but the store has no keyring "
+            "(build it through core.services.Services)"
+        )
+    subjects: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, list):
+            for v in value:
+                collect(v)
+        elif isinstance(value, dict):
+            if SEALED in value:
+                subjects.add(str(value["s"]))
+            else:
+                for v in value.values():
+                    collect(v)
+
+    for wire in wires:
+        collect(wire["payload"])
+    with sessions() as session:
+        keyring.prefetch(session, subjects)
+        for wire in wires:
+            wire["payload"] = keyring.open(session, wire["payload"])
 
 
 def attach_keyring(factory: sessionmaker[Session], keyring: Keyring) -> None:

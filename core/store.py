@@ -144,6 +144,27 @@ def row_to_event(row: StoredEvent) -> RecordedEvent:
     )
 
 
+def row_to_stored_event(row: StoredEvent) -> RecordedEvent:
+    """The event of a row as it is stored: its own schema version, no upcasting, and personal
+    values still sealed. This is what goes on the wire (the relay), so a topic never holds
+    personal data in the clear and an erasure reaches what the broker retains too."""
+    return RecordedEvent.model_validate(
+        {
+            "event_id": row.event_id,
+            "type": row.type,
+            "schema_version": row.schema_version,
+            "stream_id": row.stream_id,
+            "stream_version": row.version,
+            "position": row.position,
+            "occurred_at": row.occurred_at,
+            "actor": {"id": row.actor_id, "role": row.actor_role},
+            "correlation_id": row.correlation_id,
+            "causation_id": row.causation_id,
+            "payload": row.payload,
+        }
+    )
+
+
 class _GroupCommitWriter:
     """Writes concurrent appends of one process in shared transactions.
 
