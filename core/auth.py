@@ -10,17 +10,15 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import JSON, DateTime, ForeignKey, String, Uuid, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from core.db import Base, transaction
-from core.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
+from core.errors import NotFound, Unauthenticated, ValidationFailed
 from core.events import SYSTEM_ACTOR, Actor, EventPayload, utcnow
 from core.identity import (
     HASH_PREFIX_CHARS,
@@ -274,57 +272,26 @@ def ensure_dev_admin(sessions: sessionmaker[Session], settings: Settings) -> str
     return settings.dev_admin_token
 
 
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("send 'Authorization: Bearer <token>'")
-    return token.strip()
+# The FastAPI side of authentication (route dependencies, the Annotated aliases) lives in
+# core/access.py, so that the CLI's principal and token commands never import FastAPI. The
+# names stay importable from here for the routers.
+_ACCESS_NAMES = frozenset(
+    {
+        "require_roles",
+        "public_route",
+        "route_roles",
+        "AnyUser",
+        "Admin",
+        "Reviewer",
+        "Investigator",
+        "RightsHolder",
+    }
+)
 
 
-def require_roles(*roles: Role) -> Callable[..., Principal]:
-    """The dependency every route uses to state who may call it (admins always may)."""
-    if not roles:
-        raise ValueError("state at least one role")
-    allowed = set(roles) | {Role.admin}
+def __getattr__(name: str) -> Any:
+    if name in _ACCESS_NAMES:
+        import core.access
 
-    def dependency(request: Request) -> Principal:
-        services = request.app.state.services
-        principal = authenticate(services.sessions, services.settings, _bearer(request))
-        if not principal.has(*allowed):
-            raise Forbidden(f"requires one of the roles {sorted(r.value for r in allowed)}")
-        request.state.principal = principal
-        return principal
-
-    dependency.__clearframe_roles__ = frozenset(allowed)  # type: ignore[attr-defined]
-    return dependency
-
-
-def public_route() -> Callable[..., None]:
-    """The explicit statement that a route needs no authentication (health checks)."""
-
-    def dependency() -> None:
-        return None
-
-    dependency.__clearframe_roles__ = frozenset({"public"})  # type: ignore[attr-defined]
-    return dependency
-
-
-def route_roles(dependant: Any) -> frozenset[str] | None:
-    """The roles a route declared through its dependencies, if any (used by a test)."""
-    for dep in getattr(dependant, "dependencies", []):
-        roles = getattr(dep.call, "__clearframe_roles__", None)
-        if roles is not None:
-            return frozenset(str(r) for r in roles)
-        nested = route_roles(dep)
-        if nested is not None:
-            return nested
-    return None
-
-
-# Annotated aliases keep route signatures short.
-AnyUser = Annotated[Principal, Depends(require_roles(*Role))]
-Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
-Reviewer = Annotated[Principal, Depends(require_roles(Role.reviewer))]
-Investigator = Annotated[Principal, Depends(require_roles(Role.investigator))]
-RightsHolder = Annotated[Principal, Depends(require_roles(Role.rights_holder))]
+        return getattr(core.access, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,7 +21,19 @@ from core.services import Services
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("torch", "torchvision", "faiss", "cv2", "open_clip", "c2pa", "av", "nudenet", "scipy")
+# fastapi too: managing principals and tokens needs the database, not the web framework
+HEAVY = (
+    "torch",
+    "torchvision",
+    "faiss",
+    "cv2",
+    "open_clip",
+    "c2pa",
+    "av",
+    "nudenet",
+    "scipy",
+    "fastapi",
+)
 DOMAINS = ("trust_safety", "generator", "provenance", "reverse_search", "feed")
 
 # Runs argv lists through the real CLI in one fresh interpreter, then lists what it imported
