@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import BigInteger, literal, select
 from sqlalchemy.orm import Session
 
 from core.app import ServicesDep, get_services
@@ -443,7 +443,8 @@ def export_statements(
     rows = list(
         session.scalars(
             select(ActionRow)
-            .where(ActionRow.position > after_position)
+            # bound as BIGINT: any log position may be asked for, whatever the column's width
+            .where(ActionRow.position > literal(after_position, BigInteger))
             .order_by(ActionRow.position)
             .limit(limit)
         )
