@@ -9,8 +9,7 @@ shrinking, so the whole run stays around a minute on two cores.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -29,9 +28,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 
 from core.app import create_app  # noqa: E402
-from core.migrate import upgrade  # noqa: E402
 from core.services import Services  # noqa: E402
-from core.settings import Settings  # noqa: E402
 from tests.trust_safety.cases.foreign import publish  # noqa: E402
 from tests.utils import drain, make_principal  # noqa: E402
 
@@ -89,21 +86,18 @@ def _seed(client: TestClient, services: Services, user_id: str, user: dict[str, 
     drain(services, SEEDED)
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, dict[str, Any]]]:
-    data_dir: Path = tmp_path_factory.mktemp("fuzz")
-    url = f"sqlite:///{data_dir / 'clearframe.db'}"
-    upgrade(url)
-    services = Services.from_settings(Settings(database_url=url, data_dir=data_dir))
-    try:
-        app = create_app(services)
-        _, admin = make_principal(services, "admin", name="Fuzz admin")
-        user_id, user = make_principal(services, "user", name="Fuzz user")
-        with TestClient(app, raise_server_exceptions=False) as client:
-            _seed(client, services, user_id, user, admin)
-        yield app, {"admin": admin, "user": user}
-    finally:
-        services.close()
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def live(
+    request: pytest.FixtureRequest, make_services: Callable[..., Services]
+) -> tuple[FastAPI, dict[str, Any]]:
+    """The app on a seeded deployment (both databases: their integer widths differ)."""
+    services = make_services(request.param)
+    app = create_app(services)
+    _, admin = make_principal(services, "admin", name="Fuzz admin")
+    user_id, user = make_principal(services, "user", name="Fuzz user")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        _seed(client, services, user_id, user, admin)
+    return app, {"admin": admin, "user": user}
 
 
 def test_the_app_keeps_its_openapi_contract(live: tuple[FastAPI, dict[str, Any]]) -> None:
