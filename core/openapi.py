@@ -195,7 +195,7 @@ def _declare_problems(schema: dict[str, Any]) -> None:
 
 
 def _declare_bearer(schema: dict[str, Any], app: FastAPI) -> None:
-    from core.auth import route_roles
+    from core.access import route_roles
 
     schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
         "type": "http",

@@ -12,8 +12,9 @@ from fastapi.responses import FileResponse
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+from core.access import route_roles
 from core.app import create_app
-from core.auth import Role, route_roles
+from core.auth import Role
 from core.openapi import ID_PATTERN, MAX_POSITION, PROBLEM_MEDIA_TYPE, api_routes
 from core.services import Services
 
