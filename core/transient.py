@@ -102,16 +102,28 @@ class RetryReads:
             return
         first: list[Message] = []
 
-        async def replayable() -> Message:
-            if first:
-                return first[0]
-            message = await receive()
-            if message["type"] == "http.request" and not message.get("more_body", False):
-                first.append(message)
-            return message
+        def replaying() -> Receive:
+            # Each attempt gets the request message once (read from the client the first time,
+            # replayed after that), then the real receive(): a streaming response waits on it
+            # for the client's disconnect, so it must not be answered with the request again.
+            replayed = False
+
+            async def receive_once() -> Message:
+                nonlocal replayed
+                if first and not replayed:
+                    replayed = True
+                    return first[0]
+                message = await receive()
+                if not replayed and message["type"] == "http.request":
+                    replayed = True
+                    if not message.get("more_body", False):
+                        first.append(message)
+                return message
+
+            return receive_once
 
         for attempt in range(1, self.attempts + 1):
-            if not await self._run(scope, replayable, send, last=attempt == self.attempts):
+            if not await self._run(scope, replaying(), send, last=attempt == self.attempts):
                 return
             await asyncio.sleep(0.05 * 2**attempt)
 

@@ -188,3 +188,34 @@ def test_what_counts_as_transient() -> None:
     locked = exc.OperationalError("x", None, sqlite3.OperationalError("database is locked"))
     missing = exc.OperationalError("x", None, sqlite3.OperationalError("no such table: events"))
     assert is_transient(locked) and not is_transient(missing)
+
+
+def test_a_retried_read_hands_the_request_over_once_so_a_file_response_finishes(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    # A FileResponse waits on receive() for the client's disconnect; answering it with the
+    # request message again (as a replaying wrapper could) spins forever instead.
+    from fastapi import FastAPI
+    from fastapi.responses import FileResponse
+    from fastapi.testclient import TestClient
+
+    from core.transient import RetryReads
+
+    blob = tmp_path / "clip.mp4"
+    blob.write_bytes(b"\0" * 300_000)
+    inner = FastAPI()
+
+    @inner.get("/file")
+    def file() -> FileResponse:
+        return FileResponse(blob, media_type="video/mp4")
+
+    done: list[bytes] = []
+
+    def fetch() -> None:
+        with TestClient(RetryReads(inner)) as client:
+            done.append(client.get("/file").content)
+
+    worker = threading.Thread(target=fetch, daemon=True)
+    worker.start()
+    worker.join(20)
+    assert done == [blob.read_bytes()]
