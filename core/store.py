@@ -124,45 +124,34 @@ EVENTS_TABLE = cast(Table, StoredEvent.__table__)
 OUTBOX_TABLE = cast(Table, OutboxEntry.__table__)
 
 
+def _envelope(row: StoredEvent, payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "event_id": row.event_id,
+        "type": row.type,
+        "schema_version": row.schema_version,
+        "stream_id": row.stream_id,
+        "stream_version": row.version,
+        "position": row.position,
+        "occurred_at": row.occurred_at,
+        "actor": {"id": row.actor_id, "role": row.actor_role},
+        "correlation_id": row.correlation_id,
+        "causation_id": row.causation_id,
+        "payload": payload,
+    }
+
+
 def row_to_event(row: StoredEvent) -> RecordedEvent:
     """The recorded event of a row read in a session; sealed personal values are opened (or
     read as their placeholder once erased) before upcasting, with the session's keyring."""
-    return RecordedEvent.from_wire(
-        {
-            "event_id": row.event_id,
-            "type": row.type,
-            "schema_version": row.schema_version,
-            "stream_id": row.stream_id,
-            "stream_version": row.version,
-            "position": row.position,
-            "occurred_at": row.occurred_at,
-            "actor": {"id": row.actor_id, "role": row.actor_role},
-            "correlation_id": row.correlation_id,
-            "causation_id": row.causation_id,
-            "payload": row.payload if row.personal_subject is None else open_row_payload(row),
-        }
-    )
+    payload = row.payload if row.personal_subject is None else open_row_payload(row)
+    return RecordedEvent.from_wire(_envelope(row, payload))
 
 
 def row_to_stored_event(row: StoredEvent) -> RecordedEvent:
     """The event of a row as it is stored: its own schema version, no upcasting, and personal
     values still sealed. This is what goes on the wire (the relay), so a topic never holds
     personal data in the clear and an erasure reaches what the broker retains too."""
-    return RecordedEvent.model_validate(
-        {
-            "event_id": row.event_id,
-            "type": row.type,
-            "schema_version": row.schema_version,
-            "stream_id": row.stream_id,
-            "stream_version": row.version,
-            "position": row.position,
-            "occurred_at": row.occurred_at,
-            "actor": {"id": row.actor_id, "role": row.actor_role},
-            "correlation_id": row.correlation_id,
-            "causation_id": row.causation_id,
-            "payload": row.payload,
-        }
-    )
+    return RecordedEvent.model_validate(_envelope(row, row.payload))
 
 
 class _GroupCommitWriter:

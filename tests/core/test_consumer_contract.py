@@ -209,14 +209,20 @@ class ConsumerContract:
         test_metadata.create_all(s.engine)
         return s
 
-    def check_projection(self, svc: Services, seed_value: int, chunks: list[int]) -> None:
+    def deliver(
+        self, svc: Services, consumer: object, seed_value: int, chunks: list[int]
+    ) -> tuple[Runner, dict[str, list[int]]]:
+        """Fresh counters, delivered to ``consumer`` by this suite's scenario."""
         rng = random.Random(seed_value)
         forget(svc)
         with svc.sessions() as s, s.begin():
             s.execute(delete(StoredEvent).where(StoredEvent.category == "tcounter"))
         amounts = seed(svc, rng)
         events = svc.store.read_all(limit=10_000, categories=["tcounter"])
-        runner = run(svc, CounterProjection(), type(self).scenario(events, rng), chunks)
+        return run(svc, consumer, type(self).scenario(events, rng), chunks), amounts
+
+    def check_projection(self, svc: Services, seed_value: int, chunks: list[int]) -> None:
+        runner, amounts = self.deliver(svc, CounterProjection(), seed_value, chunks)
         with svc.sessions() as s:
             assert counter_state(s) == expected_counters(amounts)
         status = consumer_status(svc, runner.consumer)
@@ -224,13 +230,7 @@ class ConsumerContract:
         assert runner.stats.dead_lettered == 0
 
     def check_processor(self, svc: Services, seed_value: int, chunks: list[int]) -> None:
-        rng = random.Random(seed_value)
-        forget(svc)
-        with svc.sessions() as s, s.begin():
-            s.execute(delete(StoredEvent).where(StoredEvent.category == "tcounter"))
-        amounts = seed(svc, rng)
-        events = svc.store.read_all(limit=10_000, categories=["tcounter"])
-        runner = run(svc, CounterEchoProcessor(), type(self).scenario(events, rng), chunks)
+        runner, amounts = self.deliver(svc, CounterEchoProcessor(), seed_value, chunks)
         for sid, a in amounts.items():
             echoes = svc.store.read_stream("techo-" + sid.removeprefix("tcounter-"))
             assert [(e.payload["source_version"], e.payload["amount"]) for e in echoes] == [
