@@ -117,6 +117,10 @@ class EnforcementActionTaken(EventPayload):
 def _action_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
     # v2: the Transparency Database's categories and keywords of 2025-02-26; v1 statements
     # carry values it refuses now (statement_of_reasons.upgrade_statement maps them).
+    if not isinstance(payload.get("statement"), dict):
+        # Every v1 event this domain wrote has a statement; a foreign or hand-written one
+        # without it is left as it is rather than make its whole stream unreadable.
+        return payload
     statement = upgrade_statement(payload["statement"])
     return {**payload, "statement_category": statement["category"], "statement": statement}
 
