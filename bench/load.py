@@ -52,6 +52,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 
+from tests.utils.deployment import wait_until_serving  # noqa: E402
+
 CLEARFRAME = str(Path(sys.executable).parent / "clearframe")
 REPORT_TARGETS = 6
 
@@ -156,17 +158,7 @@ class EmbeddedServer:
                 stderr=subprocess.STDOUT,
                 cwd=self.tmp,
             )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"clearframe serve exited: {self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"clearframe serve did not answer in {timeout_s} s: {self.log_tail()}")
+        wait_until_serving(self.url, self.proc, timeout_s, self.log_tail)
 
     def log_tail(self, chars: int = 2000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""

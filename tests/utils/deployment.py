@@ -61,6 +61,21 @@ def scratch_database(admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def wait_until_serving(
+    url: str, proc: subprocess.Popen[bytes], timeout_s: float, log_tail: Callable[[], str]
+) -> None:
+    """Wait for ``clearframe serve`` at ``url`` to answer /healthz; fail at once if it exits."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"clearframe serve exited: {log_tail()}")
+        with suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.3)
+    raise TimeoutError(f"clearframe serve did not answer at {url} in {timeout_s} s")
+
+
 class Deployment:
     """The API and the worker processes, restartable one by one."""
 
@@ -129,17 +144,7 @@ class Deployment:
             "api",
             [CLEARFRAME, "serve", "--workers", "none", "--no-migrate", "--port", str(self.port)],
         )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.procs["api"].poll() is not None:
-                raise RuntimeError(f"the API exited: {self.log_tail('api')}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"the API did not answer in {timeout_s} s")
+        wait_until_serving(self.url, self.procs["api"], timeout_s, lambda: self.log_tail("api"))
 
     def start_worker(self, key: str) -> None:
         self._spawn(key, [CLEARFRAME, "worker", self.workers[key]])
