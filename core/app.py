@@ -126,7 +126,7 @@ def create_app(services: Services | None = None) -> FastAPI:
 
         # cached for a few seconds and bounded to about 1 s: a broker that is down must not
         # hold readiness probes for the Kafka clients' own timeouts
-        broker_probe = BrokerProbe(services.settings, ttl_s=3.0, wait_s=0.8)
+        broker_probe = BrokerProbe(services.settings, ttl_s=3.0, wait_s=0.8, probe_timeout_s=3.0)
 
     @app.get(
         "/readyz",

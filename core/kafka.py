@@ -244,17 +244,26 @@ class BrokerProbe:
     The probe runs in a background thread (one at a time) and its result is kept for
     ``ttl_s``; a caller waits at most ``wait_s`` for a fresh one, and a probe that takes longer
     reads as unreachable. A broker that is down therefore never blocks the endpoint for the
-    clients' own timeouts (tens of seconds).
+    clients' own timeouts (tens of seconds). The probe itself may take up to
+    ``probe_timeout_s``: a slow broker that answers in time is seen as reachable on a later
+    call, while callers are never held longer than ``wait_s``.
     """
 
-    def __init__(self, settings: Settings, ttl_s: float = 3.0, wait_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        ttl_s: float = 3.0,
+        wait_s: float = 1.0,
+        probe_timeout_s: float | None = None,
+    ) -> None:
         self.settings, self.ttl_s, self.wait_s = settings, ttl_s, wait_s
+        self.probe_timeout_s = max(wait_s, probe_timeout_s or wait_s)
         self._lock = threading.Lock()
         self._result: tuple[float, bool] | None = None  # (monotonic time checked, reachable)
         self._thread: threading.Thread | None = None
 
     def _probe(self) -> None:
-        ok = broker_reachable(self.settings, timeout_s=self.wait_s)
+        ok = broker_reachable(self.settings, timeout_s=self.probe_timeout_s)
         with self._lock:
             self._result = (time.monotonic(), ok)
 
