@@ -105,6 +105,7 @@ class EventPayload(BaseModel):
 
 
 P = TypeVar("P", bound=type[EventPayload])
+E = TypeVar("E", bound=EventPayload)
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -261,6 +262,14 @@ class RecordedEvent(BaseModel):
     def decode(self) -> EventPayload:
         info = REGISTRY.info(self.type)
         return info.payload_class.model_validate(self.payload)
+
+    def payload_as(self, cls: type[E]) -> E:
+        """The payload as ``cls``, the event type's declared class: a consumer reads the
+        producer's contract instead of guessing keys, and an event of another type is a
+        programming error, not a silent default."""
+        if cls.event_type_name != self.type:
+            raise TypeError(f"{self.type} event read as {cls.event_type_name or cls.__name__}")
+        return cls.model_validate(self.payload)
 
     def to_wire(self) -> dict[str, Any]:
         return {

@@ -120,11 +120,16 @@ class DeadLetter(Base):
 Handler = Callable[[Any, Session, RecordedEvent], None]
 
 
-def handles(*event_types: str) -> Callable[[Handler], Handler]:
-    """Mark a projection method as the handler of the named event types."""
+def handles(*event_types: str | type[EventPayload]) -> Callable[[Handler], Handler]:
+    """Mark a projection method as the handler of these event types: their payload classes
+    (a published contract's, so a renamed event fails at import) or, for a domain's own
+    events, their names."""
+    names = tuple(t if isinstance(t, str) else t.event_type_name for t in event_types)
+    if not all(names):
+        raise TypeError(f"handles(): {event_types!r} names a class not declared as an event type")
 
     def decorate(fn: Handler) -> Handler:
-        fn.__handles__ = event_types  # type: ignore[attr-defined]
+        fn.__handles__ = names  # type: ignore[attr-defined]
         return fn
 
     return decorate

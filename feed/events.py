@@ -8,21 +8,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from contracts.feed import FEED, UserFollowed, UserUnfollowed
 from core.events import EventPayload, event_type
 
-FEED = "feed"
+__all__ = ["FEED", "UserFollowed", "UserUnfollowed"]
 
-
-@event_type("UserFollowed", category=FEED)
-class UserFollowed(EventPayload):
-    follower_id: str
-    followee_id: str
-
-
-@event_type("UserUnfollowed", category=FEED)
-class UserUnfollowed(EventPayload):
-    follower_id: str
-    followee_id: str
 
 
 @event_type("AssetFeatured", category=FEED)

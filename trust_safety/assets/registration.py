@@ -6,4 +6,4 @@ from trust_safety.assets.visibility import AssetDirectory, AssetVisibility
 
 PROJECTIONS: dict[str, Any] = {"asset-directory": lambda services: AssetDirectory()}
 PROCESSORS: dict[str, Any] = {"asset-visibility": lambda services: AssetVisibility(services)}
-MODEL_MODULES = ["trust_safety.assets.models", "trust_safety.assets.events"]
+MODEL_MODULES = ["trust_safety.assets.models", "contracts.assets"]

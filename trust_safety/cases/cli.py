@@ -49,7 +49,7 @@ def cmd_export_statements(args: argparse.Namespace) -> int:
     the same file.
     """
     from core.cli import _services
-    from trust_safety.cases.statement_of_reasons import (
+    from contracts.statement_of_reasons import (
         MAX_STATEMENTS_PER_SUBMISSION,
         StatementOfReasons,
         export_submissions,

@@ -94,7 +94,7 @@ from trust_safety.cases.reports import (
     ReportSubmission,
     TargetKind,
 )
-from trust_safety.cases.statement_of_reasons import (
+from contracts.statement_of_reasons import (
     AutomatedDecision,
     Category,
     DecisionGround,

@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from trust_safety.cases import facts as ft
 from trust_safety.cases.errors import AlreadyReversed, InvalidEnforcement
 from trust_safety.cases.facts import Fact, ensure_utc, parse_instant
-from trust_safety.cases.reports import TargetKind
-from trust_safety.cases.statement_of_reasons import (
+from contracts.enforcement import ACCOUNT_ACTIONS, ActionKind, TargetKind
+from contracts.statement_of_reasons import (
     AutomatedDecision,
     Category,
     ContentType,
@@ -39,20 +39,6 @@ PUID_PREFIX = "clearframe-sor-"
 MAX_SUSPENSION = timedelta(days=365)
 
 
-class ActionKind(StrEnum):
-    REMOVE_ASSET = "remove_asset"
-    RESTRICT_ASSET = "restrict_asset"
-    LABEL_ASSET = "label_asset"
-    AGE_RESTRICT_ASSET = "age_restrict_asset"
-    SUSPEND_ACCOUNT = "suspend_account"
-    BAN_ACCOUNT = "ban_account"
-
-    @property
-    def target_kind(self) -> TargetKind:
-        return TargetKind.ACCOUNT if self in _ACCOUNT_ACTIONS else TargetKind.ASSET
-
-
-_ACCOUNT_ACTIONS = {ActionKind.SUSPEND_ACCOUNT, ActionKind.BAN_ACCOUNT}
 
 _VISIBILITY: Mapping[ActionKind, tuple[DecisionVisibility, ...]] = {
     ActionKind.REMOVE_ASSET: (DecisionVisibility.CONTENT_REMOVED,),
@@ -128,7 +114,7 @@ class EnforcementDecision(BaseModel):
             raise ValueError("label_asset needs label_text, the label viewers will see")
         if self.kind is not ActionKind.LABEL_ASSET and self.label_text:
             raise ValueError("label_text only applies to label_asset")
-        if self.kind in _ACCOUNT_ACTIONS and self.strike:
+        if self.kind in ACCOUNT_ACTIONS and self.strike:
             raise ValueError("strikes accompany asset actions; account actions are their result")
         if self.source_type is SourceType.VOLUNTARY and self.case_id:
             raise ValueError("a decision on a reported case is not own-initiative")

@@ -5,19 +5,10 @@ They subclass the core error family so the API edge maps them to problem+json in
 
 from __future__ import annotations
 
+from contracts.errors import DuplicatePuid, InvalidStatement
 from core.errors import ClearframeError, Conflict, Forbidden, NotFound, ValidationFailed
 
-
-class InvalidStatement(ValidationFailed):
-    """A statement of reasons breaks a Transparency Database rule."""
-
-    code = "invalid_statement_of_reasons"
-
-
-class DuplicatePuid(Conflict):
-    """Two different statements claim the same platform unique identifier."""
-
-    code = "duplicate_puid"
+__all__ = ["DuplicatePuid", "InvalidStatement"]  # raised by the contract, caught here
 
 
 class InvalidReport(ValidationFailed):

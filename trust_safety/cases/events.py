@@ -16,13 +16,15 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.events import EventPayload, PersonalData, event_type, upcaster
-from trust_safety.cases.statement_of_reasons import upgrade_statement
+from contracts.enforcement import ENFORCEMENT, EnforcementActionTaken, EnforcementReversed
+from core.events import EventPayload, PersonalData, event_type
 
 REPORT = "report"
-ENFORCEMENT = "enforcement"
 APPEAL = "appeal"
 INBOX = "inbox"
+
+# published for other domains in contracts.enforcement; the cases domain is their one writer
+__all__ = ["ENFORCEMENT", "EnforcementActionTaken", "EnforcementReversed"]
 
 
 class TargetRef(BaseModel):
@@ -86,56 +88,6 @@ class ReportDismissed(EventPayload):
     case_id: str
     reviewer_id: str
     reasons: str
-
-
-@event_type("EnforcementActionTaken", category=ENFORCEMENT, version=2)
-class EnforcementActionTaken(EventPayload):
-    action_id: str
-    puid: str
-    kind: str
-    target_kind: str
-    target_id: str
-    affected_user_id: str
-    case_id: str | None = None
-    statement_category: str
-    ground: str
-    strike: bool = False
-    ends_at: datetime | None = None
-    label_text: str | None = None
-    automated_detection: bool
-    automated_decision: str
-    source_type: str
-    decided_by: str
-    participants: list[str] = Field(default_factory=list)
-    notifier_ids: list[str] = Field(default_factory=list)
-    triggered_by: list[str] = Field(default_factory=list)
-    evidence: dict[str, Any] = Field(default_factory=dict)
-    statement: dict[str, Any]
-
-
-@upcaster("EnforcementActionTaken", from_version=1)
-def _action_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
-    # v2: the Transparency Database's categories and keywords of 2025-02-26; v1 statements
-    # carry values it refuses now (statement_of_reasons.upgrade_statement maps them).
-    if not isinstance(payload.get("statement"), dict):
-        # Every v1 event this domain wrote has a statement; a foreign or hand-written one
-        # without it is left as it is rather than make its whole stream unreadable.
-        return payload
-    statement = upgrade_statement(payload["statement"])
-    return {**payload, "statement_category": statement["category"], "statement": statement}
-
-
-@event_type("EnforcementReversed", category=ENFORCEMENT)
-class EnforcementReversed(EventPayload):
-    action_id: str
-    kind: str
-    target_kind: str
-    target_id: str
-    affected_user_id: str
-    reason: str
-    appeal_id: str | None = None
-    cascaded_from: str | None = None
-    reversed_by: str
 
 
 @event_type("AppealFiled", category=APPEAL)

@@ -18,7 +18,7 @@ from trust_safety.cases.appeals import AppealOutcome
 from trust_safety.cases.enforcement import ActionKind, EnforcementDecision
 from trust_safety.cases.errors import Forbidden, UnknownCase
 from trust_safety.cases.facts import Fact, ensure_utc
-from trust_safety.cases.statement_of_reasons import AutomatedDecision, DecisionGround
+from contracts.statement_of_reasons import AutomatedDecision, DecisionGround
 
 
 class NotificationKind(StrEnum):

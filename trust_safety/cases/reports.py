@@ -15,12 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from trust_safety.cases.errors import InvalidReport
-from trust_safety.cases.statement_of_reasons import Category
-
-
-class TargetKind(StrEnum):
-    ASSET = "asset"
-    ACCOUNT = "account"
+from contracts.enforcement import TargetKind
+from contracts.statement_of_reasons import Category
 
 
 class ReportCategory(StrEnum):

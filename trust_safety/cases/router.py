@@ -50,7 +50,7 @@ from trust_safety.cases.schemas import (
     StatementExportPublic,
     TransparencyReportPublic,
 )
-from trust_safety.cases.statement_of_reasons import (
+from contracts.statement_of_reasons import (
     MAX_STATEMENTS_PER_SUBMISSION,
     StatementOfReasons,
 )

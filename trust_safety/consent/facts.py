@@ -14,6 +14,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field
 
+from contracts.consent import CameoAppearanceRemoved
 from core.events import EventPayload, PersonalData, event_type
 
 HANDLE_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9_.]{1,28}[a-z0-9])$")
@@ -136,13 +137,6 @@ class CameoAppearanceRecorded(_Fact):
     creator_id: PrincipalId
     status: AppearanceStatus
     asset_id: str | None = None
-
-
-@event_type("CameoAppearanceRemoved", category=CONSENT)
-class CameoAppearanceRemoved(_Fact):
-    cameo_id: str
-    generation_id: str
-    reason: str = Field(default="removed by the cameo owner", max_length=500)
 
 
 CameoFact = (

@@ -15,7 +15,7 @@ from trust_safety.output.classifiers import (
     HaarFaceClassifier,
     NudeNetClassifier,
 )
-from trust_safety.output.events import OutputModerated
+from contracts.generation import OutputModerated
 from trust_safety.output.moderation import DEFAULT_OUTPUT_POLICY, OutputPolicy, moderate_frames
 from trust_safety.output.settings import OutputModerationSettings
 

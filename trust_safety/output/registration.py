@@ -8,4 +8,4 @@ from trust_safety.output.processor import OutputModeration
 PROCESSORS: dict[str, ConsumerFactory] = {
     "output-moderation": lambda services: OutputModeration(services)
 }
-MODEL_MODULES = ["trust_safety.output.events"]
+MODEL_MODULES: list[str] = []

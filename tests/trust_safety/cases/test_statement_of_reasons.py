@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tests.trust_safety.cases.builders import at, decision, statement_fields
 from trust_safety.cases.enforcement import build_statement, puid_for
 from trust_safety.cases.errors import DuplicatePuid, InvalidStatement
-from trust_safety.cases.statement_of_reasons import (
+from contracts.statement_of_reasons import (
     EEA_COUNTRY_CODES,
     EU_COUNTRY_CODES,
     DecisionVisibility,

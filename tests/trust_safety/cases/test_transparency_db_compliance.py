@@ -21,7 +21,7 @@ from trust_safety.cases import events as ev
 from trust_safety.cases.enforcement import ActionKind, build_statement
 from trust_safety.cases.registration import PROJECTIONS
 from trust_safety.cases.reports import CATEGORY_PROFILES
-from trust_safety.cases.statement_of_reasons import (
+from contracts.statement_of_reasons import (
     RETIRED_CATEGORIES,
     RETIRED_KEYWORDS,
     Category,

@@ -1,6 +1,6 @@
 """The EU Transparency Database's rules for a statement of reasons, written from its PHP source.
 
-Independent of ``trust_safety.cases.statement_of_reasons`` on purpose: the export is checked
+Independent of ``contracts.statement_of_reasons`` on purpose: the export is checked
 against what the Database itself would do, not against our own reading of it. Source:
 github.com/digital-services-act/transparency-database at commit 69e80a0b (June 2026),
 

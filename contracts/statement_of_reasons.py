@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from trust_safety.cases.errors import DuplicatePuid, InvalidStatement
+from contracts.errors import DuplicatePuid, InvalidStatement
 
 
 class DecisionVisibility(StrEnum):

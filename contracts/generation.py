@@ -1,0 +1,208 @@
+"""The generation stream: a request from its moderation to its signed asset.
+
+``GenerationRequested -> PromptModerated -> GenerationApproved | GenerationRefused`` (the
+gate), ``GenerationStarted -> GenerationCompleted | GenerationFailed`` (the generator),
+``OutputModerated`` (output moderation), ``AssetSigned -> AssetPublished`` (provenance). The
+request is a fact the requester stated, the moderation decision a fact the gate reached (with
+its evidence), and the approval or refusal the outcome other domains act on. The generator
+reads ``GenerationApproved``'s ``prompt`` (the rewritten prompt when a rewrite applied) and
+``cameo_ids``; the opt-out registry counts refusals that cite ``optout_ids``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from core.events import EventPayload, PersonalData, event_type
+
+GENERATION = "generation"
+
+GenerationKind = Literal["text_to_video", "image_to_video", "extend", "remix"]
+Tier = Literal["free", "paid"]
+
+
+@event_type("GenerationRequested", category=GENERATION)
+class GenerationRequested(EventPayload):
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="requester_id", fields=("prompt", "negative_prompt")
+    )
+
+    generation_id: str
+    requester_id: str
+    kind: GenerationKind
+    prompt: str
+    negative_prompt: str | None = None
+    duration_s: float
+    resolution: str
+    aspect_ratio: str
+    width: int
+    height: int
+    fps: int
+    seed: int | None = None
+    tier: Tier
+    upload_id: str | None = None
+    # Lineage: the generation an extend continues, or the generations a remix derives from.
+    extends: str | None = None
+    remix_of: list[str] = Field(default_factory=list)
+    cameo_ids: list[str] = Field(default_factory=list)
+    territory: str | None = None
+
+
+@event_type("PromptModerated", category=GENERATION)
+class PromptModerated(EventPayload):
+    """The gate's full decision and evidence (reviewers and appeals read this).
+
+    The requester's words in it (the normalised and effective prompt, a rewrite, evidence
+    that quotes the prompt) are theirs; scores, categories and versions are the gate's.
+    """
+
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="requester_id",
+        fields=(
+            "prompt_decision.normalised_prompt",
+            "prompt_decision.effective_prompt",
+            "prompt_decision.rewrite",
+            "prompt_decision.evidence[].detail",
+        ),
+    )
+
+    generation_id: str
+    approved: bool
+    reason_category: str | None
+    stage: str | None  # which check refused: prompt, upload, consent, lineage
+    prompt_decision: dict[str, Any]
+    upload: dict[str, Any] | None = None
+    consent: dict[str, Any] | None = None
+    lineage: dict[str, Any] | None = None
+    requester_id: str | None = None  # whose prompt it is (None in events before erasure)
+
+
+@event_type("GenerationApproved", category=GENERATION)
+class GenerationApproved(EventPayload):
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="requester_id", fields=("prompt",)
+    )
+
+    generation_id: str
+    requester_id: str
+    prompt: str
+    prompt_rewritten: bool
+    cameo_ids: list[str] = Field(default_factory=list)
+    remix_of: list[str] = Field(default_factory=list)
+    policy_version: str
+
+
+@event_type("GenerationRefused", category=GENERATION)
+class GenerationRefused(EventPayload):
+    generation_id: str
+    requester_id: str
+    reason_category: str
+    reason: str
+    stage: str
+    optout_ids: list[str] = Field(default_factory=list)
+    policy_version: str
+
+
+@event_type("GenerationStarted", category=GENERATION)
+class GenerationStarted(EventPayload):
+    generation_id: str
+    backend: str
+    model_id: str
+    worker: str
+    # What the consent / opt-out re-check at pick-up found (or that it could not run).
+    pickup_check: dict[str, Any]
+
+
+@event_type("GenerationFailed", category=GENERATION)
+class GenerationFailed(EventPayload):
+    generation_id: str
+    # consent_revoked, opted_out, pickup_check_unavailable, invalid_request,
+    # backend_unavailable, backend_failed (the last after retries: dead_lettered)
+    reason: str = Field(pattern="^[a-z_]{1,64}$")
+    error: str = Field(max_length=4000)
+    retryable: bool
+    dead_lettered: bool = False
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+@event_type("GenerationCompleted", category=GENERATION)
+class GenerationCompleted(EventPayload):
+    """The raw output exists (invisible watermark embedded, not yet moderated or signed)."""
+
+    generation_id: str
+    master_blob: str
+    bytes: int = Field(ge=0)
+    width: int
+    height: int
+    fps: int
+    frames: int
+    duration_s: float
+    seed: int
+    backend: str
+    model_id: str
+    watermark_serial: str = Field(pattern="^[0-9a-f]{16}$")
+    watermark_strength: float | None = None  # grey levels after informed embedding
+    render_ms: int = Field(ge=0)
+
+
+@event_type("OutputModerated", category="generation")
+class OutputModerated(EventPayload):
+    """The decision on a generated video, with the per-frame scores behind it. A ``block``
+    means the output is never signed, published or shown to its requester."""
+
+    generation_id: str
+    decision: Literal["allow", "block"]
+    policy_version: str
+    blocked_categories: list[str]
+    # Per category: status (evaluated / not_evaluated), outcome, max score, threshold,
+    # classifiers that evaluated it, reason.
+    verdicts: list[dict[str, Any]]
+    # Per sampled frame (2 fps): index, time_s, scores {classifier: {category: score}}.
+    frame_scores: list[dict[str, Any]]
+    classifiers: list[str]
+    master_blob: str
+
+
+@event_type("AssetSigned", category=GENERATION)
+class AssetSigned(EventPayload):
+    """A generated video was signed (C2PA) and stored; nothing re-encodes it afterwards.
+
+    ``blob_address`` is the canonical asset (invisible watermark, no visible mark).
+    ``download_blob_address`` is what the requester downloads: the same file for the paid
+    tier, a separately signed copy with the visible animated watermark for the free tier.
+    """
+
+    generation_id: str
+    asset_id: str
+    requester_id: str | None
+    tier: Literal["free", "paid"]
+    blob_address: str
+    bytes: int = Field(ge=0)
+    manifest_id: str
+    download_blob_address: str
+    download_manifest_id: str
+    visible_watermark: bool
+    watermark_serial: str = Field(pattern="^[0-9a-f]{16}$")
+    # The same serial under the key reverse search reads.
+    watermark_payload: str
+    soft_binding_alg: str
+    c2pa_state: Literal["signed"] = "signed"
+    signer: str
+    development_signer: bool
+    duration_s: float
+    width: int
+    height: int
+    fps: float
+    remix_parents: list[str] = Field(default_factory=list)
+
+
+@event_type("AssetPublished", category=GENERATION)
+class AssetPublished(EventPayload):
+    """The signed asset is available to its requester."""
+
+    generation_id: str
+    asset_id: str
+    download_blob_address: str
+    tier: Literal["free", "paid"]

@@ -1,0 +1,107 @@
+"""The synchronous seams between domains: one typed port per need, wired at start-up.
+
+Each port says what the caller may ask and what it gets back; the module that implements it
+lists it in ``Module.provides``, the modules that need it in ``Module.requires``, and a process
+whose modules leave a required port unprovided does not start (core/ports.py). Nothing here
+imports a domain.
+
+=====================  =============  =========================================
+port                   provided by    required by
+=====================  =============  =========================================
+``pickup_policy``      trust_safety   generator
+``watermarker``        provenance     generator
+``fingerprint_search`` reverse_search provenance
+``blob_store``         generator      provenance, trust_safety (output)
+=====================  =============  =========================================
+
+Decoding and encoding video is no port: it holds no deployment state, so every domain calls
+:mod:`core.video` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core.blobs import BlobStore
+from core.ports import Port
+
+__all__ = [
+    "BLOB_STORE",
+    "FINGERPRINT_SEARCH",
+    "PICKUP_POLICY",
+    "WATERMARKER",
+    "BlobStore",
+    "FingerprintSearch",
+    "PickupAnswer",
+    "PickupPolicy",
+    "PickupRequest",
+    "WatermarkEmbedding",
+    "Watermarker",
+]
+
+
+@dataclass(frozen=True)
+class PickupRequest:
+    """A job about to render, as the generator read it from its stream."""
+
+    generation_id: str
+    requester_id: str
+    prompt: str
+    cameo_ids: Sequence[str]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PickupAnswer:
+    allowed: bool
+    # why a job was refused; None when allowed
+    reason: Literal["consent_revoked", "opted_out"] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class PickupPolicy(Protocol):
+    """The second look before rendering: consent for every cameo and the opt-out registry as
+    they are now, so that a revocation or an opt-out filed after approval stops the job."""
+
+    def recheck(self, request: PickupRequest) -> PickupAnswer: ...
+
+
+class WatermarkEmbedding(Protocol):
+    @property
+    def frames(self) -> NDArray[np.uint8]: ...
+
+    @property
+    def strength(self) -> float: ...
+
+
+class Watermarker(Protocol):
+    """The invisible watermark a generated video carries from its first frame."""
+
+    def serial_for(self, generation_id: str) -> int: ...
+
+    def embed_verified(self, frames: NDArray[np.uint8], serial: int) -> WatermarkEmbedding: ...
+
+
+class FingerprintSearch(Protocol):
+    """Generations whose frames a file copies, best first, each with its record."""
+
+    def find_matches(self, path: Path, max_results: int = 5) -> list[dict[str, Any]]: ...
+
+
+PICKUP_POLICY = Port[PickupPolicy](
+    "pickup_policy", "the consent and opt-out re-check a job passes before it renders"
+)
+WATERMARKER = Port[Watermarker](
+    "watermarker", "embeds the invisible watermark serial of a generation"
+)
+FINGERPRINT_SEARCH = Port[FingerprintSearch](
+    "fingerprint_search", "the reverse-search matches a provenance report includes"
+)
+BLOB_STORE = Port[BlobStore]("blob_store", "where generated and signed videos are stored")
