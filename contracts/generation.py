@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.events import EventPayload, PersonalData, event_type
 
@@ -206,3 +206,24 @@ class AssetPublished(EventPayload):
     asset_id: str
     download_blob_address: str
     tier: Literal["free", "paid"]
+
+
+class GenerationParameters(BaseModel):
+    """What is to be rendered, as ``GenerationRequested`` carries it (flat, among its fields).
+
+    The gate builds it once from the validated request and spreads it into the event; a reader
+    of the request (the generator) can take it back with ``model_validate(payload)``, which
+    ignores the event's other fields, instead of naming each one again.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    prompt: str
+    negative_prompt: str | None = None
+    duration_s: float
+    resolution: str
+    aspect_ratio: str
+    width: int
+    height: int
+    fps: int
+    seed: int | None = None
