@@ -595,6 +595,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("settings", help="print the effective settings (secrets masked)")
     p.set_defaults(func=cmd_settings)
 
+    from core.deadletters import install_cli as install_dead_letters_cli
+
+    install_dead_letters_cli(sub, _services, _cli_actor)
+
     from core.modules import install_cli
 
     install_cli(sub)

@@ -35,7 +35,6 @@ import os
 import socket
 import threading
 import time
-import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +63,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from core.db import Base, transaction
+from core.deadletters import record_dead_letter
 from core.events import (
     SYSTEM_ACTOR,
     Actor,
@@ -104,7 +104,8 @@ class StreamTracking(Base):
 
 
 class DeadLetter(Base):
-    """An event a consumer gave up on after retries; kept so nothing is silently lost."""
+    """An event a consumer gave up on after retries; kept so nothing is silently lost, and
+    published as ``EventDeadLettered`` (core/deadletters.py)."""
 
     __tablename__ = "dead_letters"
 
@@ -115,6 +116,8 @@ class DeadLetter(Base):
     event_type: Mapped[str] = mapped_column(String(128), nullable=False)
     error: Mapped[str] = mapped_column(Text, nullable=False)
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # set when an operator's retry applied it (core/deadletters.py); the row stays as history
+    retried_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 Handler = Callable[[Any, Session, RecordedEvent], None]
@@ -368,21 +371,6 @@ def _unapplied_after(
         .limit(limit)
     ).all()
     return [(int(p), at, bool(done)) for p, at, done in rows]
-
-
-def _dead_letter(
-    session: Session, consumer: str, event: RecordedEvent, error: BaseException
-) -> None:
-    session.add(
-        DeadLetter(
-            consumer=consumer,
-            event_id=event.event_id,
-            position=event.position,
-            event_type=event.type,
-            error="".join(traceback.format_exception_only(type(error), error)).strip()[:4000],
-            failed_at=utcnow(),
-        )
-    )
 
 
 def _retry_transaction() -> Retrying:
@@ -687,7 +675,7 @@ class Runner:
                 log.error(
                     "%s: dead-lettering %s (%s): %s", self.name, event.event_id, event.type, exc
                 )
-                _dead_letter(s, self.name, event, exc)
+                record_dead_letter(s, self.store, self.name, event, exc)
                 stats.dead_lettered += 1
                 stats.applied -= 1
         tracking.mark(event)
@@ -784,7 +772,7 @@ class Runner:
                     session=s,
                 )
             if failed is not None:
-                _dead_letter(s, self.name, event, failed)
+                record_dead_letter(s, self.store, self.name, event, failed)
             tracking.mark(event)
             if contiguous:
                 tracking.advance(event.position)
@@ -874,7 +862,7 @@ def consumer_status(services: Any, consumer: Consumer) -> dict[str, Any]:
             s.scalar(
                 select(func.count())
                 .select_from(DeadLetter)
-                .where(DeadLetter.consumer == consumer.name)
+                .where(DeadLetter.consumer == consumer.name, DeadLetter.retried_at.is_(None))
             )
             or 0
         )
