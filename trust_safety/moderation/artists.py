@@ -7,13 +7,12 @@ see what changed and why.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
+from trust_safety.moderation.data import shipped_json
 from trust_safety.moderation.errors import InvalidModerationData
 from trust_safety.moderation.normalise import NormalisedPrompt, base_form, squeeze, words_only
 from trust_safety.moderation.stages import Evidence, ModerationContext, Rewrite, StageResult
@@ -57,12 +56,7 @@ def artists_from_json(data: Mapping[str, Any]) -> ArtistList:
 
 
 def load_default_artists() -> ArtistList:
-    text = (
-        resources.files("trust_safety.moderation.data")
-        .joinpath("living_artists.json")
-        .read_text("utf-8")
-    )
-    return artists_from_json(json.loads(text))
+    return artists_from_json(shipped_json("living_artists.json"))
 
 
 _LEAD_IN = r"(?:(?:in\s+the\s+(?:style|manner|vein)\s+of|in\s+(?:a|the)\s+style\s+(?:of|like)|style\s+of|inspired\s+by|a\s+la|à\s+la|like|by)\s+)?"

@@ -11,13 +11,12 @@ Entries hold only unambiguous terms. Words that are harmless in most prompts ("s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from trust_safety.moderation.categories import Category, parse_category
+from trust_safety.moderation.data import shipped_json
 from trust_safety.moderation.errors import (
     InvalidBlocklistEdit,
     InvalidModerationData,
@@ -160,12 +159,7 @@ def blocklist_from_json(data: Mapping[str, Any]) -> Blocklist:
 
 
 def load_default_blocklist() -> Blocklist:
-    text = (
-        resources.files("trust_safety.moderation.data")
-        .joinpath("blocklists.json")
-        .read_text("utf-8")
-    )
-    return blocklist_from_json(json.loads(text))
+    return blocklist_from_json(shipped_json("blocklists.json"))
 
 
 class BlocklistStage:

@@ -7,16 +7,15 @@ the context and records both the match and the consent answer as evidence.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from rapidfuzz.distance import OSA
 
 from trust_safety.moderation.categories import Category
+from trust_safety.moderation.data import shipped_json
 from trust_safety.moderation.errors import (
     InvalidBlocklistEdit,
     InvalidModerationData,
@@ -151,12 +150,7 @@ def figures_from_json(data: Mapping[str, Any]) -> PublicFigureList:
 
 
 def load_default_figures() -> PublicFigureList:
-    text = (
-        resources.files("trust_safety.moderation.data")
-        .joinpath("public_figures.json")
-        .read_text("utf-8")
-    )
-    return figures_from_json(json.loads(text))
+    return figures_from_json(shipped_json("public_figures.json"))
 
 
 @dataclass(frozen=True, slots=True)

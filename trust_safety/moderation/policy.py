@@ -9,13 +9,12 @@ threshold is refused as ``minors`` — outright, whatever else the prompt says.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from trust_safety.moderation.categories import SEVERITY_ORDER, Category, parse_category
+from trust_safety.moderation.data import shipped_json
 from trust_safety.moderation.errors import InvalidPolicy
 from trust_safety.moderation.stages import StageResult
 
@@ -119,7 +118,4 @@ def policy_from_json(data: Mapping[str, Any]) -> Policy:
 
 
 def load_default_policy() -> Policy:
-    text = (
-        resources.files("trust_safety.moderation.data").joinpath("policy.json").read_text("utf-8")
-    )
-    return policy_from_json(json.loads(text))
+    return policy_from_json(shipped_json("policy.json"))

@@ -13,10 +13,8 @@ embeddings are cached on disk per model and exemplar set.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import numpy as np
 
 from trust_safety.classifiers.text_embedding import TextEmbedder, embed_with_disk_cache
 from trust_safety.moderation.categories import Category, parse_category
+from trust_safety.moderation.data import shipped_json
 from trust_safety.moderation.errors import InvalidModerationData
 from trust_safety.moderation.normalise import NormalisedPrompt
 from trust_safety.moderation.stages import Evidence, ModerationContext, StageResult
@@ -69,12 +68,7 @@ def exemplars_from_json(data: Mapping[str, Any]) -> ExemplarSet:
 
 
 def load_default_exemplars() -> ExemplarSet:
-    text = (
-        resources.files("trust_safety.moderation.data")
-        .joinpath("exemplars.json")
-        .read_text("utf-8")
-    )
-    return exemplars_from_json(json.loads(text))
+    return exemplars_from_json(shipped_json("exemplars.json"))
 
 
 class LinearProbe:
