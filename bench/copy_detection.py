@@ -44,8 +44,8 @@ from bench.frames import FPS, Transform, full_range  # noqa: E402
 from bench.frames import even as _even  # noqa: E402
 from bench.natural_clips import natural_clips  # noqa: E402
 from bench.wild_transforms import wild_transforms  # noqa: E402
+from core.video import encode_mp4  # noqa: E402
 from generator.backends.procedural import render_clip  # noqa: E402
-from generator.encoding import encode_mp4  # noqa: E402
 from reverse_search.embedders.descriptor import VisualDescriptor  # noqa: E402
 from reverse_search.index import FingerprintIndex, IndexConfig  # noqa: E402
 from reverse_search.sampling import sample_media, sample_query  # noqa: E402

@@ -96,7 +96,8 @@ def make_media(directory: Path) -> list[tuple[str, bytes, str]]:
     """A few small clips and stills to search for and verify: (file name, bytes, type)."""
     from PIL import Image
 
-    from generator.public import encode_mp4, render_clip
+    from core.video import encode_mp4
+    from generator.public import render_clip
 
     media: list[tuple[str, bytes, str]] = []
     for i, prompt in enumerate(["a harbour at dawn", "rain on a tin roof", "a red kite"]):

@@ -35,8 +35,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.video import decode_frames, encode_mp4  # noqa: E402
 from generator.backends.procedural import render_clip  # noqa: E402
-from generator.encoding import decode_frames, encode_mp4  # noqa: E402
 from provenance.c2pa_manifest import ManifestFacts, sign_video  # noqa: E402
 from provenance.pki import create_development_credentials  # noqa: E402
 from provenance.watermark import InvisibleWatermark  # noqa: E402

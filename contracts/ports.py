@@ -52,7 +52,7 @@ class PickupRequest:
     """A job about to render, as the generator read it from its stream."""
 
     generation_id: str
-    requester_id: str
+    requester_id: str | None
     prompt: str
     cameo_ids: Sequence[str]
     at: datetime

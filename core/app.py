@@ -165,6 +165,8 @@ def create_app(services: Services | None = None) -> FastAPI:
     from core.admin import router as admin_router
 
     app.include_router(admin_router)  # the core's own admin routes (erasure)
+    if services.wiring is None:
+        services.wire()  # a required port that no module provides stops the app here
     for module in load_modules():
         for router in module.routers:
             app.include_router(router)

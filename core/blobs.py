@@ -4,6 +4,10 @@ A blob's address is ``sha256:<hex>`` of its bytes, so the same asset stored twic
 once, a reference in an event can be checked against what it points to, and a corrupted file
 is detected on read. :class:`LocalBlobStore` keeps blobs in a directory fanned out by the
 first two hex digits; an object store adapter only has to implement :class:`BlobStore`.
+
+Shared by every domain that stores or reads media (the generator writes masters, provenance
+signed files, output moderation and reverse search read them); which store a deployment
+uses is the ``blob_store`` port (contracts/ports.py).
 """
 
 from __future__ import annotations
@@ -16,20 +20,26 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from generator.errors import BlobNotFound, GeneratorError
+from core.errors import ClearframeError, NotFound, ValidationFailed
 
 _ADDRESS = re.compile(r"^sha256:([0-9a-f]{64})$")
 _CHUNK = 1 << 20
 
 
-class BlobCorrupted(GeneratorError):
+class BlobNotFound(NotFound):
+    """No blob is stored under the requested content address."""
+
+    code = "blob_not_found"
+
+
+class BlobCorrupted(ClearframeError):
     """A stored blob's bytes no longer hash to its address."""
 
-    code = "generator.blob_corrupted"
+    code, status, title = "blob_corrupted", 500, "Stored file corrupted"
 
 
-class InvalidBlobAddress(GeneratorError, ValueError):
-    code = "generator.invalid_blob_address"
+class InvalidBlobAddress(ValidationFailed):
+    code = "invalid_blob_address"
 
 
 def address_of_file(path: Path) -> str:

@@ -22,12 +22,15 @@ import traceback
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from core.errors import ClearframeError, NotFound
 from core.settings import ConfigurationError, Settings
+
+if TYPE_CHECKING:
+    from core.services import Services
 
 EXIT_INPUT = 2
 EXIT_BEHIND = 3  # replay-check: a projection had not applied the store in time
@@ -41,7 +44,7 @@ class CliError(Exception):
         self.code = code
 
 
-def _services(args: argparse.Namespace) -> Any:
+def _services(args: argparse.Namespace) -> Services:
     """The services of a command that needs the database, which must have been migrated."""
     from core.services import Services
 
@@ -60,13 +63,27 @@ def _services(args: argparse.Namespace) -> Any:
     return args._services
 
 
+def _wired_services(args: argparse.Namespace) -> Services:
+    """The services of a command that runs domain code (workers, the API, replays).
+
+    The modules are wired first, before the database is opened: when a module requires a
+    port that no loaded module provides, the command stops with that message instead of
+    running without it (``core/ports.py``)."""
+    from core.modules import check_wiring
+
+    wiring = check_wiring()
+    services = _services(args)
+    services.wire(wiring)
+    return services
+
+
 def _where(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _require_schema(services: Any) -> None:
+def _require_schema(services: Services) -> None:
     """One line naming the command to run first, instead of a `no such table` traceback."""
     from sqlalchemy import inspect
 
@@ -114,7 +131,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.no_migrate:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.effective_database_url)
-    services = _services(args)
+    services = _wired_services(args)
     app = create_app(services)
     token = ensure_dev_admin(services.sessions, settings)
     pool = WorkerPool(services, resolve(services, args.workers or settings.workers))
@@ -138,11 +155,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warm_in_background(services: Any) -> threading.Thread:
+def _warm_in_background(services: Services) -> threading.Thread:
     """Load every domain's models in a thread while the API starts; say when they are ready.
 
     Until then a request that needs a model builds it itself (the builds are shared, see
-    ``Services.extra``), so nothing waits on this thread."""
+    ``Services.resource``), so nothing waits on this thread."""
     from core.modules import load_modules
 
     hooks = [(m.name, hook) for m in load_modules() for hook in m.warm]
@@ -171,7 +188,7 @@ def _warm_in_background(services: Any) -> threading.Thread:
 def cmd_worker(args: argparse.Namespace) -> int:
     from core.workers import WorkerPool, resolve
 
-    services = _services(args)
+    services = _wired_services(args)
     # One name, or several (comma-separated) sharing this process, each in its own thread.
     pool = WorkerPool(services, resolve(services, args.name))
     if not pool.names:
@@ -192,7 +209,7 @@ def cmd_consumers(args: argparse.Namespace) -> int:
     from core.modules import all_processors, all_projections
     from core.projections import consumer_status
 
-    services = _services(args)
+    services = _wired_services(args)
     factories = {**all_projections(), **all_processors()}
     wanted = sorted(factories) if not args.names else args.names
     unknown = [n for n in wanted if n not in factories]
@@ -236,7 +253,7 @@ def cmd_workers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _projection(services: Any, name: str) -> Any:
+def _projection(services: Services, name: str) -> Any:
     from core.modules import all_projections
 
     factories = all_projections()
@@ -248,7 +265,7 @@ def _projection(services: Any, name: str) -> Any:
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from core.replay import rebuild
 
-    services = _services(args)
+    services = _wired_services(args)
     rebuild(_projection(services, args.name), services, progress=not args.no_progress)
     return 0
 
@@ -257,7 +274,7 @@ def cmd_replay_check(args: argparse.Namespace) -> int:
     from core.modules import all_processors, all_projections
     from core.replay import BEHIND, DIFFERENT, replay_check
 
-    services = _services(args)
+    services = _wired_services(args)
     factories = all_projections()
     processors = sorted(all_processors())
     if args.only:
@@ -597,7 +614,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from core.deadletters import install_cli as install_dead_letters_cli
 
-    install_dead_letters_cli(sub, _services, _cli_actor)
+    install_dead_letters_cli(sub, _wired_services, _cli_actor)
 
     from core.modules import install_cli
 

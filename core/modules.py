@@ -6,13 +6,18 @@ and its settings classes only read the environment, so ``clearframe --help`` and
 checks import no domain code. ``Domain.load`` imports the rest (routers, projections,
 processors, model modules) and returns it as a :class:`Module`; :func:`load_modules` does
 that for every domain, for the app, the workers and the commands that need them.
+
+Domains meet synchronously only through ports (core/ports.py): a module lists the ports it
+``provides`` (with the factory that builds the implementation from the services) and those it
+``requires``. ``Services.wire`` checks them before a process starts work. This is the only
+place in the code that imports modules by name.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
+    from core.ports import Port, PortFactory, Wiring
     from core.projections import Processor, Projection
     from core.services import Services
     from core.settings import DomainSettings
@@ -43,6 +49,10 @@ class Module:
     startup: Sequence[Callable[[Services], None]] = ()
     # run by `serve` in a background thread: load models before the first request needs them
     warm: Sequence[Callable[[Services], None]] = ()
+    # port -> factory building its implementation from the services (once per process)
+    provides: Mapping[Port[Any], PortFactory] = field(default_factory=dict)
+    # ports this module cannot run without: a process refuses to start when one is missing
+    requires: Sequence[Port[Any]] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,14 @@ def import_all_models() -> None:
     import core.store  # noqa: F401
 
     load_modules()
+
+
+def check_wiring() -> Wiring:
+    """Who provides each port among the loaded modules; a WiringError when a required port
+    is missing or one is provided twice."""
+    from core.ports import wire
+
+    return wire(load_modules())
 
 
 def all_projections() -> dict[str, ConsumerFactory]:

@@ -13,45 +13,39 @@ light, so a refusal comes before the models, the routers and the database are to
 from __future__ import annotations
 
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings
 
 from core.modules import all_domain_settings
-from core.settings import ConfigurationError, Environment, InsecureConfiguration, Settings
+from core.settings import (
+    ConfigurationError,
+    Environment,
+    InsecureConfiguration,
+    Settings,
+    describe,
+)
 
-
-def describe(exc: ValidationError, cls: type[BaseSettings]) -> list[str]:
-    """One line per error, naming the environment variable. Never the value: it may be a
-    secret."""
-    prefix = str(cls.model_config.get("env_prefix", ""))
-    lines = []
-    for error in exc.errors():
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        loc = error.get("loc") or ()
-        if loc:
-            lines.append(f"{prefix}{loc[0]}".upper() + f": {message}")
-        else:
-            lines.append(message)
-    return lines
+__all__ = ["checked_settings", "describe", "problems", "refuse", "refuse_insecure_production"]
 
 
 def problems(settings: Settings) -> list[str]:
-    """Every problem of the domain sections, and in production every insecure setting."""
+    """Every problem of the domain sections, and in production every insecure setting.
+
+    Reads the sections ``settings`` does not hold yet, and keeps them: the process runs with
+    the sections that were checked."""
     production = settings.env is Environment.production
     found = settings.production_problems() if production else []
-    for cls in all_domain_settings():
-        try:
-            section = cls()
-        except ValidationError as exc:
-            found += describe(exc, cls)
-            continue
-        if production:
+    try:
+        settings.load_sections(all_domain_settings())
+    except ConfigurationError as exc:
+        return found + exc.problems
+    if production:
+        for section in settings.sections:
             found += section.production_problems(settings)
     return found
 
 
 def checked_settings() -> Settings:
-    """The settings of a process about to start, or a ConfigurationError listing every problem
-    (InsecureConfiguration in production)."""
+    """The settings of a process about to start, every section read, or a ConfigurationError
+    listing every problem (InsecureConfiguration in production)."""
     try:
         settings = Settings()
     except ValidationError as exc:

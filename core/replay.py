@@ -22,8 +22,8 @@ never taken for divergence:
    projection after its replay (the reverse-search indexer compares its FAISS index).
 
 The scratch projections get scratch services (their own database and data directory) whose
-``extras`` name the live services (:func:`replay_source`): a projection that reads inputs from
-outside the event log (the reverse-search indexer reads signed videos from the blob store)
+``replay_source`` is the live services (:func:`replay_source`): a projection that reads inputs
+from outside the event log (the reverse-search indexer reads signed videos from the blob store)
 reads the live inputs, read-only, and keeps its own state in the scratch directory.
 
 Processors keep no read model: they are not checked, and are listed as skipped.
@@ -62,8 +62,6 @@ from core.services import Services
 from core.store import StoredEvent
 
 IDENTICAL, DIFFERENT, BEHIND = "identical", "DIFFERENT", "BEHIND"
-# Key in a scratch Services' extras: the live Services it replays (see replay_source).
-SCRATCH_SOURCE_KEY = "core.replay.live_services"
 _EXAMPLE_CHARS = 400
 _BATCH = 1000
 
@@ -112,12 +110,10 @@ def rebuild(
     return applied
 
 
-def replay_source(services: Any) -> Services | None:
+def replay_source(services: Services) -> Services | None:
     """The live services that ``services`` replays for a replay-check, or None when
     ``services`` are live ones."""
-    extras = getattr(services, "extras", None)
-    source = extras.get(SCRATCH_SOURCE_KEY) if isinstance(extras, dict) else None
-    return source if isinstance(source, Services) else None
+    return services.replay_source
 
 
 # -- comparing tables --------------------------------------------------------------------------
@@ -528,7 +524,7 @@ def replay_check(
         update={"database_url": scratch_url, "data_dir": Path(tmp.name) / "data"}
     )
     scratch = Services.from_settings(scratch_settings)
-    scratch.extras[SCRATCH_SOURCE_KEY] = services
+    scratch.replay_source = services
     try:
         projections: dict[str, Projection] = {}
         for key, factory in sorted(factories.items()):

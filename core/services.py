@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import is_sqlite, make_engine, make_session_factory
+from core.ports import Port, Resource, Wiring, WiringError
 from core.privacy import Keyring, attach_keyring
 from core.settings import Settings
 from core.store import EventStore
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -22,17 +26,24 @@ class Services:
     sessions: sessionmaker[Session]
     store: EventStore
     read_engine: Engine | None = None
-    # per-domain singletons (loaded models, blob stores) keyed by name, built lazily by domains
-    extras: dict[str, Any] = field(default_factory=dict)
-    _extra_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
+    # Set on the scratch services of a replay-check: the live services it replays
+    # (core/replay.py), whose inputs outside the event log are read, never written.
+    replay_source: Services | None = None
+    wiring: Wiring | None = None
+    # ports and resources built so far, keyed by their declaration
+    _built: dict[object, Any] = field(default_factory=dict, repr=False)
+    _build_locks: dict[object, threading.Lock] = field(default_factory=dict, repr=False)
     _locks_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Services:
+        from core.modules import all_domain_settings
         from core.preflight import refuse_insecure_production
 
         settings = settings or Settings()
         refuse_insecure_production(settings)  # fail closed, whoever builds the services
+        # every section read and validated now, not when a domain first asks for it
+        settings.load_sections(all_domain_settings())
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         url = settings.effective_database_url
         engine = make_engine(url)
@@ -56,20 +67,56 @@ class Services:
             read_engine=read_engine,
         )
 
-    def extra(self, key: str, build: Any) -> Any:
-        """A lazily built, per-process singleton (e.g. a loaded model) owned by a domain.
+    def wire(self, wiring: Wiring | None = None) -> Wiring:
+        """Use ``wiring``, or check that the loaded modules fit together (every required port
+        provided by exactly one of them): a WiringError otherwise.
+
+        Every process wires before it starts work (the app factory, the worker runner, the
+        commands that run domain code). Services built in code are wired on first use of a
+        port, with the same check."""
+        if wiring is None:
+            from core.modules import check_wiring
+
+            wiring = check_wiring()
+        self.wiring = wiring
+        return wiring
+
+    def port(self, port: Port[T]) -> T:
+        """The implementation of ``port`` for this process, built once by its provider."""
+        if port in self._built:
+            return cast(T, self._built[port])
+        wiring = self.wiring or self.wire()
+        provider = wiring.provider(port)
+        if provider is None:
+            raise WiringError(f"no loaded module provides port {port.name!r}")
+        return self._once(port, lambda: provider.factory(self))
+
+    def resource(self, resource: Resource[T]) -> T:
+        """A domain's per-process object (a loaded model, a cache), built on first use.
 
         Built once even when several threads ask at once (``serve`` warms models in the
         background while the first requests may already need them): the others wait for it.
         """
-        if key in self.extras:
-            return self.extras[key]
+        if resource in self._built:
+            return cast(T, self._built[resource])
+        return self._once(resource, lambda: resource.build(self))
+
+    def override(self, key: Port[T] | Resource[T], value: T) -> None:
+        """Use ``value`` for ``key`` in these services (tests; a lighter embedder)."""
         with self._locks_lock:
-            lock = self._extra_locks.setdefault(key, threading.Lock())
+            self._built[key] = value
+
+    def built(self, key: Port[Any] | Resource[Any]) -> Any | None:
+        """What ``key`` holds if it was built already, without building it."""
+        return self._built.get(key)
+
+    def _once(self, key: object, build: Callable[[], T]) -> T:
+        with self._locks_lock:
+            lock = self._build_locks.setdefault(key, threading.Lock())
         with lock:
-            if key not in self.extras:
-                self.extras[key] = build()
-        return self.extras[key]
+            if key not in self._built:
+                self._built[key] = build()
+        return cast(T, self._built[key])
 
     @property
     def read_sessions(self) -> sessionmaker[Session]:

@@ -1,5 +1,10 @@
 """One typed settings object, read from ``CLEARFRAME_*`` environment variables.
 
+The root :class:`Settings` holds the core's own settings and one section per domain
+(``settings.section(ProvenanceSettings)``), each read from its own variables. Every section
+is read and validated once, when the process starts (``Services.from_settings`` and
+``core/preflight.py``), never on a domain's first use.
+
 The defaults run the embedded mode (SQLite file, SQL-tail event log, no broker). Production mode
 refuses to start while any development secret is still in place: every process checks its
 settings and every domain's section before it starts work (``core/preflight.py``).
@@ -12,8 +17,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
@@ -89,6 +95,21 @@ def secret_weakness(value: str, known: Iterable[str] = ()) -> str | None:
     return None
 
 
+def describe(exc: ValidationError, cls: type[BaseSettings]) -> list[str]:
+    """One line per error, naming the environment variable. Never the value: it may be a
+    secret."""
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    lines = []
+    for error in exc.errors():
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        loc = error.get("loc") or ()
+        if loc:
+            lines.append(f"{prefix}{loc[0]}".upper() + f": {message}")
+        else:
+            lines.append(message)
+    return lines
+
+
 class DomainSettings(BaseSettings):
     """Base of each domain's settings section (``Domain.settings`` in core/modules.py).
 
@@ -98,6 +119,9 @@ class DomainSettings(BaseSettings):
 
     def production_problems(self, settings: Settings) -> list[str]:
         return []
+
+
+S = TypeVar("S", bound=DomainSettings)
 
 
 class Settings(BaseSettings):
@@ -127,6 +151,46 @@ class Settings(BaseSettings):
     catch_up_interval_s: float = Field(default=2.0, gt=0, le=600)
     # Concurrent appends of one process share a transaction (one fsync); see core/store.py.
     group_commit: bool = True
+
+    # The domain sections, read by load_sections (a new dict on every change: model_copy
+    # shares private attributes with the original).
+    _sections: dict[type[DomainSettings], DomainSettings] = PrivateAttr(default_factory=dict)
+
+    def load_sections(self, classes: Iterable[type[DomainSettings]]) -> None:
+        """Read every section in ``classes`` not read yet; a ConfigurationError listing the
+        problems of all of them when any is invalid."""
+        loaded = dict(self._sections)
+        problems: list[str] = []
+        for cls in classes:
+            if cls in loaded:
+                continue
+            try:
+                loaded[cls] = cls()
+            except ValidationError as exc:
+                problems += describe(exc, cls)
+        if problems:
+            raise ConfigurationError(problems)
+        self._sections = loaded
+
+    def section(self, cls: type[S]) -> S:
+        """The domain's section, as read at start-up."""
+        found = self._sections.get(cls)
+        if not isinstance(found, cls):
+            raise ConfigurationError(
+                [f"the settings section {cls.__name__} was not read at start-up "
+                 "(is it declared in its Domain's settings?)"]
+            )
+        return found
+
+    @property
+    def sections(self) -> list[DomainSettings]:
+        return list(self._sections.values())
+
+    def with_section(self, section: DomainSettings) -> Settings:
+        """A copy of these settings holding ``section`` instead of the one read (tests)."""
+        copy = self.model_copy()
+        copy._sections = {**self._sections, type(section): section}
+        return copy
 
     def production_problems(self) -> list[str]:
         """What production refuses in the core settings (see core/preflight.py)."""

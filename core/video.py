@@ -1,4 +1,4 @@
-"""H.264 MP4 encoding and decoding with PyAV.
+"""H.264 MP4 encoding and decoding with PyAV, shared by every domain that handles video.
 
 Files written here are plain (non-fragmented) MP4 with the ``moov`` box at the end, no
 faststart pass: c2pa-python can sign such files, it cannot sign fragmented MP4 from Python.
@@ -12,9 +12,19 @@ from pathlib import Path
 import av
 import numpy as np
 
-from generator.errors import EncodingError
+from core.errors import ClearframeError
 
 DEFAULT_CRF = 20
+
+
+class EncodingError(ClearframeError):
+    """Frames could not be written as, or read back from, a video file."""
+
+    code, status, title = "media_encoding_failed", 422, "Video could not be encoded or decoded"
+
+    @property
+    def message(self) -> str:
+        return self.detail
 
 
 def _check_frames(frames: np.ndarray) -> np.ndarray:

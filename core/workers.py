@@ -72,6 +72,10 @@ class WorkerPool:
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        if self.services.wiring is None:
+            # before any worker runs: a required port that no module provides stops the
+            # process (fail closed) instead of a worker running without it
+            self.services.wire()
         for name in self.names:
             target = make_worker(self.services, name)
             thread = threading.Thread(

@@ -7,7 +7,9 @@ from generator.settings import GeneratorSettings
 
 
 def load() -> Module:
+    from contracts.ports import BLOB_STORE, PICKUP_POLICY, WATERMARKER
     from generator.projection import GenerationJobs
+    from generator.public import blob_store
     from generator.router import router
     from generator.worker import GeneratorWorker
 
@@ -17,6 +19,9 @@ def load() -> Module:
         projections={"generation-jobs": lambda services: GenerationJobs()},
         processors={"generator": lambda services: GeneratorWorker(services)},
         model_modules=["generator.models", "generator.events"],
+        provides={BLOB_STORE: blob_store},
+        # no job renders without the re-check at pick-up, nor without its watermark
+        requires=[PICKUP_POLICY, WATERMARKER],
     )
 
 

@@ -1,36 +1,25 @@
-"""The consent / opt-out re-check at pick-up: a seam to the trust_safety domain.
+"""The consent / opt-out re-check at pick-up, asked of the ``pickup_policy`` port.
 
 Between approval and pick-up a cameo owner may revoke consent or a rights holder may file an
-opt-out; the generator asks again right before rendering. The answer comes from
-``trust_safety.public.recheck_generation_at_pickup`` (domains meet only through ``public.py``):
-
-    recheck_generation_at_pickup(services, *, generation_id, requester_id, prompt,
-                                 cameo_ids, at) -> Mapping with keys
-        "allowed": bool, "reason": "consent_revoked" | "opted_out" | None, "details": dict
-
-When that function does not exist (a deployment without the consent ledger), a job that uses
-cameos fails closed (``pickup_check_unavailable``) because consent cannot be confirmed; a job
-without cameos proceeds on the request-time check, and ``GenerationStarted`` records that the
-re-check did not run.
+opt-out; the generator asks again right before rendering. The generator requires the port
+(``generator/module.py``): a deployment without a module that provides it does not start, so
+no job ever renders without the re-check.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from contracts.ports import PickupPolicy, PickupRequest
 from generator.jobs import GenerationJob
-
-Recheck = Callable[..., Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
 class PickupVerdict:
     allowed: bool
-    status: Literal["passed", "refused", "unavailable"]
+    status: Literal["passed", "refused"]
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -42,54 +31,21 @@ class PickupVerdict:
         }
 
 
-def find_trust_safety_recheck() -> Recheck | None:
-    try:
-        public = importlib.import_module("trust_safety.public")
-    except ModuleNotFoundError:
-        return None
-    fn = getattr(public, "recheck_generation_at_pickup", None)
-    return fn if callable(fn) else None
-
-
 class PickupCheck:
-    def __init__(
-        self, services: Any, recheck: Recheck | None = None, *, discover: bool = True
-    ) -> None:
-        self.services = services
-        self._recheck = (
-            recheck if recheck is not None else (find_trust_safety_recheck() if discover else None)
-        )
-
-    @property
-    def available(self) -> bool:
-        return self._recheck is not None
+    def __init__(self, policy: PickupPolicy) -> None:
+        self.policy = policy
 
     def check(self, job: GenerationJob, at: datetime) -> PickupVerdict:
-        if self._recheck is None:
-            if job.cameo_ids:
-                return PickupVerdict(
-                    False,
-                    "unavailable",
-                    "pickup_check_unavailable",
-                    {
-                        "cameo_ids": list(job.cameo_ids),
-                        "why": "no consent ledger to re-check against",
-                    },
-                )
-            return PickupVerdict(
-                True, "unavailable", None, {"why": "no trust_safety re-check installed"}
+        answer = self.policy.recheck(
+            PickupRequest(
+                generation_id=job.generation_id,
+                requester_id=job.requester_id,
+                prompt=job.prompt,
+                cameo_ids=tuple(job.cameo_ids),
+                at=at,
             )
-        answer = self._recheck(
-            self.services,
-            generation_id=job.generation_id,
-            requester_id=job.requester_id,
-            prompt=job.prompt,
-            cameo_ids=list(job.cameo_ids),
-            at=at,
         )
-        allowed = bool(answer.get("allowed"))
-        reason = answer.get("reason")
-        details = dict(answer.get("details") or {})
-        if allowed:
+        details = dict(answer.details)
+        if answer.allowed:
             return PickupVerdict(True, "passed", None, details)
-        return PickupVerdict(False, "refused", str(reason or "consent_revoked"), details)
+        return PickupVerdict(False, "refused", answer.reason or "consent_revoked", details)

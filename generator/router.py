@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 
+from contracts.ports import BLOB_STORE
 from core.app import ServicesDep, SessionDep
 from core.auth import Principal, Role, require_roles
 from core.errors import Conflict, NotFound
 from core.openapi import id_path, problems
 from generator.models import GenerationJobRow
-from generator.public import blob_store_for
 from generator.schemas import JobPublic
 
 router = APIRouter(prefix="/v1/generations", tags=["generator"], responses=problems(401, 503))
@@ -78,5 +78,5 @@ def download(
         raise Conflict("this video was removed", reason="removed")
     if not row.published or row.download_blob is None:
         raise Conflict(f"the video is not ready (status: {row.status})", reason="not_ready")
-    path = blob_store_for(services).path(row.download_blob)
+    path = services.port(BLOB_STORE).path(row.download_blob)
     return FileResponse(path, media_type="video/mp4", filename=f"{generation_id}.mp4")

@@ -25,11 +25,13 @@ from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from contracts.ports import BLOB_STORE, PICKUP_POLICY, WATERMARKER
 from core.events import SYSTEM_ACTOR, NewEvent, RecordedEvent, derived_event_id, stream_id, utcnow
+from core.ports import Resource
 from core.projections import Append, Processor
+from core.services import Services
+from core.video import encode_mp4
 from generator.backends.base import ProceduralBackend, VideoBackend
-from generator.blobs import LocalBlobStore
-from generator.encoding import encode_mp4
 from generator.errors import BackendFailed, BackendUnavailable, InvalidRenderRequest
 from generator.events import (
     DEAD_LETTER,
@@ -60,6 +62,13 @@ def build_backend(settings: GeneratorSettings) -> VideoBackend:
     return ProceduralBackend()
 
 
+# one loaded model per process
+BACKEND = Resource[VideoBackend](
+    "generator.backend",
+    lambda services: build_backend(services.settings.section(GeneratorSettings)),
+)
+
+
 def _failed(
     event: RecordedEvent, generation_id: str, reason: str, error: str, **details: Any
 ) -> Append:
@@ -85,22 +94,18 @@ class GeneratorWorker(Processor):
 
     def __init__(
         self,
-        services: Any,
+        services: Services,
         *,
         backend: VideoBackend | None = None,
         pickup: PickupCheck | None = None,
         settings: GeneratorSettings | None = None,
     ) -> None:
-        from provenance.public import watermarker
-
         self.services = services
-        self.settings = settings or GeneratorSettings()
-        self.backend = backend or services.extra(
-            "generator.backend", lambda: build_backend(self.settings)
-        )
-        self.pickup = pickup or PickupCheck(services)
-        self.blobs = LocalBlobStore(self.settings.blob_directory(services.settings.data_dir))
-        self.watermarker = watermarker(services)
+        self.settings = settings or services.settings.section(GeneratorSettings)
+        self.backend = backend or services.resource(BACKEND)
+        self.pickup = pickup or PickupCheck(services.port(PICKUP_POLICY))
+        self.blobs = services.port(BLOB_STORE)
+        self.watermarker = services.port(WATERMARKER)
         self.worker_id = f"{os.uname().nodename}:{os.getpid()}"
 
     def handle(self, event: RecordedEvent) -> Sequence[Append]:
@@ -162,11 +167,9 @@ class GeneratorWorker(Processor):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _produce(self, job: GenerationJob) -> GenerationCompleted:
-        from provenance.public import serial_for_generation
-
         started = time.perf_counter()
         rendered = self._render(job)
-        serial = serial_for_generation(self.services, job.generation_id)
+        serial = self.watermarker.serial_for(job.generation_id)
         embedded = self.watermarker.embed_verified(rendered.frames, serial)
         frames = embedded.frames
         with tempfile.TemporaryDirectory(prefix="cf-gen-") as tmp:

@@ -11,13 +11,13 @@ from core.events import Actor
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from core.cli import CliError, _services
+    from core.cli import CliError, _wired_services
     from provenance.service import check_file
 
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"{path} is not a file")
-    services = _services(args)
+    services = _wired_services(args)
     check_id, report = check_file(
         services,
         path,

@@ -2,36 +2,46 @@
 
 from __future__ import annotations
 
+from core.errors import ClearframeError
 
-class ProvenanceError(Exception):
+
+class ProvenanceError(ClearframeError):
     """Base of every error the provenance package raises on purpose."""
 
-    code: str = "provenance.error"
+    code = "provenance.error"
+    status, title = 500, "Provenance failed"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.message = message
+
+    @property
+    def message(self) -> str:
+        return self.detail
 
 
 class InvalidPayload(ProvenanceError, ValueError):
     """A watermark payload is out of range or frames cannot carry one."""
 
     code = "provenance.invalid_payload"
+    status, title = 422, "Invalid watermark payload"
 
 
 class SigningError(ProvenanceError):
     """A C2PA manifest could not be built or signed."""
 
     code = "provenance.signing_failed"
+    title = "Signing failed"
 
 
 class CertificateError(ProvenanceError):
     """The signing certificate chain or key is missing, malformed or not allowed here."""
 
     code = "provenance.certificate_invalid"
+    title = "Signing credentials invalid"
 
 
 class UnsupportedMedia(ProvenanceError, ValueError):
     """The file is not a media type provenance can sign or verify."""
 
     code = "provenance.unsupported_media"
+    status, title = 415, "Unsupported media type"

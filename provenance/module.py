@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.modules import Domain, Module
 from provenance.cli import install_cli
 from provenance.settings import ProvenanceSettings
 
+if TYPE_CHECKING:
+    from core.services import Services
 
-def warm(services: Any) -> None:
+
+def warm(services: Services) -> None:
     """Load the signing credentials and the watermarker before the first asset needs them."""
     from provenance.public import watermarker
     from provenance.signing import credentials
@@ -19,7 +22,9 @@ def warm(services: Any) -> None:
 
 
 def load() -> Module:
+    from contracts.ports import BLOB_STORE, FINGERPRINT_SEARCH, WATERMARKER
     from provenance.projection import ProvenanceAssets
+    from provenance.public import GenerationWatermarker
     from provenance.router import router
     from provenance.signing import AssetSigning
 
@@ -30,6 +35,11 @@ def load() -> Module:
         processors={"provenance-signing": lambda services: AssetSigning(services)},
         model_modules=["provenance.models", "provenance.events"],
         warm=[warm],
+        provides={WATERMARKER: GenerationWatermarker},
+        # Signed files live in the blob store; a verification report includes the
+        # fingerprint matches of reverse search, which is required rather than optional so
+        # that a report never silently lacks them.
+        requires=[BLOB_STORE, FINGERPRINT_SEARCH],
     )
 
 

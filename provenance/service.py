@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
+from contracts.ports import FINGERPRINT_SEARCH
 from core.events import Actor, stream_id
+from core.services import Services
 from provenance.events import ProvenanceChecked
 from provenance.public import generation_for_serial, watermarker
 from provenance.signing import credentials
 from provenance.verify import ProvenanceReport, verify_file
 
 
-def _fingerprint_search(services: Any) -> Any:
-    """Reverse search's matcher when that domain is installed (via its public module)."""
-    try:
-        public = importlib.import_module("reverse_search.public")
-    except ModuleNotFoundError:
-        return None
-    find = getattr(public, "find_matches", None)
-    if find is None:
-        return None
-    return lambda path: find(services, Path(path))
-
-
 def check_file(
-    services: Any, path: Path, *, actor: Actor, channel: str, include_fingerprints: bool
+    services: Services, path: Path, *, actor: Actor, channel: str, include_fingerprints: bool
 ) -> tuple[str, ProvenanceReport]:
     """Verify ``path``, record the check as an audit event, and return (check id, report)."""
-    search = _fingerprint_search(services) if include_fingerprints else None
+    search = services.port(FINGERPRINT_SEARCH).find_matches if include_fingerprints else None
     report = verify_file(
         path,
         trust_anchors_pem=credentials(services).trust_anchors_pem,

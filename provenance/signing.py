@@ -20,8 +20,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from contracts.ports import BLOB_STORE
+from core.blobs import BlobStore
 from core.events import SYSTEM_ACTOR, RecordedEvent
+from core.ports import Resource
 from core.projections import Append, Processor
+from core.services import Services
+from core.video import decode_frames, encode_mp4
 from provenance.c2pa_manifest import (
     SOFT_BINDING_ALG,
     ManifestFacts,
@@ -39,15 +44,18 @@ MODERATED = "OutputModerated"
 _PAID = frozenset({"paid", "pro", "plus", "premium"})
 
 
-def credentials(services: Any) -> SigningCredentials:
-    """The signing credentials, loaded once per process (production refuses dev ones)."""
+def _load_credentials(services: Services) -> SigningCredentials:
+    return provenance_settings(services).credentials(
+        services.settings.data_dir, development=services.settings.is_development
+    )
 
-    def build() -> SigningCredentials:
-        return provenance_settings(services).credentials(
-            services.settings.data_dir, development=services.settings.is_development
-        )
 
-    return services.extra("provenance.credentials", build)  # type: ignore[no-any-return]
+# loaded once per process (production refuses development ones, see ProvenanceSettings)
+CREDENTIALS = Resource[SigningCredentials]("provenance.credentials", _load_credentials)
+
+
+def credentials(services: Services) -> SigningCredentials:
+    return services.resource(CREDENTIALS)
 
 
 def _request_fields(history: Sequence[RecordedEvent]) -> dict[str, Any]:
@@ -77,15 +85,14 @@ class AssetSigning(Processor):
     name = "provenance-signing"
     categories = ("generation",)
 
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
         self.settings = provenance_settings(services)
+        self.blobs = services.port(BLOB_STORE)
 
     def handle(self, event: RecordedEvent) -> Sequence[Append]:
         if event.type != MODERATED or event.payload.get("decision") != "allow":
             return ()
-        from generator.public import blob_store_for, decode_frames, encode_mp4
-
         history = self.services.store.read_stream(event.stream_id)
         if any(e.type == "AssetSigned" for e in history):
             return ()
@@ -106,7 +113,7 @@ class AssetSigning(Processor):
         )
         serial = int(str(done["watermark_serial"]), 16)
         creds = credentials(self.services)
-        blobs = blob_store_for(self.services)
+        blobs = self.blobs
         master = blobs.path(str(event.payload.get("master_blob") or done["master_blob"]))
         # Remixed sources and the generation an extend continues are both parents.
         parent_ids = _ids(
@@ -182,7 +189,7 @@ class AssetSigning(Processor):
             )
         ]
 
-    def _remix_parents(self, generation_ids: list[str], blobs: Any) -> list[RemixParent]:
+    def _remix_parents(self, generation_ids: list[str], blobs: BlobStore) -> list[RemixParent]:
         if not generation_ids:
             return []
         with self.services.sessions() as s:

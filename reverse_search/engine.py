@@ -20,7 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from core.blobs import InvalidBlobAddress, parse_address
+from core.ports import Resource
 from core.replay import replay_source
+from core.services import Services
 from reverse_search.alignment import AlignmentConfig
 from reverse_search.embedders.base import FrameEmbedder
 from reverse_search.embedders.descriptor import VisualDescriptor
@@ -36,8 +39,6 @@ from reverse_search.search import ReverseSearcher, SearchConfig
 from reverse_search.settings import EmbedderKind, ReverseSearchSettings
 
 log = logging.getLogger(__name__)
-
-ENGINE_KEY = "reverse_search.engine"
 
 
 def build_embedder(settings: ReverseSearchSettings) -> FrameEmbedder:
@@ -63,13 +64,10 @@ class BlobLocator:
         self.root = Path(root)
 
     def locate(self, address: str) -> Path:
-        prefix, _, digest = address.partition(":")
-        if (
-            prefix != "sha256"
-            or len(digest) != 64
-            or not all(c in "0123456789abcdef" for c in digest)
-        ):
-            raise MediaDecodeError(f"not a blob address: {address!r}")
+        try:
+            digest = parse_address(address)
+        except InvalidBlobAddress:
+            raise MediaDecodeError(f"not a blob address: {address!r}") from None
         path = self.root / digest[:2] / digest
         if not path.is_file():
             raise MediaDecodeError(f"blob {address} is not in {self.root}")
@@ -227,45 +225,46 @@ class SearchEngine:
             }
 
 
-def engine_for(services: Any) -> SearchEngine:
-    """The process-wide engine of these services (built on first use).
+def _build_engine(services: Services) -> SearchEngine:
+    """The scratch services of a replay-check (``core.replay.replay_source``) get an engine
+    that reads the signed videos of the live deployment's blob store, read-only, and keeps its
+    index in the scratch data directory, whatever ``CLEARFRAME_RS_INDEX_DIR`` says."""
+    settings = services.settings.section(ReverseSearchSettings)
+    data_dir = Path(services.settings.data_dir)
+    live = replay_source(services)
+    if live is not None:
+        live_blobs = settings.resolved_blob_root(Path(live.settings.data_dir)).resolve()
+        settings = settings.model_copy(
+            update={
+                "blob_root": live_blobs,
+                "index_dir": data_dir / "reverse_search" / "index",
+            }
+        )
+    return SearchEngine(settings, data_dir)
 
-    The scratch services of a replay-check (``core.replay.replay_source``) get an engine that
-    reads the signed videos of the live deployment's blob store, read-only, and keeps its
-    index in the scratch data directory, whatever ``CLEARFRAME_RS_INDEX_DIR`` says.
-    """
 
-    def build() -> SearchEngine:
-        settings = ReverseSearchSettings()
-        data_dir = Path(services.settings.data_dir)
-        live = replay_source(services)
-        if live is not None:
-            live_blobs = settings.resolved_blob_root(Path(live.settings.data_dir)).resolve()
-            settings = settings.model_copy(
-                update={
-                    "blob_root": live_blobs,
-                    "index_dir": data_dir / "reverse_search" / "index",
-                }
-            )
-        return SearchEngine(settings, data_dir)
+ENGINE = Resource[SearchEngine]("reverse_search.engine", _build_engine)
 
-    engine: SearchEngine = services.extra(ENGINE_KEY, build)
-    return engine
+
+def engine_for(services: Services) -> SearchEngine:
+    """The process-wide engine of these services (built on first use)."""
+    return services.resource(ENGINE)
 
 
 @contextmanager
-def live_index(live: Any, like: SearchEngine) -> Iterator[tuple[FingerprintIndex, str]]:
+def live_index(live: Services, like: SearchEngine) -> Iterator[tuple[FingerprintIndex, str]]:
     """The index the live deployment searches, read-only, and where it came from: the engine
     this process holds for ``live`` (under its lock), else the snapshot last saved in the live
     index directory (what API processes load), else an empty index if none was saved."""
-    extras = getattr(live, "extras", None)
-    held = extras.get(ENGINE_KEY) if isinstance(extras, dict) else None
+    held = live.built(ENGINE)
     if isinstance(held, SearchEngine):
         held.refresh()
         with held.lock:
             yield held.index, "the index this process holds"
         return
-    index_dir = ReverseSearchSettings().resolved_index_dir(Path(live.settings.data_dir))
+    index_dir = live.settings.section(ReverseSearchSettings).resolved_index_dir(
+        Path(live.settings.data_dir)
+    )
     if not (index_dir / "CURRENT").exists():
         empty = FingerprintIndex(
             like.embedder.name, like.embedder.dim, index_config_for(like.embedder)

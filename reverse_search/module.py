@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.modules import Domain, Module
 from reverse_search.cli import install_cli
 from reverse_search.settings import ReverseSearchSettings
 
+if TYPE_CHECKING:
+    from core.services import Services
 
-def warm(services: Any) -> None:
+
+def warm(services: Services) -> None:
     """Open the index and load the embedder before the first search needs them."""
     from reverse_search.engine import engine_for
 
@@ -17,7 +20,9 @@ def warm(services: Any) -> None:
 
 
 def load() -> Module:
+    from contracts.ports import FINGERPRINT_SEARCH
     from reverse_search.indexer import make_indexer
+    from reverse_search.public import FileMatches
     from reverse_search.router import c2pa_router, router
 
     return Module(
@@ -26,6 +31,7 @@ def load() -> Module:
         projections={"reverse-search-indexer": make_indexer},
         model_modules=["reverse_search.models", "reverse_search.events"],
         warm=[warm],
+        provides={FINGERPRINT_SEARCH: FileMatches},
     )
 
 

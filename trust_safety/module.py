@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.modules import Domain, Module
 from trust_safety.cases import cli as cases_cli
@@ -10,29 +10,32 @@ from trust_safety.generation import cli as gate_cli
 from trust_safety.optout import cli as optout_cli
 from trust_safety.output.settings import OutputModerationSettings
 
+if TYPE_CHECKING:
+    from core.services import Services
 
-def warm(services: Any) -> None:
+
+def warm(services: Services) -> None:
     """Load the text embedder, the exemplars, the opt-out matcher and the image classifiers,
     and decide one harmless prompt, so that the first real decision does not pay for them."""
     from trust_safety.generation.gate import gate_pipeline
     from trust_safety.moderation.stages import ModerationContext
-    from trust_safety.output.processor import build_classifiers
+    from trust_safety.output.processor import CLASSIFIERS
     from trust_safety.uploads.service import shared_moderator
 
     gate_pipeline(services).moderate("a watercolour of a lighthouse at dawn", ModerationContext())
     shared_moderator(services)
-    services.extra(
-        "output-moderation.classifiers", lambda: build_classifiers(OutputModerationSettings())
-    )
+    services.resource(CLASSIFIERS)
 
 
 def load() -> Module:
+    from contracts.ports import BLOB_STORE, PICKUP_POLICY
     from trust_safety.assets import registration as _assets
     from trust_safety.cases import registration as _cases
     from trust_safety.consent import registration as _consent
     from trust_safety.generation import registration as _gate
     from trust_safety.optout import registration as _optout
     from trust_safety.output import registration as _output
+    from trust_safety.public import PickupRecheck
 
     return Module(
         name="trust_safety",
@@ -54,6 +57,8 @@ def load() -> Module:
             *_assets.MODEL_MODULES,
         ],
         warm=[warm],
+        provides={PICKUP_POLICY: PickupRecheck},
+        requires=[BLOB_STORE],  # output moderation reads the generated masters
     )
 
 

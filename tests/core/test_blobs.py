@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from generator.blobs import (
+from core.blobs import (
     BlobCorrupted,
+    BlobNotFound,
     BlobStore,
     InvalidBlobAddress,
     LocalBlobStore,
     address_of_file,
 )
-from generator.errors import BlobNotFound
 
 
 def test_put_get_is_content_addressed(tmp_path: Path) -> None:

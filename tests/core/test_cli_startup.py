@@ -17,6 +17,7 @@ import pytest
 
 from core.cli import _warm_in_background, main
 from core.modules import Module
+from core.ports import Resource
 from core.services import Services
 from core.settings import Settings
 
@@ -210,16 +211,17 @@ def test_a_model_is_built_once_when_threads_ask_together() -> None:
     builds: list[int] = []
     start = threading.Barrier(4)
 
-    def build() -> object:
+    def build(_services: Services) -> object:
         builds.append(1)
         threading.Event().wait(0.2)
         return object()
 
+    model = Resource[object]("model", build)
     got: list[object] = []
 
     def ask() -> None:
         start.wait()
-        got.append(services.extra("model", build))
+        got.append(services.resource(model))
 
     threads = [threading.Thread(target=ask) for _ in range(4)]
     for t in threads:

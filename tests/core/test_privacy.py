@@ -20,6 +20,7 @@ from core.replay import IDENTICAL, replay_check
 from core.services import Services
 from tests.trust_safety.cases.foreign import publish
 from tests.utils import drain, make_principal
+from trust_safety.optout.public import TEXT_EMBEDDER as OPTOUT_EMBEDDER
 
 NAME = "Wilhelmina Quarrington"
 PROMPT = "a lighthouse keeper called Ottoline Brackenbury waving at a paper boat"
@@ -65,7 +66,7 @@ def found(dump: dict[str, str]) -> dict[str, list[str]]:
 @pytest.fixture
 def world(services: Services, client: Any) -> dict[str, Any]:
     """A person who generated a video, reported someone else's and appealed a decision."""
-    services.extras["optout.text_embedder"] = None  # lexical opt-out matching is enough here
+    services.override(OPTOUT_EMBEDDER, None)  # lexical opt-out matching is enough here
     person, ph = make_principal(services, "user", name=NAME)
     owner, _ = make_principal(services, "user", name="Someone Else")
     _, reviewer = make_principal(services, "reviewer", name="Reviewer")

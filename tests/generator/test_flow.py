@@ -3,7 +3,6 @@ generator -> output moderation -> signing -> download and verification."""
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,13 +12,14 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from contracts.ports import BLOB_STORE, PICKUP_POLICY, PickupAnswer, PickupRequest
 from core.events import stream_id
 from core.projections import DeadLetter, make_runner
 from core.services import Services
+from core.video import decode_frames, encode_mp4
 from generator.backends.base import ProceduralBackend, RenderedVideo, RenderRequest
 from generator.errors import BackendFailed
 from generator.pickup import PickupCheck
-from generator.public import blob_store_for, decode_frames
 from generator.settings import GeneratorSettings
 from generator.worker import GeneratorWorker
 from provenance.c2pa_manifest import read_manifest
@@ -59,7 +59,7 @@ def test_free_and_paid_generations_end_signed_and_downloadable(
             "AssetPublished",
         ], types
     creds = credentials(services)
-    blobs = blob_store_for(services)
+    blobs = services.port(BLOB_STORE)
     free = last(services, "g-free", "AssetSigned").payload
     paid = last(services, "g-paid", "AssetSigned").payload
     assert free["visible_watermark"] and free["download_blob_address"] != free["blob_address"]
@@ -112,7 +112,7 @@ def test_verification_api_and_cli_record_audit_events(
         fps=12,
     )
     drain(services, PIPELINE)
-    signed = blob_store_for(services).path(
+    signed = services.port(BLOB_STORE).path(
         last(services, "g-v", "AssetSigned").payload["download_blob_address"]
     )
 
@@ -129,8 +129,6 @@ def test_verification_api_and_cli_record_audit_events(
     assert body["fingerprint_matches"] == []  # users do not get other people's records
 
     # A stripped re-encode still resolves through the watermark.
-    from generator.public import encode_mp4
-
     frames, fps = decode_frames(signed)
     stripped = encode_mp4(frames, fps, tmp_path / "stripped.mp4", bitrate=150_000)
     resp = client.post(
@@ -270,17 +268,14 @@ def test_persistent_failure_is_dead_lettered_and_the_partition_moves_on(services
 def test_pickup_recheck_and_invalid_requests_fail_without_rendering(services: Services) -> None:
     requester, _ = make_principal(services, "user")
     backend = FlakyBackend(failures=0)
-    refusals: list[dict[str, Any]] = []
+    refusals: list[PickupRequest] = []
 
-    def recheck(_services: Any, **kw: Any) -> dict[str, Any]:
-        refusals.append(kw)
-        return {
-            "allowed": False,
-            "reason": "consent_revoked",
-            "details": {"cameo_ids": kw["cameo_ids"]},
-        }
+    class Refusing:
+        def recheck(self, request: PickupRequest) -> PickupAnswer:
+            refusals.append(request)
+            return PickupAnswer(False, "consent_revoked", {"cameo_ids": list(request.cameo_ids)})
 
-    worker = GeneratorWorker(services, backend=backend, pickup=PickupCheck(services, recheck))
+    worker = GeneratorWorker(services, backend=backend, pickup=PickupCheck(Refusing()))
     request_and_approve(services, "g-c", requester, "me and @friend", cameo_ids=["cam-1"], **SMALL)
     request_and_approve(
         services, "g-odd", requester, "odd size", width=161, height=96, duration_s=1.0
@@ -288,20 +283,12 @@ def test_pickup_recheck_and_invalid_requests_fail_without_rendering(services: Se
     drain(services, built=[make_runner(worker, services)])
     failed = last(services, "g-c", "GenerationFailed").payload
     assert failed["reason"] == "consent_revoked" and not failed["retryable"]
-    assert refusals[0]["cameo_ids"] == ["cam-1"] and refusals[0]["requester_id"] == requester
+    assert list(refusals[0].cameo_ids) == ["cam-1"] and refusals[0].requester_id == requester
     assert last(services, "g-odd", "GenerationFailed").payload["reason"] == "invalid_request"
     assert backend.calls == 0
     assert "GenerationStarted" not in stream_types(services, "g-c")
-
-    # Without a consent ledger to ask, a job with cameos fails closed.
-    no_ledger = GeneratorWorker(
-        services, backend=backend, pickup=PickupCheck(services, None, discover=False)
-    )
-    request_and_approve(services, "g-c2", requester, "with a cameo", cameo_ids=["cam-2"], **SMALL)
-    drain(services, built=[make_runner(no_ledger, services)])
-    assert (
-        last(services, "g-c2", "GenerationFailed").payload["reason"] == "pickup_check_unavailable"
-    )
+    # Without a module providing the re-check no worker starts at all:
+    # tests/generator/test_pickup_port.py.
 
 
 def test_replay_rebuilds_the_read_models(services: Services) -> None:
@@ -334,7 +321,6 @@ def test_replay_rebuilds_the_read_models(services: Services) -> None:
 def test_investigators_get_fingerprint_matches_from_reverse_search(
     services: Services, client: Any, tmp_path: Path
 ) -> None:
-    importlib.import_module("reverse_search.public")
     requester, _ = make_principal(services, "user")
     _, investigator = make_principal(services, "investigator")
     request_and_approve(
@@ -349,12 +335,10 @@ def test_investigators_get_fingerprint_matches_from_reverse_search(
         fps=12,
     )
     drain(services, [*PIPELINE, "reverse-search-indexer"])
-    signed = blob_store_for(services).path(
+    signed = services.port(BLOB_STORE).path(
         last(services, "g-fp", "AssetSigned").payload["blob_address"]
     )
     frames, fps = decode_frames(signed)
-    from generator.public import encode_mp4
-
     # Cropped hard and re-encoded: C2PA is gone; the fingerprint still finds the source.
     copy = encode_mp4(
         np.ascontiguousarray(frames[:, 30:154, 40:280]), fps, tmp_path / "copy.mp4", crf=30
@@ -375,10 +359,9 @@ def test_investigators_get_fingerprint_matches_from_reverse_search(
 def test_end_to_end_from_the_generation_gate(services: Services, client: Any) -> None:
     """POST /v1/generations -> prompt moderation (the gate) -> generator (with the gate's
     pick-up re-check) -> output moderation -> signing -> the requester's download."""
-    importlib.import_module("trust_safety.generation.router")
-    from generator.pickup import find_trust_safety_recheck
-
-    assert find_trust_safety_recheck() is not None
+    wiring = services.wiring or services.wire()
+    provider = wiring.provider(PICKUP_POLICY)
+    assert provider is not None and provider.module == "trust_safety"
     requester, headers = make_principal(services, "user")
     resp = client.post(
         "/v1/generations",
@@ -428,7 +411,7 @@ def test_remix_parents_are_ingredients_of_the_childs_manifest(services: Services
     signed = last(services, "g-child", "AssetSigned").payload
     assert signed["remix_parents"] == ["g-parent"]
     report = read_manifest(
-        blob_store_for(services).path(signed["blob_address"]),
+        services.port(BLOB_STORE).path(signed["blob_address"]),
         credentials(services).trust_anchors_pem,
     )
     assert report.state == "Trusted"

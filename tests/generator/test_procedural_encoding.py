@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.video import EncodingError, decode_frames, encode_mp4, probe_fps
 from generator.backends.procedural import render_clip
-from generator.encoding import decode_frames, encode_mp4, probe_fps
-from generator.errors import EncodingError, InvalidRenderRequest
+from generator.errors import InvalidRenderRequest
 
 
 def test_render_is_deterministic_and_shaped() -> None:

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from core.video import encode_mp4
 from generator.backends.procedural import render_clip
-from generator.encoding import encode_mp4
 from provenance.c2pa_manifest import (
     TRAINED_ALGORITHMIC_MEDIA,
     ManifestFacts,

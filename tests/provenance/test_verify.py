@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from generator.public import decode_frames, encode_mp4, render_clip
+from core.video import decode_frames, encode_mp4
+from generator.public import render_clip
 from provenance.c2pa_manifest import ManifestFacts, sign_video
 from provenance.errors import UnsupportedMedia
 from provenance.pki import SigningCredentials, create_development_credentials

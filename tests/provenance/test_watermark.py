@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
+from core.video import decode_frames, encode_mp4
 from generator.backends.procedural import render_clip
-from generator.encoding import decode_frames, encode_mp4
 from provenance.errors import InvalidPayload
 from provenance.watermark import InvisibleWatermark
 

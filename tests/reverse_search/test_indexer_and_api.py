@@ -15,7 +15,7 @@ import pytest
 from core.events import Actor
 from core.replay import rebuild, replay_check
 from core.services import Services
-from generator.encoding import encode_mp4
+from core.video import encode_mp4
 from reverse_search.cli import cmd_ingest, cmd_search
 from reverse_search.engine import engine_for
 from reverse_search.indexer import ReverseSearchIndexer, make_indexer

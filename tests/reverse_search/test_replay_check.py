@@ -12,7 +12,7 @@ import pytest
 
 from core.replay import DIFFERENT, IDENTICAL, ReplayReport, replay_check
 from core.services import Services
-from generator.encoding import encode_mp4
+from core.video import encode_mp4
 from reverse_search.engine import engine_for
 from reverse_search.indexer import make_indexer
 from reverse_search.settings import ReverseSearchSettings

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.encoding import encode_mp4
+from core.video import encode_mp4
 from reverse_search.errors import EmptyMediaError, InvalidFramesError, MediaDecodeError
 from reverse_search.sampling import sample_array, sample_media, sample_video
 from tests.reverse_search.helpers import FPS, clip

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.video import encode_mp4
 from generator.backends.procedural import render_clip
-from generator.encoding import encode_mp4
 from reverse_search.embedders import VisualDescriptor
 from reverse_search.errors import EmbedderMismatchError
 from reverse_search.index import FingerprintIndex, IndexConfig

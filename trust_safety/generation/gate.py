@@ -20,9 +20,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.events import SYSTEM_ACTOR, RecordedEvent, stream_id
+from core.ports import Resource
 from core.projections import Append, Processor
 from core.services import Services
-from trust_safety.classifiers.text_embedding import default_cache_dir
+from trust_safety.classifiers.text_embedding import TextEmbedder, default_cache_dir
 from trust_safety.generation.events import (
     GENERATION,
     GenerationApproved,
@@ -40,8 +41,6 @@ from trust_safety.moderation.policy import load_default_policy
 from trust_safety.moderation.semantic import SemanticStage, load_default_exemplars
 from trust_safety.moderation.stages import ModerationContext, PromptStage
 
-EMBEDDER_KEY = "moderation.text_embedder"
-
 GATE_REASONS: dict[str, str] = {
     "cameo_consent": "A cameo in the request has not been shared with you, or its consent was withdrawn.",
     "upload_refused": "The uploaded input cannot be used for generation.",
@@ -57,10 +56,14 @@ def reason_text(reason_category: str) -> str:
         return GATE_REASONS[reason_category]
 
 
-def _default_embedder() -> Any:
+def _default_embedder(_services: Services) -> TextEmbedder:
     from trust_safety.classifiers.text_embedding import shared_minilm
 
     return shared_minilm()
+
+
+# The semantic stage's text embedder (MiniLM); tests may override it with a lighter one.
+TEXT_EMBEDDER = Resource[TextEmbedder]("moderation.text_embedder", _default_embedder)
 
 
 class _PipelineCache:
@@ -68,7 +71,7 @@ class _PipelineCache:
 
     def __init__(self, services: Services) -> None:
         self.lock = threading.Lock()
-        embedder = services.extra(EMBEDDER_KEY, _default_embedder)
+        embedder = services.resource(TEXT_EMBEDDER)
         # Exemplar embeddings are a pure function of model and exemplars: one cache per machine
         # (CLEARFRAME_CACHE_DIR), shared by every service instance and test.
         self.semantic = SemanticStage(
@@ -95,14 +98,14 @@ class _PipelineCache:
         )
 
 
+PIPELINE_CACHE = Resource[_PipelineCache]("moderation.pipeline_cache", _PipelineCache)
+
+
 def gate_pipeline(services: Services) -> PromptModerationPipeline:
     """The pipeline as the gate runs it now: live lists plus the opt-out registry's stage."""
     from trust_safety.optout.public import optout_stage
 
-    cache: _PipelineCache = services.extra(
-        "moderation.pipeline_cache", lambda: _PipelineCache(services)
-    )
-    return cache.pipeline(load_live_lists(services), [optout_stage(services)])
+    return services.resource(PIPELINE_CACHE).pipeline(load_live_lists(services), [optout_stage(services)])
 
 
 def _optout_ids(decision: ModerationDecision) -> list[str]:

@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from sqlalchemy import func, select
 
+from core.ports import Resource
 from core.services import Services
+from trust_safety.classifiers.text_embedding import TextEmbedder
 from trust_safety.optout.facts import Scope
 from trust_safety.optout.models import OptOutRow
 from trust_safety.optout.output_matcher import (
@@ -42,7 +43,6 @@ __all__ = [
     "training_exclusions",
 ]
 
-EMBEDDER_KEY = "optout.text_embedder"
 
 
 def registry_records(services: Services) -> tuple[int, list[OptOutRecord]]:
@@ -60,20 +60,25 @@ class _MatcherCache:
         self.matcher: OptOutPromptMatcher | None = None
 
 
-def _default_embedder() -> Any:
+def _default_embedder(_services: Services) -> TextEmbedder | None:
     from trust_safety.classifiers.text_embedding import shared_minilm
 
     return shared_minilm()
 
 
+# The matcher's text embedder; None matches lexically only (tests override it so).
+TEXT_EMBEDDER = Resource[TextEmbedder | None]("optout.text_embedder", _default_embedder)
+MATCHER_CACHE = Resource[_MatcherCache]("optout.matcher_cache", lambda _services: _MatcherCache())
+
+
 def prompt_matcher(services: Services) -> tuple[int, OptOutPromptMatcher]:
     """The matcher for the registry as it is now, and the registry position it was built at.
 
-    Tests or deployments may put another text embedder (or None: lexical matching only) under
-    ``services.extras["optout.text_embedder"]`` before the first call.
+    Tests or deployments may override :data:`TEXT_EMBEDDER` with another text embedder (or
+    None: lexical matching only) before the first call.
     """
-    cache: _MatcherCache = services.extra("optout.matcher_cache", _MatcherCache)
-    embedder = services.extra(EMBEDDER_KEY, _default_embedder)
+    cache = services.resource(MATCHER_CACHE)
+    embedder = services.resource(TEXT_EMBEDDER)
     position, records = registry_records(services)
     key = (position, len(records))
     with cache.lock:

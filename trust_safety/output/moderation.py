@@ -254,7 +254,7 @@ def _decide(
 def moderate_file(
     path: Path, classifiers: Sequence[FrameClassifier], policy: OutputPolicy = DEFAULT_OUTPUT_POLICY
 ) -> OutputModerationResult:
-    from generator.public import decode_frames
+    from core.video import decode_frames
 
     frames, fps = decode_frames(path)
     return moderate_frames(frames, fps, classifiers, policy)

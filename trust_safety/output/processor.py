@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
+from contracts.generation import OutputModerated
+from contracts.ports import BLOB_STORE
 from core.events import SYSTEM_ACTOR, RecordedEvent
+from core.ports import Resource
 from core.projections import Append, Processor
+from core.services import Services
+from core.video import decode_frames
 from trust_safety.output.classifiers import (
     ClipConfig,
     ClipZeroShotClassifier,
@@ -15,7 +19,6 @@ from trust_safety.output.classifiers import (
     HaarFaceClassifier,
     NudeNetClassifier,
 )
-from contracts.generation import OutputModerated
 from trust_safety.output.moderation import DEFAULT_OUTPUT_POLICY, OutputPolicy, moderate_frames
 from trust_safety.output.settings import OutputModerationSettings
 
@@ -39,26 +42,29 @@ def build_classifiers(settings: OutputModerationSettings) -> list[FrameClassifie
     return classifiers
 
 
+CLASSIFIERS = Resource[list[FrameClassifier]](
+    "output-moderation.classifiers",
+    lambda services: build_classifiers(services.settings.section(OutputModerationSettings)),
+)
+
+
 class OutputModeration(Processor):
     name = "output-moderation"
     categories = ("generation",)
 
     def __init__(
         self,
-        services: Any,
+        services: Services,
         *,
         classifiers: Sequence[FrameClassifier] | None = None,
         policy: OutputPolicy | None = None,
     ) -> None:
         self.services = services
-        settings = OutputModerationSettings()
+        settings = services.settings.section(OutputModerationSettings)
         self.classifiers = (
-            list(classifiers)
-            if classifiers is not None
-            else services.extra(
-                "output-moderation.classifiers", lambda: build_classifiers(settings)
-            )
+            list(classifiers) if classifiers is not None else services.resource(CLASSIFIERS)
         )
+        self.blobs = services.port(BLOB_STORE)
         self.policy = replace(
             policy or DEFAULT_OUTPUT_POLICY, sample_rate_hz=settings.sample_rate_hz
         )
@@ -66,14 +72,12 @@ class OutputModeration(Processor):
     def handle(self, event: RecordedEvent) -> Sequence[Append]:
         if event.type != COMPLETED:
             return ()
-        from generator.public import blob_store_for, decode_frames
-
         history = self.services.store.read_stream(event.stream_id)
         if any(e.type == "OutputModerated" for e in history):
             return ()
         generation_id = str(event.payload.get("generation_id") or event.stream_id.split("-", 1)[1])
         master = str(event.payload["master_blob"])
-        frames, fps = decode_frames(blob_store_for(self.services).path(master))
+        frames, fps = decode_frames(self.blobs.path(master))
         result = moderate_frames(frames, fps, self.classifiers, self.policy)
         payload = result.to_payload()
         return [

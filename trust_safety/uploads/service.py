@@ -11,6 +11,7 @@ from typing import Any
 
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.events import Actor, stream_id, utcnow
+from core.ports import Resource
 from core.services import Services
 from trust_safety.uploads.events import UPLOAD, UploadModerated
 from trust_safety.uploads.moderation import Frame, OwnCameoCheck, UploadDecision, UploadModerator
@@ -30,15 +31,18 @@ def uploads_dir(services: Services) -> Path:
     return Path(services.settings.data_dir) / "uploads"
 
 
+def _build_moderator(_services: Services) -> UploadModerator:
+    from trust_safety.classifiers.faces import shared_face_detector
+    from trust_safety.classifiers.nsfw import shared_nudenet
+
+    return UploadModerator(shared_nudenet(), shared_face_detector())
+
+
+UPLOAD_MODERATOR = Resource[UploadModerator]("uploads.moderator", _build_moderator)
+
+
 def shared_moderator(services: Services) -> UploadModerator:
-    def build() -> UploadModerator:
-        from trust_safety.classifiers.faces import shared_face_detector
-        from trust_safety.classifiers.nsfw import shared_nudenet
-
-        return UploadModerator(shared_nudenet(), shared_face_detector())
-
-    moderator: UploadModerator = services.extra("uploads.moderator", build)
-    return moderator
+    return services.resource(UPLOAD_MODERATOR)
 
 
 def own_cameo_check(services: Services, at: datetime) -> OwnCameoCheck:

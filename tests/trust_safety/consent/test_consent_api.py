@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from contracts.ports import PICKUP_POLICY, PickupAnswer, PickupRequest
 from core.events import stream_id
 from core.replay import replay_check
 from tests.trust_safety.consent.foreign_events import emit, generation_flow
 from tests.utils import drain, make_principal
 from trust_safety.consent.public import check_request_consent, likeness_consent
 from trust_safety.consent.registration import PROJECTIONS
-from trust_safety.public import recheck_generation_at_pickup
+from trust_safety.optout.public import TEXT_EMBEDDER as OPTOUT_EMBEDDER
 
 LEDGER = ["consent-ledger"]
 NOW = datetime.now(UTC)
@@ -167,13 +169,13 @@ def test_appearances_listed_for_owner_and_removed_everywhere(client, services, p
 
 def test_revocation_before_pickup_cancels_the_job(client, services, people):
     (_ada, ada_h), (bo, _) = people["ada"], people["bo"]
-    services.extras["optout.text_embedder"] = None  # lexical opt-out matching is enough here
+    services.override(OPTOUT_EMBEDDER, None)  # lexical opt-out matching is enough here
     cameo = register(client, ada_h, "ada")
     client.post(f"/v1/cameos/{cameo}/grants", headers=ada_h, json={"grantee_id": bo})
     drain(services, LEDGER)
     at_request = check_request_consent(services, principal_id=bo, prompt="@ada surfing", at=NOW)
     assert at_request.allowed and at_request.cameo_ids == (cameo,)
-    ok = recheck_generation_at_pickup(
+    ok = recheck(
         services,
         generation_id="g-9",
         requester_id=bo,
@@ -181,10 +183,10 @@ def test_revocation_before_pickup_cancels_the_job(client, services, people):
         cameo_ids=[cameo],
         at=NOW,
     )
-    assert ok["allowed"] is True
+    assert ok.allowed is True
     client.delete(f"/v1/cameos/{cameo}/grants/{bo}", headers=ada_h)
     # No drain: the pick-up check folds the cameo's stream, so it sees the revocation at once.
-    refused = recheck_generation_at_pickup(
+    refused = recheck(
         services,
         generation_id="g-9",
         requester_id=bo,
@@ -192,8 +194,8 @@ def test_revocation_before_pickup_cancels_the_job(client, services, people):
         cameo_ids=[cameo],
         at=NOW,
     )
-    assert refused["allowed"] is False and refused["reason"] == "consent_revoked"
-    assert refused["details"]["consent_reasons"] == ["consent_revoked"]
+    assert refused.allowed is False and refused.reason == "consent_revoked"
+    assert refused.details["consent_reasons"] == ["consent_revoked"]
 
 
 def test_mutual_follows_and_public_figures(client, services, people):
@@ -235,3 +237,8 @@ def test_mutual_follows_and_public_figures(client, services, people):
         "public_figure_without_cameo",
     ]
     assert replay_check(services, PROJECTIONS, progress=False, out=lambda _: None) == []
+
+
+def recheck(services: Any, **request: Any) -> PickupAnswer:
+    """The pick-up re-check, asked the way the generator asks it: through its port."""
+    return services.port(PICKUP_POLICY).recheck(PickupRequest(**request))

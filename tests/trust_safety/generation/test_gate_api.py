@@ -13,6 +13,7 @@ from core.events import stream_id
 from tests.trust_safety.uploads.media_factory import drawn_face, encode, gradient
 from tests.utils import drain, make_principal
 from trust_safety.moderation.blocklist import load_default_blocklist
+from trust_safety.optout.public import TEXT_EMBEDDER as OPTOUT_EMBEDDER
 
 GATE = ["prompt-moderation", "generation-requests"]
 SHIPPED_BLOCKLIST = load_default_blocklist().version
@@ -21,7 +22,7 @@ NOW = datetime.now(UTC)
 
 @pytest.fixture
 def people(services: Any) -> dict[str, tuple[str, dict[str, str]]]:
-    services.extras["optout.text_embedder"] = None  # lexical opt-out matching is enough here
+    services.override(OPTOUT_EMBEDDER, None)  # lexical opt-out matching is enough here
     return {
         "ada": make_principal(services, "user", name="ada"),
         "bo": make_principal(services, "user", name="bo"),
@@ -369,7 +370,7 @@ def test_gate_flow_on_postgresql(make_services: Any) -> None:
     from core.app import create_app
 
     services = make_services("postgres")
-    services.extras["optout.text_embedder"] = None
+    services.override(OPTOUT_EMBEDDER, None)
     _, ada = make_principal(services, "user", name="ada")
     with TestClient(create_app(services)) as client:
         ok = request(client, ada, prompt="a lighthouse beam sweeping over fog")

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from contracts.ports import PICKUP_POLICY, PickupAnswer, PickupRequest
 from core.replay import replay_check
 from tests.trust_safety.consent.foreign_events import emit, generation_flow
 from tests.utils import drain, make_principal
 from trust_safety.moderation.categories import Category
 from trust_safety.moderation.normalise import normalise
 from trust_safety.moderation.stages import ModerationContext
+from trust_safety.optout.public import TEXT_EMBEDDER as OPTOUT_EMBEDDER
 from trust_safety.optout.public import optout_stage, training_exclusions
 from trust_safety.optout.registration import PROJECTIONS
-from trust_safety.public import recheck_generation_at_pickup
 
 REGISTRY = ["optout-registry"]
 FILING = {
@@ -37,7 +39,7 @@ def services(request, make_services):
 
 @pytest.fixture
 def holders(services):
-    services.extras["optout.text_embedder"] = None  # lexical matching; MiniLM is tested apart
+    services.override(OPTOUT_EMBEDDER, None)  # lexical matching; MiniLM is tested apart
     return (
         make_principal(services, "rights_holder", name="Comet Studios"),
         make_principal(services, "rights_holder", name="Other Studio"),
@@ -150,7 +152,7 @@ def test_optout_filed_after_approval_stops_the_job_at_pickup(client, services, h
     _, user_h = make_principal(services, "user")
     generation_flow(services, "g-7", "u-1", [], prompt="captain comet saves the day")
     now = datetime.now(UTC)
-    before = recheck_generation_at_pickup(
+    before = recheck(
         services,
         generation_id="g-7",
         requester_id="u-1",
@@ -158,10 +160,10 @@ def test_optout_filed_after_approval_stops_the_job_at_pickup(client, services, h
         cameo_ids=[],
         at=now,
     )
-    assert before["allowed"] is True
+    assert before.allowed is True
     optout_id = file(client, h)
     drain(services, REGISTRY)
-    after = recheck_generation_at_pickup(
+    after = recheck(
         services,
         generation_id="g-7",
         requester_id="u-1",
@@ -169,14 +171,11 @@ def test_optout_filed_after_approval_stops_the_job_at_pickup(client, services, h
         cameo_ids=[],
         at=now,
     )
-    assert after == {
-        "allowed": False,
-        "reason": "opted_out",
-        "details": {
-            "optout_ids": [optout_id],
-            "registry_position": after["details"]["registry_position"],
-        },
-    }
+    assert after == PickupAnswer(
+        False,
+        "opted_out",
+        {"optout_ids": [optout_id], "registry_position": after.details["registry_position"]},
+    )
     # The request came from a territory the opt-out does not cover: no refusal.
     emit(
         services,
@@ -188,7 +187,7 @@ def test_optout_filed_after_approval_stops_the_job_at_pickup(client, services, h
         prompt="captain comet",
         territory="FR",
     )
-    fr = recheck_generation_at_pickup(
+    fr = recheck(
         services,
         generation_id="g-8",
         requester_id="u-1",
@@ -196,4 +195,9 @@ def test_optout_filed_after_approval_stops_the_job_at_pickup(client, services, h
         cameo_ids=[],
         at=now,
     )
-    assert fr["allowed"] is True
+    assert fr.allowed is True
+
+
+def recheck(services: Any, **request: Any) -> PickupAnswer:
+    """The pick-up re-check, asked the way the generator asks it: through its port."""
+    return services.port(PICKUP_POLICY).recheck(PickupRequest(**request))

@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from generator.public import encode_mp4, render_clip
+from core.video import encode_mp4
+from generator.public import render_clip
 from trust_safety.output.classifiers import (
     MINORS,
     PEOPLE,
