@@ -452,71 +452,51 @@ class OptOutPromptMatcher:
         )
 
 
+# Shared by the two lists below: a possessive both sits inside names ("my little pony") and,
+# like a determiner, marks the next word as a common noun.
+_POSSESSIVES = frozenset(["my", "your", "his", "her", "its", "our", "their"])
 # Short words that may sit inside a name ("the lion king", "beauty and the beast") and say
 # nothing about whether the name is an everyday phrase.
-_FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "and",
-        "or",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "with",
-        "by",
-        "my",
-        "your",
-        "his",
-        "her",
-        "its",
-        "our",
-        "their",
-    ]
+_FUNCTION_WORDS = (
+    frozenset(
+        ["a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "from", "with", "by"]
+    )
+    | _POSSESSIVES
 )
 
 
-_DETERMINERS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "this",
-        "that",
-        "these",
-        "those",
-        "some",
-        "any",
-        "every",
-        "each",
-        "no",
-        "my",
-        "your",
-        "his",
-        "her",
-        "its",
-        "our",
-        "their",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "many",
-        "several",
-        "few",
-        "little",
-        "big",
-        "old",
-        "young",
-    ]
+_DETERMINERS = (
+    frozenset(
+        [
+            "a",
+            "an",
+            "the",
+            "this",
+            "that",
+            "these",
+            "those",
+            "some",
+            "any",
+            "every",
+            "each",
+            "no",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "many",
+            "several",
+            "few",
+            "little",
+            "big",
+            "old",
+            "young",
+        ]
+    )
+    | _POSSESSIVES
 )
 _NAMING = frozenset({"named", "called", "nicknamed"})
 # Adjectives that, like a determiner, mark the next word as a common noun ("a blue hedgehog").
