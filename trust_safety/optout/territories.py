@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from core.errors import ValidationFailed
+
 WORLDWIDE = "*"
 
 ISO_3166_ALPHA2: frozenset[str] = frozenset(
@@ -265,8 +267,10 @@ ISO_3166_ALPHA2: frozenset[str] = frozenset(
 )
 
 
-class UnknownTerritory(ValueError):
+class UnknownTerritory(ValidationFailed, ValueError):
     """A territory code that is neither ISO 3166-1 alpha-2 nor worldwide."""
+
+    code = "optout.unknown_territory"
 
 
 def normalise_territories(values: Iterable[str]) -> frozenset[str]:
