@@ -20,9 +20,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 
+## lint: ruff and mypy over every package
 lint: $(STAMP)
-	$(VENV)/bin/ruff check core tests bench
-	$(VENV)/bin/mypy core
+	$(VENV)/bin/ruff check core contracts feed generator provenance reverse_search trust_safety tests bench
+	$(VENV)/bin/mypy core contracts feed generator provenance reverse_search trust_safety
 
 bench-events: $(STAMP)
 	$(PY) bench/event_pipeline.py --events 20000
