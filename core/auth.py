@@ -80,6 +80,10 @@ class Principal:
     def is_admin(self) -> bool:
         return Role.admin in self.roles
 
+    def owns(self, owner_id: str | None) -> bool:
+        """Whether this caller may see what ``owner_id`` owns: its owner, and admins."""
+        return owner_id == self.id or self.is_admin
+
     def actor(self, acting_as: Role | None = None) -> Actor:
         role = acting_as or max(self.roles, key=lambda r: list(Role).index(r))
         return Actor(id=self.id, role=role.value)

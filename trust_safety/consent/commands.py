@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from pydantic import ValidationError
-
+from core.validation import build
 from trust_safety.consent.errors import (
     AppearanceNotFound,
     CameoAlreadyRegistered,
@@ -51,12 +50,7 @@ class LedgerLookup(Protocol):
 
 
 def _build(factory: type[_F], **values: object) -> _F:
-    try:
-        return factory(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "input"
-        raise InvalidCameoInput(f"{where}: {first['msg']}") from exc
+    return build(factory, InvalidCameoInput, **values)
 
 
 def require_cameo(ledger: LedgerLookup, cameo_id: str) -> CameoRecord:

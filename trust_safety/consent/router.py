@@ -44,6 +44,8 @@ _QUERY = problems(404, 422)
 
 
 class _Body(BaseModel):
+    # Fields are named as the service's arguments: a route passes ``**dict(body)`` (shallow,
+    # so nested models stay models).
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
@@ -102,7 +104,7 @@ def _public(record: CameoRecord, at: datetime) -> dict[str, Any]:
 def _owned(services: Any, principal: Principal, cameo_id: str, **load: bool) -> CameoRecord:
     with services.read_sessions() as s:
         record = load_record(s, cameo_id, **load)
-    if record is None or (record.owner_id != principal.id and not principal.is_admin):
+    if record is None or not principal.owns(record.owner_id):
         raise CameoNotFound(f"no cameo {cameo_id!r}")
     return record
 
@@ -110,7 +112,7 @@ def _owned(services: Any, principal: Principal, cameo_id: str, **load: bool) -> 
 def _require_owner(services: Any, principal: Principal, cameo_id: str) -> None:
     """Ownership from the cameo's own stream (never behind the read model); 404 otherwise."""
     record, _ = load_cameo(services, cameo_id)
-    if record.owner_id != principal.id and not principal.is_admin:
+    if not principal.owns(record.owner_id):
         raise CameoNotFound(f"no cameo {cameo_id!r}")
 
 
@@ -125,15 +127,7 @@ def _accepted(cameo_id: str, version: int) -> dict[str, Any]:
     responses=problems(400, 409, 413, 422),
 )
 def register_cameo(body: RegisterCameo, principal: UserP, services: ServicesDep) -> dict[str, Any]:
-    cameo_id = ConsentService(services).register(
-        principal.actor(),
-        handle=body.handle,
-        display_name=body.display_name,
-        liveness_reference=body.liveness_reference,
-        liveness_result=body.liveness_result,
-        liveness_checked_at=body.liveness_checked_at,
-        audience=body.audience,
-    )
+    cameo_id = ConsentService(services).register(principal.actor(), **dict(body))
     return _accepted(cameo_id, 1)
 
 
@@ -259,13 +253,7 @@ def record_liveness(
     cameo_id: CameoId, body: RecordLiveness, principal: UserP, services: ServicesDep
 ) -> dict[str, Any]:
     _require_owner(services, principal, cameo_id)
-    version = ConsentService(services).record_liveness(
-        principal.actor(),
-        cameo_id,
-        liveness_reference=body.liveness_reference,
-        liveness_result=body.liveness_result,
-        liveness_checked_at=body.liveness_checked_at,
-    )
+    version = ConsentService(services).record_liveness(principal.actor(), cameo_id, **dict(body))
     return _accepted(cameo_id, version)
 
 

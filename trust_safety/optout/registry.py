@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from pydantic import ValidationError
-
+from core.validation import build
 from trust_safety.optout.errors import (
     InvalidOptOut,
     NotOptOutHolder,
@@ -116,12 +115,7 @@ def apply(record: OptOutRecord | None, recorded: RecordedOptOutFact) -> OptOutRe
 
 
 def _build(factory: type[_F], **values: object) -> _F:
-    try:
-        return factory(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "input"
-        raise InvalidOptOut(f"{where}: {first['msg']}") from exc
+    return build(factory, InvalidOptOut, **values)
 
 
 def file_optout(

@@ -32,6 +32,8 @@ _COMMAND = problems(400, 404, 409, 413, 422)
 
 
 class _Body(BaseModel):
+    # Fields are named as the service's arguments: a route passes ``**dict(body)`` (shallow,
+    # so nested models stay models).
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
@@ -85,18 +87,15 @@ def _blocked_counts(s: Any, optout_ids: list[str]) -> dict[str, int]:
 
 def _require_holder(services: Any, principal: Principal, optout_id: str) -> None:
     """Ownership from the opt-out's own stream (never behind); a stranger gets 404."""
-    try:
-        record, _ = load_optout(services, optout_id)
-    except OptOutNotFound:
-        raise OptOutNotFound(f"no opt-out {optout_id!r}") from None
-    if record.rights_holder_id != principal.id and not principal.is_admin:
+    record, _ = load_optout(services, optout_id)
+    if not principal.owns(record.rights_holder_id):
         raise OptOutNotFound(f"no opt-out {optout_id!r}")
 
 
 def _owned(services: Any, principal: Principal, optout_id: str) -> dict[str, Any]:
     with services.read_sessions() as s:
         row = s.get(OptOutRow, optout_id)
-        if row is None or (row.rights_holder_id != principal.id and not principal.is_admin):
+        if row is None or not principal.owns(row.rights_holder_id):
             raise OptOutNotFound(f"no opt-out {optout_id!r}")
         return _public(record_from_row(row), _blocked_counts(s, [optout_id]).get(optout_id, 0))
 
@@ -108,14 +107,7 @@ def _owned(services: Any, principal: Principal, optout_id: str) -> dict[str, Any
     responses=problems(400, 409, 413, 422),
 )
 def file_optout(body: FileOptOut, principal: HolderP, services: ServicesDep) -> dict[str, Any]:
-    optout_id = OptOutService(services).file(
-        principal.actor(),
-        rights_holder_name=body.rights_holder_name,
-        terms=body.terms,
-        scopes=body.scopes,
-        territories=body.territories,
-        reference_media=body.reference_media,
-    )
+    optout_id = OptOutService(services).file(principal.actor(), **dict(body))
     return {"optout_id": optout_id, "stream_version": 1}
 
 
@@ -142,14 +134,7 @@ def amend_optout(
     optout_id: OptOutId, body: AmendOptOut, principal: HolderP, services: ServicesDep
 ) -> dict[str, Any]:
     _require_holder(services, principal, optout_id)
-    version = OptOutService(services).amend(
-        principal.actor(),
-        optout_id,
-        terms=body.terms,
-        scopes=body.scopes,
-        territories=body.territories,
-        reference_media=body.reference_media,
-    )
+    version = OptOutService(services).amend(principal.actor(), optout_id, **dict(body))
     return {"optout_id": optout_id, "stream_version": version}
 
 

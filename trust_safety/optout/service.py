@@ -42,6 +42,12 @@ class OptOutService:
     def __init__(self, services: Services) -> None:
         self.services = services
 
+    def _append(self, optout_id: str, fact: OptOutFact, version: int, actor: Actor) -> int:
+        recorded = self.services.store.append(
+            optout_stream(optout_id), [fact], expected_version=version, actor=actor
+        )
+        return recorded[-1].stream_version
+
     def file(
         self,
         actor: Actor,
@@ -63,9 +69,7 @@ class OptOutService:
             territories=territories,
             reference_media=reference_media,
         )
-        self.services.store.append(
-            optout_stream(optout_id), [fact], expected_version=0, actor=actor
-        )
+        self._append(optout_id, fact, 0, actor)
         return optout_id
 
     def amend(
@@ -87,15 +91,9 @@ class OptOutService:
             territories=territories,
             reference_media=reference_media,
         )
-        appended = self.services.store.append(
-            optout_stream(optout_id), [fact], expected_version=version, actor=actor
-        )
-        return appended[-1].stream_version
+        return self._append(optout_id, fact, version, actor)
 
     def withdraw(self, actor: Actor, optout_id: str, reason: str = "") -> int:
         record, version = load_optout(self.services, optout_id)
         fact = withdraw_optout(record, actor.id, reason)
-        appended = self.services.store.append(
-            optout_stream(optout_id), [fact], expected_version=version, actor=actor
-        )
-        return appended[-1].stream_version
+        return self._append(optout_id, fact, version, actor)
