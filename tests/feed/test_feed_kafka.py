@@ -8,15 +8,17 @@ from typing import Any
 
 import pytest
 
-from core.events import Actor, utcnow
+from core.auth import Principal, Role
+from core.events import utcnow
 from core.services import Services
 from feed import queries
 from feed.errors import UnknownAsset
 from tests.trust_safety.cases.builders import decision
 from tests.trust_safety.cases.foreign import publish
 from tests.utils import drain
-from trust_safety.cases import commands as cmd
-from trust_safety.cases.appeals import AppealOutcome
+from trust_safety.cases.appeals import decide_appeal, file_appeal
+from trust_safety.cases.enforcement import act_on_own_initiative
+from trust_safety.cases.events import AppealOutcome
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -44,18 +46,18 @@ def test_removal_and_reversal_over_kafka(
     runners = drain(services, CONSUMERS)
     assert visible(services, "asset-1")
 
-    reviewer = cmd.Caller("rev-a", frozenset({"reviewer"}), Actor(id="rev-a", role="reviewer"))
-    owner = cmd.Caller("user-owner", frozenset({"user"}), Actor(id="user-owner", role="user"))
-    taken = cmd.act_on_own_initiative(
+    reviewer = Principal("rev-a", "rev-a", {Role.reviewer})
+    owner = Principal("user-owner", "user-owner", {Role.user})
+    taken = act_on_own_initiative(
         services, reviewer, decision(case_id=None, source_type="SOURCE_VOLUNTARY")
     )
     drain(services, built=runners)
     assert not visible(services, "asset-1") and visible(services, "asset-2")
 
-    appeal = cmd.file_appeal(services, owner, taken.action_id, "It is my own face.")
+    appeal = file_appeal(services, owner, taken.action_id, "It is my own face.")
     assert appeal.reviewer_id == "rev-b"
-    decider = cmd.Caller("rev-b", frozenset({"reviewer"}), Actor(id="rev-b", role="reviewer"))
-    cmd.decide_appeal(
+    decider = Principal("rev-b", "rev-b", {Role.reviewer})
+    decide_appeal(
         services,
         decider,
         appeal.appeal_id,

@@ -12,49 +12,52 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from trust_safety.cases import facts as ft
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from contracts.enforcement import TargetKind
+from core.aggregate import Loaded, Transaction, transact
+from core.auth import Principal, PrincipalRow, Role
+from core.errors import NotFound, ValidationFailed
+from core.events import EventPayload, RecordedEvent, utcnow
+from core.services import Services
+from trust_safety.cases import events as ev
+from trust_safety.cases.enforcement import ACTIONS, reverse
 from trust_safety.cases.errors import (
     AppealAlreadyOpen,
     AppealNotAllowed,
     AppealWindowClosed,
     AutomatedAppealDecision,
     AwaitingRightsHolder,
+    CaseClosed,
     InvalidAppealTransition,
+    InvalidEnforcement,
     ReasonsRequired,
     ReviewerNotIndependent,
     UnknownCase,
 )
-from trust_safety.cases.facts import Fact, ensure_utc, parse_instant
+from trust_safety.cases.events import AppealOutcome, DecisionKind
+from trust_safety.cases.inbox import (
+    appeal_decided_message,
+    appeal_received_message,
+    notify,
+    rights_holder_invitation,
+)
+from trust_safety.cases.models import AppealRow
+from trust_safety.cases.policy import DEFAULT_POLICY, AppealPolicy, CasesPolicy
+from trust_safety.cases.recorded import Fact, RecordedFact, ensure_utc, parse_instant
+from trust_safety.cases.reports import REVIEW, Reopen, owner_of
+from trust_safety.cases.triage import CaseStatus
 
-# Six calendar months can be 184 days; the floor guarantees every six-month span is covered.
-MIN_APPEAL_WINDOW = timedelta(days=184)
 MIN_REASONS_CHARS = 20
 HUMAN_REVIEW_ROLES = frozenset({"reviewer", "admin"})
-
-
-@dataclass(frozen=True, slots=True)
-class AppealPolicy:
-    window: timedelta = timedelta(days=365)
-    rights_holder_response_window: timedelta = timedelta(days=7)
-
-    def __post_init__(self) -> None:
-        if self.window < MIN_APPEAL_WINDOW:
-            raise ValueError(
-                f"appeal window {self.window} is shorter than six months (DSA Art. 20(1))"
-            )
-        if self.rights_holder_response_window <= timedelta(0):
-            raise ValueError("rights_holder_response_window must be positive")
-
-
-class DecisionKind(StrEnum):
-    ENFORCEMENT = "enforcement"  # an action was taken; the affected user may appeal
-    DISMISSAL = "dismissal"  # a notice was turned down; the notifier may appeal
 
 
 class AppellantRole(StrEnum):
@@ -87,11 +90,6 @@ class AppealStatus(StrEnum):
     FILED = "filed"
     ASSIGNED = "assigned"
     DECIDED = "decided"
-
-
-class AppealOutcome(StrEnum):
-    UPHELD = "upheld"  # the original decision stands
-    REVERSED = "reversed"  # the original decision is undone
 
 
 @dataclass(slots=True)
@@ -165,10 +163,6 @@ def check_can_file(
                 appeal_id=appeal.appeal_id,
             )
     return role
-
-
-def appeal_deadline(decided_at: datetime, policy: AppealPolicy = AppealPolicy()) -> datetime:
-    return ensure_utc(decided_at) + policy.window
 
 
 def check_assignment(
@@ -263,7 +257,7 @@ class AppealBook:
     def apply(self, event: Fact) -> None:
         p = event.payload
         at = ensure_utc(event.occurred_at)
-        if event.type == ft.APPEAL_FILED:
+        if event.type == ev.AppealFiled.event_type_name:
             appeal = Appeal(
                 appeal_id=str(p["appeal_id"]),
                 decision_id=str(p["decision_id"]),
@@ -280,16 +274,16 @@ class AppealBook:
                 ),
             )
             self.appeals[appeal.appeal_id] = appeal
-        elif event.type == ft.APPEAL_ASSIGNED:
+        elif event.type == ev.AppealAssigned.event_type_name:
             appeal = self.get(str(p["appeal_id"]))
             appeal.status = AppealStatus.ASSIGNED
             appeal.reviewer_id = str(p["reviewer_id"])
             appeal.assigned_at = at
-        elif event.type == ft.RIGHTS_HOLDER_RESPONDED:
+        elif event.type == ev.RightsHolderResponded.event_type_name:
             appeal = self.get(str(p["appeal_id"]))
             appeal.rights_holder_response = str(p["response"])
             appeal.rights_holder_responded_at = at
-        elif event.type == ft.APPEAL_DECIDED:
+        elif event.type == ev.AppealDecided.event_type_name:
             appeal = self.get(str(p["appeal_id"]))
             appeal.status = AppealStatus.DECIDED
             appeal.outcome = AppealOutcome(p["outcome"])
@@ -352,3 +346,278 @@ def filed_payload(
             ensure_utc(now) + policy.rights_holder_response_window
         ).isoformat()
     return payload
+
+
+# -- the appeal aggregate: ``appeal-<appeal_id>`` ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    appeal_id: str
+    decision: DecisionUnderAppeal
+    reviewer_id: str
+    reviewer_role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Respond:
+    appeal_id: str
+    rights_holder_id: str
+    response: str
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Decide:
+    appeal_id: str
+    decider_id: str
+    decider_role: str
+    outcome: AppealOutcome
+    reasons: str
+    now: datetime
+    automated: bool = False
+
+
+class AppealStream:
+    category = ev.APPEAL
+
+    def initial(self) -> AppealBook:
+        return AppealBook()
+
+    def evolve(self, state: AppealBook, event: RecordedEvent) -> AppealBook:
+        state.apply(event)  # a fresh book per fold, so mutating it is safe
+        return state
+
+    def decide(self, state: AppealBook, command: Assign | Respond | Decide) -> list[EventPayload]:
+        appeal = state.get(command.appeal_id)
+        if isinstance(command, Assign):
+            check_assignment(appeal, command.decision, command.reviewer_id, command.reviewer_role)
+            return [ev.AppealAssigned(appeal_id=appeal.appeal_id, reviewer_id=command.reviewer_id)]
+        if isinstance(command, Respond):
+            text = command.response.strip()
+            if not 1 <= len(text) <= 5000:
+                raise InvalidEnforcement("a response has 1 to 5000 characters")
+            check_rights_holder_response(appeal, command.rights_holder_id, command.now)
+            return [ev.RightsHolderResponded(appeal_id=appeal.appeal_id, response=text)]
+        cleaned = check_decision(
+            appeal,
+            command.decider_id,
+            command.decider_role,
+            command.reasons,
+            command.now,
+            automated=command.automated,
+        )
+        return [
+            ev.AppealDecided(
+                appeal_id=appeal.appeal_id,
+                decision_id=appeal.decision_id,
+                decision_kind=appeal.decision_kind.value,
+                outcome=command.outcome.value,
+                reasons=cleaned,
+                decided_by=command.decider_id,
+            )
+        ]
+
+
+APPEALS = AppealStream()
+
+
+def decision_under_appeal(tx: Transaction, decision_id: str) -> DecisionUnderAppeal:
+    """The decision an appeal names, from its own stream: an action, or a dismissed case."""
+    try:
+        action = tx.load(ACTIONS, decision_id).state
+    except ValidationFailed:  # an id that cannot be a stream key names no decision
+        raise NotFound(f"no decision {decision_id!r}", decision_id=decision_id) from None
+    if action is not None:
+        t = action.taken
+        return DecisionUnderAppeal(
+            decision_id=decision_id,
+            kind=DecisionKind.ENFORCEMENT,
+            decided_at=action.taken_at,
+            affected_user_id=t.affected_user_id,
+            notifier_ids=frozenset(t.notifier_ids),
+            participants=frozenset(t.participants) | {t.decided_by},
+            optout_rights_holder_id=t.evidence.get("optout_rights_holder_id"),
+            reversed=action.reversed,
+        )
+    item = tx.load(REVIEW, decision_id).state.items.get(decision_id)
+    if item is not None and item.status is CaseStatus.DISMISSED:
+        assert item.decided_at is not None
+        return DecisionUnderAppeal(
+            decision_id=decision_id,
+            kind=DecisionKind.DISMISSAL,
+            decided_at=item.decided_at,
+            affected_user_id=owner_of(tx.session, TargetKind(item.target_kind), item.target_id),
+            notifier_ids=frozenset(item.reporter_ids),
+            participants=frozenset(item.participants),
+        )
+    if item is not None:
+        raise CaseClosed(
+            f"case {decision_id!r} is {item.status.value}; appeal its actions instead",
+            case_id=decision_id,
+        )
+    raise NotFound(f"no decision {decision_id!r}", decision_id=decision_id)
+
+
+def _reviewers(s: Session) -> list[str]:
+    rows = s.execute(select(PrincipalRow.id, PrincipalRow.roles, PrincipalRow.disabled_at)).all()
+    return sorted(
+        pid for pid, roles, disabled in rows if Role.reviewer.value in roles and disabled is None
+    )
+
+
+def _open_load(s: Session) -> dict[str, int]:
+    rows = s.execute(
+        select(AppealRow.reviewer_id, func.count())
+        .where(AppealRow.status != "decided", AppealRow.reviewer_id.is_not(None))
+        .group_by(AppealRow.reviewer_id)
+    ).all()
+    return {str(r): int(n) for r, n in rows}
+
+
+def appeal_id_for(decision_id: str, appellant_id: str, n: int) -> str:
+    digest = hashlib.sha256(f"{decision_id}\x1f{appellant_id}\x1f{n}".encode()).hexdigest()
+    return digest[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class FiledAppeal:
+    appeal_id: str
+    reviewer_id: str | None
+    rights_holder_due_at: datetime | None
+
+
+def file_appeal(
+    services: Services,
+    appellant: Principal,
+    decision_id: str,
+    statement: str,
+    policy: CasesPolicy = DEFAULT_POLICY,
+) -> FiledAppeal:
+    def work(tx: Transaction) -> FiledAppeal:
+        decision = decision_under_appeal(tx, decision_id)
+        # Appeal ids are derived from (decision, appellant, n): the n-th appeal of one person
+        # on one decision has one possible stream, so a duplicate filing is caught on the
+        # stream itself (open appeal, or a version conflict in a race), not on a read model.
+        earlier = AppealBook()
+        n = 0
+        while True:
+            appeal_id = appeal_id_for(decision_id, appellant.id, n)
+            loaded = tx.load(APPEALS, appeal_id)
+            if loaded.version == 0:
+                break
+            earlier.appeals.update(loaded.state.appeals)
+            n += 1
+        now = utcnow()
+        role = check_can_file(
+            decision, appellant.id, now, earlier.appeals.values(), policy.appeals
+        )
+        filed = ev.AppealFiled(
+            **filed_payload(appeal_id, decision, appellant.id, role, statement, now, policy.appeals)
+        )
+        events: list[EventPayload] = [filed]
+        book = AppealBook()
+        book.apply(RecordedFact(filed.event_type_name, now, filed.model_dump(mode="json")))
+        reviewer: str | None
+        try:
+            reviewer = pick_reviewer(
+                decision, book.get(appeal_id), _reviewers(tx.session), _open_load(tx.session)
+            )
+        except ReviewerNotIndependent:
+            reviewer = None  # nobody independent is available: an admin assigns later
+        if reviewer is not None:
+            events.append(ev.AppealAssigned(appeal_id=appeal_id, reviewer_id=reviewer))
+        tx.append(APPEALS, appeal_id, events, expected_version=0)
+        notify(tx, appeal_received_message(appellant.id, appeal_id))
+        if filed.rights_holder_id and filed.rights_holder_due_at:
+            notify(
+                tx,
+                rights_holder_invitation(
+                    filed.rights_holder_id, appeal_id, decision_id, filed.rights_holder_due_at
+                ),
+            )
+        return FiledAppeal(appeal_id, reviewer, filed.rights_holder_due_at)
+
+    return transact(services.store, work, actor=appellant.actor())
+
+
+def _existing(tx: Transaction, appeal_id: str) -> Loaded[AppealBook]:
+    loaded = tx.load(APPEALS, appeal_id)
+    if loaded.version == 0:
+        raise UnknownCase(f"appeal {appeal_id!r} does not exist", appeal_id=appeal_id)
+    return loaded
+
+
+def assign_appeal(services: Services, admin: Principal, appeal_id: str, reviewer_id: str) -> None:
+    def work(tx: Transaction) -> None:
+        loaded = _existing(tx, appeal_id)
+        decision = decision_under_appeal(tx, loaded.state.get(appeal_id).decision_id)
+        row = tx.session.get(PrincipalRow, reviewer_id)
+        if row is None:
+            raise NotFound(f"no principal {reviewer_id!r}")
+        role = (
+            Role.reviewer.value
+            if Role.reviewer.value in row.roles
+            else (Role.admin.value if Role.admin.value in row.roles else "none")
+        )
+        events = APPEALS.decide(loaded.state, Assign(appeal_id, decision, reviewer_id, role))
+        tx.append(APPEALS, appeal_id, events, expected_version=loaded.version)
+
+    transact(services.store, work, actor=admin.actor())
+
+
+def respond_to_appeal(
+    services: Services, rights_holder: Principal, appeal_id: str, response: str
+) -> None:
+    def work(tx: Transaction) -> None:
+        loaded = _existing(tx, appeal_id)
+        command = Respond(appeal_id, rights_holder.id, response, utcnow())
+        tx.append(
+            APPEALS, appeal_id, APPEALS.decide(loaded.state, command),
+            expected_version=loaded.version,
+        )
+
+    transact(services.store, work, actor=rights_holder.actor())
+
+
+@dataclass(frozen=True, slots=True)
+class AppealResult:
+    appeal_id: str
+    outcome: AppealOutcome
+    reversed_action_ids: tuple[str, ...]
+    reopened_case_id: str | None
+
+
+def decide_appeal(
+    services: Services,
+    reviewer: Principal,
+    appeal_id: str,
+    outcome: AppealOutcome,
+    reasons: str,
+    *,
+    automated: bool = False,
+) -> AppealResult:
+    """A person's reasoned decision; a reversal takes effect in the same transaction."""
+    actor = reviewer.actor()
+
+    def work(tx: Transaction) -> AppealResult:
+        loaded = _existing(tx, appeal_id)
+        appeal = loaded.state.get(appeal_id)
+        command = Decide(appeal_id, reviewer.id, actor.role, outcome, reasons, utcnow(), automated)
+        decided = APPEALS.decide(loaded.state, command)
+        tx.append(APPEALS, appeal_id, decided, expected_version=loaded.version)
+        cleaned = decided[0].reasons  # type: ignore[attr-defined]
+        notify(tx, appeal_decided_message(appeal.appellant_id, appeal_id, outcome, cleaned))
+        reversed_ids: list[str] = []
+        reopened: str | None = None
+        if outcome is AppealOutcome.REVERSED:
+            if appeal.decision_kind is DecisionKind.ENFORCEMENT:
+                reversed_ids = reverse(
+                    tx, appeal.decision_id, f"appeal {appeal_id}: {cleaned}", reviewer.id, appeal_id
+                )
+            else:
+                reopened = appeal.decision_id
+                tx.execute(REVIEW, reopened, Reopen(reopened))
+        return AppealResult(appeal_id, outcome, tuple(reversed_ids), reopened)
+
+    return transact(services.store, work, actor=actor)

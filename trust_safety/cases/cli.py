@@ -48,19 +48,20 @@ def cmd_export_statements(args: argparse.Namespace) -> int:
     Read from the event log (not a read model), deduplicated by puid: running it twice writes
     the same file.
     """
-    from core.cli import _services
+    from contracts.enforcement import EnforcementActionTaken
     from contracts.statement_of_reasons import (
         MAX_STATEMENTS_PER_SUBMISSION,
         StatementOfReasons,
         export_submissions,
     )
+    from core.cli import _services
 
     services = _services(args)
     try:
         statements = (
             StatementOfReasons.parse(e.payload["statement"])
             for e in services.store.iter_all(categories=("enforcement",))
-            if e.type == "EnforcementActionTaken"
+            if e.type == EnforcementActionTaken.event_type_name
         )
         count = 0
         target: Any = (

@@ -10,18 +10,23 @@ what it caused.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import select
 
-from trust_safety.cases import facts as ft
-from trust_safety.cases.errors import AlreadyReversed, InvalidEnforcement
-from trust_safety.cases.facts import Fact, ensure_utc, parse_instant
-from contracts.enforcement import ACCOUNT_ACTIONS, ActionKind, TargetKind
+from contracts.enforcement import (
+    ACCOUNT_ACTIONS,
+    ENFORCEMENT,
+    ActionKind,
+    EnforcementActionTaken,
+    EnforcementReversed,
+    TargetKind,
+)
 from contracts.statement_of_reasons import (
     AutomatedDecision,
     Category,
@@ -34,9 +39,30 @@ from contracts.statement_of_reasons import (
     SourceType,
     StatementOfReasons,
 )
+from core.aggregate import Transaction, transact
+from core.auth import Principal
+from core.errors import Conflict
+from core.events import EventPayload, RecordedEvent, stream_id, utcnow
+from core.services import Services
+from trust_safety.cases.claims import held_case
+from trust_safety.cases.errors import (
+    AlreadyReversed,
+    InvalidEnforcement,
+    UnknownCase,
+)
+from trust_safety.cases.inbox import enforcement_message, notify, reversal_message
+from trust_safety.cases.ladder import (
+    AccountStanding,
+    ActionRecord,
+    LadderConsequence,
+    ladder_consequence,
+)
+from trust_safety.cases.models import ActionRow, AssetFactsRow
+from trust_safety.cases.policy import DEFAULT_POLICY, MAX_SUSPENSION, CasesPolicy, appeal_deadline
+from trust_safety.cases.recorded import ensure_utc
+from trust_safety.cases.reports import REVIEW, Close, owner_of, tell_reporters
 
 PUID_PREFIX = "clearframe-sor-"
-MAX_SUSPENSION = timedelta(days=365)
 
 
 
@@ -197,183 +223,428 @@ def build_statement(
     return StatementOfReasons.parse(fields)
 
 
-# -- the ladder ----------------------------------------------------------------------------------
+# -- the action aggregate: ``enforcement-<action_id>`` -----------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class LadderPolicy:
-    strike_ttl: timedelta = timedelta(days=90)
-    suspend_at_strikes: int = 3
-    ban_at_strikes: int = 5
-    suspension_durations: Sequence[timedelta] = (timedelta(days=7), timedelta(days=30))
-    # A suspension beyond the listed durations escalates to a ban.
-    zero_tolerance: frozenset[Category] = frozenset({Category.PROTECTION_OF_MINORS})
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.suspend_at_strikes < self.ban_at_strikes:
-            raise ValueError("need 1 <= suspend_at_strikes < ban_at_strikes")
-        if not self.suspension_durations:
-            raise ValueError("need at least one suspension duration")
-        if any(d <= timedelta(0) or d > MAX_SUSPENSION for d in self.suspension_durations):
-            raise ValueError("suspension durations must be positive and at most a year")
-        if self.strike_ttl <= timedelta(0):
-            raise ValueError("strike_ttl must be positive")
-
-
-@dataclass(slots=True)
-class ActionRecord:
-    action_id: str
-    kind: ActionKind
+class ActionState:
+    taken: EnforcementActionTaken
     taken_at: datetime
-    category: Category
-    ground: DecisionGround
-    strike: bool = False
-    ends_at: datetime | None = None
-    triggered_by: tuple[str, ...] = ()
-    reversed_at: datetime | None = None
-
-    def in_force(self, now: datetime) -> bool:
-        if self.reversed_at is not None:
-            return False
-        return self.ends_at is None or now < self.ends_at
-
-
-@dataclass(slots=True)
-class AccountStanding:
-    """One user's enforcement history, folded from EnforcementActionTaken/Reversed."""
-
-    user_id: str
-    actions: dict[str, ActionRecord] = field(default_factory=dict)
-
-    def apply(self, event: Fact) -> None:
-        p = event.payload
-        if event.type == ft.ENFORCEMENT_ACTION_TAKEN and p.get("affected_user_id") == self.user_id:
-            self.actions[str(p["action_id"])] = ActionRecord(
-                action_id=str(p["action_id"]),
-                kind=ActionKind(p["kind"]),
-                taken_at=ensure_utc(event.occurred_at),
-                category=Category(p["statement_category"]),
-                ground=DecisionGround(p["ground"]),
-                strike=bool(p.get("strike", False)),
-                ends_at=parse_instant(p["ends_at"]) if p.get("ends_at") else None,
-                triggered_by=tuple(p.get("triggered_by", ())),
-            )
-        elif event.type == ft.ENFORCEMENT_REVERSED:
-            record = self.actions.get(str(p["action_id"]))
-            if record is not None and record.reversed_at is None:
-                record.reversed_at = ensure_utc(event.occurred_at)
-
-    def live_strikes(self, now: datetime, policy: LadderPolicy) -> list[ActionRecord]:
-        horizon = ensure_utc(now) - policy.strike_ttl
-        return sorted(
-            (
-                a
-                for a in self.actions.values()
-                if a.strike and a.reversed_at is None and a.taken_at > horizon
-            ),
-            key=lambda a: (a.taken_at, a.action_id),
-        )
-
-    def suspended_until(self, now: datetime) -> datetime | None:
-        ends = [
-            a.ends_at
-            for a in self.actions.values()
-            if a.kind is ActionKind.SUSPEND_ACCOUNT and a.ends_at and a.in_force(now)
-        ]
-        return max(ends) if ends else None
-
-    def banned(self) -> bool:
-        return any(
-            a.kind is ActionKind.BAN_ACCOUNT and a.reversed_at is None
-            for a in self.actions.values()
-        )
-
-    def suspensions_served(self) -> int:
-        """Suspensions that stand (not reversed), in force or already over."""
-        return sum(
-            1
-            for a in self.actions.values()
-            if a.kind is ActionKind.SUSPEND_ACCOUNT and a.reversed_at is None
-        )
-
-    def consequences_of(self, action_id: str) -> list[str]:
-        """Standing actions the ladder took because of ``action_id``: reversing it lifts them."""
-        return sorted(
-            a.action_id
-            for a in self.actions.values()
-            if action_id in a.triggered_by and a.reversed_at is None
-        )
-
-    def require_reversible(self, action_id: str) -> ActionRecord:
-        record = self.actions.get(action_id)
-        if record is None:
-            raise InvalidEnforcement(
-                f"action {action_id!r} is not an action on {self.user_id!r}", action_id=action_id
-            )
-        if record.reversed_at is not None:
-            raise AlreadyReversed(f"action {action_id!r} was already reversed", action_id=action_id)
-        return record
+    position: int
+    reversed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class LadderConsequence:
-    kind: ActionKind
-    duration: timedelta | None
-    triggered_by: tuple[str, ...]
+class Take:
+    event: EnforcementActionTaken
+
+
+@dataclass(frozen=True, slots=True)
+class Reverse:
+    action_id: str
     reason: str
+    reversed_by: str
+    appeal_id: str | None
+    cascaded_from: str | None = None
 
 
-def ladder_consequence(
-    standing: AccountStanding, now: datetime, policy: LadderPolicy = LadderPolicy()
-) -> LadderConsequence | None:
-    """What the account earns now, given its live strikes; None if nothing more is due.
+class Action:
+    category = ENFORCEMENT
 
-    Call it after the strike's action is folded in. Strikes that already triggered a standing
-    consequence are not counted again, so one bad week yields one suspension, not three.
-    """
-    now = ensure_utc(now)
-    if standing.banned():
+    def initial(self) -> ActionState | None:
         return None
-    strikes = standing.live_strikes(now, policy)
-    spent = {
-        sid for a in standing.actions.values() if a.reversed_at is None for sid in a.triggered_by
-    }
-    zero = [s for s in strikes if s.category in policy.zero_tolerance and s.action_id not in spent]
-    if any(s.ground is DecisionGround.ILLEGAL_CONTENT for s in zero):
-        trigger = tuple(s.action_id for s in zero)
-        return LadderConsequence(
-            ActionKind.BAN_ACCOUNT, None, trigger, "zero-tolerance category, illegal content"
-        )
-    ids = tuple(s.action_id for s in strikes)
-    if len(strikes) >= policy.ban_at_strikes and not set(ids) <= spent:
-        return LadderConsequence(ActionKind.BAN_ACCOUNT, None, ids, f"{len(strikes)} live strikes")
-    fresh = tuple(s.action_id for s in strikes if s.action_id not in spent)
-    if len(strikes) >= policy.suspend_at_strikes and fresh:
-        served = standing.suspensions_served()
-        if served >= len(policy.suspension_durations):
-            return LadderConsequence(
-                ActionKind.BAN_ACCOUNT,
-                None,
-                ids,
-                f"suspension number {served + 1} escalates to a ban",
+
+    def evolve(self, state: ActionState | None, event: RecordedEvent) -> ActionState | None:
+        if event.type == EnforcementActionTaken.event_type_name:
+            taken: EnforcementActionTaken = event.payload_as(EnforcementActionTaken)
+            return ActionState(taken, ensure_utc(event.occurred_at), event.position)
+        if event.type == EnforcementReversed.event_type_name and state is not None:
+            return replace(state, reversed=True)
+        return state
+
+    def decide(self, state: ActionState | None, command: Take | Reverse) -> list[EventPayload]:
+        if isinstance(command, Take):
+            if state is not None:
+                raise Conflict(f"action {command.event.action_id!r} exists already")
+            return [command.event]
+        if state is None:
+            raise UnknownCase(
+                f"action {command.action_id!r} does not exist", action_id=command.action_id
             )
-        return LadderConsequence(
-            ActionKind.SUSPEND_ACCOUNT,
-            policy.suspension_durations[served],
-            ids,
-            f"{len(strikes)} live strikes",
+        if state.reversed:
+            if command.cascaded_from is not None:
+                return []  # lifted already, by another strike's reversal or its own appeal
+            raise AlreadyReversed(
+                f"action {command.action_id!r} was already reversed", action_id=command.action_id
+            )
+        t = state.taken
+        return [
+            EnforcementReversed(
+                action_id=t.action_id,
+                kind=t.kind,
+                target_kind=t.target_kind,
+                target_id=t.target_id,
+                generation_id=t.generation_id,
+                affected_user_id=t.affected_user_id,
+                reason=command.reason,
+                appeal_id=command.appeal_id,
+                cascaded_from=command.cascaded_from,
+                reversed_by=command.reversed_by,
+            )
+        ]
+
+
+ACTIONS = Action()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionTaken:
+    action_id: str
+    puid: str
+    kind: ActionKind
+    ladder_action_ids: tuple[str, ...]
+
+
+def _action_event(
+    action_id: str,
+    decision: EnforcementDecision,
+    decided_at: datetime,
+    decided_by: str,
+    participants: set[str],
+    notifier_ids: set[str],
+    generation_id: str | None,
+    triggered_by: Sequence[str] = (),
+) -> EnforcementActionTaken:
+    statement = build_statement(action_id, decision, decided_at)
+    return EnforcementActionTaken(
+        action_id=action_id,
+        puid=statement.puid,
+        kind=decision.kind,
+        target_kind=decision.kind.target_kind,
+        target_id=decision.target_id,
+        generation_id=generation_id,
+        affected_user_id=decision.affected_user_id,
+        case_id=decision.case_id,
+        statement_category=decision.category.value,
+        ground=decision.ground.value,
+        strike=decision.strike,
+        ends_at=decision.ends_at(decided_at),
+        label_text=decision.label_text,
+        automated_detection=decision.automated_detection,
+        automated_decision=decision.automated_decision.value,
+        source_type=decision.source_type.value,
+        decided_by=decided_by,
+        participants=sorted(participants),
+        notifier_ids=sorted(notifier_ids),
+        triggered_by=list(triggered_by),
+        evidence=decision.evidence.model_dump(mode="json"),
+        statement=statement.to_transparency_db(),
+    )
+
+
+def _standing(tx: Transaction, user_id: str) -> AccountStanding:
+    """The user's standing folded from the streams of their actions.
+
+    Which actions the user has comes from the actions read model, a hint: one it has not
+    seen yet is not counted (the ladder errs towards leniency). Whether a counted action
+    still stands comes from its own stream, so a reversed strike never counts. Called after
+    the command's first append, which holds the store's append lock: every reversal
+    committed before is visible, and one committed after sees this command's consequence.
+    """
+    standing = AccountStanding(user_id)
+    ids = tx.session.scalars(
+        select(ActionRow.action_id).where(ActionRow.affected_user_id == user_id)
+    ).all()
+    for action_id in ids:
+        for event in tx.store.read_stream(stream_id(ENFORCEMENT, action_id), session=tx.session):
+            standing.apply(event)
+    return standing
+
+
+def _ladder_decision(
+    decision: EnforcementDecision,
+    action_id: str,
+    consequence: LadderConsequence,
+    participants: set[str],
+    policy: CasesPolicy,
+) -> EnforcementDecision:
+    return EnforcementDecision(
+        kind=consequence.kind,
+        target_id=decision.affected_user_id,
+        affected_user_id=decision.affected_user_id,
+        case_id=decision.case_id,
+        category=decision.category,
+        ground=DecisionGround.INCOMPATIBLE_CONTENT,
+        ground_reference="Terms of Service: repeated violations (strike policy)",
+        ground_explanation=(
+            f"The account reached the strike threshold ({consequence.reason}); "
+            "our terms suspend or end accounts that keep breaking the rules."
+        ),
+        facts=(
+            "Strikes that count: "
+            + ", ".join(consequence.triggered_by)
+            + f". The latest is {action_id}: {decision.facts}"
+        )[:5000],
+        source_type=decision.source_type,
+        source_identity=decision.source_identity,
+        automated_detection=decision.automated_detection,
+        # A fixed rule turns the human decision into the account measure.
+        automated_decision=AutomatedDecision.PARTIALLY,
+        duration_days=consequence.duration.days if consequence.duration else None,
+        territorial_scope=decision.territorial_scope,
+        evidence=Evidence(
+            rule_id="strike-ladder",
+            rule_version=policy.ladder.version,
+            reviewer_ids=tuple(sorted(participants)),
+        ),
+    )
+
+
+def _take(
+    tx: Transaction,
+    decision: EnforcementDecision,
+    decided_at: datetime,
+    decided_by: str,
+    participants: set[str],
+    notifier_ids: set[str],
+    generation_id: str | None,
+    policy: CasesPolicy,
+    triggered_by: Sequence[str] = (),
+) -> EnforcementActionTaken:
+    action_id = uuid.uuid4().hex
+    taken = _action_event(
+        action_id, decision, decided_at, decided_by, participants, notifier_ids,
+        generation_id, triggered_by,
+    )
+    tx.execute(ACTIONS, action_id, Take(taken))
+    deadline = appeal_deadline(decided_at, policy.appeals)
+    notify(tx, enforcement_message(action_id, taken.puid, decision, decided_at, deadline))
+    return taken
+
+
+def _enforce(
+    tx: Transaction,
+    decision: EnforcementDecision,
+    decided_by: str,
+    participants: set[str],
+    notifier_ids: set[str],
+    generation_id: str | None,
+    policy: CasesPolicy,
+) -> ActionTaken:
+    """Append an action, its notice and whatever the strike ladder adds."""
+    now = utcnow()
+    taken = _take(
+        tx, decision, now, decided_by, participants, notifier_ids, generation_id, policy
+    )
+    ladder_ids: list[str] = []
+    if decision.strike:
+        standing = _standing(tx, decision.affected_user_id)
+        standing.actions[taken.action_id] = ActionRecord(
+            action_id=taken.action_id,
+            kind=decision.kind,
+            taken_at=now,
+            category=decision.category,
+            ground=decision.ground,
+            strike=True,
         )
-    return None
+        consequence = ladder_consequence(standing, now, policy.ladder)
+        if consequence is not None:
+            ladder = _ladder_decision(decision, taken.action_id, consequence, participants, policy)
+            account_action = _take(
+                tx, ladder, now, decided_by, participants, notifier_ids, None, policy,
+                triggered_by=consequence.triggered_by,
+            )
+            ladder_ids.append(account_action.action_id)
+    return ActionTaken(taken.action_id, taken.puid, decision.kind, tuple(ladder_ids))
 
 
-def standings(events: Iterable[Fact]) -> dict[str, AccountStanding]:
-    """Every affected user's standing, folded from the log."""
-    out: dict[str, AccountStanding] = {}
-    for event in events:
-        if event.type == ft.ENFORCEMENT_ACTION_TAKEN:
-            user = str(event.payload["affected_user_id"])
-            out.setdefault(user, AccountStanding(user)).apply(event)
-        elif event.type == ft.ENFORCEMENT_REVERSED:
-            for standing in out.values():
-                standing.apply(event)
-    return out
+class CaseAction(BaseModel):
+    """What a reviewer decides on a case; target, affected user and source come from the case."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    kind: ActionKind
+    category: Category
+    category_specification: tuple[Keyword, ...] = ()
+    ground: DecisionGround
+    ground_reference: str = Field(min_length=3, max_length=500)
+    ground_explanation: str = Field(min_length=10, max_length=2000)
+    facts: str = Field(min_length=10, max_length=5000)
+    strike: bool = False
+    duration_days: int | None = Field(default=None, ge=1, le=365)
+    label_text: str | None = Field(default=None, max_length=280)
+    territorial_scope: tuple[str, ...] = ()
+    automated_detection: bool = False
+    automated_decision: AutomatedDecision = AutomatedDecision.NOT_AUTOMATED
+    # Evidence the reviewer relied on beyond what the case carries: a rights holder's opt-out
+    # (whose holder is then heard on appeal) or a cameo used without consent.
+    matched_optout_id: str | None = Field(default=None, max_length=200)
+    optout_rights_holder_id: str | None = Field(default=None, max_length=200)
+    matched_cameo_id: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+def act_on_case(
+    services: Services,
+    reviewer: Principal,
+    case_id: str,
+    action: CaseAction,
+    policy: CasesPolicy = DEFAULT_POLICY,
+) -> ActionTaken:
+    """A reviewer holding the case's claim takes an action on its target (or its owner)."""
+
+    def work(tx: Transaction) -> ActionTaken:
+        s = tx.session
+        loaded, item = held_case(tx, reviewer.id, case_id)
+        target_kind = TargetKind(item.target_kind)
+        owner = owner_of(s, target_kind, item.target_id)
+        if owner is None:
+            raise InvalidEnforcement(
+                f"the owner of {item.target_id!r} is unknown; the asset was never published",
+                case_id=case_id,
+            )
+        kind = action.kind
+        if kind.target_kind is TargetKind.ASSET and target_kind is not TargetKind.ASSET:
+            raise InvalidEnforcement("asset actions need an asset case", case_id=case_id)
+        facts = s.get(AssetFactsRow, item.target_id) if target_kind is TargetKind.ASSET else None
+        evidence_fields = {"matched_optout_id", "optout_rights_holder_id", "matched_cameo_id"}
+        scored = facts is not None and bool(facts.classifier_scores)
+        decision = EnforcementDecision.parse(
+            {
+                **action.model_dump(exclude={"notes", *evidence_fields}),
+                "target_id": item.target_id if kind.target_kind is TargetKind.ASSET else owner,
+                "affected_user_id": owner,
+                "case_id": case_id,
+                "source_type": (
+                    SourceType.TRUSTED_FLAGGER if item.trusted_flagger else SourceType.ARTICLE_16
+                ).value,
+                "evidence": {
+                    "rule_id": "output-moderation" if facts and scored else None,
+                    "rule_version": facts.moderation_policy_version if facts and scored else None,
+                    "classifier_scores": dict(facts.classifier_scores) if facts else {},
+                    "matched_optout_id": action.matched_optout_id,
+                    "optout_rights_holder_id": action.optout_rights_holder_id,
+                    "matched_cameo_id": action.matched_cameo_id,
+                    "reviewer_ids": sorted(item.participants | {reviewer.id}),
+                    "notes": action.notes,
+                },
+            }
+        )
+        participants = item.participants | {reviewer.id}
+        generation_id = (
+            facts.generation_id if facts is not None and kind.target_kind is TargetKind.ASSET
+            else None
+        )
+        taken = _enforce(
+            tx, decision, reviewer.id, participants, item.reporter_ids, generation_id, policy
+        )
+        closed = REVIEW.decide(
+            loaded.state,
+            Close(case_id, reviewer.id, (taken.action_id, *taken.ladder_action_ids)),
+        )
+        tx.append(REVIEW, case_id, closed, expected_version=loaded.version)
+        tell_reporters(
+            tx,
+            item,
+            taken.action_id,
+            True,
+            f"Decision: {kind.value.replace('_', ' ')} (reference {taken.puid}).",
+            utcnow(),
+            policy,
+        )
+        return taken
+
+    return transact(services.store, work, actor=reviewer.actor())
+
+
+def act_on_own_initiative(
+    services: Services,
+    actor: Principal,
+    decision: EnforcementDecision,
+    policy: CasesPolicy = DEFAULT_POLICY,
+) -> ActionTaken:
+    """An action without a notice: a reviewer's own finding or an automated rule's."""
+    if decision.source_type is not SourceType.VOLUNTARY or decision.case_id is not None:
+        raise InvalidEnforcement("own-initiative actions use SOURCE_VOLUNTARY and no case_id")
+
+    def work(tx: Transaction) -> ActionTaken:
+        generation_id: str | None = None
+        if decision.kind.target_kind is TargetKind.ASSET:
+            facts = tx.session.get(AssetFactsRow, decision.target_id)
+            owner = facts.owner_id if facts is not None else None
+            if owner is not None and owner != decision.affected_user_id:
+                raise InvalidEnforcement(
+                    f"asset {decision.target_id!r} belongs to {owner!r}, "
+                    f"not {decision.affected_user_id!r}"
+                )
+            # An automated rule may act the moment an asset is signed, before this domain's
+            # read model has seen it: the action then goes out without the generation, and
+            # its consumers look the asset up themselves (as for events older than the field).
+            generation_id = facts.generation_id if facts is not None else None
+        elif decision.target_id != decision.affected_user_id:
+            raise InvalidEnforcement("an account action's target is the affected user")
+        return _enforce(tx, decision, actor.id, {actor.id}, set(), generation_id, policy)
+
+    return transact(services.store, work, actor=actor.actor())
+
+
+# -- reversal and its cascade ---------------------------------------------------------------------
+
+
+def _consequences(tx: Transaction, strike: ActionState) -> list[str]:
+    """Standing and reversed actions whose ``triggered_by`` names ``strike``, from the log.
+
+    The ladder takes a consequence in the transaction of a strike at or after this one, so
+    they all lie after its position. Read after this command's first append, which holds the
+    store's append lock: a consequence committed before is seen, and one being decided now
+    waits for this reversal and then no longer counts the strike (see ``_standing``).
+    """
+    action_id = strike.taken.action_id
+    found: list[str] = []
+    after = strike.position
+    while True:
+        page = tx.store.read_all(
+            after_position=after,
+            categories=(ENFORCEMENT,),
+            types=(EnforcementActionTaken.event_type_name,),
+            session=tx.session,
+        )
+        if not page:
+            return found
+        for event in page:
+            taken: EnforcementActionTaken = event.payload_as(EnforcementActionTaken)
+            if action_id in taken.triggered_by:
+                found.append(taken.action_id)
+        after = page[-1].position
+
+
+def reverse(
+    tx: Transaction,
+    action_id: str,
+    reason: str,
+    reversed_by: str,
+    appeal_id: str | None,
+    cascaded_from: str | None = None,
+) -> list[str]:
+    """Reverse an action and what the ladder took because of it; returns the reversed ids."""
+    loaded = tx.load(ACTIONS, action_id)
+    command = Reverse(action_id, reason, reversed_by, appeal_id, cascaded_from)
+    events = ACTIONS.decide(loaded.state, command)
+    if not events:
+        return []
+    tx.append(ACTIONS, action_id, events, expected_version=loaded.version)
+    assert loaded.state is not None  # decide refuses an unknown action
+    taken = loaded.state.taken
+    notify(tx, reversal_message(taken.affected_user_id, action_id, taken.target_id, reason))
+    done = [action_id]
+    if taken.strike:
+        for other in _consequences(tx, loaded.state):
+            done += reverse(
+                tx,
+                other,
+                f"the strike {action_id} it rested on was reversed",
+                reversed_by,
+                appeal_id,
+                cascaded_from=action_id,
+            )
+    return done

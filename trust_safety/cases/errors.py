@@ -8,8 +8,6 @@ from __future__ import annotations
 from contracts.errors import DuplicatePuid, InvalidStatement
 from core.errors import ClearframeError, Conflict, Forbidden, NotFound, ValidationFailed
 
-__all__ = ["DuplicatePuid", "InvalidStatement"]  # raised by the contract, caught here
-
 
 class InvalidReport(ValidationFailed):
     code = "invalid_report"
@@ -108,3 +106,4 @@ __all__ = [
     "ReviewerNotIndependent",
     "UnknownCase",
 ]
+

@@ -12,6 +12,7 @@ Streams:
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,8 +24,26 @@ REPORT = "report"
 APPEAL = "appeal"
 INBOX = "inbox"
 
+
+class DecisionKind(StrEnum):
+    ENFORCEMENT = "enforcement"  # an action was taken; the affected user may appeal
+    DISMISSAL = "dismissal"  # a notice was turned down; the notifier may appeal
+
+
+class AppealOutcome(StrEnum):
+    UPHELD = "upheld"  # the original decision stands
+    REVERSED = "reversed"  # the original decision is undone
+
+
+
 # published for other domains in contracts.enforcement; the cases domain is their one writer
-__all__ = ["ENFORCEMENT", "EnforcementActionTaken", "EnforcementReversed"]
+__all__ = [
+    "ENFORCEMENT",
+    "AppealOutcome",
+    "DecisionKind",
+    "EnforcementActionTaken",
+    "EnforcementReversed",
+]
 
 
 class TargetRef(BaseModel):

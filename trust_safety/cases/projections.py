@@ -13,10 +13,10 @@ from typing import Any, ClassVar
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
+from contracts.generation import GENERATION, AssetPublished, AssetSigned, OutputModerated
 from core.events import RecordedEvent
 from core.projections import Projection, handles
 from trust_safety.cases import events as ev
-from trust_safety.cases.facts import parse_instant
 from trust_safety.cases.models import (
     ActionRow,
     AppealRow,
@@ -26,6 +26,7 @@ from trust_safety.cases.models import (
     NotificationRow,
     ReportRow,
 )
+from trust_safety.cases.recorded import parse_instant
 
 
 def _instant(value: Any) -> datetime | None:
@@ -37,7 +38,7 @@ class CaseQueueProjection(Projection):
     categories = (ev.REPORT,)
     tables: ClassVar[tuple[Table, ...]] = (CaseRow.__table__, ReportRow.__table__)  # type: ignore[assignment]
 
-    @handles("ReportFiled")
+    @handles(ev.ReportFiled)
     def _filed(self, s: Session, e: RecordedEvent) -> None:
         p = e.payload
         case = s.get(CaseRow, p["case_id"])
@@ -80,7 +81,7 @@ class CaseQueueProjection(Projection):
                 )
             )
 
-    @handles("ReportTriaged")
+    @handles(ev.ReportTriaged)
     def _triaged(self, s: Session, e: RecordedEvent) -> None:
         case = self._case(s, e)
         case.priority = float(e.payload["priority"])
@@ -88,24 +89,24 @@ class CaseQueueProjection(Projection):
         case.status = "open"
         case.decided_at = None
 
-    @handles("ReportClaimed")
+    @handles(ev.ReportClaimed)
     def _claimed(self, s: Session, e: RecordedEvent) -> None:
         case = self._case(s, e)
         case.claim_reviewer_id = e.payload["reviewer_id"]
         case.claim_expires_at = _instant(e.payload["expires_at"])
         case.participants = sorted({*case.participants, e.payload["reviewer_id"]})
 
-    @handles("ReportClaimReleased")
+    @handles(ev.ReportClaimReleased)
     def _released(self, s: Session, e: RecordedEvent) -> None:
         case = self._case(s, e)
         if case.claim_reviewer_id == e.payload["reviewer_id"]:
             case.claim_reviewer_id = None
             case.claim_expires_at = None
 
-    @handles("ReportActioned", "ReportDismissed")
+    @handles(ev.ReportActioned, ev.ReportDismissed)
     def _closed(self, s: Session, e: RecordedEvent) -> None:
         case = self._case(s, e)
-        actioned = e.type == "ReportActioned"
+        actioned = e.type == ev.ReportActioned.event_type_name
         case.status = "actioned" if actioned else "dismissed"
         case.decided_at = e.occurred_at
         case.decided_by = e.payload["reviewer_id"]
@@ -135,7 +136,7 @@ class ActionsProjection(Projection):
     categories = (ev.ENFORCEMENT,)
     tables: ClassVar[tuple[Table, ...]] = (ActionRow.__table__,)  # type: ignore[assignment]
 
-    @handles("EnforcementActionTaken")
+    @handles(ev.EnforcementActionTaken)
     def _taken(self, s: Session, e: RecordedEvent) -> None:
         p = e.payload
         if s.get(ActionRow, p["action_id"]) is not None:
@@ -165,7 +166,7 @@ class ActionsProjection(Projection):
             )
         )
 
-    @handles("EnforcementReversed")
+    @handles(ev.EnforcementReversed)
     def _reversed(self, s: Session, e: RecordedEvent) -> None:
         row = s.get(ActionRow, e.payload["action_id"])
         if row is None or row.reversed_at is not None:
@@ -180,7 +181,7 @@ class AppealsProjection(Projection):
     categories = (ev.APPEAL,)
     tables: ClassVar[tuple[Table, ...]] = (AppealRow.__table__,)  # type: ignore[assignment]
 
-    @handles("AppealFiled")
+    @handles(ev.AppealFiled)
     def _filed(self, s: Session, e: RecordedEvent) -> None:
         p = e.payload
         if s.get(AppealRow, p["appeal_id"]) is not None:
@@ -200,20 +201,20 @@ class AppealsProjection(Projection):
             )
         )
 
-    @handles("AppealAssigned")
+    @handles(ev.AppealAssigned)
     def _assigned(self, s: Session, e: RecordedEvent) -> None:
         row = self._row(s, e)
         row.status = "assigned"
         row.reviewer_id = e.payload["reviewer_id"]
         row.assigned_at = e.occurred_at
 
-    @handles("RightsHolderResponded")
+    @handles(ev.RightsHolderResponded)
     def _responded(self, s: Session, e: RecordedEvent) -> None:
         row = self._row(s, e)
         row.rights_holder_response = e.payload["response"]
         row.rights_holder_responded_at = e.occurred_at
 
-    @handles("AppealDecided")
+    @handles(ev.AppealDecided)
     def _decided(self, s: Session, e: RecordedEvent) -> None:
         row = self._row(s, e)
         row.status = "decided"
@@ -235,7 +236,7 @@ class InboxProjection(Projection):
     categories = (ev.INBOX,)
     tables: ClassVar[tuple[Table, ...]] = (NotificationRow.__table__,)  # type: ignore[assignment]
 
-    @handles("UserNotified")
+    @handles(ev.UserNotified)
     def _notified(self, s: Session, e: RecordedEvent) -> None:
         p = e.payload
         if s.get(NotificationRow, p["notification_id"]) is not None:
@@ -252,7 +253,7 @@ class InboxProjection(Projection):
             )
         )
 
-    @handles("NotificationRead")
+    @handles(ev.NotificationRead)
     def _read(self, s: Session, e: RecordedEvent) -> None:
         row = s.get(NotificationRow, e.payload["notification_id"])
         if row is not None and row.read_at is None:
@@ -260,52 +261,53 @@ class InboxProjection(Projection):
 
 
 class AssetFactsProjection(Projection):
-    """Owners and output-moderation scores of generated assets, read from the generation
-    stream by event type name (``AssetSigned.requester_id``, ``OutputModerated.verdicts``)."""
+    """Owners, generations and output-moderation scores of generated assets, read from the
+    generation contract (``AssetSigned``, ``OutputModerated``, ``AssetPublished``)."""
 
     name = "cases-assets"
-    categories = ("generation",)
+    categories = (GENERATION,)
     tables: ClassVar[tuple[Table, ...]] = (  # type: ignore[assignment]
         AssetFactsRow.__table__,
         GenerationScoresRow.__table__,
     )
 
-    @handles("OutputModerated")
+    @handles(OutputModerated)
     def _moderated(self, s: Session, e: RecordedEvent) -> None:
-        p = e.payload
+        moderated: OutputModerated = e.payload_as(OutputModerated)
         scores = {
             str(v["category"]): float(v["max_score"])
-            for v in p.get("verdicts") or ()
+            for v in moderated.verdicts
             if v.get("max_score") is not None
         }
-        row = s.get(GenerationScoresRow, p["generation_id"])
+        row = s.get(GenerationScoresRow, moderated.generation_id)
         if row is None:
-            row = GenerationScoresRow(generation_id=p["generation_id"], classifier_scores={})
+            row = GenerationScoresRow(generation_id=moderated.generation_id, classifier_scores={})
             s.add(row)
         row.classifier_scores = scores
-        row.policy_version = p.get("policy_version")
+        row.policy_version = moderated.policy_version
         for asset in s.scalars(
-            select(AssetFactsRow).where(AssetFactsRow.generation_id == p["generation_id"])
+            select(AssetFactsRow).where(AssetFactsRow.generation_id == moderated.generation_id)
         ):
             asset.classifier_scores = scores
             asset.moderation_policy_version = row.policy_version
 
-    @handles("AssetSigned")
+    @handles(AssetSigned)
     def _signed(self, s: Session, e: RecordedEvent) -> None:
-        row = self._row(s, e.payload["asset_id"])
-        if row.owner_id is None and e.payload.get("requester_id"):
-            row.owner_id = e.payload["requester_id"]
-        if row.generation_id is None and e.payload.get("generation_id"):
-            row.generation_id = e.payload["generation_id"]
+        signed: AssetSigned = e.payload_as(AssetSigned)
+        row = self._row(s, signed.asset_id)
+        if row.owner_id is None and signed.requester_id:
+            row.owner_id = signed.requester_id
+        if row.generation_id is None:
+            row.generation_id = signed.generation_id
             s.flush()
             scores = s.get(GenerationScoresRow, row.generation_id)
             if scores is not None:
                 row.classifier_scores = dict(scores.classifier_scores)
                 row.moderation_policy_version = scores.policy_version
 
-    @handles("AssetPublished")
+    @handles(AssetPublished)
     def _published(self, s: Session, e: RecordedEvent) -> None:
-        row = self._row(s, e.payload["asset_id"])
+        row = self._row(s, e.payload_as(AssetPublished).asset_id)
         if row.published_at is None:
             row.published_at = e.occurred_at
 

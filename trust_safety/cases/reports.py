@@ -1,140 +1,305 @@
-"""Notices (DSA Art. 16): what a report must contain, and how severe its category is.
+"""Reports: a notice is filed into its target's case, the case is triaged, then closed by a
+reviewer's action or dismissal, and reopened when a notifier's appeal succeeds.
 
-A report names the exact asset or account, a category, an explanation and the reporter's
-good-faith statement (Art. 16(2)(d)). Reports from trusted flaggers (Art. 22) are a role of the
-reporter, recorded on the report so triage can give them priority.
+A target has one open case at a time (``<kind>:<target id>:<epoch>``); once it is closed, the
+next notice opens the next epoch. Whether a case is open is read from its stream, and only its
+last event is needed for that, so a viral target with thousands of reports costs the same as
+a fresh one. The categories and reporters seen so far come from the queue read model: they
+only tune the priority, and the next report re-triages the case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from trust_safety.cases.errors import InvalidReport
 from contracts.enforcement import TargetKind
-from contracts.statement_of_reasons import Category
+from core.aggregate import Transaction, transact
+from core.auth import Principal, Role
+from core.events import EventPayload, NewEvent, RecordedEvent, derived_event_id, utcnow
+from core.services import Services
+from core.transient import retry_transient
+from trust_safety.cases import events as ev
+from trust_safety.cases.claims import held_case
+from trust_safety.cases.errors import CaseClosed, InvalidEnforcement
+from trust_safety.cases.inbox import notify, report_outcome_message
+from trust_safety.cases.models import ActionRow, AssetFactsRow, CaseRow
+from trust_safety.cases.notices import CATEGORY_PROFILES, ReportCategory, ReportSubmission
+from trust_safety.cases.policy import DEFAULT_POLICY, CasesPolicy, appeal_deadline
+from trust_safety.cases.triage import (
+    AutomatedSignals,
+    CaseQueue,
+    CaseStream,
+    QueueItem,
+    triage_priority,
+)
+
+# A notifier whose appeal against a dismissal succeeds goes back to the queue ahead of fresh
+# reports of the same severity: it has already waited once.
+REOPEN_PRIORITY_BOOST = 20.0
+CLOSING_EVENTS = frozenset(
+    {ev.ReportActioned.event_type_name, ev.ReportDismissed.event_type_name}
+)
 
 
-class ReportCategory(StrEnum):
-    CHILD_SAFETY = "child_safety"
-    NON_CONSENSUAL_INTIMATE_IMAGERY = "non_consensual_intimate_imagery"
-    LIKENESS_WITHOUT_CONSENT = "likeness_without_consent"
-    TERRORISM_OR_VIOLENT_EXTREMISM = "terrorism_or_violent_extremism"
-    SELF_HARM = "self_harm"
-    VIOLENCE = "violence"
-    HATE_SPEECH = "hate_speech"
-    HARASSMENT = "harassment"
-    SEXUAL_CONTENT = "sexual_content"
-    ELECTION_INTEGRITY = "election_integrity"
-    DECEPTIVE_SYNTHETIC_MEDIA = "deceptive_synthetic_media"
-    PRIVACY = "privacy"
-    INTELLECTUAL_PROPERTY = "intellectual_property"
-    SCAM_OR_FRAUD = "scam_or_fraud"
-    SPAM = "spam"
-    OTHER = "other"
+def case_id_for(kind: TargetKind, target_id: str, epoch: int) -> str:
+    # The epoch is the last ':'-separated part, so ids stay unambiguous whatever the target id.
+    return f"{kind.value}:{target_id}:{epoch}"
+
+
+# -- filing: decided on the case's last event ---------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class CategoryProfile:
-    statement_category: Category
-    severity: int  # 0..100; sets the base of the triage priority
+class FileReport:
+    report_id: str
+    case_id: str
+    reporter_id: str
+    trusted_flagger: bool
+    submission: ReportSubmission
+    categories: frozenset[ReportCategory]
+    distinct_reporters: int
+    priority: float
+    signals: AutomatedSignals
 
 
-# Severity reflects irreversibility of harm to a person: imagery of minors and intimate imagery
-# without consent spread and cannot be taken back, spam can wait.
-CATEGORY_PROFILES: Mapping[ReportCategory, CategoryProfile] = {
-    ReportCategory.CHILD_SAFETY: CategoryProfile(Category.PROTECTION_OF_MINORS, 100),
-    ReportCategory.NON_CONSENSUAL_INTIMATE_IMAGERY: CategoryProfile(Category.CYBER_VIOLENCE, 95),
-    ReportCategory.TERRORISM_OR_VIOLENT_EXTREMISM: CategoryProfile(
-        Category.RISK_FOR_PUBLIC_SECURITY, 90
-    ),
-    ReportCategory.SELF_HARM: CategoryProfile(Category.SELF_HARM, 85),
-    # a likeness used without consent in a generated video is a non-consensual deepfake
-    ReportCategory.LIKENESS_WITHOUT_CONSENT: CategoryProfile(Category.CYBER_VIOLENCE, 80),
-    ReportCategory.VIOLENCE: CategoryProfile(Category.VIOLENCE, 70),
-    ReportCategory.HATE_SPEECH: CategoryProfile(Category.ILLEGAL_OR_HARMFUL_SPEECH, 70),
-    ReportCategory.ELECTION_INTEGRITY: CategoryProfile(
-        Category.NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS, 65
-    ),
-    ReportCategory.HARASSMENT: CategoryProfile(Category.CYBER_VIOLENCE, 60),
-    # adult sexual material and nudity are matters of our terms in the Database's taxonomy
-    ReportCategory.SEXUAL_CONTENT: CategoryProfile(Category.OTHER_VIOLATION_TC, 55),
-    ReportCategory.DECEPTIVE_SYNTHETIC_MEDIA: CategoryProfile(
-        Category.NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS, 50
-    ),
-    ReportCategory.PRIVACY: CategoryProfile(Category.DATA_PROTECTION_AND_PRIVACY_VIOLATIONS, 50),
-    ReportCategory.SCAM_OR_FRAUD: CategoryProfile(Category.SCAMS_AND_FRAUD, 45),
-    ReportCategory.INTELLECTUAL_PROPERTY: CategoryProfile(
-        Category.INTELLECTUAL_PROPERTY_INFRINGEMENTS, 40
-    ),
-    ReportCategory.OTHER: CategoryProfile(Category.OTHER_VIOLATION_TC, 20),
-    ReportCategory.SPAM: CategoryProfile(Category.OTHER_VIOLATION_TC, 10),
-}
+class CaseFiling:
+    """Whether the case's stream is closed; its ``evolve`` reads only the event it is given,
+    which lets the filing load just the stream's last event."""
 
-MIN_EXPLANATION_CHARS = 10
-MAX_EXPLANATION_CHARS = 5000
+    category = ev.REPORT
+
+    def initial(self) -> bool:
+        return False
+
+    def evolve(self, state: bool, event: RecordedEvent) -> bool:
+        return event.type in CLOSING_EVENTS
+
+    def decide(self, state: bool, command: FileReport) -> list[NewEvent]:
+        if state:
+            raise CaseClosed(f"case {command.case_id!r} is closed", case_id=command.case_id)
+        sub = command.submission
+        # Event ids derived from the report's: a retry after a dropped connection (whose commit
+        # may have landed) finds them recorded and files nothing twice.
+        filed_id, triaged_id = (
+            derived_event_id(uuid.UUID(command.report_id), "file_report", i) for i in (0, 1)
+        )
+        return [
+            NewEvent(
+                ev.ReportFiled(
+                    report_id=command.report_id,
+                    case_id=command.case_id,
+                    reporter_id=command.reporter_id,
+                    trusted_flagger=command.trusted_flagger,
+                    target=ev.TargetRef(kind=sub.target.kind.value, id=sub.target.id),
+                    report_category=sub.category.value,
+                    explanation=sub.explanation,
+                    at_seconds=sub.at_seconds,
+                    legal_ground=sub.legal_ground,
+                ),
+                filed_id,
+            ),
+            NewEvent(
+                ev.ReportTriaged(
+                    case_id=command.case_id,
+                    priority=command.priority,
+                    severity=max(CATEGORY_PROFILES[c].severity for c in command.categories),
+                    categories=sorted(c.value for c in command.categories),
+                    distinct_reporters=command.distinct_reporters,
+                    signals=command.signals.to_payload(),
+                ),
+                triaged_id,
+            ),
+        ]
 
 
-class ReportTarget(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: TargetKind
-    id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")
-
-    @property
-    def key(self) -> str:
-        """One open case per target: reports on the same asset gather into it."""
-        return f"{self.kind.value}:{self.id}"
+FILING = CaseFiling()
 
 
-class ReportSubmission(BaseModel):
-    """What a signed-in person sends to report an asset or account."""
+@dataclass(frozen=True, slots=True)
+class FiledReport:
+    report_id: str
+    case_id: str
+    priority: float
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    target: ReportTarget
-    category: ReportCategory
-    explanation: str = Field(min_length=MIN_EXPLANATION_CHARS, max_length=MAX_EXPLANATION_CHARS)
-    good_faith: bool
-    # Where in the video the problem is, so the reviewer lands on the exact frames.
-    at_seconds: float | None = Field(default=None, ge=0, le=24 * 3600)
-    legal_ground: str | None = Field(default=None, max_length=500)
-    reporter_name: str | None = Field(default=None, max_length=200)
-    reporter_email: str | None = Field(default=None, max_length=320)
+def owner_of(s: Session, kind: TargetKind, target_id: str) -> str | None:
+    if kind is TargetKind.ACCOUNT:
+        return target_id
+    facts = s.get(AssetFactsRow, target_id)
+    return facts.owner_id if facts is not None else None
 
-    @field_validator("good_faith")
-    @classmethod
-    def _good_faith_confirmed(cls, value: bool) -> bool:
-        if not value:
-            raise ValueError(
-                "the reporter must confirm the report is accurate and made in good faith"
+
+def _signals(s: Session, kind: TargetKind, target_id: str) -> AutomatedSignals:
+    facts = s.get(AssetFactsRow, target_id) if kind is TargetKind.ASSET else None
+    owner = owner_of(s, kind, target_id)
+    prior = 0
+    if owner is not None:
+        prior = int(
+            s.scalar(
+                select(func.count())
+                .select_from(ActionRow)
+                .where(ActionRow.affected_user_id == owner, ActionRow.reversed_at.is_(None))
             )
-        return value
+            or 0
+        )
+    # Opt-out and cameo matches join the signals once those domains publish per-asset
+    # matches as events; today a reviewer records them as evidence on the action.
+    return AutomatedSignals(
+        classifier_scores=dict(facts.classifier_scores) if facts is not None else {},
+        prior_enforcements_against_owner=prior,
+    )
 
-    @classmethod
-    def parse(cls, data: Mapping[str, Any]) -> ReportSubmission:
-        try:
-            submission = cls.model_validate(dict(data))
-        except ValidationError as exc:
-            errors = [
-                {"field": ".".join(str(p) for p in err["loc"]) or "report", "msg": err["msg"]}
-                for err in exc.errors()
+
+def file_report(
+    services: Services, reporter: Principal, submission: ReportSubmission
+) -> FiledReport:
+    """Record a notice and (re)triage its case in one append."""
+    kind, target_id = submission.target.kind, submission.target.id
+    # A role of the notifier, not a privilege admins inherit (DSA Art. 22 status).
+    trusted = Role.trusted_flagger in reporter.roles
+    report_id = uuid.uuid4().hex
+
+    def work(tx: Transaction) -> FiledReport:
+        s = tx.session
+        known = s.scalars(
+            select(CaseRow.case_id).where(
+                CaseRow.target_kind == kind.value, CaseRow.target_id == target_id
+            )
+        ).all()
+        epoch = max((int(c.rsplit(":", 1)[1]) for c in known), default=1)
+        while True:
+            case_id = case_id_for(kind, target_id, epoch)
+            tail = tx.load_latest(FILING, case_id)
+            if not tail.state:
+                break
+            epoch += 1
+        seen = s.get(CaseRow, case_id) if tail.version else None
+        categories = frozenset(
+            {submission.category} | {ReportCategory(c) for c in (seen.categories if seen else [])}
+        )
+        reporters = {reporter.id} | set(seen.reporter_ids if seen else [])
+        signals = _signals(s, kind, target_id)
+        priority = triage_priority(
+            categories,
+            signals,
+            trusted_flagger=trusted or bool(seen and seen.trusted_flagger),
+            distinct_reporters=len(reporters),
+        )
+        command = FileReport(
+            report_id, case_id, reporter.id, trusted, submission, categories, len(reporters),
+            priority, signals,
+        )
+        events = FILING.decide(tail.state, command)
+        tx.append(FILING, case_id, events, expected_version=tail.version)
+        return FiledReport(report_id, case_id, priority)
+
+    return retry_transient(lambda: transact(services.store, work, actor=reporter.actor()))
+
+
+# -- review: decided on the whole case -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dismiss:
+    case_id: str
+    reviewer_id: str
+    reasons: str
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """The case is closed by the actions taken on it (decided and checked by enforcement)."""
+
+    case_id: str
+    reviewer_id: str
+    action_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reopen:
+    case_id: str
+
+
+class CaseReview(CaseStream):
+    def decide(self, state: CaseQueue, command: Dismiss | Close | Reopen) -> Sequence[EventPayload]:
+        item = state.get(command.case_id)
+        if isinstance(command, Reopen):
+            return [
+                ev.ReportTriaged(
+                    case_id=item.case_id,
+                    priority=item.priority + REOPEN_PRIORITY_BOOST,
+                    severity=int(item.priority),
+                    categories=sorted(c.value for c in item.categories),
+                    distinct_reporters=len(item.reporter_ids),
+                    signals=item.signals.to_payload(),
+                )
             ]
-            raise InvalidReport(
-                "report rejected: " + "; ".join(f"{e['field']}: {e['msg']}" for e in errors),
-                errors=errors,
-            ) from None
-        if submission.at_seconds is not None and submission.target.kind is not TargetKind.ASSET:
-            raise InvalidReport(
-                "report rejected: at_seconds only applies to asset reports",
-                errors=[{"field": "at_seconds", "msg": "only for asset targets"}],
+        if not item.is_open:
+            raise CaseClosed(f"case {item.case_id!r} is {item.status.value}", case_id=item.case_id)
+        if isinstance(command, Close):
+            return [
+                ev.ReportActioned(
+                    case_id=item.case_id,
+                    reviewer_id=command.reviewer_id,
+                    action_ids=list(command.action_ids),
+                )
+            ]
+        return [
+            ev.ReportDismissed(
+                case_id=item.case_id, reviewer_id=command.reviewer_id, reasons=command.reasons
             )
-        return submission
+        ]
 
-    @property
-    def profile(self) -> CategoryProfile:
-        return CATEGORY_PROFILES[self.category]
+
+REVIEW = CaseReview()
+
+
+def tell_reporters(
+    tx: Transaction,
+    item: QueueItem,
+    decision_id: str,
+    actioned: bool,
+    summary: str,
+    decided_at: datetime,
+    policy: CasesPolicy,
+) -> None:
+    deadline = appeal_deadline(decided_at, policy.appeals)
+    for reporter_id in sorted(item.reporter_ids):
+        notify(
+            tx,
+            report_outcome_message(
+                reporter_id,
+                ",".join(item.reports_of(reporter_id)),
+                item.case_id,
+                decision_id,
+                actioned,
+                summary,
+                deadline,
+            ),
+        )
+
+
+def dismiss_case(
+    services: Services,
+    reviewer: Principal,
+    case_id: str,
+    reasons: str,
+    policy: CasesPolicy = DEFAULT_POLICY,
+) -> None:
+    cleaned = " ".join(reasons.split())
+    if len(cleaned) < 10:
+        raise InvalidEnforcement("a dismissal needs reasons (at least 10 characters)")
+
+    def work(tx: Transaction) -> None:
+        loaded, item = held_case(tx, reviewer.id, case_id)
+        events = REVIEW.decide(loaded.state, Dismiss(case_id, reviewer.id, cleaned))
+        tx.append(REVIEW, case_id, events, expected_version=loaded.version)
+        tell_reporters(tx, item, case_id, False, cleaned, utcnow(), policy)
+
+    transact(services.store, work, actor=reviewer.actor())

@@ -17,19 +17,24 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, literal, select
 from sqlalchemy.orm import Session
 
+from contracts.statement_of_reasons import (
+    MAX_STATEMENTS_PER_SUBMISSION,
+    StatementOfReasons,
+)
 from core.app import ServicesDep, get_services
 from core.auth import Principal, Role, require_roles
 from core.errors import NotFound
 from core.events import utcnow
 from core.openapi import MAX_POSITION, id_path, problems
-from trust_safety.cases import commands as cmd
+from trust_safety.cases import appeals, claims, enforcement, reports
 from trust_safety.cases import queries as q
-from trust_safety.cases.appeals import AppealOutcome
-from trust_safety.cases.commands import Caller, CaseAction
-from trust_safety.cases.enforcement import EnforcementDecision
+from trust_safety.cases.enforcement import CaseAction, EnforcementDecision
 from trust_safety.cases.errors import InvalidPeriod
+from trust_safety.cases.events import AppealOutcome
+from trust_safety.cases.inbox import mark_read
 from trust_safety.cases.models import ActionRow, AppealRow, CaseRow, NotificationRow
-from trust_safety.cases.reports import ReportSubmission
+from trust_safety.cases.notices import ReportSubmission
+from trust_safety.cases.policy import MAX_CLAIM_TTL
 from trust_safety.cases.schemas import (
     ActionListPublic,
     ActionPublic,
@@ -50,12 +55,7 @@ from trust_safety.cases.schemas import (
     StatementExportPublic,
     TransparencyReportPublic,
 )
-from contracts.statement_of_reasons import (
-    MAX_STATEMENTS_PER_SUBMISSION,
-    StatementOfReasons,
-)
 from trust_safety.cases.transparency import compute_transparency
-from trust_safety.cases.triage import MAX_CLAIM_TTL
 
 router = APIRouter(prefix="/v1", tags=["cases"], responses=problems(401, 503))
 
@@ -79,10 +79,6 @@ AppealId = Annotated[str, id_path("an appeal id")]
 # A reviewer's command on a case: not theirs to see (404), held by another or closed (409).
 _CASE_COMMAND = problems(400, 403, 404, 409, 413, 422)
 _APPEAL_COMMAND = problems(400, 403, 404, 409, 413, 422)
-
-
-def caller(p: Principal) -> Caller:
-    return Caller(p.id, frozenset(r.value for r in p.roles), p.actor())
 
 
 class _Body(BaseModel):
@@ -127,7 +123,7 @@ class DecideBody(_Body):
 def file_report(
     body: ReportSubmission, principal: AnyUser, services: ServicesDep
 ) -> dict[str, Any]:
-    filed = cmd.file_report(services, caller(principal), body)
+    filed = reports.file_report(services, principal, body)
     return {"report_id": filed.report_id, "case_id": filed.case_id}
 
 
@@ -168,7 +164,7 @@ def claim_next_case(
 ) -> dict[str, Any]:
     """Claim the most urgent claimable case; ``case_id`` is null when the queue is empty."""
     ttl = timedelta(seconds=body.ttl_s) if body and body.ttl_s else None
-    grant = cmd.claim_next(services, caller(principal), ttl)
+    grant = claims.claim_next(services, principal, ttl)
     if grant is None:
         return {"case_id": None}
     return {
@@ -190,7 +186,7 @@ def claim_case(
     case_id: CaseId, principal: ReviewerP, services: ServicesDep, body: ClaimBody | None = None
 ) -> dict[str, Any]:
     ttl = timedelta(seconds=body.ttl_s) if body and body.ttl_s else None
-    grant = cmd.claim_case(services, caller(principal), case_id, ttl)
+    grant = claims.claim_case(services, principal, case_id, ttl)
     return {
         "case_id": case_id,
         "reviewer_id": grant.reviewer_id,
@@ -201,7 +197,7 @@ def claim_case(
 
 @router.post("/cases/{case_id}/release", status_code=204, responses=problems(403, 404, 409, 422))
 def release_case(case_id: CaseId, principal: ReviewerP, services: ServicesDep) -> None:
-    cmd.release_case(services, caller(principal), case_id)
+    claims.release_case(services, principal, case_id)
 
 
 @router.post(
@@ -213,7 +209,7 @@ def release_case(case_id: CaseId, principal: ReviewerP, services: ServicesDep) -
 def act_on_case(
     case_id: CaseId, body: CaseAction, principal: ReviewerP, services: ServicesDep
 ) -> dict[str, Any]:
-    taken = cmd.act_on_case(services, caller(principal), case_id, body)
+    taken = enforcement.act_on_case(services, principal, case_id, body)
     return {
         "action_id": taken.action_id,
         "puid": taken.puid,
@@ -226,7 +222,7 @@ def act_on_case(
 def dismiss_case(
     case_id: CaseId, body: DismissBody, principal: ReviewerP, services: ServicesDep
 ) -> None:
-    cmd.dismiss_case(services, caller(principal), case_id, body.reasons)
+    reports.dismiss_case(services, principal, case_id, body.reasons)
 
 
 # -- enforcement ---------------------------------------------------------------------------------
@@ -241,7 +237,7 @@ def dismiss_case(
 def own_initiative_action(
     body: EnforcementDecision, principal: ReviewerP, services: ServicesDep
 ) -> dict[str, Any]:
-    taken = cmd.act_on_own_initiative(services, caller(principal), body)
+    taken = enforcement.act_on_own_initiative(services, principal, body)
     return {
         "action_id": taken.action_id,
         "puid": taken.puid,
@@ -299,7 +295,7 @@ def get_action(action_id: ActionId, principal: AnyUser, session: SessionDep) -> 
     responses=problems(400, 403, 404, 409, 413, 422),
 )
 def file_appeal(body: AppealBody, principal: AnyUser, services: ServicesDep) -> dict[str, Any]:
-    filed = cmd.file_appeal(services, caller(principal), body.decision_id, body.statement)
+    filed = appeals.file_appeal(services, principal, body.decision_id, body.statement)
     return {
         "appeal_id": filed.appeal_id,
         "assigned": filed.reviewer_id is not None,
@@ -363,14 +359,14 @@ def get_appeal(appeal_id: AppealId, principal: AnyUser, session: SessionDep) -> 
 def assign_appeal(
     appeal_id: AppealId, body: AssignBody, principal: AdminP, services: ServicesDep
 ) -> None:
-    cmd.assign_appeal(services, caller(principal), appeal_id, body.reviewer_id)
+    appeals.assign_appeal(services, principal, appeal_id, body.reviewer_id)
 
 
 @router.post("/appeals/{appeal_id}/respond", status_code=204, responses=_APPEAL_COMMAND)
 def respond_to_appeal(
     appeal_id: AppealId, body: RespondBody, principal: RightsHolderP, services: ServicesDep
 ) -> None:
-    cmd.respond_to_appeal(services, caller(principal), appeal_id, body.response)
+    appeals.respond_to_appeal(services, principal, appeal_id, body.response)
 
 
 @router.post(
@@ -379,7 +375,7 @@ def respond_to_appeal(
 def decide_appeal(
     appeal_id: AppealId, body: DecideBody, principal: ReviewerP, services: ServicesDep
 ) -> dict[str, Any]:
-    result = cmd.decide_appeal(services, caller(principal), appeal_id, body.outcome, body.reasons)
+    result = appeals.decide_appeal(services, principal, appeal_id, body.outcome, body.reasons)
     return {
         "appeal_id": result.appeal_id,
         "outcome": result.outcome.value,
@@ -417,7 +413,7 @@ def read_notification(
     principal: AnyUser,
     services: ServicesDep,
 ) -> None:
-    cmd.mark_read(services, caller(principal), notification_id)
+    mark_read(services, principal, notification_id)
 
 
 # -- transparency --------------------------------------------------------------------------------

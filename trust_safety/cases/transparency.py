@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from trust_safety.cases import facts as ft
+from trust_safety.cases import events as ev
 from trust_safety.cases.errors import InvalidPeriod
-from trust_safety.cases.facts import Fact, ensure_utc
+from trust_safety.cases.recorded import Fact, ensure_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +99,18 @@ def compute_transparency(
         p = event.payload
         in_period = start <= at < end
         kind = event.type
-        if kind == ft.REPORT_FILED:
+        if kind == ev.ReportFiled.event_type_name:
             case_opened.setdefault(str(p["case_id"]), at)
             if in_period:
                 reports_by_category[str(p["report_category"])] += 1
                 trusted += 1 if p.get("trusted_flagger") else 0
-        elif kind == ft.REPORT_TRIAGED:
+        elif kind == ev.ReportTriaged.event_type_name:
             # A reopened case (a notifier's appeal upheld) starts a new decision clock.
             case_id = str(p["case_id"])
             if case_id in case_decided:
                 case_decided.discard(case_id)
                 case_opened[case_id] = at
-        elif kind in (ft.ENFORCEMENT_ACTION_TAKEN, ft.REPORT_DISMISSED):
+        elif kind in (ev.EnforcementActionTaken.event_type_name, ev.ReportDismissed.event_type_name):
             decided_case = str(p.get("case_id") or "")
             if decided_case in case_opened and decided_case not in case_decided:
                 case_decided.add(decided_case)
@@ -118,7 +118,7 @@ def compute_transparency(
                     decision_times.append((at - case_opened[decided_case]).total_seconds())
             if not in_period:
                 continue
-            if kind == ft.REPORT_DISMISSED:
+            if kind == ev.ReportDismissed.event_type_name:
                 dismissed += 1
                 continue
             category = str(p["statement_category"])
@@ -128,10 +128,10 @@ def compute_transparency(
             by_automated_decision[str(p["automated_decision"])] += 1
             automated_detection += 1 if p.get("automated_detection") else 0
             own_initiative += 1 if p.get("source_type") == "SOURCE_VOLUNTARY" else 0
-        elif kind == ft.APPEAL_FILED:
+        elif kind == ev.AppealFiled.event_type_name:
             appeal_filed_at[str(p["appeal_id"])] = at
             appeals_filed += 1 if in_period else 0
-        elif kind == ft.APPEAL_DECIDED and in_period:
+        elif kind == ev.AppealDecided.event_type_name and in_period:
             appeals_decided += 1
             if p["outcome"] == "reversed":
                 appeals_reversed += 1
@@ -140,7 +140,7 @@ def compute_transparency(
             filed = appeal_filed_at.get(str(p["appeal_id"]))
             if filed is not None:
                 appeal_times.append((at - filed).total_seconds())
-        elif kind == ft.ENFORCEMENT_REVERSED and in_period:
+        elif kind == ev.EnforcementReversed.event_type_name and in_period:
             reversals += 1
 
     actions_total = sum(actions_by_kind.values())

@@ -16,13 +16,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from trust_safety.cases import facts as ft
+from core.events import RecordedEvent
+from trust_safety.cases import events as ev
 from trust_safety.cases.errors import CaseClosed, ClaimHeld, ClaimNotHeld, UnknownCase
-from trust_safety.cases.facts import Fact, ensure_utc, parse_instant
-from trust_safety.cases.reports import CATEGORY_PROFILES, ReportCategory
-
-DEFAULT_CLAIM_TTL = timedelta(minutes=15)
-MAX_CLAIM_TTL = timedelta(hours=2)
+from trust_safety.cases.notices import CATEGORY_PROFILES, ReportCategory
+from trust_safety.cases.policy import DEFAULT_CLAIM_TTL, MAX_CLAIM_TTL
+from trust_safety.cases.recorded import Fact, ensure_utc, parse_instant
 
 # Waiting raises an item's priority so low-severity reports are not starved forever by a steady
 # stream of severe ones; capped so age never outranks a full severity band.
@@ -330,10 +329,25 @@ class CaseQueue:
 
 
 _HANDLERS = {
-    ft.REPORT_FILED: CaseQueue._on_report_filed,
-    ft.REPORT_TRIAGED: CaseQueue._on_triaged,
-    ft.REPORT_CLAIMED: CaseQueue._on_claimed,
-    ft.REPORT_CLAIM_RELEASED: CaseQueue._on_claim_released,
-    ft.REPORT_ACTIONED: CaseQueue._on_actioned,
-    ft.REPORT_DISMISSED: CaseQueue._on_dismissed,
+    ev.ReportFiled.event_type_name: CaseQueue._on_report_filed,
+    ev.ReportTriaged.event_type_name: CaseQueue._on_triaged,
+    ev.ReportClaimed.event_type_name: CaseQueue._on_claimed,
+    ev.ReportClaimReleased.event_type_name: CaseQueue._on_claim_released,
+    ev.ReportActioned.event_type_name: CaseQueue._on_actioned,
+    ev.ReportDismissed.event_type_name: CaseQueue._on_dismissed,
 }
+
+
+class CaseStream:
+    """State and ``evolve`` of one case's stream (``report-<case_id>``): the queue fold over
+    that case alone. The deciders of filing and review (reports.py) and of claims (claims.py)
+    share it."""
+
+    category = ev.REPORT
+
+    def initial(self) -> CaseQueue:
+        return CaseQueue()
+
+    def evolve(self, state: CaseQueue, event: RecordedEvent) -> CaseQueue:
+        state.apply(event)  # a fresh queue per fold, so mutating it is safe
+        return state

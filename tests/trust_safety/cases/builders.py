@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.events import EventPayload
 from trust_safety.cases.enforcement import EnforcementDecision
-from trust_safety.cases.facts import RecordedFact
+from trust_safety.cases.recorded import RecordedFact
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -16,8 +17,9 @@ def at(minutes: float = 0, *, days: float = 0) -> datetime:
     return T0 + timedelta(minutes=minutes, days=days)
 
 
-def fact(type_: str, when: datetime, **payload: Any) -> RecordedFact:
-    return RecordedFact(type=type_, occurred_at=when, payload=payload)
+def fact(type_: str | type[EventPayload], when: datetime, **payload: Any) -> RecordedFact:
+    name = type_ if isinstance(type_, str) else type_.event_type_name
+    return RecordedFact(type=name, occurred_at=when, payload=payload)
 
 
 def statement_fields(**overrides: Any) -> dict[str, Any]:

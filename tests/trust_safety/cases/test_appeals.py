@@ -5,15 +5,11 @@ from datetime import timedelta
 import pytest
 
 from tests.trust_safety.cases.builders import at, fact
-from trust_safety.cases import facts as ft
+from trust_safety.cases import events as ev
 from trust_safety.cases.appeals import (
-    MIN_APPEAL_WINDOW,
     AppealBook,
-    AppealOutcome,
-    AppealPolicy,
     AppealStatus,
     AppellantRole,
-    DecisionKind,
     DecisionUnderAppeal,
     check_assignment,
     check_can_file,
@@ -32,6 +28,8 @@ from trust_safety.cases.errors import (
     ReasonsRequired,
     ReviewerNotIndependent,
 )
+from trust_safety.cases.events import AppealOutcome, DecisionKind
+from trust_safety.cases.policy import MIN_APPEAL_WINDOW, AppealPolicy
 
 DECISION = DecisionUnderAppeal(
     decision_id="a1",
@@ -62,11 +60,11 @@ def file(
 ) -> None:
     role = check_can_file(decision, appellant, at(minute), book.appeals.values())
     payload = filed_payload(appeal_id, decision, appellant, role, "It is satire.", at(minute))
-    book.apply(fact(ft.APPEAL_FILED, at(minute), **payload))
+    book.apply(fact(ev.AppealFiled, at(minute), **payload))
 
 
 def assign(book: AppealBook, reviewer: str, minute: float, appeal_id: str = "ap1") -> None:
-    book.apply(fact(ft.APPEAL_ASSIGNED, at(minute), appeal_id=appeal_id, reviewer_id=reviewer))
+    book.apply(fact(ev.AppealAssigned, at(minute), appeal_id=appeal_id, reviewer_id=reviewer))
 
 
 def test_window_is_at_least_six_months() -> None:
@@ -140,7 +138,7 @@ def test_decision_needs_assigned_person_and_reasons() -> None:
     assert cleaned == REASONS
     book.apply(
         fact(
-            ft.APPEAL_DECIDED,
+            ev.AppealDecided,
             at(4),
             appeal_id="ap1",
             outcome="reversed",
@@ -162,7 +160,7 @@ def test_rights_holder_is_asked_and_the_reviewer_waits() -> None:
         "ap9", OPTOUT_DECISION, "owner", role, "Not the studio's work", at(10), policy
     )
     assert payload["rights_holder_id"] == "studio"
-    book.apply(fact(ft.APPEAL_FILED, at(10), **payload))
+    book.apply(fact(ev.AppealFiled, at(10), **payload))
     assign(book, "rev-b", 11, "ap9")
     appeal = book.get("ap9")
     with pytest.raises(AwaitingRightsHolder):
@@ -172,7 +170,7 @@ def test_rights_holder_is_asked_and_the_reviewer_waits() -> None:
     check_rights_holder_response(appeal, "studio", at(12))
     book.apply(
         fact(
-            ft.RIGHTS_HOLDER_RESPONDED,
+            ev.RightsHolderResponded,
             at(13),
             appeal_id="ap9",
             response="The character is ours; see registration 42.",
@@ -188,7 +186,7 @@ def test_rights_holder_silence_unblocks_after_the_deadline() -> None:
     role = check_can_file(OPTOUT_DECISION, "owner", at(0), [])
     book.apply(
         fact(
-            ft.APPEAL_FILED,
+            ev.AppealFiled,
             at(0),
             **filed_payload("ap9", OPTOUT_DECISION, "owner", role, "Not theirs", at(0)),
         )

@@ -13,7 +13,7 @@ from tests.trust_safety.cases.foreign import publish
 from tests.utils import drain, make_principal
 from trust_safety.cases.registration import PROJECTIONS
 
-CONSUMERS = [*PROJECTIONS, "feed"]
+CONSUMERS = [*PROJECTIONS, "asset-directory", "asset-visibility", "feed"]
 
 REMOVE = {
     "kind": "remove_asset",
@@ -455,17 +455,16 @@ def test_racing_reviewers_get_exactly_one_claim(
 ) -> None:
     import threading
 
-    from core.events import Actor
-    from trust_safety.cases import commands as cmd
-    from trust_safety.cases.reports import ReportSubmission
+    from core.auth import Principal, Role
+    from trust_safety.cases.claims import claim_case
+    from trust_safety.cases.notices import ReportSubmission
+    from trust_safety.cases.reports import file_report
 
     owner, _ = people["owner"]
     publish(services, "vid-r", owner)
     run(services)
-    reporter = cmd.Caller(
-        people["reporter"][0], frozenset({"user"}), Actor(id=people["reporter"][0], role="user")
-    )
-    filed = cmd.file_report(
+    reporter = Principal(people["reporter"][0], "reporter", {Role.user})
+    filed = file_report(
         services,
         reporter,
         ReportSubmission.parse(
@@ -478,16 +477,15 @@ def test_racing_reviewers_get_exactly_one_claim(
         ),
     )
     reviewers = [
-        cmd.Caller(f"rev-{i}", frozenset({"reviewer"}), Actor(id=f"rev-{i}", role="reviewer"))
-        for i in range(6)
+        Principal(f"rev-{i}", f"rev-{i}", {Role.reviewer}) for i in range(6)
     ]
     barrier = threading.Barrier(len(reviewers))
     outcomes: list[str] = []
 
-    def race(reviewer: cmd.Caller) -> None:
+    def race(reviewer: Principal) -> None:
         barrier.wait()
         try:
-            cmd.claim_case(services, reviewer, filed.case_id)
+            claim_case(services, reviewer, filed.case_id)
             outcomes.append("won")
         except Exception as exc:  # each loser must get a typed conflict, nothing else
             outcomes.append(getattr(exc, "code", repr(exc)))

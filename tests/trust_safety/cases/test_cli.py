@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from core.auth import Principal, Role
 from core.cli import main
-from core.events import Actor
 from core.services import Services
 from tests.trust_safety.cases.builders import decision
 from tests.trust_safety.cases.foreign import publish
-from trust_safety.cases import commands as cmd
+from trust_safety.cases.enforcement import act_on_own_initiative
 
 
 def test_export_and_report_from_the_log(
@@ -22,8 +22,8 @@ def test_export_and_report_from_the_log(
     monkeypatch.setenv("CLEARFRAME_DATABASE_URL", services.settings.effective_database_url)
     monkeypatch.setenv("CLEARFRAME_DATA_DIR", str(services.settings.data_dir))
     publish(services, "asset-1", "user-owner")
-    reviewer = cmd.Caller("rev", frozenset({"reviewer"}), Actor(id="rev", role="reviewer"))
-    taken = cmd.act_on_own_initiative(
+    reviewer = Principal("rev", "rev", {Role.reviewer})
+    taken = act_on_own_initiative(
         services, reviewer, decision(case_id=None, source_type="SOURCE_VOLUNTARY")
     )
     out1, out2 = tmp_path / "a.jsonl", tmp_path / "b.jsonl"

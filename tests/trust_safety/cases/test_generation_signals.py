@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import pytest
 
+from contracts.generation import OutputModerated
 from core.events import SYSTEM_ACTOR, stream_id
 from core.services import Services
 from tests.trust_safety.cases.foreign import publish
@@ -14,11 +14,9 @@ from tests.utils import drain, make_principal
 from trust_safety.cases.models import AssetFactsRow
 from trust_safety.cases.registration import PROJECTIONS
 
-output_events = importlib.import_module("trust_safety.output.events")
-
 
 def moderated(generation_id: str, scores: dict[str, float | None]) -> Any:
-    return output_events.OutputModerated(
+    return OutputModerated(
         generation_id=generation_id,
         decision="allow",
         policy_version="output-2026.03",

@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 
 from tests.trust_safety.cases.builders import at, decision, fact
-from trust_safety.cases import facts as ft
-from trust_safety.cases.appeals import AppealOutcome
+from trust_safety.cases import events as ev
 from trust_safety.cases.errors import Forbidden, UnknownCase
-from trust_safety.cases.notifications import (
+from trust_safety.cases.events import AppealOutcome
+from trust_safety.cases.inbox import (
     Inboxes,
     NotificationKind,
     appeal_decided_message,
@@ -39,11 +39,11 @@ def test_inbox_is_per_recipient_newest_first_and_tracks_reads() -> None:
     m2 = appeal_decided_message("owner", "ap1", AppealOutcome.REVERSED, "The clip is satire.")
     m3 = appeal_decided_message("reporter", "ap2", AppealOutcome.UPHELD, "Still hateful.")
     events = [
-        fact(ft.USER_NOTIFIED, at(1), **m1.to_payload("n1")),
-        fact(ft.USER_NOTIFIED, at(2), **m2.to_payload("n2")),
-        fact(ft.USER_NOTIFIED, at(3), **m3.to_payload("n3")),
-        fact(ft.USER_NOTIFIED, at(3), **m3.to_payload("n3")),  # redelivered
-        fact(ft.NOTIFICATION_READ, at(4), notification_id="n1"),
+        fact(ev.UserNotified, at(1), **m1.to_payload("n1")),
+        fact(ev.UserNotified, at(2), **m2.to_payload("n2")),
+        fact(ev.UserNotified, at(3), **m3.to_payload("n3")),
+        fact(ev.UserNotified, at(3), **m3.to_payload("n3")),  # redelivered
+        fact(ev.NotificationRead, at(4), notification_id="n1"),
     ]
     boxes = Inboxes().apply_all(events)
     assert [n.notification_id for n in boxes.inbox("reporter")] == ["n3", "n1"]

@@ -14,10 +14,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from core.events import SYSTEM_ACTOR, RecordedEvent
-from trust_safety.cases.facts import RecordedFact
 from trust_safety.cases.models import CaseRow, ReportRow
 from trust_safety.cases.projections import CaseQueueProjection
 from trust_safety.cases.queries import reviewer_queue
+from trust_safety.cases.recorded import RecordedFact
 from trust_safety.cases.triage import CaseQueue
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

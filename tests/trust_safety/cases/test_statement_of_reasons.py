@@ -6,9 +6,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.trust_safety.cases.builders import at, decision, statement_fields
-from trust_safety.cases.enforcement import build_statement, puid_for
-from trust_safety.cases.errors import DuplicatePuid, InvalidStatement
 from contracts.statement_of_reasons import (
     EEA_COUNTRY_CODES,
     EU_COUNTRY_CODES,
@@ -17,6 +14,9 @@ from contracts.statement_of_reasons import (
     dedupe_by_puid,
     export_submissions,
 )
+from tests.trust_safety.cases.builders import at, decision, statement_fields
+from trust_safety.cases.enforcement import build_statement, puid_for
+from trust_safety.cases.errors import DuplicatePuid, InvalidStatement
 
 
 def test_valid_statement_exports_database_shape() -> None:

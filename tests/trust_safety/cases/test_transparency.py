@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.trust_safety.cases.builders import at, fact
-from trust_safety.cases import facts as ft
+from trust_safety.cases import events as ev
 from trust_safety.cases.errors import InvalidPeriod
+from trust_safety.cases.recorded import RecordedFact
 from trust_safety.cases.transparency import compute_transparency
 
 
@@ -19,9 +20,9 @@ def action(
     category: str,
     automated: str,
     kind: str = "remove_asset",
-) -> ft.RecordedFact:
+) -> RecordedFact:
     return fact(
-        ft.ENFORCEMENT_ACTION_TAKEN,
+        ev.EnforcementActionTaken,
         at(minute),
         case_id=case_id,
         action_id=action_id,
@@ -35,16 +36,16 @@ def action(
 
 LOG = [
     fact(
-        ft.REPORT_FILED,
+        ev.ReportFiled,
         at(0),
         case_id="c1",
         report_id="r1",
         report_category="hate_speech",
         trusted_flagger=True,
     ),
-    fact(ft.REPORT_FILED, at(5), case_id="c1", report_id="r2", report_category="hate_speech"),
-    fact(ft.REPORT_FILED, at(10), case_id="c2", report_id="r3", report_category="spam"),
-    fact(ft.REPORT_FILED, at(20), case_id="c3", report_id="r4", report_category="sexual_content"),
+    fact(ev.ReportFiled, at(5), case_id="c1", report_id="r2", report_category="hate_speech"),
+    fact(ev.ReportFiled, at(10), case_id="c2", report_id="r3", report_category="spam"),
+    fact(ev.ReportFiled, at(20), case_id="c3", report_id="r4", report_category="sexual_content"),
     action(
         30,
         "c1",
@@ -52,7 +53,7 @@ LOG = [
         "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
         "AUTOMATED_DECISION_NOT_AUTOMATED",
     ),
-    fact(ft.REPORT_DISMISSED, at(70), case_id="c2", reviewer_id="rev"),
+    fact(ev.ReportDismissed, at(70), case_id="c2", reviewer_id="rev"),
     action(
         80,
         None,
@@ -68,11 +69,11 @@ LOG = [
         "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
         "AUTOMATED_DECISION_PARTIALLY",
     ),
-    fact(ft.APPEAL_FILED, at(200), appeal_id="ap1", decision_id="a1"),
-    fact(ft.APPEAL_FILED, at(210), appeal_id="ap2", decision_id="a3"),
-    fact(ft.APPEAL_DECIDED, at(260), appeal_id="ap1", outcome="reversed"),
-    fact(ft.ENFORCEMENT_REVERSED, at(260), action_id="a1"),
-    fact(ft.APPEAL_DECIDED, at(330), appeal_id="ap2", outcome="upheld"),
+    fact(ev.AppealFiled, at(200), appeal_id="ap1", decision_id="a1"),
+    fact(ev.AppealFiled, at(210), appeal_id="ap2", decision_id="a3"),
+    fact(ev.AppealDecided, at(260), appeal_id="ap1", outcome="reversed"),
+    fact(ev.EnforcementReversed, at(260), action_id="a1"),
+    fact(ev.AppealDecided, at(330), appeal_id="ap2", outcome="upheld"),
 ]
 
 

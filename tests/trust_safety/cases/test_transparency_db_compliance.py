@@ -11,6 +11,14 @@ from typing import Any, ClassVar
 
 import pytest
 
+from contracts.statement_of_reasons import (
+    RETIRED_CATEGORIES,
+    RETIRED_KEYWORDS,
+    Category,
+    Keyword,
+    StatementOfReasons,
+    export_submissions,
+)
 from core.events import REGISTRY, SYSTEM_ACTOR, RecordedEvent, stream_id
 from core.services import Services
 from tests.trust_safety.cases import transparency_db_rules as db
@@ -21,14 +29,6 @@ from trust_safety.cases import events as ev
 from trust_safety.cases.enforcement import ActionKind, build_statement
 from trust_safety.cases.registration import PROJECTIONS
 from trust_safety.cases.reports import CATEGORY_PROFILES
-from contracts.statement_of_reasons import (
-    RETIRED_CATEGORIES,
-    RETIRED_KEYWORDS,
-    Category,
-    Keyword,
-    StatementOfReasons,
-    export_submissions,
-)
 
 # What the Database refused in Clearframe's exports before this change (issue 15).
 REFUSED_CATEGORIES = [

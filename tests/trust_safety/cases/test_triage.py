@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.trust_safety.cases.builders import at, fact
-from trust_safety.cases import facts as ft
+from trust_safety.cases import events as ev
 from trust_safety.cases.errors import (
     CaseClosed,
     ClaimHeld,
@@ -15,7 +15,8 @@ from trust_safety.cases.errors import (
     InvalidReport,
     UnknownCase,
 )
-from trust_safety.cases.reports import ReportCategory, ReportSubmission
+from trust_safety.cases.notices import ReportCategory, ReportSubmission
+from trust_safety.cases.recorded import RecordedFact
 from trust_safety.cases.triage import AutomatedSignals, CaseQueue, CaseStatus, triage_priority
 
 
@@ -27,9 +28,9 @@ def filed(
     minute: float = 0,
     target: str = "asset-1",
     trusted: bool = False,
-) -> ft.RecordedFact:
+) -> RecordedFact:
     return fact(
-        ft.REPORT_FILED,
+        ev.ReportFiled,
         at(minute),
         case_id=case_id,
         report_id=report_id,
@@ -40,8 +41,8 @@ def filed(
     )
 
 
-def triaged(case_id: str, priority: float, minute: float = 0) -> ft.RecordedFact:
-    return fact(ft.REPORT_TRIAGED, at(minute), case_id=case_id, priority=priority, signals={})
+def triaged(case_id: str, priority: float, minute: float = 0) -> RecordedFact:
+    return fact(ev.ReportTriaged, at(minute), case_id=case_id, priority=priority, signals={})
 
 
 def queue_with(*cases: tuple[str, float, float]) -> CaseQueue:
@@ -182,7 +183,7 @@ def test_claim_is_exclusive_until_it_expires_or_is_released() -> None:
     q = queue_with(("c1", 50.0, 0))
     grant = q.claim("c1", "rev-a", at(1), ttl=timedelta(minutes=10))
     assert grant.expires_at == at(11) and not grant.renewal
-    q.apply(fact(ft.REPORT_CLAIMED, at(1), **grant.to_payload()))
+    q.apply(fact(ev.ReportClaimed, at(1), **grant.to_payload()))
     with pytest.raises(ClaimHeld):
         q.claim("c1", "rev-b", at(5))
     assert q.visible_to_reviewer("rev-b", at(5)) == []
@@ -199,14 +200,14 @@ def test_claim_is_exclusive_until_it_expires_or_is_released() -> None:
     # released early
     q.apply(
         fact(
-            ft.REPORT_CLAIMED,
+            ev.ReportClaimed,
             at(20),
             case_id="c1",
             reviewer_id="rev-b",
             expires_at=at(35).isoformat(),
         )
     )
-    q.apply(fact(ft.REPORT_CLAIM_RELEASED, at(21), case_id="c1", reviewer_id="rev-b"))
+    q.apply(fact(ev.ReportClaimReleased, at(21), case_id="c1", reviewer_id="rev-b"))
     assert q.next_claimable("rev-a", at(22)) is not None
 
 
@@ -214,14 +215,14 @@ def test_decided_case_leaves_the_queue_and_a_new_report_opens_a_new_case() -> No
     q = queue_with(("c1", 50.0, 0))
     q.apply(
         fact(
-            ft.REPORT_CLAIMED,
+            ev.ReportClaimed,
             at(1),
             case_id="c1",
             reviewer_id="rev-a",
             expires_at=at(16).isoformat(),
         )
     )
-    q.apply(fact(ft.REPORT_DISMISSED, at(2), case_id="c1", reviewer_id="rev-a"))
+    q.apply(fact(ev.ReportDismissed, at(2), case_id="c1", reviewer_id="rev-a"))
     assert q.ordered(at(3)) == []
     assert "asset:c1" not in q.open_case_by_target
     assert q.get("c1").participants == {"rev-a"}
@@ -236,10 +237,10 @@ def test_decided_case_leaves_the_queue_and_a_new_report_opens_a_new_case() -> No
 def test_actioned_case_closes_with_its_actions() -> None:
     q = queue_with(("c1", 50.0, 0))
     # an own-initiative action elsewhere leaves the case alone
-    q.apply(fact(ft.ENFORCEMENT_ACTION_TAKEN, at(2), case_id=None, action_id="a0"))
+    q.apply(fact(ev.EnforcementActionTaken, at(2), case_id=None, action_id="a0"))
     assert q.get("c1").status is CaseStatus.OPEN
     q.apply(
-        fact(ft.REPORT_ACTIONED, at(3), case_id="c1", action_ids=["a1", "a2"], reviewer_id="rev-a")
+        fact(ev.ReportActioned, at(3), case_id="c1", action_ids=["a1", "a2"], reviewer_id="rev-a")
     )
     item = q.get("c1")
     assert item.status is CaseStatus.ACTIONED and item.action_ids == ["a1", "a2"]
@@ -265,7 +266,7 @@ def test_at_most_one_live_claim_whatever_the_sequence(
         minute += advance
         now = at(minute)
         if release:
-            q.apply(fact(ft.REPORT_CLAIM_RELEASED, now, case_id="c1", reviewer_id=reviewer))
+            q.apply(fact(ev.ReportClaimReleased, now, case_id="c1", reviewer_id=reviewer))
             continue
         try:
             grant = q.claim("c1", reviewer, now, ttl=timedelta(minutes=15))
@@ -273,6 +274,6 @@ def test_at_most_one_live_claim_whatever_the_sequence(
             held = q.get("c1").live_claim(now)
             assert held is not None and held.reviewer_id != reviewer
             continue
-        q.apply(fact(ft.REPORT_CLAIMED, now, **grant.to_payload()))
+        q.apply(fact(ev.ReportClaimed, now, **grant.to_payload()))
         holders = {i.case_id for i in q.visible_to_reviewer("nobody", now)}
         assert "c1" not in holders

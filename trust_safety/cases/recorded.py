@@ -1,4 +1,4 @@
-"""The shape of a recorded event as the pure folds of this package read it.
+"""The shape of a recorded event as the pure folds of this package read it, and UTC instants.
 
 The folds (queue, standing, appeals, inbox, transparency) need only an event's type name, when it
 happened and its payload, so they accept anything with those three attributes: the core event
@@ -43,21 +43,3 @@ def parse_instant(value: datetime | str) -> datetime:
     if isinstance(value, datetime):
         return ensure_utc(value)
     return ensure_utc(datetime.fromisoformat(value))
-
-
-# Event type names this package writes or reads. Other domains' events are referred to by name
-# only (domains meet through events, never through imports).
-REPORT_FILED = "ReportFiled"
-REPORT_TRIAGED = "ReportTriaged"
-REPORT_CLAIMED = "ReportClaimed"
-REPORT_CLAIM_RELEASED = "ReportClaimReleased"
-REPORT_ACTIONED = "ReportActioned"
-REPORT_DISMISSED = "ReportDismissed"
-ENFORCEMENT_ACTION_TAKEN = "EnforcementActionTaken"
-ENFORCEMENT_REVERSED = "EnforcementReversed"
-USER_NOTIFIED = "UserNotified"
-NOTIFICATION_READ = "NotificationRead"
-APPEAL_FILED = "AppealFiled"
-APPEAL_ASSIGNED = "AppealAssigned"
-RIGHTS_HOLDER_RESPONDED = "RightsHolderResponded"
-APPEAL_DECIDED = "AppealDecided"

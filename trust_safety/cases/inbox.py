@@ -7,18 +7,27 @@ facts and ground, whether automation was involved, and how to contest it and unt
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trust_safety.cases import facts as ft
-from trust_safety.cases.appeals import AppealOutcome
-from trust_safety.cases.enforcement import ActionKind, EnforcementDecision
-from trust_safety.cases.errors import Forbidden, UnknownCase
-from trust_safety.cases.facts import Fact, ensure_utc
+from contracts.enforcement import ActionKind
 from contracts.statement_of_reasons import AutomatedDecision, DecisionGround
+from core.aggregate import Transaction, execute
+from core.auth import Principal
+from core.errors import NotFound
+from core.events import EventPayload, RecordedEvent
+from core.services import Services
+from trust_safety.cases import events as ev
+from trust_safety.cases.errors import Forbidden, UnknownCase
+from trust_safety.cases.events import AppealOutcome
+from trust_safety.cases.recorded import Fact, ensure_utc
+
+if TYPE_CHECKING:
+    from trust_safety.cases.enforcement import EnforcementDecision
 
 
 class NotificationKind(StrEnum):
@@ -214,7 +223,7 @@ class Inboxes:
 
     def apply(self, event: Fact) -> None:
         p = event.payload
-        if event.type == ft.USER_NOTIFIED:
+        if event.type == ev.UserNotified.event_type_name:
             nid = str(p["notification_id"])
             self.by_id.setdefault(
                 nid,
@@ -228,7 +237,7 @@ class Inboxes:
                     created_at=ensure_utc(event.occurred_at),
                 ),
             )
-        elif event.type == ft.NOTIFICATION_READ:
+        elif event.type == ev.NotificationRead.event_type_name:
             note = self.by_id.get(str(p["notification_id"]))
             if note is not None and note.read_at is None:
                 note.read_at = ensure_utc(event.occurred_at)
@@ -248,3 +257,55 @@ class Inboxes:
         if note.recipient_id != reader_id:
             raise Forbidden("a notification is readable by its recipient only")
         return note
+
+
+# -- the inbox aggregate: ``inbox-<recipient_id>`` --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRead:
+    notification_id: str
+    reader_id: str
+
+
+class Inbox:
+    category = ev.INBOX
+
+    def initial(self) -> Inboxes:
+        return Inboxes()
+
+    def evolve(self, state: Inboxes, event: RecordedEvent) -> Inboxes:
+        state.apply(event)  # a fresh fold per load, so mutating it is safe
+        return state
+
+    def decide(self, state: Inboxes, command: MarkRead) -> list[EventPayload]:
+        note = state.by_id.get(command.notification_id)
+        if note is None or note.recipient_id != command.reader_id:
+            # Someone else's notification is reported as missing, not as forbidden, so ids
+            # cannot be probed.
+            raise NotFound(f"no notification {command.notification_id!r}")
+        if note.read_at is not None:
+            return []
+        return [ev.NotificationRead(notification_id=command.notification_id)]
+
+
+INBOX = Inbox()
+
+
+def notify(tx: Transaction, message: Message) -> str:
+    """Tell someone, in the command's transaction, so nobody is acted against without the
+    notice being on record. Notices never contradict each other: any inbox version will do."""
+    nid = uuid.uuid4().hex
+    tx.append(
+        INBOX,
+        message.recipient_id,
+        [ev.UserNotified(**message.to_payload(nid))],
+        expected_version=None,
+    )
+    return nid
+
+
+def mark_read(services: Services, reader: Principal, notification_id: str) -> None:
+    execute(
+        services.store, INBOX, reader.id, MarkRead(notification_id, reader.id), actor=reader.actor()
+    )
