@@ -1,67 +1,66 @@
 """The feed as a pure fold of events: Recent, Featured, Following and remix lineage.
 
-It reads other domains' events by type name and payload only (domains meet through events):
-the generation stream's ``AssetSigned`` (owner, remix parents), ``AssetPublished``,
-``AssetRemoved`` / ``AssetRestored``, the cases
-domain's ``EnforcementActionTaken`` / ``EnforcementReversed``, and its own curation and follow
-events. The SQL projection must agree with this fold on every event sequence; tests replay both.
-
-Visibility is a set of *holds*, not a flag: an asset removed by its generation pipeline and by a
-moderator stays hidden until both are lifted, so reversing one decision never resurfaces what
-another still keeps down.
+It reads other domains' events through their published contracts: the generation stream's
+``AssetSigned`` (owner, remix parents) and ``AssetPublished``, the asset stream's
+``AssetVisibilityChanged`` (what the holds on an asset add up to, decided once by the assets
+domain), account actions from ``EnforcementActionTaken`` / ``EnforcementReversed`` (an owner
+suspended or banned leaves every feed: that is account status, not asset visibility), and its
+own curation and follow events. The SQL projection must agree with this fold on every event
+sequence; tests replay both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
+from contracts.assets import AssetVisibilityChanged, HoldKind
+from contracts.enforcement import (
+    ACCOUNT_ACTIONS,
+    EnforcementActionTaken,
+    EnforcementReversed,
+)
+from contracts.feed import UserFollowed, UserUnfollowed
+from contracts.generation import AssetPublished, AssetSigned
+from core.events import EventPayload
 from feed.errors import InvalidFeedQuery, UnknownAsset
-
-ASSET_SIGNED = "AssetSigned"
-ASSET_PUBLISHED = "AssetPublished"
-ASSET_REMOVED = "AssetRemoved"
-ASSET_RESTORED = "AssetRestored"
-ENFORCEMENT_ACTION_TAKEN = "EnforcementActionTaken"
-ENFORCEMENT_REVERSED = "EnforcementReversed"
-ASSET_FEATURED = "AssetFeatured"
-ASSET_UNFEATURED = "AssetUnfeatured"
-USER_FOLLOWED = "UserFollowed"
-USER_UNFOLLOWED = "UserUnfollowed"
-
+from feed.events import AssetFeatured, AssetUnfeatured
 
 MAX_PAGE = 200
 # Remix chains are short in practice; the bound only protects lineage walks from corrupt data.
 MAX_LINEAGE_DEPTH = 1_000
 
-# The generation pipeline's own removal (consent revoked, output moderation) is one hold per
-# asset; enforcement holds are keyed by action id so each reversal lifts exactly its own.
-PIPELINE_HOLD = "pipeline"
+
+@dataclass(frozen=True, slots=True)
+class AssetFlags:
+    """What the feed keeps of an asset's visibility: copied, never computed from holds."""
+
+    removed: bool = False
+    restricted: bool = False
+    age_restricted: bool = False
+    labels: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, fact: AssetVisibilityChanged) -> AssetFlags:
+        return cls(
+            removed=fact.removed,
+            restricted=fact.has(HoldKind.RESTRICTED),
+            age_restricted=fact.has(HoldKind.AGE_RESTRICTED),
+            labels=tuple(fact.labels),
+        )
 
 
-def removal_hold(payload: dict[str, Any]) -> str:
-    """The key of an AssetRemoved/AssetRestored hold: an enforcement action id or
-    ``cameo:<id>``, the same key the enforcement handlers use, so the two never double up."""
-    return str(payload.get("hold") or PIPELINE_HOLD)
+class _Recorded(Protocol):
+    occurred_at: datetime
+
+    def decode(self) -> EventPayload: ...
 
 
-class HoldKind(StrEnum):
-    REMOVED = "removed"  # hidden everywhere
-    RESTRICTED = "restricted"  # out of Recent and Featured, no new remixes
-    AGE_RESTRICTED = "age_restricted"  # only for adult viewers
-    LABELLED = "labelled"  # shown with a label
-
-
-_ASSET_ACTION_HOLDS: Mapping[str, HoldKind] = {
-    "remove_asset": HoldKind.REMOVED,
-    "restrict_asset": HoldKind.RESTRICTED,
-    "age_restrict_asset": HoldKind.AGE_RESTRICTED,
-    "label_asset": HoldKind.LABELLED,
-}
-_ACCOUNT_ACTIONS = frozenset({"suspend_account", "ban_account"})
+def _aware(moment: datetime) -> datetime:
+    # an end without a zone is read as UTC, as the database hands it back
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -70,14 +69,10 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _instant(value: Any) -> datetime:
-    return _utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
-
-
 @dataclass(slots=True)
 class FeedAsset:
-    """An asset as the feed knows it. It exists as soon as any event names it (a hold can
-    precede the publication: streams are ordered per aggregate only) and appears in feeds
+    """An asset as the feed knows it. It exists as soon as any event names it (its visibility
+    can precede the publication: streams are ordered per stream only) and appears in feeds
     only once published."""
 
     asset_id: str
@@ -86,12 +81,16 @@ class FeedAsset:
     published_at: datetime | None = None
     parent_generation_ids: tuple[str, ...] = ()
     title: str | None = None
-    holds: dict[str, HoldKind] = field(default_factory=dict)  # hold key -> kind
-    labels: dict[str, str] = field(default_factory=dict)  # action id -> label text
+    flags: AssetFlags = AssetFlags()
     featured_at: datetime | None = None
 
     def has(self, kind: HoldKind) -> bool:
-        return kind in self.holds.values()
+        return {
+            HoldKind.REMOVED: self.flags.removed,
+            HoldKind.RESTRICTED: self.flags.restricted,
+            HoldKind.AGE_RESTRICTED: self.flags.age_restricted,
+            HoldKind.LABELLED: bool(self.flags.labels),
+        }[kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,49 +167,50 @@ class FeedState:
         self.assets: dict[str, FeedAsset] = {}
         self.asset_by_generation: dict[str, str] = {}
         self.children: dict[str, set[str]] = {}  # parent generation id -> child asset ids
+        # The latest visibility of each generation: it may arrive before the asset is signed
+        # (a cameo removal of a draft), and the asset takes it when it is.
+        self.visibility: dict[str, AssetFlags] = {}
         self.account_holds: dict[str, dict[str, AccountHold]] = {}
-        # action id -> (target kind, target id); reversals name only the action
-        self.actions: dict[str, tuple[str, str]] = {}
         self.following: dict[str, set[str]] = {}
 
-    def apply_all(self, events: Iterable[Any]) -> FeedState:
+    def apply_all(self, events: Iterable[_Recorded]) -> FeedState:
         for event in events:
-            self.apply(event.type, event.payload, event.occurred_at)
+            self.apply(event.decode(), event.occurred_at)
         return self
 
-    def apply(self, event_type: str, payload: Mapping[str, Any], occurred_at: datetime) -> None:
+    def apply(self, fact: EventPayload, occurred_at: datetime) -> None:
         at = _utc(occurred_at)
-        p = payload
-        if event_type == ASSET_SIGNED:
-            self._signed(p)
-        elif event_type == ASSET_PUBLISHED:
-            asset = self._asset(str(p["asset_id"]))
+        if isinstance(fact, AssetSigned):
+            self._signed(fact)
+        elif isinstance(fact, AssetPublished):
+            asset = self._asset(fact.asset_id)
             if asset.published_at is None:
                 asset.published_at = at
-            if asset.generation_id is None and p.get("generation_id"):
-                self._index_generation(asset, str(p["generation_id"]))
-        elif event_type == ASSET_REMOVED:
-            if p.get("asset_id"):  # a draft removed before signing never enters the feed
-                self._hold(str(p["asset_id"]), removal_hold(p), HoldKind.REMOVED, None)
-        elif event_type == ASSET_RESTORED:
-            if p.get("asset_id"):
-                self._lift(str(p["asset_id"]), removal_hold(p))
-        elif event_type == ENFORCEMENT_ACTION_TAKEN:
-            self._action(p)
-        elif event_type == ENFORCEMENT_REVERSED:
-            self._reversed(str(p["action_id"]))
-        elif event_type == ASSET_FEATURED:
-            featured = self.assets.get(str(p["asset_id"]))
+            if asset.generation_id is None:
+                self._index_generation(asset, fact.generation_id)
+        elif isinstance(fact, AssetVisibilityChanged):
+            self._visibility(fact)
+        elif isinstance(fact, EnforcementActionTaken):
+            if fact.kind in ACCOUNT_ACTIONS:
+                until = _aware(fact.ends_at) if fact.ends_at else None
+                holds = self.account_holds.setdefault(fact.affected_user_id, {})
+                holds.setdefault(fact.action_id, AccountHold(fact.kind.value, until))
+        elif isinstance(fact, EnforcementReversed):
+            if fact.kind in ACCOUNT_ACTIONS:
+                for holds in self.account_holds.values():
+                    holds.pop(fact.action_id, None)
+        elif isinstance(fact, AssetFeatured):
+            featured = self.assets.get(fact.asset_id)
             if featured is not None:
                 featured.featured_at = at
-        elif event_type == ASSET_UNFEATURED:
-            featured = self.assets.get(str(p["asset_id"]))
+        elif isinstance(fact, AssetUnfeatured):
+            featured = self.assets.get(fact.asset_id)
             if featured is not None:
                 featured.featured_at = None
-        elif event_type == USER_FOLLOWED:
-            self.following.setdefault(str(p["follower_id"]), set()).add(str(p["followee_id"]))
-        elif event_type == USER_UNFOLLOWED:
-            self.following.get(str(p["follower_id"]), set()).discard(str(p["followee_id"]))
+        elif isinstance(fact, UserFollowed):
+            self.following.setdefault(fact.follower_id, set()).add(fact.followee_id)
+        elif isinstance(fact, UserUnfollowed):
+            self.following.get(fact.follower_id, set()).discard(fact.followee_id)
 
     # -- folds -------------------------------------------------------------------------------
 
@@ -223,55 +223,32 @@ class FeedState:
     def _index_generation(self, asset: FeedAsset, generation_id: str) -> None:
         asset.generation_id = generation_id
         self.asset_by_generation.setdefault(generation_id, asset.asset_id)
+        flags = self.visibility.get(generation_id)
+        if flags is not None:
+            asset.flags = flags
 
-    def _signed(self, p: Mapping[str, Any]) -> None:
-        asset = self._asset(str(p["asset_id"]))
-        if asset.generation_id is None and p.get("generation_id"):
-            self._index_generation(asset, str(p["generation_id"]))
-        if asset.owner_id is None and p.get("requester_id"):
-            asset.owner_id = str(p["requester_id"])
+    def _signed(self, fact: AssetSigned) -> None:
+        asset = self._asset(fact.asset_id)
+        if asset.generation_id is None:
+            self._index_generation(asset, fact.generation_id)
+        if asset.owner_id is None and fact.requester_id:
+            asset.owner_id = fact.requester_id
         if not asset.parent_generation_ids:
-            parents = tuple(dict.fromkeys(str(g) for g in p.get("remix_parents") or () if g))
+            parents = tuple(dict.fromkeys(g for g in fact.remix_parents if g))
             asset.parent_generation_ids = parents
             for parent in parents:
                 self.children.setdefault(parent, set()).add(asset.asset_id)
-        if asset.title is None and p.get("title"):
-            asset.title = str(p["title"])
 
-    def _hold(self, asset_id: str, key: str, kind: HoldKind, label: str | None) -> None:
-        asset = self._asset(asset_id)
-        asset.holds[key] = kind
-        if label:
-            asset.labels[key] = label
-
-    def _lift(self, asset_id: str, key: str) -> None:
-        asset = self.assets.get(asset_id)
-        if asset is not None:
-            asset.holds.pop(key, None)
-            asset.labels.pop(key, None)
-
-    def _action(self, p: Mapping[str, Any]) -> None:
-        action_id = str(p["action_id"])
-        kind = str(p["kind"])
-        if kind in _ASSET_ACTION_HOLDS:
-            target = str(p["target_id"])
-            self.actions[action_id] = ("asset", target)
-            self._hold(target, action_id, _ASSET_ACTION_HOLDS[kind], p.get("label_text"))
-        elif kind in _ACCOUNT_ACTIONS:
-            user = str(p["affected_user_id"])
-            self.actions[action_id] = ("account", user)
-            until = _instant(p["ends_at"]) if p.get("ends_at") else None
-            self.account_holds.setdefault(user, {})[action_id] = AccountHold(kind, until)
-
-    def _reversed(self, action_id: str) -> None:
-        target = self.actions.get(action_id)
-        if target is None:
-            return
-        kind, target_id = target
-        if kind == "asset":
-            self._lift(target_id, action_id)
-        else:
-            self.account_holds.get(target_id, {}).pop(action_id, None)
+    def _visibility(self, fact: AssetVisibilityChanged) -> None:
+        flags = AssetFlags.of(fact)
+        self.visibility[fact.generation_id] = flags
+        if fact.asset_id is not None:
+            asset = self._asset(fact.asset_id)
+            if asset.generation_id is None:
+                self._index_generation(asset, fact.generation_id)
+        for asset in self.assets.values():
+            if asset.generation_id == fact.generation_id:
+                asset.flags = flags
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -296,7 +273,7 @@ class FeedState:
             published_at=asset.published_at,
             remixes_of=asset.parent_generation_ids,
             title=asset.title,
-            labels=tuple(asset.labels[k] for k in sorted(asset.labels)),
+            labels=asset.flags.labels,
             age_restricted=asset.has(HoldKind.AGE_RESTRICTED),
             featured_at=asset.featured_at,
         )

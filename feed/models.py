@@ -23,7 +23,7 @@ class FeedAssetRow(Base):
     parent_generation_ids: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
     title: Mapped[str | None] = mapped_column(String(500), nullable=True)
     featured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Denormalised from feed_holds so feed queries are one indexed scan.
+    # Copied from feed_visibility so feed queries are one indexed scan.
     removed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     restricted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     age_restricted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -44,17 +44,17 @@ class FeedRemixRow(Base):
     child_asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
 
 
-class FeedHoldRow(Base):
-    """One reason an asset is removed, restricted, age-restricted or labelled."""
+class FeedVisibilityRow(Base):
+    """The latest visibility of a generation's asset, as the assets domain published it. Kept
+    by generation because it can arrive before the asset is signed; the asset row copies it."""
 
-    __tablename__ = "feed_holds"
+    __tablename__ = "feed_visibility"
 
-    asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    hold_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), nullable=False)
-    label: Mapped[str | None] = mapped_column(String(280), nullable=True)
-
-    __table_args__ = (Index("ix_feed_holds_key", "hold_key"),)
+    generation_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    removed: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    restricted: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    age_restricted: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    labels: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
 
 
 class FeedAccountHoldRow(Base):

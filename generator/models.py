@@ -30,6 +30,6 @@ class GenerationJobRow(Base):
     blocked_categories: Mapped[list[Any]] = mapped_column(JsonType, nullable=False, default=list)
     published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     removed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    # hold key -> reason; ``removed`` is true while any hold remains
-    removal_holds: Mapped[dict[str, str]] = mapped_column(JsonType, nullable=False, default=dict)
+    # the asset's visibility as the assets domain published it; ``removed`` refuses downloads
+    visibility: Mapped[str] = mapped_column(String(20), nullable=False, default="visible")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

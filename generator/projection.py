@@ -1,15 +1,31 @@
-"""``generation-jobs``: the state of each generation job, for the status and download routes."""
+"""``generation-jobs``: the state of each generation job, for the status and download routes.
+
+It reads the generation stream and the asset stream through their contracts; whether the
+video may be downloaded is the asset's visibility as the assets domain decided it.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from contracts.assets import AssetVisibilityChanged, Visibility
+from contracts.generation import (
+    AssetPublished,
+    AssetSigned,
+    GenerationApproved,
+    GenerationCompleted,
+    GenerationFailed,
+    GenerationRefused,
+    GenerationRequested,
+    GenerationStarted,
+    OutputModerated,
+)
 from core.events import RecordedEvent
 from core.projections import Projection, handles
-from generator.jobs import generation_id_of
 from generator.models import GenerationJobRow
 
 _TERMINAL_STATUSES = frozenset({"failed", "blocked", "published"})
@@ -17,98 +33,99 @@ _TERMINAL_STATUSES = frozenset({"failed", "blocked", "published"})
 
 class GenerationJobs(Projection):
     name = "generation-jobs"
-    categories = ("generation",)
+    categories = ("generation", "asset")
     tables: ClassVar[tuple[Table, ...]] = (GenerationJobRow.__table__,)  # type: ignore[assignment]
 
-    def _row(self, s: Session, event: RecordedEvent) -> GenerationJobRow:
-        gid = generation_id_of(event)
-        row = s.get(GenerationJobRow, gid)
+    def _row(
+        self, s: Session, generation_id: str, at: datetime, *, touch: bool = True
+    ) -> GenerationJobRow:
+        row = s.get(GenerationJobRow, generation_id)
         if row is None:
             row = GenerationJobRow(
-                generation_id=gid,
+                generation_id=generation_id,
                 status="requested",
                 failures=0,
                 blocked_categories=[],
                 published=False,
                 removed=False,
-                removal_holds={},
-                updated_at=event.occurred_at,
+                visibility=Visibility.VISIBLE.value,
+                updated_at=at,
             )
             s.add(row)
-        row.updated_at = event.occurred_at
+        elif touch:
+            row.updated_at = at
         return row
 
-    @handles("GenerationRequested")
+    @handles(GenerationRequested)
     def _requested(self, s: Session, event: RecordedEvent) -> None:
-        row = self._row(s, event)
-        p = event.payload
-        row.requester_id = str(p.get("requester_id") or p.get("account_id") or event.actor.id)
-        tier = str(p.get("tier") or p.get("plan") or "free").lower()
-        row.tier = "paid" if tier in ("paid", "pro", "plus", "premium") else "free"
+        requested: GenerationRequested = event.payload_as(GenerationRequested)
+        row = self._row(s, requested.generation_id, event.occurred_at)
+        row.requester_id = requested.requester_id
+        row.tier = requested.tier
 
-    @handles("GenerationApproved")
+    @handles(GenerationApproved)
     def _approved(self, s: Session, event: RecordedEvent) -> None:
-        self._row(s, event).status = "approved"
+        approved: GenerationApproved = event.payload_as(GenerationApproved)
+        self._row(s, approved.generation_id, event.occurred_at).status = "approved"
 
-    @handles("GenerationRefused")
+    @handles(GenerationRefused)
     def _refused(self, s: Session, event: RecordedEvent) -> None:
-        self._row(s, event).status = "refused"
+        refused: GenerationRefused = event.payload_as(GenerationRefused)
+        self._row(s, refused.generation_id, event.occurred_at).status = "refused"
 
-    @handles("GenerationStarted")
+    @handles(GenerationStarted)
     def _started(self, s: Session, event: RecordedEvent) -> None:
-        row = self._row(s, event)
+        started: GenerationStarted = event.payload_as(GenerationStarted)
+        row = self._row(s, started.generation_id, event.occurred_at)
         if row.status not in _TERMINAL_STATUSES:
             row.status = "started"
-        row.backend = event.payload.get("backend")
-        row.model_id = event.payload.get("model_id")
+        row.backend = started.backend
+        row.model_id = started.model_id
 
-    @handles("GenerationFailed")
+    @handles(GenerationFailed)
     def _failed(self, s: Session, event: RecordedEvent) -> None:
-        row = self._row(s, event)
+        failed: GenerationFailed = event.payload_as(GenerationFailed)
+        row = self._row(s, failed.generation_id, event.occurred_at)
         row.status = "failed"
         row.failures += 1
-        row.failure_reason = event.payload.get("reason")
-        row.failure_error = event.payload.get("error")
+        row.failure_reason = failed.reason
+        row.failure_error = failed.error
 
-    @handles("GenerationCompleted")
+    @handles(GenerationCompleted)
     def _completed(self, s: Session, event: RecordedEvent) -> None:
-        row = self._row(s, event)
+        completed: GenerationCompleted = event.payload_as(GenerationCompleted)
+        row = self._row(s, completed.generation_id, event.occurred_at)
         row.status = "completed"
-        row.master_blob = event.payload.get("master_blob")
+        row.master_blob = completed.master_blob
 
-    @handles("OutputModerated")
+    @handles(OutputModerated)
     def _moderated(self, s: Session, event: RecordedEvent) -> None:
-        row = self._row(s, event)
-        blocked = event.payload.get("decision") == "block"
-        row.status = "blocked" if blocked else "moderated"
-        row.blocked_categories = list(event.payload.get("blocked_categories") or [])
+        moderated: OutputModerated = event.payload_as(OutputModerated)
+        row = self._row(s, moderated.generation_id, event.occurred_at)
+        row.status = "blocked" if moderated.decision == "block" else "moderated"
+        row.blocked_categories = list(moderated.blocked_categories)
 
-    @handles("AssetSigned")
+    @handles(AssetSigned)
     def _signed(self, s: Session, event: RecordedEvent) -> None:
-        row = self._row(s, event)
+        signed: AssetSigned = event.payload_as(AssetSigned)
+        row = self._row(s, signed.generation_id, event.occurred_at)
         row.status = "signed"
-        row.asset_id = event.payload.get("asset_id")
-        row.download_blob = event.payload.get("download_blob_address")
+        row.asset_id = signed.asset_id
+        row.download_blob = signed.download_blob_address
 
-    @handles("AssetPublished")
+    @handles(AssetPublished)
     def _published(self, s: Session, event: RecordedEvent) -> None:
-        row = self._row(s, event)
+        published: AssetPublished = event.payload_as(AssetPublished)
+        row = self._row(s, published.generation_id, event.occurred_at)
         row.status = "published"
         row.published = True
-        row.download_blob = event.payload.get("download_blob_address") or row.download_blob
+        row.download_blob = published.download_blob_address or row.download_blob
 
-    # An asset stays down while any hold remains (an enforcement action, a cameo removal):
-    # lifting one hold must not bring back what another still removes.
-    @handles("AssetRemoved")
-    def _removed(self, s: Session, event: RecordedEvent) -> None:
-        row = self._row(s, event)
-        hold = str(event.payload.get("hold") or "pipeline")
-        row.removal_holds = {**(row.removal_holds or {}), hold: str(event.payload.get("reason", ""))}
-        row.removed = True
-
-    @handles("AssetRestored")
-    def _restored(self, s: Session, event: RecordedEvent) -> None:
-        row = self._row(s, event)
-        hold = str(event.payload.get("hold") or "pipeline")
-        row.removal_holds = {k: v for k, v in (row.removal_holds or {}).items() if k != hold}
-        row.removed = bool(row.removal_holds)
+    @handles(AssetVisibilityChanged)
+    def _visibility(self, s: Session, event: RecordedEvent) -> None:
+        fact: AssetVisibilityChanged = event.payload_as(AssetVisibilityChanged)
+        # The asset stream is not ordered with the generation stream: a visibility change leaves
+        # ``updated_at`` to the job's own events, so a replay in another order agrees.
+        row = self._row(s, fact.generation_id, event.occurred_at, touch=False)
+        row.visibility = fact.visibility.value
+        row.removed = fact.removed

@@ -28,3 +28,13 @@ class ProvAsset(Base):
     signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     removed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class ProvVisibility(Base):
+    """A generation's visibility as the assets domain published it, kept by generation: it
+    can be decided before the asset is signed, and the signed asset takes it then."""
+
+    __tablename__ = "prov_visibility"
+
+    generation_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    visibility: Mapped[str] = mapped_column(String(20), nullable=False)

@@ -1,4 +1,4 @@
-"""Events of the reverse-search domain, and the names of the events it consumes."""
+"""Events of the reverse-search domain (what it consumes is read through ``contracts``)."""
 
 from __future__ import annotations
 
@@ -31,22 +31,3 @@ class ReverseSearchPerformed(EventPayload):
     endpoint: str
     embedder: str
     results: list[SearchResultRef]
-
-
-# Consumed by type name (domains meet through events; see docs/reverse_search.md for the
-# payload fields read from each).
-GENERATION_REQUESTED = "GenerationRequested"
-PROMPT_MODERATED = "PromptModerated"
-GENERATION_APPROVED = "GenerationApproved"
-GENERATION_REFUSED = "GenerationRefused"
-GENERATION_STARTED = "GenerationStarted"
-GENERATION_FAILED = "GenerationFailed"
-GENERATION_COMPLETED = "GenerationCompleted"
-OUTPUT_MODERATED = "OutputModerated"
-ASSET_SIGNED = "AssetSigned"
-ASSET_PUBLISHED = "AssetPublished"
-ASSET_REMOVED = "AssetRemoved"
-ASSET_RESTORED = "AssetRestored"
-CAMEO_APPEARANCE_REMOVED = "CameoAppearanceRemoved"
-ENFORCEMENT_ACTION_TAKEN = "EnforcementActionTaken"
-ENFORCEMENT_REVERSED = "EnforcementReversed"

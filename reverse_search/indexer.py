@@ -2,13 +2,13 @@
 
 Database side (one transaction with the checkpoint, like every projection): the record of
 each generation (prompt, account, moderation decisions, enforcement, C2PA state, watermark
-payload) and each signed asset with its *holds*. A hold is one reason the asset must not
-match: the pipeline's own ``AssetRemoved``, each enforcement action that removed it (keyed
-by action id so each reversal lifts exactly its own), a cameo owner removing their
-appearance. An asset matches only while it has no hold.
+payload, and its asset's holds and visibility as the assets domain published them) and each
+signed asset. Investigators see every asset, flagged with that state; an asset matches public
+lookups only while its generation's visibility is not ``removed``. The indexer never counts
+holds itself: ``AssetVisibilityChanged`` carries every hold still in force.
 
 FAISS side (after the commit): the assets touched by the batch are synced into the index:
-fingerprinted once signed, excluded while held, re-included when the last hold is lifted.
+fingerprinted once signed, excluded while removed, re-included when visible again.
 Reading the desired state back from the database after the commit makes the FAISS side
 idempotent, so a batch that was retried event by event, or a crash between the commit and
 the next snapshot, is repaired by the next sync (``reconcile`` on start does all assets).
@@ -17,8 +17,7 @@ the next snapshot, is repaired by the next sync (``reconcile`` on start does all
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any, cast
 
 import numpy as np
@@ -26,36 +25,32 @@ from sqlalchemy import Table, inspect, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from contracts.assets import AssetVisibilityChanged, Visibility
+from contracts.enforcement import EnforcementActionTaken, EnforcementReversed, TargetKind
+from contracts.generation import (
+    AssetPublished,
+    AssetSigned,
+    GenerationApproved,
+    GenerationCompleted,
+    GenerationFailed,
+    GenerationRefused,
+    GenerationRequested,
+    GenerationStarted,
+    OutputModerated,
+    PromptModerated,
+)
 from core.events import RecordedEvent
 from core.privacy import redacted_payload
 from core.projections import Projection, handles
 from core.replay import ReplayDiff, interleave
-from reverse_search import events as ev
 from reverse_search.engine import AssetState, SearchEngine, engine_for, live_index
 from reverse_search.errors import ReverseSearchError
 from reverse_search.index import FingerprintIndex
-from reverse_search.models import AccountAction, AssetRecord, GenerationRecord
+from reverse_search.models import AccountAction, AssetRecord, GenerationRecord, matchable
 
 log = logging.getLogger(__name__)
 
-PIPELINE_HOLD = "pipeline"
-_ASSET_REMOVAL_ACTIONS = frozenset({"remove_asset"})
-_ACCOUNT_ACTIONS = frozenset({"suspend_account", "ban_account", "strike", "warn_account"})
-# Payload keys other domains use for the same fact; the first present wins.
-_ACCOUNT_KEYS = ("account_id", "requester_id", "user_id", "owner_id", "creator_id")
-_BLOB_KEYS = ("blob_address", "signed_blob", "asset_address", "blob", "address")
-_MANIFEST_KEYS = ("manifest_id", "manifest_label", "c2pa_manifest_label")
-_WATERMARK_KEYS = ("watermark_payload", "watermark_serial", "serial")
-_C2PA_KEY_PARTS = ("c2pa", "manifest", "soft_binding", "signer", "tier", "visible_watermark")
 _MAX_SUMMARY_VALUE = 2000
-
-
-def first(payload: Mapping[str, Any], keys: Iterable[str]) -> Any:
-    for key in keys:
-        value = payload.get(key)
-        if value not in (None, ""):
-            return value
-    return None
 
 
 def summarise(event: RecordedEvent, drop: Iterable[str] = ()) -> dict[str, Any]:
@@ -78,13 +73,9 @@ def summarise(event: RecordedEvent, drop: Iterable[str] = ()) -> dict[str, Any]:
     return out
 
 
-def _generation_id(event: RecordedEvent) -> str:
-    return str(event.payload.get("generation_id") or event.stream_key)
-
-
 class ReverseSearchIndexer(Projection):
     name = "reverse-search-indexer"
-    categories = ("generation", "enforcement", "consent")
+    categories = ("generation", "asset", "enforcement")
     tables = (
         cast(Table, GenerationRecord.__table__),
         cast(Table, AssetRecord.__table__),
@@ -101,11 +92,16 @@ class ReverseSearchIndexer(Projection):
         self._reset_pending = False
 
     # ------------------------------------------------------------------ helpers
-    def _generation(self, s: Session, generation_id: str, at: datetime) -> GenerationRecord:
+    def _generation(self, s: Session, generation_id: str) -> GenerationRecord:
         row = s.get(GenerationRecord, generation_id)
         if row is None:
             row = GenerationRecord(
-                generation_id=generation_id, status="unknown", moderation=[], timeline=[], holds={}
+                generation_id=generation_id,
+                status="unknown",
+                moderation=[],
+                timeline=[],
+                holds=[],
+                visibility=Visibility.VISIBLE.value,
             )
             s.add(row)
         return row
@@ -113,168 +109,158 @@ class ReverseSearchIndexer(Projection):
     def _asset(self, s: Session, asset_id: str) -> AssetRecord:
         row = s.get(AssetRecord, asset_id)
         if row is None:
-            # Removals can arrive before the signing they refer to (different streams).
-            row = AssetRecord(asset_id=asset_id, c2pa={}, holds={}, enforcement=[])
+            # Enforcement can arrive before the signing it refers to (different streams).
+            row = AssetRecord(asset_id=asset_id, c2pa={}, enforcement=[])
             s.add(row)
         return row
 
-    def _step(self, s: Session, event: RecordedEvent, status: str | None) -> GenerationRecord:
-        row = self._generation(s, _generation_id(event), event.occurred_at)
+    def _step(
+        self, s: Session, generation_id: str, event: RecordedEvent, status: str | None
+    ) -> GenerationRecord:
+        row = self._generation(s, generation_id)
         row.timeline = [*row.timeline, summarise(event, drop=("prompt",))]
         if status is not None:
             row.status = status
         return row
 
     # ------------------------------------------------------------------ generation stream
-    @handles(ev.GENERATION_REQUESTED)
+    @handles(GenerationRequested)
     def _requested(self, s: Session, event: RecordedEvent) -> None:
-        row = self._step(s, event, "requested")
-        p = event.payload
-        row.prompt = p.get("prompt")
-        account = first(p, _ACCOUNT_KEYS)
-        row.account_id = str(account) if account is not None else event.actor.id
+        requested: GenerationRequested = event.payload_as(GenerationRequested)
+        row = self._step(s, requested.generation_id, event, "requested")
+        row.prompt = requested.prompt
+        row.account_id = requested.requester_id
         row.requested_at = event.occurred_at
 
-    @handles(ev.PROMPT_MODERATED, ev.OUTPUT_MODERATED)
-    def _moderated(self, s: Session, event: RecordedEvent) -> None:
-        row = self._generation(s, _generation_id(event), event.occurred_at)
+    @handles(PromptModerated)
+    def _prompt_moderated(self, s: Session, event: RecordedEvent) -> None:
+        moderated: PromptModerated = event.payload_as(PromptModerated)
+        row = self._generation(s, moderated.generation_id)
         row.moderation = [*row.moderation, summarise(event, drop=("prompt",))]
 
-    @handles(ev.GENERATION_APPROVED)
+    @handles(OutputModerated)
+    def _output_moderated(self, s: Session, event: RecordedEvent) -> None:
+        moderated: OutputModerated = event.payload_as(OutputModerated)
+        row = self._generation(s, moderated.generation_id)
+        row.moderation = [*row.moderation, summarise(event, drop=("prompt",))]
+
+    @handles(GenerationApproved)
     def _approved(self, s: Session, event: RecordedEvent) -> None:
-        self._step(s, event, "approved")
+        approved: GenerationApproved = event.payload_as(GenerationApproved)
+        self._step(s, approved.generation_id, event, "approved")
 
-    @handles(ev.GENERATION_REFUSED)
+    @handles(GenerationRefused)
     def _refused(self, s: Session, event: RecordedEvent) -> None:
-        self._step(s, event, "refused")
+        refused: GenerationRefused = event.payload_as(GenerationRefused)
+        self._step(s, refused.generation_id, event, "refused")
 
-    @handles(ev.GENERATION_STARTED)
+    @handles(GenerationStarted)
     def _started(self, s: Session, event: RecordedEvent) -> None:
-        self._step(s, event, "started")
+        started: GenerationStarted = event.payload_as(GenerationStarted)
+        self._step(s, started.generation_id, event, "started")
 
-    @handles(ev.GENERATION_FAILED)
+    @handles(GenerationFailed)
     def _failed(self, s: Session, event: RecordedEvent) -> None:
-        self._step(s, event, "failed")
+        failed: GenerationFailed = event.payload_as(GenerationFailed)
+        self._step(s, failed.generation_id, event, "failed")
 
-    @handles(ev.GENERATION_COMPLETED)
+    @handles(GenerationCompleted)
     def _completed(self, s: Session, event: RecordedEvent) -> None:
-        row = self._step(s, event, "completed")
+        completed: GenerationCompleted = event.payload_as(GenerationCompleted)
+        row = self._step(s, completed.generation_id, event, "completed")
         row.completed_at = event.occurred_at
 
-    @handles(ev.ASSET_SIGNED)
+    @handles(AssetSigned)
     def _signed(self, s: Session, event: RecordedEvent) -> None:
-        p = event.payload
-        generation_id = _generation_id(event)
-        asset_id = str(p.get("asset_id") or generation_id)
-        generation = self._step(s, event, "signed")
-        asset = self._asset(s, asset_id)
-        asset.generation_id = generation_id
-        address = first(p, _BLOB_KEYS)
-        asset.blob_address = str(address) if address is not None else None
-        manifest = first(p, _MANIFEST_KEYS)
-        asset.manifest_id = str(manifest) if manifest is not None else None
-        watermark = first(p, _WATERMARK_KEYS)
-        asset.watermark_payload = str(watermark) if watermark is not None else None
+        signed: AssetSigned = event.payload_as(AssetSigned)
+        self._step(s, signed.generation_id, event, "signed")
+        asset = self._asset(s, signed.asset_id)
+        asset.generation_id = signed.generation_id
+        asset.blob_address = signed.blob_address
+        asset.manifest_id = signed.manifest_id
+        asset.watermark_payload = signed.watermark_payload
         asset.c2pa = {
-            k: v for k, v in summarise(event).items() if any(part in k for part in _C2PA_KEY_PARTS)
+            "c2pa_state": signed.c2pa_state,
+            "manifest_id": signed.manifest_id,
+            "download_manifest_id": signed.download_manifest_id,
+            "soft_binding_alg": signed.soft_binding_alg,
+            "signer": signed.signer,
+            "development_signer": signed.development_signer,
+            "tier": signed.tier,
+            "visible_watermark": signed.visible_watermark,
         }
         asset.signed_at = event.occurred_at
-        duration = p.get("duration_s")
-        asset.duration_s = float(duration) if isinstance(duration, int | float) else None
-        self._touched.add(asset_id)
-        del generation
+        asset.duration_s = signed.duration_s
+        self._touched.add(signed.asset_id)
 
-    @handles(ev.ASSET_PUBLISHED)
+    @handles(AssetPublished)
     def _published(self, s: Session, event: RecordedEvent) -> None:
-        asset = self._asset(s, str(event.payload.get("asset_id") or _generation_id(event)))
+        asset = self._asset(s, event.payload_as(AssetPublished).asset_id)
         asset.published_at = event.occurred_at
 
-    @handles(ev.ASSET_REMOVED)
-    def _removed(self, s: Session, event: RecordedEvent) -> None:
-        asset_id = str(event.payload.get("asset_id") or _generation_id(event))
-        reason = str(event.payload.get("reason") or "removed by the generation pipeline")
-        # Keyed by the hold (an action id, cameo:<id>), the same keys the enforcement and cameo
-        # handlers below use, so one reason never counts twice and a lift ends only its own.
-        self._hold(s, asset_id, str(event.payload.get("hold") or PIPELINE_HOLD), reason)
-
-    @handles(ev.ASSET_RESTORED)
-    def _restored(self, s: Session, event: RecordedEvent) -> None:
-        self._lift(
-            s,
-            str(event.payload.get("asset_id") or _generation_id(event)),
-            str(event.payload.get("hold") or PIPELINE_HOLD),
-        )
-
-    def _hold(self, s: Session, asset_id: str, key: str, reason: str) -> None:
-        asset = self._asset(s, asset_id)
-        asset.holds = {**asset.holds, key: reason}
-        self._touched.add(asset_id)
-
-    def _lift(self, s: Session, asset_id: str, key: str) -> None:
-        asset = self._asset(s, asset_id)
-        asset.holds = {k: v for k, v in asset.holds.items() if k != key}
-        self._touched.add(asset_id)
-
-    # ------------------------------------------------------------------ consent stream
-    @handles(ev.CAMEO_APPEARANCE_REMOVED)
-    def _appearance_removed(self, s: Session, event: RecordedEvent) -> None:
-        p = event.payload
-        generation = self._generation(s, str(p["generation_id"]), event.occurred_at)
-        key = f"cameo:{p.get('cameo_id', event.stream_key)}"
-        generation.holds = {
-            **generation.holds,
-            key: str(p.get("reason") or "cameo appearance removed"),
-        }
-        generation.timeline = [*generation.timeline, summarise(event)]
-        self._touched_generations.add(generation.generation_id)
+    # ------------------------------------------------------------------ asset stream
+    @handles(AssetVisibilityChanged)
+    def _visibility(self, s: Session, event: RecordedEvent) -> None:
+        fact: AssetVisibilityChanged = event.payload_as(AssetVisibilityChanged)
+        # Kept on the generation: a cameo removal of a draft names no asset yet, and the
+        # asset signed later joins its generation's state.
+        generation = self._generation(s, fact.generation_id)
+        generation.holds = [h.model_dump(mode="json") for h in fact.holds]
+        generation.visibility = fact.visibility.value
+        generation.timeline = [
+            *generation.timeline,
+            {
+                "event": event.type,
+                "at": event.occurred_at.isoformat(),
+                "change": fact.change,
+                "hold": fact.hold.key,
+                "kind": fact.hold.kind.value,
+                "reason": fact.hold.reason,
+                "visibility": fact.visibility.value,
+            },
+        ]
+        self._touched_generations.add(fact.generation_id)
 
     # ------------------------------------------------------------------ enforcement stream
-    @handles(ev.ENFORCEMENT_ACTION_TAKEN)
+    @handles(EnforcementActionTaken)
     def _action(self, s: Session, event: RecordedEvent) -> None:
-        p = event.payload
-        action_id = str(p["action_id"])
-        kind = str(p.get("kind", ""))
-        entry = {
-            "action_id": action_id,
-            "kind": kind,
-            "category": p.get("statement_category") or p.get("category"),
-            "puid": p.get("puid"),
-            "taken_at": event.occurred_at.isoformat(),
-            "reversed_at": None,
-        }
-        if p.get("target_kind") == "asset":
-            asset = self._asset(s, str(p["target_id"]))
+        action: EnforcementActionTaken = event.payload_as(EnforcementActionTaken)
+        if action.target_kind is TargetKind.ASSET:
+            asset = self._asset(s, action.target_id)
+            entry = {
+                "action_id": action.action_id,
+                "kind": action.kind.value,
+                "category": action.statement_category,
+                "puid": action.puid,
+                "taken_at": event.occurred_at.isoformat(),
+                "reversed_at": None,
+            }
             asset.enforcement = [*asset.enforcement, entry]
-            if kind in _ASSET_REMOVAL_ACTIONS:
-                asset.holds = {**asset.holds, action_id: f"enforcement {kind}"}
-            self._touched.add(asset.asset_id)
-        elif p.get("affected_user_id") and s.get(AccountAction, action_id) is None:
+        elif s.get(AccountAction, action.action_id) is None:
             s.add(
                 AccountAction(
-                    action_id=action_id,
-                    account_id=str(p["affected_user_id"]),
-                    kind=kind,
-                    category=p.get("statement_category") or p.get("category"),
+                    action_id=action.action_id,
+                    account_id=action.affected_user_id,
+                    kind=action.kind.value,
+                    category=action.statement_category,
                     taken_at=event.occurred_at,
-                    puid=p.get("puid"),
+                    puid=action.puid,
                 )
             )
 
-    @handles(ev.ENFORCEMENT_REVERSED)
+    @handles(EnforcementReversed)
     def _reversed(self, s: Session, event: RecordedEvent) -> None:
-        p = event.payload
-        action_id = str(p["action_id"])
-        if p.get("target_kind") == "asset":
-            asset = self._asset(s, str(p["target_id"]))
+        reversal: EnforcementReversed = event.payload_as(EnforcementReversed)
+        if reversal.target_kind is TargetKind.ASSET:
+            asset = self._asset(s, reversal.target_id)
             asset.enforcement = [
                 {**e, "reversed_at": event.occurred_at.isoformat()}
-                if e["action_id"] == action_id
+                if e["action_id"] == reversal.action_id
                 else e
                 for e in asset.enforcement
             ]
-            self._lift(s, asset.asset_id, action_id)
         else:
-            row = s.get(AccountAction, action_id)
+            row = s.get(AccountAction, reversal.action_id)
             if row is not None:
                 row.reversed_at = event.occurred_at
 
@@ -434,7 +420,7 @@ def compare_indexes(
 
 def asset_states(s: Session, asset_ids: set[str] | None) -> list[AssetState]:
     """Desired index state of assets (all when ``asset_ids`` is None), from the read model."""
-    stmt = select(AssetRecord, GenerationRecord.holds).outerjoin(
+    stmt = select(AssetRecord, GenerationRecord.visibility).outerjoin(
         GenerationRecord, GenerationRecord.generation_id == AssetRecord.generation_id
     )
     if asset_ids is not None:
@@ -446,9 +432,9 @@ def asset_states(s: Session, asset_ids: set[str] | None) -> list[AssetState]:
         AssetState(
             asset.asset_id,
             asset.blob_address,
-            matchable=not asset.holds and not generation_holds,
+            matchable=matchable(visibility),
         )
-        for asset, generation_holds in s.execute(stmt)
+        for asset, visibility in s.execute(stmt)
     ]
 
 

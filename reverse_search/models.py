@@ -1,7 +1,7 @@
 """Read-model tables of the reverse-search indexer (everything derived from events only).
 
 Which assets may match lives here, not in FAISS: a search filters its candidates through
-``rs_assets`` so a removal is effective the moment its event is projected, in every process,
+``rs_generations.visibility`` so a removal is effective the moment its event is projected, in every process,
 whatever the age of the index snapshot that process has loaded.
 """
 
@@ -13,9 +13,16 @@ from typing import Any
 from sqlalchemy import DateTime, Float, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from contracts.assets import Visibility
 from core.db import Base
 from core.privacy import personal_column
 from core.store import JsonType
+
+
+def matchable(visibility: str | None) -> bool:
+    """Public lookups (search results, the C2PA soft-binding resolution) find an asset unless
+    its generation is removed; restricted and labelled assets still resolve."""
+    return visibility != Visibility.REMOVED
 
 
 class GenerationRecord(Base):
@@ -30,8 +37,11 @@ class GenerationRecord(Base):
     # [{"event", "at", ...decision fields}] in event order
     moderation: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, nullable=False)
     timeline: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, nullable=False)
-    # Holds on every asset of the generation (a cameo owner removing their appearance).
-    holds: Mapped[dict[str, str]] = mapped_column(JsonType, nullable=False)
+    # The holds on the generation's asset and what they add up to, copied from the assets
+    # domain's AssetVisibilityChanged; results are flagged with them, public lookups skip
+    # ``removed``.
+    holds: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, nullable=False)
+    visibility: Mapped[str] = mapped_column(String(20), nullable=False, default="visible")
 
 
 class AssetRecord(Base):
@@ -46,8 +56,6 @@ class AssetRecord(Base):
     signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     duration_s: Mapped[float | None] = mapped_column(Float)
-    # hold key -> reason; the asset matches only while no hold remains on it or its generation
-    holds: Mapped[dict[str, str]] = mapped_column(JsonType, nullable=False)
     enforcement: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, nullable=False)
 
 

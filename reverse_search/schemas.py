@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from contracts.assets import Hold, Visibility
 from core.openapi import Timestamp
 
 
@@ -25,6 +26,8 @@ class GenerationRecordPublic(BaseModel):
     completed_at: Timestamp | None
     signed_at: Timestamp | None
     published_at: Timestamp | None
+    visibility: Visibility = Field(description="what the holds on the asset add up to")
+    holds: list[Hold] = Field(description="every hold in force, as the assets domain decided")
     moderation: list[dict[str, Any]] = Field(description="the prompt and output decisions")
     timeline: list[dict[str, Any]]
     enforcement: list[dict[str, Any]] = Field(
@@ -63,6 +66,8 @@ class GenerationAssetPublic(BaseModel):
     completed_at: Timestamp | None
     signed_at: Timestamp | None
     published_at: Timestamp | None
+    visibility: Visibility
+    holds: list[Hold]
     enforcement: list[dict[str, Any]]
     c2pa: dict[str, Any]
     watermark_payload: str | None

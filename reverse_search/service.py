@@ -23,7 +23,7 @@ from core.events import Actor, stream_id
 from reverse_search.engine import SearchEngine, engine_for
 from reverse_search.errors import ReverseSearchError
 from reverse_search.events import AUDIT, ReverseSearchPerformed, SearchResultRef
-from reverse_search.models import AccountAction, AssetRecord, GenerationRecord
+from reverse_search.models import AccountAction, AssetRecord, GenerationRecord, matchable
 from reverse_search.sampling import sample_query
 from reverse_search.search import GenerationMatch
 
@@ -128,6 +128,9 @@ def generation_record(s: Session, asset: AssetRecord) -> dict[str, Any]:
         "requested_at": _iso(generation.requested_at) if generation else None,
         "completed_at": _iso(generation.completed_at) if generation else None,
         "signed_at": _iso(asset.signed_at),
+        # the asset's state as the assets domain decided it, so investigators see why it is down
+        "visibility": generation.visibility if generation else "visible",
+        "holds": generation.holds if generation else [],
         "published_at": _iso(asset.published_at),
         "moderation": generation.moderation if generation else [],
         "timeline": generation.timeline if generation else [],
@@ -138,8 +141,8 @@ def generation_record(s: Session, asset: AssetRecord) -> dict[str, Any]:
     }
 
 
-def _matchable(asset: AssetRecord | None, generation_holds: dict[str, str] | None) -> bool:
-    return asset is not None and not asset.holds and not generation_holds
+def _matchable(asset: AssetRecord | None, visibility: str | None) -> bool:
+    return asset is not None and matchable(visibility)
 
 
 class InvestigatorSearch:
@@ -199,9 +202,9 @@ class InvestigatorSearch:
         hits: list[SearchHit] = []
         with self.services.sessions() as s:
             rows = {
-                asset.asset_id: (asset, holds)
-                for asset, holds in s.execute(
-                    select(AssetRecord, GenerationRecord.holds)
+                asset.asset_id: (asset, visibility)
+                for asset, visibility in s.execute(
+                    select(AssetRecord, GenerationRecord.visibility)
                     .outerjoin(
                         GenerationRecord,
                         GenerationRecord.generation_id == AssetRecord.generation_id,
@@ -210,10 +213,10 @@ class InvestigatorSearch:
                 )
             }
             for match in matches:
-                asset, generation_holds = rows.get(match.asset_id, (None, None))
+                asset, visibility = rows.get(match.asset_id, (None, None))
                 # The read model decides: a removal projected a moment ago is already here,
                 # whatever snapshot of the index this process searched.
-                if asset is None or not _matchable(asset, generation_holds):
+                if asset is None or not _matchable(asset, visibility):
                     continue
                 hits.append(
                     SearchHit(
@@ -332,14 +335,14 @@ class InvestigatorSearch:
     def manifests_by_watermark(self, value: str) -> list[str]:
         with self.services.sessions() as s:
             rows = s.execute(
-                select(AssetRecord, GenerationRecord.holds)
+                select(AssetRecord, GenerationRecord.visibility)
                 .outerjoin(
                     GenerationRecord, GenerationRecord.generation_id == AssetRecord.generation_id
                 )
                 .where(AssetRecord.watermark_payload == value)
                 .order_by(AssetRecord.asset_id)
             ).all()
-            return [a.manifest_id or a.asset_id for a, holds in rows if _matchable(a, holds)]
+            return [a.manifest_id or a.asset_id for a, vis in rows if _matchable(a, vis)]
 
 
 def _looks_like_image(path: Path) -> bool:

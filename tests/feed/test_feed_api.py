@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core.services import Services
-from tests.trust_safety.cases.foreign import pipeline_remove, publish
+from tests.trust_safety.cases.foreign import enforce_removal, publish
 from tests.utils import drain, make_principal
 
 
@@ -75,13 +75,13 @@ def test_follow_feature_and_pipeline_removal(client: Any, services: Services) ->
     }
     assert client.get("/v1/feed/assets/a1/lineage", headers=bh).json()["remixes"] == ["b2"]
 
-    # the generation pipeline's own removal (e.g. consent revoked) and restoration
-    pipeline_remove(services, "a1")
-    drain(services, ["feed"])
+    # a removal and its reversal reach the feed as the asset's visibility
+    enforce_removal(services, "a1")
+    drain(services, ["asset-visibility", "feed"])
     assert ids(client.get("/v1/feed/featured", headers=bh)) == []
     assert client.get("/v1/feed/assets/a1/lineage", headers=bh).status_code == 404
-    pipeline_remove(services, "a1", restore=True)
-    drain(services, ["feed"])
+    enforce_removal(services, "a1", restore=True)
+    drain(services, ["asset-visibility", "feed"])
     assert ids(client.get("/v1/feed/featured", headers=bh)) == ["a1"]
 
     assert client.delete(f"/v1/feed/follows/{bob}", headers=ah).status_code == 204

@@ -7,8 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.assets import Hold, cameo_hold
+from contracts.enforcement import ActionKind, EnforcementActionTaken
+from core.events import EventPayload
 from feed.errors import InvalidFeedQuery, UnknownAsset
+from feed.events import AssetFeatured, AssetUnfeatured
 from feed.model import FeedState
+from tests.utils import contract_events as ce
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -18,37 +23,56 @@ def t(minute: float) -> datetime:
 
 
 class Log:
-    """Appends events to a feed state as a projection would, in order."""
+    """Appends events to a feed state as a projection would, in order. Holds on assets reach
+    the feed as the assets domain publishes them: one visibility event per change, carrying
+    every hold still in force."""
 
     def __init__(self) -> None:
         self.state = FeedState()
         self.minute = 0.0
+        self.holds: dict[str, dict[str, Hold]] = {}
+        self.actions: dict[str, EnforcementActionTaken] = {}
 
-    def __call__(self, type_: str, **payload: Any) -> None:
+    def __call__(self, fact: EventPayload) -> None:
         self.minute += 1
-        self.state.apply(type_, payload, t(self.minute))
+        self.state.apply(fact, t(self.minute))
 
     def publish(self, asset_id: str, owner: str = "alice", remix_of: str | None = None) -> None:
-        self(
-            "AssetSigned",
-            asset_id=asset_id,
-            generation_id=f"g-{asset_id}",
-            requester_id=owner,
-            remix_parents=[f"g-{remix_of}"] if remix_of else [],
-        )
-        self("AssetPublished", asset_id=asset_id, generation_id=f"g-{asset_id}")
+        parents = [f"g-{remix_of}"] if remix_of else []
+        self(ce.asset_signed(f"g-{asset_id}", asset_id, owner, parents))
+        self(ce.asset_published(f"g-{asset_id}", asset_id))
+
+    def _hold(self, asset_id: str, hold: Hold, placed: bool) -> None:
+        holds = self.holds.setdefault(asset_id, {})
+        if placed:
+            holds[hold.key] = hold
+        else:
+            holds.pop(hold.key, None)
+        self(ce.visibility(f"g-{asset_id}", holds.values(), asset_id=asset_id, changed=hold))
 
     def act(
         self, action_id: str, kind: str, target: str, user: str = "alice", **extra: Any
     ) -> None:
-        self(
-            "EnforcementActionTaken",
-            action_id=action_id,
-            kind=kind,
-            target_id=target,
-            affected_user_id=user,
-            **extra,
+        action = ce.action_taken(
+            action_id, kind, target, generation_id=f"g-{target}", affected_user_id=user, **extra
         )
+        self.actions[action_id] = action
+        self(action)
+        hold_kind = ActionKind(kind).hold_kind
+        if hold_kind is not None:
+            label = action.label_text if kind == "label_asset" else None
+            self._hold(target, ce.hold(action_id, hold_kind, label=label), placed=True)
+
+    def reverse(self, action_id: str) -> None:
+        action = self.actions.get(action_id)
+        if action is None:
+            return
+        self(ce.reversed_(action))
+        if action.kind.hold_kind is not None:
+            self._hold(action.target_id, ce.hold(action_id, action.kind.hold_kind), placed=False)
+
+    def cameo_removal(self, asset_id: str, lifted: bool = False) -> None:
+        self._hold(asset_id, ce.hold(cameo_hold("c1")), placed=not lifted)
 
     @property
     def now(self) -> datetime:
@@ -76,8 +100,8 @@ def test_removal_hides_everywhere_and_reversal_restores() -> None:
     log = Log()
     log.publish("v1")
     log.publish("v2", owner="bob", remix_of="v1")
-    log("UserFollowed", follower_id="carol", followee_id="alice")
-    log("AssetFeatured", asset_id="v1", curator_id="op")
+    log(ce.user_followed("carol", "alice"))
+    log(AssetFeatured(asset_id="v1", curator_id="op"))
     log.act("a1", "remove_asset", "v1")
     s = log.state
     assert ids(s.recent(log.now)) == ["v2"]
@@ -87,7 +111,7 @@ def test_removal_hides_everywhere_and_reversal_restores() -> None:
         s.lineage("v1", log.now)
     lineage = s.lineage("v2", log.now)
     assert lineage.depth == 1 and not lineage.ancestors[0].available
-    log("EnforcementReversed", action_id="a1")
+    log.reverse("a1")
     assert ids(s.recent(log.now)) == ["v2", "v1"]
     assert ids(s.featured(log.now)) == ["v1"]
     assert ids(s.following_feed("carol", log.now)) == ["v1"]
@@ -97,11 +121,11 @@ def test_removal_hides_everywhere_and_reversal_restores() -> None:
 def test_independent_holds_do_not_cancel_each_other() -> None:
     log = Log()
     log.publish("v1")
-    log("AssetRemoved", asset_id="v1", reason="consent revoked")
+    log.cameo_removal("v1")
     log.act("a1", "remove_asset", "v1")
-    log("EnforcementReversed", action_id="a1")
-    assert log.state.recent(log.now) == []  # the pipeline's removal still stands
-    log("AssetRestored", asset_id="v1")
+    log.reverse("a1")
+    assert log.state.recent(log.now) == []  # the cameo owner's removal still stands
+    log.cameo_removal("v1", lifted=True)
     assert ids(log.state.recent(log.now)) == ["v1"]
 
 
@@ -110,7 +134,7 @@ def test_restrict_label_and_age_restrict() -> None:
     log.publish("v1")
     log.publish("v2")
     log.publish("v3")
-    log("UserFollowed", follower_id="carol", followee_id="alice")
+    log(ce.user_followed("carol", "alice"))
     log.act("a1", "restrict_asset", "v1")
     log.act("a2", "label_asset", "v2", label_text="Synthetic likeness")
     log.act("a3", "age_restrict_asset", "v3")
@@ -121,7 +145,7 @@ def test_restrict_label_and_age_restrict() -> None:
     # restricted stays for followers, age restriction still applies there
     assert ids(s.following_feed("carol", log.now)) == ["v2", "v1"]
     assert not s.can_remix("v1", log.now) and s.can_remix("v2", log.now)
-    log("EnforcementReversed", action_id="a2")
+    log.reverse("a2")
     assert s.recent(log.now)[0].labels == ()
 
 
@@ -129,13 +153,13 @@ def test_account_suspension_hides_then_expires_and_ban_reversal_restores() -> No
     log = Log()
     log.publish("v1", owner="alice")
     log.publish("v2", owner="bob")
-    ends = (log.now + timedelta(hours=1)).isoformat()
+    ends = log.now + timedelta(hours=1)
     log.act("s1", "suspend_account", "alice", user="alice", ends_at=ends)
     assert ids(log.state.recent(log.now)) == ["v2"]
     assert ids(log.state.recent(log.now + timedelta(hours=2))) == ["v2", "v1"]
     log.act("b1", "ban_account", "bob", user="bob")
     assert ids(log.state.recent(log.now + timedelta(hours=2))) == ["v1"]
-    log("EnforcementReversed", action_id="b1")
+    log.reverse("b1")
     assert ids(log.state.recent(log.now + timedelta(hours=2))) == ["v2", "v1"]
 
 
@@ -143,10 +167,10 @@ def test_following_and_unfollowing() -> None:
     log = Log()
     log.publish("v1", owner="alice")
     log.publish("v2", owner="bob")
-    log("UserFollowed", follower_id="carol", followee_id="alice")
-    log("UserFollowed", follower_id="carol", followee_id="bob")
+    log(ce.user_followed("carol", "alice"))
+    log(ce.user_followed("carol", "bob"))
     assert ids(log.state.following_feed("carol", log.now)) == ["v2", "v1"]
-    log("UserUnfollowed", follower_id="carol", followee_id="bob")
+    log(ce.user_unfollowed("carol", "bob"))
     assert ids(log.state.following_feed("carol", log.now)) == ["v1"]
     assert log.state.following_feed("dave", log.now) == []
 
@@ -155,10 +179,10 @@ def test_featured_orders_by_curation_time_and_unfeatures() -> None:
     log = Log()
     for i in range(3):
         log.publish(f"v{i}")
-    log("AssetFeatured", asset_id="v2", curator_id="op")
-    log("AssetFeatured", asset_id="v0", curator_id="op")
+    log(AssetFeatured(asset_id="v2", curator_id="op"))
+    log(AssetFeatured(asset_id="v0", curator_id="op"))
     assert ids(log.state.featured(log.now)) == ["v0", "v2"]
-    log("AssetUnfeatured", asset_id="v0", curator_id="op")
+    log(AssetUnfeatured(asset_id="v0", curator_id="op"))
     assert ids(log.state.featured(log.now)) == ["v2"]
 
 
@@ -190,14 +214,8 @@ def test_lineage_of_a_remix_with_several_parents() -> None:
     log = Log()
     log.publish("a")
     log.publish("b", remix_of="a")
-    log(
-        "AssetSigned",
-        asset_id="m",
-        generation_id="g-m",
-        requester_id="alice",
-        remix_parents=["g-b", "g-a", "g-b"],
-    )
-    log("AssetPublished", asset_id="m", generation_id="g-m")
+    log(ce.asset_signed("g-m", "m", "alice", ["g-b", "g-a", "g-b"]))
+    log(ce.asset_published("g-m", "m"))
     lin = log.state.lineage("m", log.now)
     assert [n.asset_id for n in lin.parents] == ["b", "a"]
     assert [n.asset_id for n in lin.ancestors] == ["b", "a"]
@@ -207,15 +225,15 @@ def test_lineage_of_a_remix_with_several_parents() -> None:
 
 def test_signed_but_unpublished_assets_stay_out() -> None:
     log = Log()
-    log("AssetSigned", asset_id="x", generation_id="g-x", requester_id="alice")
+    log(ce.asset_signed("g-x", "x", "alice"))
     assert log.state.recent(log.now) == []
     with pytest.raises(UnknownAsset):
         log.state.lineage("x", log.now)
-    log("AssetPublished", asset_id="x", generation_id="g-x")
+    log(ce.asset_published("g-x", "x"))
     assert ids(log.state.recent(log.now)) == ["x"]
     # a parent generation the feed never saw is named, not resolved
-    log("AssetSigned", asset_id="y", generation_id="g-y", remix_parents=["g-unknown"])
-    log("AssetPublished", asset_id="y", generation_id="g-y")
+    log(ce.asset_signed("g-y", "y", None, ["g-unknown"]))
+    log(ce.asset_published("g-y", "y"))
     node = log.state.lineage("y", log.now).parents[0]
     assert (node.generation_id, node.asset_id, node.available) == ("g-unknown", None, False)
     # an asset without a known owner is still shown (no account hold can apply to it)
@@ -227,7 +245,7 @@ def test_enforcement_before_publication_still_applies() -> None:
     log.act("a1", "remove_asset", "v1")
     log.publish("v1")
     assert log.state.recent(log.now) == []
-    log("EnforcementReversed", action_id="a1")
+    log.reverse("a1")
     assert ids(log.state.recent(log.now)) == ["v1"]
 
 
@@ -244,8 +262,8 @@ EVENTS = st.lists(
         st.tuples(st.just("pub"), st.sampled_from("abcdef"), st.sampled_from(["u1", "u2"])),
         st.tuples(st.just("rm"), st.sampled_from("abcdef"), st.sampled_from(["x1", "x2", "x3"])),
         st.tuples(st.just("rev"), st.sampled_from(["x1", "x2", "x3"]), st.just("")),
-        st.tuples(st.just("pipe_rm"), st.sampled_from("abcdef"), st.just("")),
-        st.tuples(st.just("pipe_rs"), st.sampled_from("abcdef"), st.just("")),
+        st.tuples(st.just("cameo_rm"), st.sampled_from("abcdef"), st.just("")),
+        st.tuples(st.just("cameo_rs"), st.sampled_from("abcdef"), st.just("")),
     ),
     max_size=40,
 )
@@ -254,11 +272,11 @@ EVENTS = st.lists(
 @settings(max_examples=80, deadline=None)
 @given(EVENTS)
 def test_visible_iff_published_and_no_standing_removal(steps: list[tuple[str, str, str]]) -> None:
-    """Reference check: an asset is in Recent exactly when it was published, its pipeline
-    removal (if any) was restored, and no enforcement removal on it stands unreversed."""
+    """Reference check: an asset is in Recent exactly when it was published, its cameo
+    removal (if any) was lifted, and no enforcement removal on it stands unreversed."""
     log = Log()
     published: set[str] = set()
-    pipeline_removed: set[str] = set()
+    cameo_removed: set[str] = set()
     action_target: dict[str, str] = {}
     reversed_: set[str] = set()
     for op, a, b in steps:
@@ -269,15 +287,27 @@ def test_visible_iff_published_and_no_standing_removal(steps: list[tuple[str, st
             log.act(b, "remove_asset", a)
             action_target[b] = a
         elif op == "rev":
-            log("EnforcementReversed", action_id=a)
+            log.reverse(a)
             if a in action_target:
                 reversed_.add(a)
-        elif op == "pipe_rm":
-            log("AssetRemoved", asset_id=a)
-            pipeline_removed.add(a)
-        elif op == "pipe_rs":
-            log("AssetRestored", asset_id=a)
-            pipeline_removed.discard(a)
+        elif op == "cameo_rm":
+            log.cameo_removal(a)
+            cameo_removed.add(a)
+        elif op == "cameo_rs":
+            log.cameo_removal(a, lifted=True)
+            cameo_removed.discard(a)
     held = {target for act, target in action_target.items() if act not in reversed_}
-    expected = published - pipeline_removed - held
+    expected = published - cameo_removed - held
     assert set(ids(log.state.recent(log.now, limit=200))) == expected
+
+
+def test_a_draft_removed_before_signing_stays_out_once_signed() -> None:
+    """A cameo owner removes a draft: the visibility names the generation only, and the asset
+    signed afterwards takes it; lifted again, the asset comes back."""
+    log = Log()
+    removed = ce.hold(cameo_hold("c1"))
+    log(ce.visibility("g-v1", [removed]))
+    log.publish("v1")
+    assert log.state.recent(log.now) == []
+    log(ce.visibility("g-v1", [], changed=removed))
+    assert ids(log.state.recent(log.now)) == ["v1"]

@@ -13,23 +13,26 @@ from hypothesis import strategies as st
 from sqlalchemy import Table, create_engine
 from sqlalchemy.orm import Session
 
-from core.events import SYSTEM_ACTOR, RecordedEvent
+from contracts.enforcement import EnforcementActionTaken
+from core.events import SYSTEM_ACTOR, EventPayload, RecordedEvent
 from feed import queries
 from feed.errors import UnknownAsset
+from feed.events import AssetFeatured, AssetUnfeatured
 from feed.model import FeedState
 from feed.models import (
     FeedAccountHoldRow,
     FeedAssetRow,
     FeedFollowRow,
-    FeedHoldRow,
     FeedRemixRow,
+    FeedVisibilityRow,
 )
 from feed.projection import FeedProjection
+from tests.utils import contract_events as ce
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TABLES = [
     cast(Table, t.__table__)
-    for t in (FeedAssetRow, FeedRemixRow, FeedHoldRow, FeedAccountHoldRow, FeedFollowRow)
+    for t in (FeedAssetRow, FeedRemixRow, FeedVisibilityRow, FeedAccountHoldRow, FeedFollowRow)
 ]
 
 
@@ -43,79 +46,67 @@ def session() -> Iterator[Session]:
     engine.dispose()
 
 
-def recorded(n: int, type_: str, payload: dict[str, Any]) -> RecordedEvent:
+def recorded(n: int, fact: EventPayload) -> RecordedEvent:
     return RecordedEvent(
         event_id=uuid.uuid4(),
-        type=type_,
-        schema_version=1,
-        stream_id=f"feed-x{n}",
+        type=fact.event_type_name,
+        schema_version=fact.schema_version,
+        stream_id=f"{fact.category}-x{n}",
         stream_version=1,
         position=n,
         occurred_at=T0 + timedelta(minutes=n),
         actor=SYSTEM_ACTOR,
         correlation_id=uuid.uuid4(),
-        payload=payload,
+        payload=fact.model_dump(mode="json"),
     )
 
 
 ASSETS = st.sampled_from(["a", "b", "c", "d", "e"])
 USERS = st.sampled_from(["u1", "u2", "u3"])
 ACTIONS = st.sampled_from(["x1", "x2", "x3", "x4"])
-KINDS = st.sampled_from(["remove_asset", "restrict_asset", "age_restrict_asset", "label_asset"])
+HOLDS = st.lists(
+    st.builds(
+        lambda key, kind: ce.hold(key, kind, label="AI parody" if kind == "labelled" else None),
+        st.sampled_from(["x1", "x2", "cameo:c1", "output"]),
+        st.sampled_from(["removed", "restricted", "age_restricted", "labelled"]),
+    ),
+    max_size=3,
+    unique_by=lambda h: h.key,
+)
 
 STEP = st.one_of(
     st.builds(
-        lambda a, u, ps: (
-            "AssetSigned",
-            {
-                "asset_id": a,
-                "generation_id": f"g-{a}",
-                "requester_id": u,
-                "remix_parents": [f"g-{p}" for p in ps],
-            },
-        ),
+        lambda a, u, ps: ce.asset_signed(f"g-{a}", a, u, [f"g-{p}" for p in ps]),
         ASSETS,
         st.one_of(st.none(), USERS),
         st.lists(ASSETS, max_size=2),
     ),
-    st.builds(lambda a: ("AssetPublished", {"asset_id": a, "generation_id": f"g-{a}"}), ASSETS),
-    st.builds(lambda a: ("AssetRemoved", {"asset_id": a}), ASSETS),
-    st.builds(lambda a: ("AssetRestored", {"asset_id": a}), ASSETS),
+    st.builds(lambda a: ce.asset_published(f"g-{a}", a), ASSETS),
+    # the asset's visibility, named by asset or (a cameo removal of a draft) by generation only
     st.builds(
-        lambda x, k, a: (
-            "EnforcementActionTaken",
-            {
-                "action_id": x,
-                "kind": k,
-                "target_id": a,
-                "affected_user_id": "u1",
-                "label_text": "AI parody" if k == "label_asset" else None,
-            },
-        ),
-        ACTIONS,
-        KINDS,
+        lambda a, holds, named: ce.visibility(f"g-{a}", holds, asset_id=a if named else None),
         ASSETS,
+        HOLDS,
+        st.booleans(),
     ),
     st.builds(
-        lambda x, u, hours: (
-            "EnforcementActionTaken",
-            {
-                "action_id": x,
-                "kind": "suspend_account" if hours else "ban_account",
-                "target_id": u,
-                "affected_user_id": u,
-                "ends_at": (T0 + timedelta(hours=hours)).isoformat() if hours else None,
-            },
+        lambda x, u, hours: ce.action_taken(
+            x,
+            "suspend_account" if hours else "ban_account",
+            u,
+            affected_user_id=u,
+            ends_at=(T0 + timedelta(hours=hours)) if hours else None,
         ),
         ACTIONS,
         USERS,
         st.sampled_from([0, 1, 10_000]),
     ),
-    st.builds(lambda x: ("EnforcementReversed", {"action_id": x}), ACTIONS),
-    st.builds(lambda a: ("AssetFeatured", {"asset_id": a, "curator_id": "op"}), ASSETS),
-    st.builds(lambda a: ("AssetUnfeatured", {"asset_id": a, "curator_id": "op"}), ASSETS),
-    st.builds(lambda f, g: ("UserFollowed", {"follower_id": f, "followee_id": g}), USERS, USERS),
-    st.builds(lambda f, g: ("UserUnfollowed", {"follower_id": f, "followee_id": g}), USERS, USERS),
+    st.builds(lambda x, a: ce.action_taken(x, "remove_asset", a), ACTIONS, ASSETS),
+    st.builds(lambda x: ("reverse", x), ACTIONS),
+    st.builds(lambda a: AssetFeatured(asset_id=a, curator_id="op"), ASSETS),
+    st.builds(lambda a: AssetUnfeatured(asset_id=a, curator_id="op"), ASSETS),
+    st.builds(ce.user_followed, USERS, USERS),
+    st.builds(ce.user_unfollowed, USERS, USERS),
 )
 
 
@@ -130,19 +121,23 @@ def _lineage_or_none(fn: Any) -> Any:
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.lists(STEP, max_size=30), st.booleans())
-def test_projection_equals_the_pure_fold(
-    session: Session, steps: list[tuple[str, dict[str, Any]]], adult: bool
-) -> None:
+def test_projection_equals_the_pure_fold(session: Session, steps: list[Any], adult: bool) -> None:
     for table in reversed(TABLES):
         session.execute(table.delete())
     state = FeedState()
     projection = FeedProjection()
-    for n, (type_, payload) in enumerate(steps, start=1):
-        event = recorded(n, type_, payload)
-        # an action id is used once in a real log
-        if type_ == "EnforcementActionTaken" and payload["action_id"] in state.actions:
-            continue
-        state.apply(type_, payload, event.occurred_at)
+    actions: dict[str, EnforcementActionTaken] = {}
+    for n, step in enumerate(steps, start=1):
+        if isinstance(step, tuple):  # a reversal of an action taken earlier, if any
+            if step[1] not in actions:
+                continue
+            step = ce.reversed_(actions[step[1]])
+        elif isinstance(step, EnforcementActionTaken):
+            if step.action_id in actions:  # an action id is used once in a real log
+                continue
+            actions[step.action_id] = step
+        event = recorded(n, step)
+        state.apply(event.decode(), event.occurred_at)
         projection.apply(session, event)
     session.flush()
     now = T0 + timedelta(hours=2)
@@ -167,12 +162,9 @@ def test_cursor_paging_matches(session: Session) -> None:
     state = FeedState()
     projection = FeedProjection()
     for n in range(1, 8):
-        for type_, payload in (
-            ("AssetSigned", {"asset_id": f"v{n}", "generation_id": f"g{n}", "requester_id": "u1"}),
-            ("AssetPublished", {"asset_id": f"v{n}", "generation_id": f"g{n}"}),
-        ):
-            event = recorded(n, type_, payload)
-            state.apply(type_, payload, event.occurred_at)
+        for fact in (ce.asset_signed(f"g{n}", f"v{n}", "u1"), ce.asset_published(f"g{n}", f"v{n}")):
+            event = recorded(n, fact)
+            state.apply(event.decode(), event.occurred_at)
             projection.apply(session, event)
     session.flush()
     now = T0 + timedelta(days=1)

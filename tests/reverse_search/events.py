@@ -1,41 +1,21 @@
-"""Other domains' events as they are stored: appended here by type name with loose payloads.
-
-The reverse-search indexer reads these events by type name and payload fields only (domains
-meet through events), so the tests write exactly that: stored events of those names with the
-fields docs/reverse_search.md says the indexer reads.
-"""
+"""Other domains' events for the reverse-search suites, built from the published contracts."""
 
 from __future__ import annotations
 
 import hashlib
 import shutil
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from pydantic import ConfigDict
-
-from core.events import REGISTRY, SYSTEM_ACTOR, Actor, EventPayload, stream_id
+from core.events import SYSTEM_ACTOR, Actor, EventPayload, stream_id
 from core.services import Services
-
-
-class _Loose(EventPayload):
-    model_config = ConfigDict(frozen=True, extra="allow")
-
-
-_CLASSES: dict[str, type[EventPayload]] = {}
+from tests.utils import contract_events as ce
 
 
 def payload(name: str, category: str, /, **fields: Any) -> EventPayload:
-    cls = _CLASSES.get(name)
-    if cls is None:
-        attrs: dict[str, Any] = {
-            "__annotations__": {"event_type_name": ClassVar[str], "category": ClassVar[str]},
-            "event_type_name": name,
-            "category": category,
-        }
-        cls = type(f"Stored{name}", (_Loose,), attrs)
-        _CLASSES[name] = cls
-    return cls(**fields)
+    built = ce.build(name, **fields)
+    assert built.category == category, f"{name} is written on {built.category} streams"
+    return built
 
 
 def emit(
@@ -68,72 +48,33 @@ def sign_generation(
     services: Services, generation_id: str, video: Path, *, account: str, prompt: str
 ) -> str:
     """The generation stream of one generation, from request to signed asset."""
-    user = Actor(id=account, role="user")
-    emit(
-        services,
-        "generation",
-        generation_id,
-        "GenerationRequested",
-        user,
-        generation_id=generation_id,
-        requester_id=account,
-        prompt=prompt,
-    )
-    emit(
-        services,
-        "generation",
-        generation_id,
-        "PromptModerated",
-        generation_id=generation_id,
-        decision="allow",
-        policy_version="2026.11",
-    )
-    emit(services, "generation", generation_id, "GenerationApproved", generation_id=generation_id)
-    emit(services, "generation", generation_id, "GenerationCompleted", generation_id=generation_id)
-    emit(
-        services,
-        "generation",
-        generation_id,
-        "OutputModerated",
-        generation_id=generation_id,
-        decision="allow",
-        frame_scores=[[0.01] * 4] * 200,
-    )
     asset_id = f"asset-{generation_id}"
     address = put_blob(services, video)
-    signed: dict[str, Any] = {
-        "generation_id": generation_id,
-        "asset_id": asset_id,
-        "blob_address": address,
-        "manifest_id": f"urn:uuid:manifest-{generation_id}",
-        "watermark_payload": f"serial-{generation_id}",
-        "c2pa_state": "signed",
-    }
-    if REGISTRY.known("AssetSigned"):
-        # The provenance domain's own schema: the real payload proves the fields line up.
-        real = REGISTRY.info("AssetSigned").payload_class(
-            **signed,
-            requester_id=account,
-            tier="paid",
-            bytes=video.stat().st_size,
+    ce.append(
+        services,
+        ce.generation_requested(generation_id, account, prompt),
+        actor=Actor(id=account, role="user"),
+    )
+    ce.append(
+        services,
+        ce.prompt_moderated(generation_id, account),
+        ce.generation_approved(generation_id, account, prompt),
+        ce.generation_completed(generation_id),
+        ce.output_moderated(generation_id, frame_scores=[{"index": 0, "scores": {}}] * 200),
+        ce.asset_signed(
+            generation_id,
+            asset_id,
+            account,
+            blob_address=address,
             download_blob_address=address,
-            download_manifest_id=signed["manifest_id"],
-            visible_watermark=False,
-            watermark_serial="0123456789abcdef",
-            soft_binding_alg="com.clearframe.dwtdct",
-            signer="test",
-            development_signer=True,
+            bytes=video.stat().st_size,
+            manifest_id=f"urn:uuid:manifest-{generation_id}",
+            download_manifest_id=f"urn:uuid:manifest-{generation_id}",
+            watermark_payload=f"serial-{generation_id}",
             duration_s=6.0,
             width=160,
             height=96,
             fps=24.0,
-        )
-        services.store.append(
-            stream_id("generation", generation_id),
-            [real],
-            expected_version=None,
-            actor=SYSTEM_ACTOR,
-        )
-    else:
-        emit(services, "generation", generation_id, "AssetSigned", **signed)
+        ),
+    )
     return asset_id

@@ -20,11 +20,13 @@ from reverse_search.cli import cmd_ingest, cmd_search
 from reverse_search.engine import engine_for
 from reverse_search.indexer import ReverseSearchIndexer, make_indexer
 from reverse_search.service import InvestigatorSearch
-from tests.reverse_search.events import emit, sign_generation
+from tests.reverse_search.events import sign_generation
 from tests.reverse_search.helpers import FPS, clip
+from tests.utils import contract_events as ce
 from tests.utils import drain, make_principal
 
 INDEXER = "reverse-search-indexer"
+VISIBILITY = ["asset-visibility", INDEXER]
 GENERATIONS = 6
 
 
@@ -137,61 +139,43 @@ def test_removals_stop_matching_at_once_and_restorations_bring_it_back(
     query = _query(tmp_path, 2)
     assert _top_generations(_search(client, headers, query))[0] == "g2"
 
-    emit(archive, "generation", "g2", "AssetRemoved", asset_id="asset-g2", reason="consent revoked")
-    emit(
-        archive,
-        "enforcement",
-        "a1",
-        "EnforcementActionTaken",
-        action_id="a1",
-        kind="remove_asset",
-        target_kind="asset",
-        target_id="asset-g2",
-        affected_user_id="user-2",
-        category="scams",
-        puid="puid-1",
-    )
-    drain(archive, [INDEXER])
+    # An enforcement removal and a cameo owner's removal: two holds, decided by the
+    # asset-visibility processor, that reverse search copies.
+    action = ce.action_taken("a1", "remove_asset", "asset-g2", generation_id="g2")
+    ce.append(archive, action, ce.appearance_removed("cameo-9", "g2"))
+    drain(archive, VISIBILITY)
     assert "g2" not in _top_generations(_search(client, headers, query))
 
     # Two holds: lifting one keeps the asset down.
-    emit(archive, "generation", "g2", "AssetRestored", asset_id="asset-g2")
-    drain(archive, [INDEXER])
+    ce.append(archive, ce.reversed_(action))
+    drain(archive, VISIBILITY)
     assert "g2" not in _top_generations(_search(client, headers, query))
+    record = InvestigatorSearch(archive).record("g2")["assets"][0]
+    assert record["visibility"] == "removed"
+    assert [h["key"] for h in record["holds"]] == ["cameo:cameo-9"]
+    assert record["enforcement"][0]["reversed_at"] is not None
 
-    emit(
-        archive,
-        "enforcement",
-        "a1",
-        "EnforcementReversed",
-        action_id="a1",
-        kind="remove_asset",
-        target_kind="asset",
-        target_id="asset-g2",
-        affected_user_id="user-2",
-        reason="appeal upheld",
-    )
-    drain(archive, [INDEXER])
+
+def test_a_reversed_removal_matches_again(archive: Services, client, tmp_path: Path) -> None:
+    _, headers = make_principal(archive, "investigator")
+    query = _query(tmp_path, 2)
+    action = ce.action_taken("a1", "remove_asset", "asset-g2", generation_id="g2")
+    ce.append(archive, action)
+    drain(archive, VISIBILITY)
+    assert "g2" not in _top_generations(_search(client, headers, query))
+    ce.append(archive, ce.reversed_(action))
+    drain(archive, VISIBILITY)
     best = _search(client, headers, query)["matches"][0]
-    assert best["generation_id"] == "g2"
-    assert best["record"]["enforcement"][0]["reversed_at"] is not None
+    assert best["generation_id"] == "g2" and best["record"]["visibility"] == "visible"
 
-    emit(
-        archive,
-        "consent",
-        "cameo-9",
-        "CameoAppearanceRemoved",
-        cameo_id="cameo-9",
-        generation_id="g2",
-        reason="removed by the cameo owner",
-    )
-    drain(archive, [INDEXER])
-    assert "g2" not in _top_generations(_search(client, headers, query))
+
+def remove(services: Services, generation_id: str) -> None:
+    ce.append(services, ce.appearance_removed("cameo-1", generation_id))
+    drain(services, VISIBILITY)
 
 
 def test_the_read_model_filters_even_a_stale_index(archive: Services, tmp_path: Path) -> None:
-    emit(archive, "generation", "g4", "AssetRemoved", asset_id="asset-g4")
-    drain(archive, [INDEXER])
+    remove(archive, "g4")
     engine = engine_for(archive)
     # Another process's older snapshot would still hold g4 as matchable.
     engine.index.restore("asset-g4")
@@ -224,8 +208,7 @@ def test_concurrent_searches_while_the_indexer_writes_find_what_one_search_finds
 
 
 def test_rebuild_by_replay_equals_the_live_state(archive: Services, tmp_path: Path) -> None:
-    emit(archive, "generation", "g5", "AssetRemoved", asset_id="asset-g5")
-    drain(archive, [INDEXER])
+    remove(archive, "g5")
     engine = engine_for(archive)
     before = engine.index.vector_count
     rebuild(ReverseSearchIndexer(archive), archive, progress=False, out=lambda _: None)

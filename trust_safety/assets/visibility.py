@@ -137,7 +137,7 @@ class AssetDirectory(Projection):
 
     @handles(AssetSigned)
     def _signed(self, session: Session, event: RecordedEvent) -> None:
-        signed = event.payload_as(AssetSigned)
+        signed: AssetSigned = event.payload_as(AssetSigned)
         if session.get(AssetDirectoryRow, signed.asset_id) is None:
             session.add(
                 AssetDirectoryRow(asset_id=signed.asset_id, generation_id=signed.generation_id)
@@ -170,7 +170,7 @@ class AssetVisibility(Processor):
     def handle(self, event: RecordedEvent) -> Sequence[Append]:
         source = str(event.event_id)
         if event.type == EnforcementActionTaken.event_type_name:
-            action = event.payload_as(EnforcementActionTaken)
+            action: EnforcementActionTaken = event.payload_as(EnforcementActionTaken)
             kind = ActionKind(action.kind)
             if action.target_kind != TargetKind.ASSET or kind.hold_kind is None:
                 return []
@@ -185,7 +185,7 @@ class AssetVisibility(Processor):
             generation_id = action.generation_id or self._generation_of(action.target_id)
             return self._decide(PlaceHold(generation_id, hold, asset_id=action.target_id))
         if event.type == EnforcementReversed.event_type_name:
-            reversal = event.payload_as(EnforcementReversed)
+            reversal: EnforcementReversed = event.payload_as(EnforcementReversed)
             lifts_a_hold = ActionKind(reversal.kind).hold_kind is not None
             if reversal.target_kind != TargetKind.ASSET or not lifts_a_hold:
                 return []
@@ -199,7 +199,7 @@ class AssetVisibility(Processor):
             )
             return self._decide(lift)
         if event.type == CameoAppearanceRemoved.event_type_name:
-            removal = event.payload_as(CameoAppearanceRemoved)
+            removal: CameoAppearanceRemoved = event.payload_as(CameoAppearanceRemoved)
             hold = Hold(
                 key=cameo_hold(removal.cameo_id),
                 kind=HoldKind.REMOVED,
@@ -208,7 +208,7 @@ class AssetVisibility(Processor):
             )
             return self._decide(PlaceHold(removal.generation_id, hold))
         if event.type == OutputModerated.event_type_name:
-            moderated = event.payload_as(OutputModerated)
+            moderated: OutputModerated = event.payload_as(OutputModerated)
             if moderated.decision != "block":
                 return []
             reason = "output moderation: " + ", ".join(moderated.blocked_categories)
@@ -217,7 +217,7 @@ class AssetVisibility(Processor):
             )
             return self._decide(PlaceHold(moderated.generation_id, hold))
         if event.type == AssetRemoved.event_type_name:
-            legacy = event.payload_as(AssetRemoved)
+            legacy: AssetRemoved = event.payload_as(AssetRemoved)
             hold = Hold(
                 key=legacy.hold or PIPELINE_HOLD,
                 kind=HoldKind.REMOVED,
@@ -226,7 +226,7 @@ class AssetVisibility(Processor):
             )
             return self._decide(PlaceHold(legacy.generation_id, hold, asset_id=legacy.asset_id))
         if event.type == AssetRestored.event_type_name:
-            restored = event.payload_as(AssetRestored)
+            restored: AssetRestored = event.payload_as(AssetRestored)
             lift = LiftHold(
                 restored.generation_id,
                 restored.hold or PIPELINE_HOLD,

@@ -139,6 +139,17 @@ class CameoAppearanceRecorded(_Fact):
     asset_id: str | None = None
 
 
+class CameoAppearanceVisibility(_Fact):
+    """The video a cameo appears in went down or came back, as the assets domain decided for
+    its generation (``AssetVisibilityChanged``): the appearance is removed exactly while the
+    generation is removed."""
+
+    cameo_id: str
+    generation_id: str = Field(min_length=1, max_length=64)
+    removed: bool
+    reason: str = Field(default="", max_length=500)
+
+
 CameoFact = (
     CameoRegistered
     | CameoLivenessRecorded
@@ -149,4 +160,5 @@ CameoFact = (
     | CameoRetired
     | CameoAppearanceRecorded
     | CameoAppearanceRemoved
+    | CameoAppearanceVisibility
 )

@@ -25,6 +25,7 @@ from trust_safety.consent.facts import (
     Audience,
     CameoAppearanceRecorded,
     CameoAppearanceRemoved,
+    CameoAppearanceVisibility,
     CameoAudienceChanged,
     CameoConsentGranted,
     CameoConsentRevoked,
@@ -270,9 +271,11 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
                 first_seen_at=at,
                 updated_at=at,
             )
-        elif existing.status is not AppearanceStatus.REMOVED:
-            # A removal is final: a late "published" for a removed video must not revive it.
-            existing.status = fact.status
+        else:
+            # Only the video's visibility brings a removed appearance back: a late
+            # "published" for a removed video must not revive it.
+            if existing.status is not AppearanceStatus.REMOVED:
+                existing.status = fact.status
             existing.asset_id = fact.asset_id or existing.asset_id
             existing.updated_at = at
     elif isinstance(fact, CameoAppearanceRemoved):
@@ -290,6 +293,33 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
             generation_id=fact.generation_id,
             reason=fact.reason,
         )
+    elif isinstance(fact, CameoAppearanceVisibility):
+        appearance = record.appearances.get(fact.generation_id)
+        if appearance is not None:
+            was_removed = appearance.status is AppearanceStatus.REMOVED
+            if fact.removed and not was_removed:
+                appearance.status = AppearanceStatus.REMOVED
+                appearance.removed_reason = fact.reason or None
+                appearance.updated_at = at
+                _log(
+                    record,
+                    at,
+                    actor,
+                    "appearance_removed",
+                    None,
+                    generation_id=fact.generation_id,
+                    reason=fact.reason,
+                )
+            elif not fact.removed and was_removed:
+                # back to what it was: published once the asset exists, a draft before
+                appearance.status = (
+                    AppearanceStatus.PUBLISHED if appearance.asset_id else AppearanceStatus.DRAFT
+                )
+                appearance.removed_reason = None
+                appearance.updated_at = at
+                _log(
+                    record, at, actor, "appearance_restored", None, generation_id=fact.generation_id
+                )
     else:  # pragma: no cover - the union is closed
         raise TypeError(f"unknown consent fact {type(fact).__name__}")
     record.version += 1

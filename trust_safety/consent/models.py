@@ -85,14 +85,18 @@ class CameoAppearanceRow(Base):
 
 
 class ConsentGenerationRow(Base):
-    """Which cameos a generation uses and who asked for it (from the generation stream)."""
+    """Which cameos a generation uses and who asked for it (from the generation stream), and
+    whether its video is removed (from the asset stream, which may be heard first: then the
+    requester is not known yet)."""
 
     __tablename__ = "consent_generations"
 
     generation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    requester_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    requester_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     cameo_ids: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
     asset_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    removed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    removed_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class ConsentFollowRow(Base):

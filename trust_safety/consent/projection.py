@@ -1,25 +1,37 @@
 """The ConsentLedger projection: cameos, grants, history, appearances and the follow graph.
 
-It reads three categories: ``consent`` (its own events), ``generation`` (which videos use
-which cameos: requested, approved, published, removed) and ``feed`` (follows, for the
-mutual-follows audience). Handlers take every time from the event, so a replay rebuilds the
-same tables.
+It reads four categories: ``consent`` (its own events), ``generation`` (which videos use
+which cameos: requested, approved, published), ``asset`` (whether each video is removed, as the
+assets domain decided it) and ``feed`` (follows, for the mutual-follows audience), the foreign
+ones through their contract classes. Handlers take every time from the event, so a replay
+rebuilds the same tables.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
+from contracts.assets import AssetVisibilityChanged, HoldKind
+from contracts.feed import UserFollowed, UserUnfollowed
+from contracts.generation import AssetPublished, GenerationApproved, GenerationRequested
 from core.events import RecordedEvent
 from core.projections import Projection, handles
 from trust_safety.consent.facts import (
     AppearanceStatus,
     CameoAppearanceRecorded,
     CameoAppearanceRemoved,
+    CameoAppearanceVisibility,
+    CameoAudienceChanged,
+    CameoConsentGranted,
+    CameoConsentRevoked,
     CameoFact,
+    CameoLivenessRecorded,
+    CameoPublicFigureLinked,
+    CameoRegistered,
+    CameoRetired,
 )
 from trust_safety.consent.ledger import RecordedFact, apply
 from trust_safety.consent.models import (
@@ -33,26 +45,33 @@ from trust_safety.consent.models import (
 from trust_safety.consent.store import history_length, load_record, save_record
 
 CONSENT_EVENTS = (
-    "CameoRegistered",
-    "CameoLivenessRecorded",
-    "CameoAudienceChanged",
-    "CameoConsentGranted",
-    "CameoConsentRevoked",
-    "CameoPublicFigureLinked",
-    "CameoRetired",
-    "CameoAppearanceRemoved",
+    CameoRegistered,
+    CameoLivenessRecorded,
+    CameoAudienceChanged,
+    CameoConsentGranted,
+    CameoConsentRevoked,
+    CameoPublicFigureLinked,
+    CameoRetired,
+    CameoAppearanceRemoved,
 )
 
 
-def _ids(value: Any) -> list[str]:
-    if not isinstance(value, list):
-        return []
-    return [str(v) for v in dict.fromkeys(value) if isinstance(v, str) and v]
+def _ids(values: list[str]) -> list[str]:
+    return [v for v in dict.fromkeys(values) if v]
+
+
+def _generation(s: Session, generation_id: str) -> ConsentGenerationRow:
+    row = s.get(ConsentGenerationRow, generation_id)
+    if row is None:
+        # The asset stream may be heard before the generation stream: the row waits for it.
+        row = ConsentGenerationRow(generation_id=generation_id, cameo_ids=[], removed=False)
+        s.add(row)
+    return row
 
 
 class ConsentLedger(Projection):
     name = "consent-ledger"
-    categories = ("consent", "generation", "feed")
+    categories = ("consent", "generation", "asset", "feed")
     tables: ClassVar[tuple[Table, ...]] = (  # type: ignore[assignment]
         CameoRow.__table__,
         CameoPersonRow.__table__,
@@ -75,43 +94,34 @@ class ConsentLedger(Projection):
             return
         self._fold(s, fact.cameo_id, RecordedFact(fact, event.occurred_at, event.actor.id))
 
-    @handles("GenerationRequested")
+    @handles(GenerationRequested)
     def _requested(self, s: Session, event: RecordedEvent) -> None:
-        p = event.payload
-        generation_id = str(p.get("generation_id") or event.stream_key)
-        row = s.get(ConsentGenerationRow, generation_id)
-        if row is None:
-            row = ConsentGenerationRow(generation_id=generation_id, cameo_ids=[])
-            s.add(row)
-        row.requester_id = str(p.get("requester_id") or event.actor.id)
-        row.cameo_ids = _ids(p.get("cameo_ids"))
+        requested: GenerationRequested = event.payload_as(GenerationRequested)
+        row = _generation(s, requested.generation_id)
+        row.requester_id = requested.requester_id
+        row.cameo_ids = _ids(requested.cameo_ids)
 
-    @handles("GenerationApproved")
+    @handles(GenerationApproved)
     def _approved(self, s: Session, event: RecordedEvent) -> None:
-        p = event.payload
-        generation_id = str(p.get("generation_id") or event.stream_key)
-        row = s.get(ConsentGenerationRow, generation_id)
-        if row is None:
-            row = ConsentGenerationRow(
-                generation_id=generation_id, requester_id=event.actor.id, cameo_ids=[]
-            )
-            s.add(row)
-        if p.get("cameo_ids") is not None:  # the approval's list wins over the request's
-            row.cameo_ids = _ids(p.get("cameo_ids"))
+        approved: GenerationApproved = event.payload_as(GenerationApproved)
+        row = _generation(s, approved.generation_id)
+        row.requester_id = row.requester_id or approved.requester_id
+        row.cameo_ids = _ids(approved.cameo_ids)  # the approval's list wins over the request's
         self._record_appearances(s, event, row, AppearanceStatus.DRAFT)
 
-    @handles("AssetPublished")
+    @handles(AssetPublished)
     def _published(self, s: Session, event: RecordedEvent) -> None:
-        p = event.payload
-        row = s.get(ConsentGenerationRow, str(p.get("generation_id") or event.stream_key))
-        if row is None:
+        published: AssetPublished = event.payload_as(AssetPublished)
+        row = s.get(ConsentGenerationRow, published.generation_id)
+        if row is None or row.requester_id is None:
             return
-        row.asset_id = str(p.get("asset_id")) if p.get("asset_id") else row.asset_id
+        row.asset_id = published.asset_id
         self._record_appearances(s, event, row, AppearanceStatus.PUBLISHED)
 
     def _record_appearances(
         self, s: Session, event: RecordedEvent, row: ConsentGenerationRow, status: AppearanceStatus
     ) -> None:
+        assert row.requester_id is not None
         for cameo_id in row.cameo_ids:
             if s.get(CameoRow, cameo_id) is None:
                 continue
@@ -123,39 +133,50 @@ class ConsentLedger(Projection):
                 asset_id=row.asset_id,
             )
             self._fold(s, cameo_id, RecordedFact(fact, event.occurred_at, event.actor.id))
+            if row.removed:
+                # removed before the ledger heard of the appearance (another stream)
+                self._fold_visibility(s, event, cameo_id, row)
 
-    @handles("AssetRemoved")
-    def _asset_removed(self, s: Session, event: RecordedEvent) -> None:
-        asset_id = event.payload.get("asset_id")
-        if not asset_id:
-            return
-        rows = s.scalars(
-            select(CameoAppearanceRow).where(
-                CameoAppearanceRow.asset_id == str(asset_id),
-                CameoAppearanceRow.status != AppearanceStatus.REMOVED.value,
+    def _fold_visibility(
+        self, s: Session, event: RecordedEvent, cameo_id: str, row: ConsentGenerationRow
+    ) -> None:
+        fact = CameoAppearanceVisibility(
+            cameo_id=cameo_id,
+            generation_id=row.generation_id,
+            removed=row.removed,
+            reason=row.removed_reason or "",
+        )
+        self._fold(s, cameo_id, RecordedFact(fact, event.occurred_at, event.actor.id))
+
+    @handles(AssetVisibilityChanged)
+    def _visibility(self, s: Session, event: RecordedEvent) -> None:
+        visibility: AssetVisibilityChanged = event.payload_as(AssetVisibilityChanged)
+        row = _generation(s, visibility.generation_id)
+        row.removed = visibility.removed
+        removing = [h.reason for h in visibility.holds if h.kind is HoldKind.REMOVED]
+        row.removed_reason = (removing[0] or "asset removed")[:500] if removing else None
+        s.flush()
+        cameos = s.scalars(
+            select(CameoAppearanceRow.cameo_id).where(
+                CameoAppearanceRow.generation_id == visibility.generation_id
             )
         ).all()
-        for appearance in rows:
-            fact = CameoAppearanceRemoved(
-                cameo_id=appearance.cameo_id,
-                generation_id=appearance.generation_id,
-                reason=str(event.payload.get("reason") or "asset removed")[:500],
-            )
-            self._fold(
-                s, appearance.cameo_id, RecordedFact(fact, event.occurred_at, event.actor.id)
-            )
+        for cameo_id in sorted(cameos):
+            self._fold_visibility(s, event, cameo_id, row)
 
-    @handles("UserFollowed")
+    @handles(UserFollowed)
     def _followed(self, s: Session, event: RecordedEvent) -> None:
-        key = (str(event.payload["follower_id"]), str(event.payload["followee_id"]))
+        followed: UserFollowed = event.payload_as(UserFollowed)
+        key = (followed.follower_id, followed.followee_id)
         if s.get(ConsentFollowRow, key) is None:
             s.add(ConsentFollowRow(follower_id=key[0], followee_id=key[1]))
 
-    @handles("UserUnfollowed")
+    @handles(UserUnfollowed)
     def _unfollowed(self, s: Session, event: RecordedEvent) -> None:
+        unfollowed: UserUnfollowed = event.payload_as(UserUnfollowed)
         s.execute(
             delete(ConsentFollowRow).where(
-                ConsentFollowRow.follower_id == str(event.payload["follower_id"]),
-                ConsentFollowRow.followee_id == str(event.payload["followee_id"]),
+                ConsentFollowRow.follower_id == unfollowed.follower_id,
+                ConsentFollowRow.followee_id == unfollowed.followee_id,
             )
         )

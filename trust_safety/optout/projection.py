@@ -1,24 +1,23 @@
 """The OptOutRegistry projection: the filed opt-outs, and the requests each one blocked.
 
-Blocked requests are counted from ``GenerationRefused`` events that cite an opt-out: the
-gate puts the ids in ``optout_ids`` and/or cites ``optout:<id>`` in its evidence; both are
-read, so the count does not depend on which part of the decision record carries them.
+Blocked requests are counted from ``GenerationRefused`` events by the opt-outs they cite in
+``optout_ids``: the gate's contract names them there (it takes them from its evidence).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from contracts.generation import GenerationRefused
 from core.events import RecordedEvent
 from core.projections import Projection, handles
 from trust_safety.optout.facts import BlobRef, OptOutFact, OptOutTerms, Scope
 from trust_safety.optout.models import OptOutBlockRow, OptOutRow, as_utc
 from trust_safety.optout.registry import OptOutChange, OptOutRecord, RecordedOptOutFact, apply
-from trust_safety.optout.stage import optout_id_from_ref
 
 
 def record_from_row(row: OptOutRow) -> OptOutRecord:
@@ -66,26 +65,6 @@ def _write(row: OptOutRow, record: OptOutRecord, position: int) -> None:
     row.position = position
 
 
-def cited_optout_ids(payload: Any) -> set[str]:
-    """Opt-out ids a refusal cites, wherever in its payload they are."""
-    found: set[str] = set()
-
-    def walk(value: Any, key: str | None) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, str(k))
-        elif isinstance(value, list):
-            for v in value:
-                walk(v, key)
-        elif isinstance(value, str):
-            cited = value if key in ("optout_ids", "optout_id") else optout_id_from_ref(value)
-            if cited:
-                found.add(cited)
-
-    walk(payload, None)
-    return found
-
-
 class OptOutRegistry(Projection):
     name = "optout-registry"
     categories = ("optout", "generation")
@@ -105,10 +84,11 @@ class OptOutRegistry(Projection):
             s.add(row)
         _write(row, updated, event.position)
 
-    @handles("GenerationRefused")
+    @handles(GenerationRefused)
     def _refused(self, s: Session, event: RecordedEvent) -> None:
-        generation_id = str(event.payload.get("generation_id") or event.stream_key)
-        for optout_id in sorted(cited_optout_ids(event.payload)):
+        refused: GenerationRefused = event.payload_as(GenerationRefused)
+        generation_id = refused.generation_id
+        for optout_id in sorted(set(refused.optout_ids)):
             if s.get(OptOutRow, optout_id) is None:
                 continue  # a citation of something never filed counts for nobody
             if s.get(OptOutBlockRow, (optout_id, generation_id)) is None:

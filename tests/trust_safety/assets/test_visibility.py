@@ -1,152 +1,178 @@
-"""Every removal reason becomes AssetRemoved/AssetRestored holds that every read model follows."""
+"""Every reason an asset goes down or comes back becomes a hold on its asset stream, and every
+read model copies the visibility the asset-visibility processor publishes (issue 12)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from contracts.assets import AssetVisibilityChanged
 from core.events import Actor
 from core.modules import all_projections
 from core.replay import replay_check
 from core.services import Services
+from feed import queries
 from feed.models import FeedAssetRow
 from generator.models import GenerationJobRow
-from provenance.events import AssetPublished, AssetSigned
-from reverse_search.models import AssetRecord
-from tests.utils import drain
-from trust_safety.cases.events import EnforcementActionTaken, EnforcementReversed
-from trust_safety.consent.facts import CameoAppearanceRemoved
+from provenance.models import ProvAsset
+from reverse_search.models import GenerationRecord
+from reverse_search.service import InvestigatorSearch
+from tests.utils import contract_events as ce
+from tests.utils import drain, make_principal
+from trust_safety.consent.models import CameoAppearanceRow
 
 REVIEWER = Actor(id="rev-1", role="reviewer")
-OWNER = Actor(id="cameo-owner", role="user")
 GEN, ASSET = "g-visibility", "a-visibility"
 
 
-def publish(services: Services) -> None:
-    services.store.append(
-        f"generation-{GEN}",
-        [
-            AssetSigned(
-                generation_id=GEN,
-                asset_id=ASSET,
-                requester_id="maker",
-                tier="paid",
-                blob_address="b" * 64,
-                bytes=10,
-                manifest_id="urn:m",
-                download_blob_address="b" * 64,
-                download_manifest_id="urn:m",
-                visible_watermark=False,
-                watermark_serial="00000000000000aa",
-                watermark_payload="00000000000000aa",
-                soft_binding_alg="clearframe.wm.v1",
-                signer="dev",
-                development_signer=True,
-                duration_s=4.0,
-                width=320,
-                height=180,
-                fps=12.0,
-            ),
-            AssetPublished(
-                generation_id=GEN, asset_id=ASSET, download_blob_address="b" * 64, tier="paid"
-            ),
-        ],
-        expected_version=None,
-        actor=Actor(id="system", role="system"),
+def publish(services: Services, owner: str = "maker", cameo_ids: list[str] | None = None) -> None:
+    """A request, its approval, the signed asset and its publication, as the pipeline writes
+    them (the consent ledger learns from the approval which cameos appear)."""
+    ce.append(
+        services,
+        ce.generation_requested(GEN, owner, cameo_ids=cameo_ids or []),
+        ce.generation_approved(GEN, owner, cameo_ids=cameo_ids or []),
+        ce.asset_signed(GEN, ASSET, owner),
+        ce.asset_published(GEN, ASSET),
     )
 
 
-def action(kind: str = "remove_asset") -> EnforcementActionTaken:
-    return EnforcementActionTaken(
-        action_id="act-1",
-        puid="puid-1",
-        kind=kind,
-        target_kind="asset",
-        target_id=ASSET,
-        affected_user_id="maker",
-        statement_category="STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
-        ground="terms",
-        automated_detection=False,
-        automated_decision="AUTOMATED_DECISION_NOT_AUTOMATED",
-        source_type="SOURCE_TRUSTED_FLAGGER",
-        decided_by="rev-1",
-        statement={},
-        label_text="Synthetic media" if kind == "label_asset" else None,
+def register_cameo(client: Any, services: Services) -> str:
+    _, headers = make_principal(services, "user", name="cameo owner")
+    response = client.post(
+        "/v1/cameos",
+        headers=headers,
+        json={
+            "handle": "owner",
+            "display_name": "Owner",
+            "liveness_reference": "idv:owner",
+            "liveness_result": "passed",
+            "liveness_checked_at": "2026-01-01T00:00:00+00:00",
+            "audience": "everyone",
+        },
     )
+    assert response.status_code == 201, response.text
+    cameo_id: str = response.json()["cameo_id"]
+    return cameo_id
 
 
-def state(services: Services) -> tuple[bool, dict[str, str], bool]:
+def removal() -> Any:
+    return ce.action_taken("act-1", "remove_asset", ASSET, generation_id=GEN)
+
+
+def visibility_events(services: Services) -> list[AssetVisibilityChanged]:
+    return [
+        e.payload_as(AssetVisibilityChanged) for e in services.store.read_stream(f"asset-{GEN}")
+    ]
+
+
+def everywhere(services: Services, cameo_id: str | None = None) -> dict[str, Any]:
+    """What each read model says about the asset."""
     with services.read_sessions() as s:
         job = s.get(GenerationJobRow, GEN)
         feed = s.get(FeedAssetRow, ASSET)
-        assert job is not None and feed is not None
-        return job.removed, dict(job.removal_holds), feed.removed
+        prov = s.get(ProvAsset, ASSET)
+        record = s.get(GenerationRecord, GEN)
+        assert job is not None and feed is not None and prov is not None and record is not None
+        assert feed.published_at is not None
+        seen: dict[str, Any] = {
+            "generator": job.removed,
+            "feed": feed.removed,
+            "feed_recent": ASSET not in {e.asset_id for e in queries.recent(s, feed.published_at)},
+            "provenance": prov.removed,
+            "reverse_search": record.visibility == "removed",
+            "public_lookup": not InvestigatorSearch(services).manifests_by_watermark(ce.SERIAL),
+        }
+        if cameo_id is not None:
+            appearance = s.get(CameoAppearanceRow, (cameo_id, GEN))
+            assert appearance is not None
+            seen["consent_ledger"] = appearance.status == "removed"
+    return seen
 
 
-def search_holds(services: Services) -> set[str]:
+def all_removed(seen: dict[str, Any]) -> bool:
+    return all(seen.values())
+
+
+def none_removed(seen: dict[str, Any]) -> bool:
+    return not any(seen.values())
+
+
+def no_replay_differences(services: Services) -> None:
+    # The made-up blob address cannot be fingerprinted, which replay-check counts: an
+    # unreadable blob is a difference, never just a warning.
+    report = replay_check(services, all_projections(), progress=False, out=lambda _m: None)
+    assert [(d.projection, d.table) for d in report] == [("reverse-search-indexer", "blobs")]
+
+
+def test_a_restored_asset_is_restored_in_every_read_model(services: Services, client: Any) -> None:
+    cameo = register_cameo(client, services)
+    publish(services, cameo_ids=[cameo])
+    drain(services)
+    assert none_removed(everywhere(services, cameo))
+
+    action = removal()
+    ce.append(services, action, actor=REVIEWER)
+    drain(services)
+    assert all_removed(everywhere(services, cameo))
+    assert [e.change for e in visibility_events(services)] == ["placed"]
+
+    # A successful appeal reverses the removal: every read model shows the video again,
+    # the consent ledger's appearance included.
+    ce.append(services, ce.reversed_(action), actor=REVIEWER)
+    drain(services)
+    assert none_removed(everywhere(services, cameo))
     with services.read_sessions() as s:
-        record = s.get(AssetRecord, ASSET)
-        assert record is not None
-        return set(record.holds)
+        appearance = s.get(CameoAppearanceRow, (cameo, GEN))
+        assert appearance is not None and appearance.status == "published"
+    no_replay_differences(services)
 
 
-def generation_types(services: Services) -> list[str]:
-    return [e.type for e in services.store.read_stream(f"generation-{GEN}")]
+def test_two_holds_need_two_lifts_everywhere(services: Services, client: Any) -> None:
+    cameo = register_cameo(client, services)
+    publish(services, cameo_ids=[cameo])
+    action = removal()
+    ce.append(services, action, actor=REVIEWER)
+    ce.append(services, ce.appearance_removed(cameo, GEN))
+    drain(services)
+    assert all_removed(everywhere(services, cameo))
+
+    # The appeal lifts the enforcement hold; the cameo owner's removal still holds.
+    ce.append(services, ce.reversed_(action), actor=REVIEWER)
+    drain(services)
+    assert all_removed(everywhere(services, cameo))
+    last = visibility_events(services)[-1]
+    assert last.change == "lifted" and [h.key for h in last.holds] == [f"cameo:{cameo}"]
+    # ... and the requester still cannot download it.
+    with services.read_sessions() as s:
+        job = s.get(GenerationJobRow, GEN)
+        assert job is not None and job.visibility == "removed"
+    no_replay_differences(services)
 
 
-def test_holds_from_enforcement_and_cameo_removal(services: Services) -> None:
+def test_a_draft_removed_before_signing_stays_removed_once_signed(services: Services) -> None:
+    """The cameo owner removes a draft: the visibility names no asset yet; readers keyed by
+    asset apply it when the asset is signed, in whichever order they hear the two streams."""
+    ce.append(services, ce.appearance_removed("cam-early", GEN))
+    drain(services, ["asset-visibility"])
+    assert visibility_events(services)[-1].asset_id is None
     publish(services)
     drain(services)
-    assert state(services) == (False, {}, False)
-
-    services.store.append("enforcement-act-1", [action()], expected_version=0, actor=REVIEWER)
-    drain(services)
-    removed, holds, feed_removed = state(services)
-    assert removed and set(holds) == {"act-1"} and feed_removed
-    assert generation_types(services)[-1] == "AssetRemoved"
-
-    services.store.append(
-        "consent-cam-1",
-        [CameoAppearanceRemoved(cameo_id="cam-1", generation_id=GEN)],
-        expected_version=None,
-        actor=OWNER,
-    )
-    drain(services)
-    assert set(state(services)[1]) == {"act-1", "cameo:cam-1"}
-    assert search_holds(services) == {"act-1", "cameo:cam-1"}  # reverse search agrees
-
-    # A successful appeal lifts the enforcement hold; the owner's removal still holds.
-    services.store.append(
-        "enforcement-act-1",
-        [
-            EnforcementReversed(
-                action_id="act-1",
-                kind="remove_asset",
-                target_kind="asset",
-                target_id=ASSET,
-                affected_user_id="maker",
-                reason="appeal upheld",
-                reversed_by="rev-2",
-            )
-        ],
-        expected_version=1,
-        actor=REVIEWER,
-    )
-    drain(services)
-    removed, holds, feed_removed = state(services)
-    assert removed and set(holds) == {"cameo:cam-1"} and feed_removed
-    assert search_holds(services) == {"cameo:cam-1"}
-    assert generation_types(services).count("AssetRestored") == 1
-    # Every read model equals its replay. The made-up blob address cannot be fingerprinted,
-    # which replay-check counts: an unreadable blob is a difference, never just a warning.
-    report = replay_check(services, all_projections(), progress=False, out=lambda _m: None)
-    assert [(d.projection, d.table, d.count) for d in report] == [
-        ("reverse-search-indexer", "blobs", 1)
-    ]
+    assert all_removed(everywhere(services))
+    no_replay_differences(services)
 
 
 def test_labels_do_not_remove(services: Services) -> None:
     publish(services)
-    services.store.append(
-        "enforcement-act-1", [action("label_asset")], expected_version=0, actor=REVIEWER
+    ce.append(
+        services,
+        ce.action_taken(
+            "act-1", "label_asset", ASSET, generation_id=GEN, label_text="Synthetic media"
+        ),
+        actor=REVIEWER,
     )
     drain(services)
-    assert state(services)[:2] == (False, {})
-    assert "AssetRemoved" not in generation_types(services)
+    assert none_removed(everywhere(services))
+    with services.read_sessions() as s:
+        feed = s.get(FeedAssetRow, ASSET)
+        assert feed is not None and feed.labels == ["Synthetic media"]
+    assert visibility_events(services)[-1].visibility == "labelled"

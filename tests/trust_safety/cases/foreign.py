@@ -1,32 +1,9 @@
-"""Stand-ins for other domains' events, appended by type name like the real ones.
-
-The cases domain and the feed consume ``AssetPublished`` and friends by name and payload only.
-These classes are deliberately *not* registered in the event registry, so they can never shadow
-the generation domain's real declarations when both are imported in one test session.
-"""
+"""Other domains' events for the cases and feed suites, built from the published contracts."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import ConfigDict
-
-from core.events import SYSTEM_ACTOR, EventPayload, stream_id
 from core.services import Services
-
-
-class _Foreign(EventPayload):
-    model_config = ConfigDict(frozen=True, extra="allow")
-
-
-def foreign(type_name: str, category: str, **fields: Any) -> EventPayload:
-    cls = type(
-        type_name,
-        (_Foreign,),
-        {"event_type_name": type_name, "category": category, "schema_version": 1},
-    )
-    payload: EventPayload = cls(**fields)
-    return payload
+from tests.utils import contract_events as ce
 
 
 def generation_of(asset_id: str) -> str:
@@ -37,42 +14,21 @@ def publish(services: Services, asset_id: str, owner_id: str, remix_of: str | No
     """Sign and publish an asset as the provenance domain does (``AssetSigned`` carries the
     requester and the remix parents as generation ids, ``AssetPublished`` follows)."""
     generation_id = generation_of(asset_id)
-    services.store.append(
-        stream_id("generation", generation_id),
-        [
-            foreign(
-                "AssetSigned",
-                "generation",
-                generation_id=generation_id,
-                asset_id=asset_id,
-                requester_id=owner_id,
-                remix_parents=[generation_of(remix_of)] if remix_of else [],
-            ),
-            foreign(
-                "AssetPublished",
-                "generation",
-                generation_id=generation_id,
-                asset_id=asset_id,
-                download_blob_address="0" * 64,
-                tier="paid",
-            ),
-        ],
-        expected_version=None,
-        actor=SYSTEM_ACTOR,
+    parents = [generation_of(remix_of)] if remix_of else []
+    ce.append(
+        services,
+        ce.asset_signed(generation_id, asset_id, owner_id, parents),
+        ce.asset_published(generation_id, asset_id),
     )
 
 
-def pipeline_remove(services: Services, asset_id: str, restore: bool = False) -> None:
-    services.store.append(
-        stream_id("generation", generation_of(asset_id)),
-        [
-            foreign(
-                "AssetRestored" if restore else "AssetRemoved",
-                "generation",
-                generation_id=generation_of(asset_id),
-                asset_id=asset_id,
-            )
-        ],
-        expected_version=None,
-        actor=SYSTEM_ACTOR,
+def enforce_removal(services: Services, asset_id: str, restore: bool = False) -> None:
+    """A moderator removes the asset (``restore``: the removal is reversed, as after an appeal
+    upheld); the asset-visibility processor turns either into the asset's visibility."""
+    action = ce.action_taken(
+        f"act-rm-{asset_id}",
+        "remove_asset",
+        asset_id,
+        generation_id=generation_of(asset_id),
     )
+    ce.append(services, ce.reversed_(action) if restore else action)

@@ -1,26 +1,26 @@
-"""Other domains' events, appended by type name as the real ones are (not registered)."""
+"""Other domains' events for the consent and opt-out suites, built from the published contracts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import create_model
 
 from core.events import SYSTEM_ACTOR, Actor, EventPayload, stream_id
 from core.services import Services
-
-
-class _Foreign(EventPayload):
-    model_config = ConfigDict(frozen=True, extra="allow")
+from tests.utils import contract_events as ce
 
 
 def foreign(type_name: str, category: str, **fields: Any) -> EventPayload:
-    cls = type(
-        f"Foreign{type_name}",
-        (_Foreign,),
-        {"event_type_name": type_name, "category": category, "schema_version": 1},
+    """A hand-made event that breaks its contract on purpose (a field missing), for tests of
+    what a consumer does with one; every other test builds events with :func:`emit`."""
+    model = create_model(  # type: ignore[call-overload]
+        f"Handmade{type_name}",
+        __base__=EventPayload,
+        **{name: (type(value), ...) for name, value in fields.items()},
     )
-    payload: EventPayload = cls(**fields)
+    model.event_type_name, model.category = type_name, category
+    payload: EventPayload = model(**fields)
     return payload
 
 
@@ -32,12 +32,10 @@ def emit(
     actor: Actor = SYSTEM_ACTOR,
     **fields: Any,
 ) -> None:
-    services.store.append(
-        stream_id(category, key),
-        [foreign(type_name, category, **fields)],
-        expected_version=None,
-        actor=actor,
-    )
+    """Append the contract event ``type_name`` (``fields`` over the builder's defaults)."""
+    payload = ce.build(type_name, **fields)
+    assert payload.category == category, f"{type_name} is written on {payload.category} streams"
+    services.store.append(stream_id(category, key), [payload], expected_version=None, actor=actor)
 
 
 def generation_flow(
@@ -50,34 +48,17 @@ def generation_flow(
     prompt: str = "a video",
 ) -> None:
     """What the gate, the generator and provenance append for a request using cameos."""
-    user = Actor(id=requester, role="user")
-    emit(
+    ce.append(
         services,
-        "generation",
-        generation_id,
-        "GenerationRequested",
-        user,
-        generation_id=generation_id,
-        requester_id=requester,
-        prompt=prompt,
-        cameo_ids=cameo_ids,
+        ce.generation_requested(generation_id, requester, prompt, cameo_ids=cameo_ids),
+        actor=Actor(id=requester, role="user"),
     )
-    emit(
-        services,
-        "generation",
-        generation_id,
-        "GenerationApproved",
-        generation_id=generation_id,
-        cameo_ids=cameo_ids,
+    ce.append(
+        services, ce.generation_approved(generation_id, requester, prompt, cameo_ids=cameo_ids)
     )
     if publish_asset:
-        emit(
+        ce.append(
             services,
-            "generation",
-            generation_id,
-            "AssetPublished",
-            generation_id=generation_id,
-            asset_id=publish_asset,
-            download_blob_address="blob://x",
-            tier="free",
+            ce.asset_signed(generation_id, publish_asset, requester),
+            ce.asset_published(generation_id, publish_asset, tier="free"),
         )

@@ -11,6 +11,7 @@ from contracts.ports import PICKUP_POLICY, PickupAnswer, PickupRequest
 from core.events import stream_id
 from core.replay import replay_check
 from tests.trust_safety.consent.foreign_events import emit, generation_flow
+from tests.utils import contract_events as ce
 from tests.utils import drain, make_principal
 from trust_safety.consent.public import check_request_consent, likeness_consent
 from trust_safety.consent.registration import PROJECTIONS
@@ -160,10 +161,16 @@ def test_appearances_listed_for_owner_and_removed_everywhere(client, services, p
         download_blob_address="blob://y",
         tier="free",
     )
-    emit(services, "generation", "g-2", "AssetRemoved", asset_id="asset-2", reason="policy")
-    drain(services, LEDGER)
+    action = ce.action_taken("act-2", "remove_asset", "asset-2", generation_id="g-2")
+    ce.append(services, action)
+    drain(services, ["asset-visibility", *LEDGER])
     seen = client.get(f"/v1/cameos/{cameo}/appearances", headers=ada_h).json()["appearances"]
     assert {a["generation_id"]: a["status"] for a in seen} == {"g-1": "removed", "g-2": "removed"}
+    # An appeal upheld brings the video back, in the ledger as everywhere else.
+    ce.append(services, ce.reversed_(action))
+    drain(services, ["asset-visibility", *LEDGER])
+    seen = client.get(f"/v1/cameos/{cameo}/appearances", headers=ada_h).json()["appearances"]
+    assert {a["generation_id"]: a["status"] for a in seen} == {"g-1": "removed", "g-2": "published"}
     assert replay_check(services, PROJECTIONS, progress=False, out=lambda _: None) == []
 
 

@@ -101,7 +101,7 @@ def test_stage_matches_and_blocked_counts_come_from_refusals(client, services, h
     result = stage.evaluate(normalise("c4pt4in c o m e t flying"), ModerationContext())
     assert result.scores == {Category.IP: 1.0}
     assert [e.ref for e in result.evidence] == [f"optout:{comet}"]
-    # Refusals cite opt-outs in two ways; each generation counts once per opt-out.
+    # Refusals cite opt-outs in ``optout_ids``; each generation counts once per opt-out.
     emit(
         services,
         "generation",
@@ -118,7 +118,7 @@ def test_stage_matches_and_blocked_counts_come_from_refusals(client, services, h
         "GenerationRefused",
         generation_id="g-2",
         reason_category="ip",
-        decision={"evidence": [{"ref": f"optout:{comet}"}, {"ref": f"optout:{other}"}]},
+        optout_ids=[comet, other],
     )
     emit(
         services,
