@@ -32,23 +32,23 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fastapi.testclient import TestClient  # noqa: E402
-from pydantic import ConfigDict  # noqa: E402
 
+from contracts.generation import AssetPublished, AssetSigned  # noqa: E402
 from core.app import create_app  # noqa: E402
-from core.auth import create_principal, issue_token  # noqa: E402
+from core.auth import Principal, Role, create_principal, issue_token  # noqa: E402  # noqa: E402
 from core.events import SYSTEM_ACTOR, EventPayload, stream_id, utcnow  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
-from core.modules import all_projections  # noqa: E402
+from core.modules import all_processors, all_projections  # noqa: E402
 from core.projections import lag  # noqa: E402
 from core.services import Services  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from core.workers import WorkerPool  # noqa: E402
 from feed import queries as feed_queries  # noqa: E402
 from feed.errors import UnknownAsset  # noqa: E402
-from trust_safety.cases import commands as cmd  # noqa: E402
-from trust_safety.cases.appeals import AppealOutcome  # noqa: E402
+from trust_safety.cases import appeals, claims, enforcement, reports  # noqa: E402
 from trust_safety.cases.enforcement import EnforcementDecision  # noqa: E402
-from trust_safety.cases.reports import ReportSubmission  # noqa: E402
+from trust_safety.cases.events import AppealOutcome  # noqa: E402
+from trust_safety.cases.notices import ReportSubmission  # noqa: E402
 
 CASES_WORKERS = ["cases-queue", "cases-actions", "cases-appeals", "cases-inbox", "cases-assets"]
 SEARCH_WORKER = "reverse-search-indexer"
@@ -56,21 +56,37 @@ POLL_S = 0.001
 TIMEOUT_S = 30.0
 
 
-class _Signed(EventPayload):
-    """Stand-in for the provenance domain's ``AssetSigned`` (the fields the feed and the cases
-    domain read); not registered, so it never shadows the real declaration."""
-
-    model_config = ConfigDict(frozen=True, extra="allow")
-    event_type_name = "AssetSigned"
-    category = "generation"
+BLOB = "0" * 64
 
 
-class _Published(EventPayload):
-    """Stand-in for ``AssetPublished`` (same fields as the real event)."""
-
-    model_config = ConfigDict(frozen=True, extra="allow")
-    event_type_name = "AssetPublished"
-    category = "generation"
+def signed_and_published(asset_id: str, owner_id: str) -> list[EventPayload]:
+    """What provenance appends for a published asset (the bench's generation id is the asset's)."""
+    return [
+        AssetSigned(
+            generation_id=asset_id,
+            asset_id=asset_id,
+            requester_id=owner_id,
+            tier="paid",
+            blob_address=BLOB,
+            bytes=1000,
+            manifest_id=f"urn:c2pa:{asset_id}",
+            download_blob_address=BLOB,
+            download_manifest_id=f"urn:c2pa:{asset_id}",
+            visible_watermark=False,
+            watermark_serial="0123456789abcdef",
+            watermark_payload="0123456789abcdef",
+            soft_binding_alg="com.clearframe.dwtdct",
+            signer="CN=bench",
+            development_signer=True,
+            duration_s=2.0,
+            width=160,
+            height=96,
+            fps=12.0,
+        ),
+        AssetPublished(
+            generation_id=asset_id, asset_id=asset_id, download_blob_address=BLOB, tier="paid"
+        ),
+    ]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -91,14 +107,11 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def principal(services: Services, name: str, *roles: str) -> tuple[cmd.Caller, dict[str, str]]:
-    from core.auth import Role
-    from core.events import Actor
+def principal(services: Services, name: str, *roles: str) -> tuple[Principal, dict[str, str]]:
 
     pid = create_principal(services.sessions, name, list(roles))
     _, token = issue_token(services.sessions, services.settings, pid, "bench")
-    top = max((Role(r) for r in roles), key=lambda r: list(Role).index(r))
-    caller = cmd.Caller(pid, frozenset(roles), Actor(id=pid, role=top.value))
+    caller = Principal(pid, name, {Role(r) for r in roles})
     return caller, {"Authorization": f"Bearer {token}"}
 
 
@@ -113,7 +126,7 @@ def wait_until(check: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> float
 
 
 def caught_up(services: Services, names: list[str]) -> None:
-    factories = all_projections()
+    factories = {**all_projections(), **all_processors()}
     consumers = [factories[n](services) for n in names]
     wait_until(lambda: all(lag(services, c) == 0 for c in consumers), 120.0)
 
@@ -132,7 +145,8 @@ def main() -> None:
     settings = Settings(data_dir=Path(tmp.name), poll_interval_s=0.05)
     upgrade(settings.effective_database_url)
     services = Services.from_settings(settings)
-    workers = CASES_WORKERS + ["feed"]
+    # the feed follows the visibility decided on asset-<generation_id>
+    workers = CASES_WORKERS + ["asset-directory", "asset-visibility", "feed"]
     with_search = not args.no_search and SEARCH_WORKER in all_projections()
     if with_search:
         workers.append(SEARCH_WORKER)
@@ -155,7 +169,7 @@ def main() -> None:
         for i, asset in enumerate(assets):
             services.store.append(
                 stream_id("generation", asset),
-                [_Published(asset_id=asset, owner_id=owners[i % len(owners)].id)],
+                signed_and_published(asset, owners[i % len(owners)].id),
                 expected_version=None,
                 actor=SYSTEM_ACTOR,
             )
@@ -200,7 +214,7 @@ def main() -> None:
                     }
                 )
                 try:
-                    cmd.file_report(services, caller, submission)
+                    reports.file_report(services, caller, submission)
                 except Exception as exc:  # counted, not hidden
                     errors.append(repr(exc))
 
@@ -223,14 +237,14 @@ def main() -> None:
         queue_consumer = all_projections()["cases-queue"](services)
         lock = threading.Lock()
 
-        def review(reviewer: cmd.Caller) -> None:
+        def review(reviewer: Principal) -> None:
             nonlocal won
             while True:
                 # Whether the queue read model had seen every event before we asked it: if
                 # so and nothing is claimable, the queue is done; otherwise it may be behind.
                 caught_up_before = lag(services, queue_consumer) == 0
                 start = time.perf_counter()
-                grant = cmd.claim_next(services, reviewer)
+                grant = claims.claim_next(services, reviewer)
                 elapsed = time.perf_counter() - start
                 if grant is None:
                     if caught_up_before:
@@ -240,7 +254,7 @@ def main() -> None:
                 with lock:
                     claim_times.append(elapsed)
                     won += 1
-                cmd.dismiss_case(
+                reports.dismiss_case(
                     services, reviewer, grant.case_id, "bench: reviewed and found within the rules"
                 )
 
@@ -307,17 +321,17 @@ def main() -> None:
                 }
             )
             start = time.perf_counter()
-            taken = cmd.act_on_own_initiative(services, acting, decision)
+            taken = enforcement.act_on_own_initiative(services, acting, decision)
             committed = time.perf_counter()
             command_s.append(committed - start)
             removal_feed.append(wait_until(functools.partial(out_of_feed, asset)))
             if with_search:
                 wait_until(functools.partial(held_in_search, asset, taken.action_id))
                 removal_search.append(time.perf_counter() - committed)
-            appeal = cmd.file_appeal(services, owner, taken.action_id, "Bench: please look again.")
+            appeal = appeals.file_appeal(services, owner, taken.action_id, "Bench: please look again.")
             assert appeal.reviewer_id is not None
             decider = next(r for r in reviewers if r.id == appeal.reviewer_id)
-            cmd.decide_appeal(
+            appeals.decide_appeal(
                 services,
                 decider,
                 appeal.appeal_id,
