@@ -9,11 +9,11 @@ exactly, so a decision can be replayed against the list it saw.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from core.events import Actor, RecordedEvent, stream_id
+from core.events import Actor, EventPayload, RecordedEvent, stream_id
 from core.services import Services
 from trust_safety.generation.events import (
     MODLIST,
@@ -83,18 +83,47 @@ def load_live_lists(services: Services) -> LiveLists:
     blocklist_events = services.store.read_stream(BLOCKLIST_STREAM)
     figure_events = services.store.read_stream(FIGURES_STREAM)
     return LiveLists(
-        fold_blocklist(load_default_blocklist(), blocklist_events),
+        _live_blocklist(blocklist_events),
         len(blocklist_events),
-        fold_figures(load_default_figures(), figure_events),
+        _live_figures(figure_events),
         len(figure_events),
     )
 
 
-def _check_expected(current_version: int, expected_list_version: int | None) -> None:
-    if expected_list_version is not None and expected_list_version != current_version:
+class _VersionedList(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+_L = TypeVar("_L", bound=_VersionedList)
+
+
+def _edit(
+    services: Services,
+    stream: str,
+    live: Callable[[list[RecordedEvent]], _L],
+    change: Callable[[_L], tuple[_L, EventPayload]],
+    actor: Actor,
+    expected_list_version: int | None,
+) -> _L:
+    """Fold the list's stream, apply one admin edit, append its event at the version folded."""
+    events = services.store.read_stream(stream)
+    current = live(events)
+    if expected_list_version is not None and expected_list_version != current.version:
         raise StaleListVersion(
-            f"the list is at version {current_version}, the edit expected {expected_list_version}"
+            f"the list is at version {current.version}, the edit expected {expected_list_version}"
         )
+    updated, event = change(current)
+    services.store.append(stream, [event], expected_version=len(events), actor=actor)
+    return updated
+
+
+def _live_blocklist(events: list[RecordedEvent]) -> Blocklist:
+    return fold_blocklist(load_default_blocklist(), events)
+
+
+def _live_figures(events: list[RecordedEvent]) -> PublicFigureList:
+    return fold_figures(load_default_figures(), events)
 
 
 def add_blocklist_term(
@@ -104,22 +133,14 @@ def add_blocklist_term(
     actor: Actor,
     expected_list_version: int | None,
 ) -> Blocklist:
-    events = services.store.read_stream(BLOCKLIST_STREAM)
-    current = fold_blocklist(load_default_blocklist(), events)
-    _check_expected(current.version, expected_list_version)
-    updated = current.with_term(category, term)  # validates and normalises the term
-    added = sorted(updated.entries(category) - current.entries(category))[0]
-    services.store.append(
-        BLOCKLIST_STREAM,
-        [
-            BlocklistTermAdded(
-                harm_category=category.value, term=added, list_version=updated.version
-            )
-        ],
-        expected_version=len(events),
-        actor=actor,
-    )
-    return updated
+    def add(current: Blocklist) -> tuple[Blocklist, EventPayload]:
+        updated = current.with_term(category, term)  # validates and normalises the term
+        (added,) = updated.entries(category) - current.entries(category)
+        return updated, BlocklistTermAdded(
+            harm_category=category.value, term=added, list_version=updated.version
+        )
+
+    return _edit(services, BLOCKLIST_STREAM, _live_blocklist, add, actor, expected_list_version)
 
 
 def remove_blocklist_term(
@@ -129,63 +150,41 @@ def remove_blocklist_term(
     actor: Actor,
     expected_list_version: int | None,
 ) -> Blocklist:
-    events = services.store.read_stream(BLOCKLIST_STREAM)
-    current = fold_blocklist(load_default_blocklist(), events)
-    _check_expected(current.version, expected_list_version)
-    updated = current.without_term(category, term)
-    removed = sorted(current.entries(category) - updated.entries(category))[0]
-    services.store.append(
-        BLOCKLIST_STREAM,
-        [
-            BlocklistTermRemoved(
-                harm_category=category.value, term=removed, list_version=updated.version
-            )
-        ],
-        expected_version=len(events),
-        actor=actor,
-    )
-    return updated
+    def remove(current: Blocklist) -> tuple[Blocklist, EventPayload]:
+        updated = current.without_term(category, term)
+        (removed,) = current.entries(category) - updated.entries(category)
+        return updated, BlocklistTermRemoved(
+            harm_category=category.value, term=removed, list_version=updated.version
+        )
+
+    return _edit(services, BLOCKLIST_STREAM, _live_blocklist, remove, actor, expected_list_version)
 
 
 def list_public_figure(
     services: Services, raw: Mapping[str, Any], actor: Actor, expected_list_version: int | None
 ) -> PublicFigureList:
-    events = services.store.read_stream(FIGURES_STREAM)
-    current = fold_figures(load_default_figures(), events)
-    _check_expected(current.version, expected_list_version)
-    try:
-        figure = parse_figure(raw)
-    except InvalidModerationData as exc:  # shipped data is trusted; admin input is not
-        raise InvalidBlocklistEdit(exc.detail) from exc
-    updated = current.with_figure(figure)
-    services.store.append(
-        FIGURES_STREAM,
-        [
-            PublicFigureListed(
-                figure_id=figure.figure_id,
-                name=figure.name,
-                aliases=list(figure.aliases),
-                exclusions=list(figure.exclusions),
-                list_version=updated.version,
-            )
-        ],
-        expected_version=len(events),
-        actor=actor,
-    )
-    return updated
+    def put(current: PublicFigureList) -> tuple[PublicFigureList, EventPayload]:
+        try:
+            figure = parse_figure(raw)
+        except InvalidModerationData as exc:  # shipped data is trusted; admin input is not
+            raise InvalidBlocklistEdit(exc.detail) from exc
+        updated = current.with_figure(figure)
+        return updated, PublicFigureListed(
+            figure_id=figure.figure_id,
+            name=figure.name,
+            aliases=list(figure.aliases),
+            exclusions=list(figure.exclusions),
+            list_version=updated.version,
+        )
+
+    return _edit(services, FIGURES_STREAM, _live_figures, put, actor, expected_list_version)
 
 
 def delist_public_figure(
     services: Services, figure_id: str, actor: Actor, expected_list_version: int | None
 ) -> PublicFigureList:
-    events = services.store.read_stream(FIGURES_STREAM)
-    current = fold_figures(load_default_figures(), events)
-    _check_expected(current.version, expected_list_version)
-    updated = current.without_figure(figure_id)
-    services.store.append(
-        FIGURES_STREAM,
-        [PublicFigureDelisted(figure_id=figure_id, list_version=updated.version)],
-        expected_version=len(events),
-        actor=actor,
-    )
-    return updated
+    def delist(current: PublicFigureList) -> tuple[PublicFigureList, EventPayload]:
+        updated = current.without_figure(figure_id)
+        return updated, PublicFigureDelisted(figure_id=figure_id, list_version=updated.version)
+
+    return _edit(services, FIGURES_STREAM, _live_figures, delist, actor, expected_list_version)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from contracts.generation import GenerationParameters
 from trust_safety.generation.events import GenerationKind, Tier
 
 MAX_DURATION_S = 20.0
@@ -78,6 +79,12 @@ class GenerationRequestIn(BaseModel):
             )
             return None, parents
         return None, []
+
+    def parameters(self) -> GenerationParameters:
+        """The render parameters: the requester's choices and the frame size they imply."""
+        width, height = self.frame_size()
+        chosen = self.model_dump(include=set(GenerationParameters.model_fields))
+        return GenerationParameters(**chosen, width=width, height=height)
 
     def frame_size(self) -> tuple[int, int]:
         """Width and height: the resolution is the short side, rounded to a multiple of 8."""

@@ -21,7 +21,6 @@ def request_generation(services: Services, body: GenerationRequestIn, requester:
         # Fail fast on an unusable upload; the gate checks again when it decides.
         require_usable_image(services, body.upload_id, requester.id)
     generation_id = uuid.uuid4().hex
-    width, height = body.frame_size()
     extends, remix_of = body.lineage()
     services.store.append(
         stream_id(GENERATION, generation_id),
@@ -30,21 +29,13 @@ def request_generation(services: Services, body: GenerationRequestIn, requester:
                 generation_id=generation_id,
                 requester_id=requester.id,
                 kind=body.kind,
-                prompt=body.prompt,
-                negative_prompt=body.negative_prompt,
-                duration_s=body.duration_s,
-                resolution=body.resolution,
-                aspect_ratio=body.aspect_ratio,
-                width=width,
-                height=height,
-                fps=body.fps,
-                seed=body.seed,
                 tier=body.tier,
                 upload_id=body.upload_id,
                 extends=extends,
                 remix_of=remix_of,
                 cameo_ids=list(dict.fromkeys(body.cameo_ids)),
                 territory=body.territory.upper() if body.territory else None,
+                **body.parameters().model_dump(),
             )
         ],
         expected_version=0,
