@@ -8,6 +8,7 @@ upcast them to the current version, so an event is never edited.
 
 from __future__ import annotations
 
+import builtins  # RecordedEvent has a field named ``type``
 import json
 import re
 import uuid
@@ -263,7 +264,7 @@ class RecordedEvent(BaseModel):
         info = REGISTRY.info(self.type)
         return info.payload_class.model_validate(self.payload)
 
-    def payload_as(self, cls: type[E]) -> E:
+    def payload_as(self, cls: builtins.type[E]) -> E:
         """The payload as ``cls``, the event type's declared class: a consumer reads the
         producer's contract instead of guessing keys, and an event of another type is a
         programming error, not a silent default."""
