@@ -300,12 +300,12 @@ def test_cli_search_and_ingest(archive: Services, tmp_path: Path) -> None:
     assert "asset-late" in engine_for(archive).index
 
 
-def test_public_find_matches_for_verification(archive: Services, tmp_path: Path) -> None:
-    from reverse_search.public import find_matches
+def test_the_fingerprint_search_port_for_verification(archive: Services, tmp_path: Path) -> None:
+    from contracts.ports import FINGERPRINT_SEARCH
 
-    matches = find_matches(archive, _query(tmp_path, 3), max_results=2)
+    matches = archive.port(FINGERPRINT_SEARCH).find_matches(_query(tmp_path, 3), max_results=2)
     assert matches[0]["generation_id"] == "g3" and len(matches) <= 2
-    assert Actor  # the public function appends no audit event of its own
+    assert Actor  # the port appends no audit event of its own
 
 
 def test_the_record_carries_the_signing_facts(archive: Services, client) -> None:
