@@ -80,10 +80,6 @@ class Wiring:
     def provider(self, port: Port[Any]) -> Provider | None:
         return self.providers.get(port)
 
-    def describe(self) -> list[str]:
-        """One line per port: which module provides it."""
-        return sorted(f"{p.name}: {prov.module}" for p, prov in self.providers.items())
-
 
 def wire(modules: Iterable[Module]) -> Wiring:
     """The wiring of ``modules``, or a WiringError naming every port that does not fit."""
