@@ -223,6 +223,25 @@ def cmd_consumers(args: argparse.Namespace) -> int:
     return 1 if behind and args.check else 0
 
 
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    """List dead letters, or retry them (core/deadletters.py); 1 if a retry failed again."""
+    from core.deadletters import list_dead_letters, retry_dead_letter
+
+    services = _wired_services(args)
+    if args.action == "list":
+        for item in list_dead_letters(services, args.consumer):
+            print(json.dumps(item), flush=True)
+        return 0
+    if not args.ids:
+        raise CliError("name the dead letters to retry: dead-letters retry ID [ID ...]", 2)
+    failed = 0
+    for dead_letter_id in args.ids:
+        outcome = retry_dead_letter(services, dead_letter_id, _cli_actor())
+        failed += outcome.outcome == "failed"
+        print(json.dumps(outcome.as_dict()), flush=True)
+    return 1 if failed else 0
+
+
 def cmd_relay_status(args: argparse.Namespace) -> int:
     """One JSON object: the unpublished outbox rows, the oldest one's position and age."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -612,9 +631,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("settings", help="print the effective settings (secrets masked)")
     p.set_defaults(func=cmd_settings)
 
-    from core.deadletters import install_cli as install_dead_letters_cli
-
-    install_dead_letters_cli(sub, _wired_services, _cli_actor)
+    p = sub.add_parser(
+        "dead-letters",
+        help="list the events consumers gave up on (one JSON object a line), or retry them",
+    )
+    p.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    p.add_argument("ids", nargs="*", type=int, help="dead letter ids (retry)")
+    p.add_argument("--consumer", help="only this consumer's dead letters (list)")
+    p.set_defaults(func=cmd_dead_letters)
 
     from core.modules import install_cli
 

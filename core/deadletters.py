@@ -7,7 +7,7 @@ reaches whoever follows the log (alerting, the Kafka topic) and is never only a 
 event names the error's type, not its text: messages can quote the payload (a validation
 error repeats the value it refused), and the log is read more widely than the table.
 
-``clearframe dead-letters`` lists them; ``clearframe dead-letters retry ID`` runs the consumer
+``clearframe dead-letters`` lists them; ``clearframe dead-letters retry ID`` (core/cli.py) runs the consumer
 on that event again (after a fix was deployed, say) and appends :class:`DeadLetterRetried`
 with the outcome. A processor's retried reaction is appended with event ids derived from the
 dead letter, so retrying twice cannot append it twice.
@@ -15,8 +15,6 @@ dead letter, so retrying twice cannot append it twice.
 
 from __future__ import annotations
 
-import argparse
-import json
 import traceback
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -235,31 +233,3 @@ def retry_dead_letter(
     if failure is not None:
         error = "".join(traceback.format_exception_only(type(failure), failure)).strip()[:1000]
     return RetryOutcome(dead_letter_id, consumer_name, outcome, error)
-
-
-def install_cli(sub: Any, services_for: Any, actor_for: Any) -> None:
-    """``clearframe dead-letters [--consumer C]`` and ``clearframe dead-letters retry ID...``."""
-
-    def cmd(args: argparse.Namespace) -> int:
-        services = services_for(args)
-        if args.action == "retry":
-            if not args.ids:
-                raise NotFound("name the dead letters to retry: dead-letters retry ID [ID ...]")
-            failed = 0
-            for raw in args.ids:
-                outcome = retry_dead_letter(services, raw, actor_for())
-                failed += outcome.outcome == "failed"
-                print(json.dumps(outcome.as_dict()), flush=True)
-            return 1 if failed else 0
-        for item in list_dead_letters(services, args.consumer):
-            print(json.dumps(item), flush=True)
-        return 0
-
-    p = sub.add_parser(
-        "dead-letters",
-        help="list the events consumers gave up on (one JSON object a line), or retry them",
-    )
-    p.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
-    p.add_argument("ids", nargs="*", type=int, help="dead letter ids (retry)")
-    p.add_argument("--consumer", help="only this consumer's dead letters (list)")
-    p.set_defaults(func=cmd)

@@ -14,7 +14,6 @@ from core.events import EventPayload, event_type
 __all__ = ["FEED", "UserFollowed", "UserUnfollowed"]
 
 
-
 @event_type("AssetFeatured", category=FEED)
 class AssetFeatured(EventPayload):
     asset_id: str
