@@ -3,16 +3,15 @@ yet); reviewers and admins see them, marked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
-from core.app import ServicesDep, get_services
-from core.auth import Principal, Role, require_roles
+from core.access import Admin, AnyUser
+from core.app import ServicesDep, SessionDep
+from core.auth import Principal, Role
 from core.events import utcnow
 from core.openapi import id_path, problems
 from feed import commands, queries
@@ -22,16 +21,6 @@ from feed.schemas import FeedPagePublic, LineagePublic
 router = APIRouter(prefix="/v1/feed", tags=["feed"], responses=problems(401, 503))
 
 
-def _read_session(request: Request) -> Iterator[Session]:
-    # Queries only: on SQLite these sessions never take (or wait for) the write lock.
-    with get_services(request).read_sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(_read_session)]
-
-AnyUser = Annotated[Principal, Depends(require_roles(*Role))]
-AdminP = Annotated[Principal, Depends(require_roles(Role.admin))]
 Limit = Annotated[int, Query(ge=1, le=200)]
 AssetId = Annotated[str, id_path("an asset id")]
 BeforeAssetId = Annotated[str | None, Query(max_length=200)]
@@ -48,7 +37,9 @@ class FeatureBody(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
-def _cursor(before_published_at: datetime | None, before_asset_id: str | None) -> Any:
+def _cursor(
+    before_published_at: datetime | None = None, before_asset_id: BeforeAssetId = None
+) -> tuple[datetime, str] | None:
     if (before_published_at is None) != (before_asset_id is None):
         raise InvalidFeedQuery("before_published_at and before_asset_id go together")
     if before_published_at is None or before_asset_id is None:
@@ -56,6 +47,10 @@ def _cursor(before_published_at: datetime | None, before_asset_id: str | None) -
     if before_published_at.tzinfo is None:
         raise InvalidFeedQuery("before_published_at needs a timezone")
     return (before_published_at, before_asset_id)
+
+
+# The keyset cursor of a time-ordered feed, read from its two query parameters.
+Before = Annotated[tuple[datetime, str] | None, Depends(_cursor)]
 
 
 def _adult(principal: Principal) -> bool:
@@ -76,11 +71,9 @@ def _page(entries: list[Any]) -> dict[str, Any]:
 def recent(
     principal: AnyUser,
     session: SessionDep,
+    cursor: Before,
     limit: Limit = 50,
-    before_published_at: datetime | None = None,
-    before_asset_id: BeforeAssetId = None,
 ) -> dict[str, Any]:
-    cursor = _cursor(before_published_at, before_asset_id)
     return _page(
         queries.recent(session, utcnow(), limit=limit, before=cursor, adult=_adult(principal))
     )
@@ -95,11 +88,9 @@ def featured(principal: AnyUser, session: SessionDep, limit: Limit = 50) -> dict
 def following(
     principal: AnyUser,
     session: SessionDep,
+    cursor: Before,
     limit: Limit = 50,
-    before_published_at: datetime | None = None,
-    before_asset_id: BeforeAssetId = None,
 ) -> dict[str, Any]:
-    cursor = _cursor(before_published_at, before_asset_id)
     return _page(
         queries.following(
             session, principal.id, utcnow(), limit=limit, before=cursor, adult=_adult(principal)
@@ -129,10 +120,10 @@ def unfollow(
 
 
 @router.post("/featured", status_code=204, responses=problems(400, 403, 404, 409, 413, 422))
-def feature(body: FeatureBody, principal: AdminP, services: ServicesDep) -> None:
+def feature(body: FeatureBody, principal: Admin, services: ServicesDep) -> None:
     commands.set_featured(services, body.asset_id, True, principal.actor(), body.note)
 
 
 @router.delete("/featured/{asset_id}", status_code=204, responses=problems(403, 404, 409, 422))
-def unfeature(asset_id: AssetId, principal: AdminP, services: ServicesDep) -> None:
+def unfeature(asset_id: AssetId, principal: Admin, services: ServicesDep) -> None:
     commands.set_featured(services, asset_id, False, principal.actor())

@@ -8,21 +8,20 @@ probed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, literal, select
-from sqlalchemy.orm import Session
 
 from contracts.statement_of_reasons import (
     MAX_STATEMENTS_PER_SUBMISSION,
     StatementOfReasons,
 )
-from core.app import ServicesDep, get_services
-from core.auth import Principal, Role, require_roles
+from core.access import Admin, AnyUser, Reviewer, RightsHolder
+from core.app import ServicesDep, SessionDep
+from core.auth import Principal, Role
 from core.errors import NotFound
 from core.events import utcnow
 from core.openapi import MAX_POSITION, id_path, problems
@@ -59,19 +58,6 @@ from trust_safety.cases.transparency import compute_transparency
 
 router = APIRouter(prefix="/v1", tags=["cases"], responses=problems(401, 503))
 
-
-def _read_session(request: Request) -> Iterator[Session]:
-    # Queries only: on SQLite these sessions never take (or wait for) the write lock.
-    with get_services(request).read_sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(_read_session)]
-
-AnyUser = Annotated[Principal, Depends(require_roles(*Role))]
-ReviewerP = Annotated[Principal, Depends(require_roles(Role.reviewer))]
-AdminP = Annotated[Principal, Depends(require_roles(Role.admin))]
-RightsHolderP = Annotated[Principal, Depends(require_roles(Role.rights_holder))]
 
 CaseId = Annotated[str, id_path("a case id: '<target kind>:<target id>:<epoch>'")]
 ActionId = Annotated[str, id_path("an enforcement action id")]
@@ -136,7 +122,7 @@ def my_reports(
 
 @router.get("/cases/queue", response_model=CaseQueuePublic, responses=problems(403, 422))
 def case_queue(
-    principal: ReviewerP, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    principal: Reviewer, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> dict[str, Any]:
     items = q.reviewer_queue(
         session, principal.id, see_all=principal.is_admin, now=utcnow(), limit=limit
@@ -160,7 +146,7 @@ def _visible_case(session: Any, principal: Principal, case_id: str) -> CaseRow:
     responses=problems(400, 403, 409, 413, 422),
 )
 def claim_next_case(
-    principal: ReviewerP, services: ServicesDep, body: ClaimBody | None = None
+    principal: Reviewer, services: ServicesDep, body: ClaimBody | None = None
 ) -> dict[str, Any]:
     """Claim the most urgent claimable case; ``case_id`` is null when the queue is empty."""
     ttl = timedelta(seconds=body.ttl_s) if body and body.ttl_s else None
@@ -176,14 +162,14 @@ def claim_next_case(
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetailPublic, responses=problems(403, 404, 422))
-def get_case(case_id: CaseId, principal: ReviewerP, session: SessionDep) -> dict[str, Any]:
+def get_case(case_id: CaseId, principal: Reviewer, session: SessionDep) -> dict[str, Any]:
     row = _visible_case(session, principal, case_id)
     return {**q.case_view(row, utcnow()), "reports": q.reports_of_case(session, case_id)}
 
 
 @router.post("/cases/{case_id}/claim", response_model=ClaimPublic, responses=_CASE_COMMAND)
 def claim_case(
-    case_id: CaseId, principal: ReviewerP, services: ServicesDep, body: ClaimBody | None = None
+    case_id: CaseId, principal: Reviewer, services: ServicesDep, body: ClaimBody | None = None
 ) -> dict[str, Any]:
     ttl = timedelta(seconds=body.ttl_s) if body and body.ttl_s else None
     grant = claims.claim_case(services, principal, case_id, ttl)
@@ -196,7 +182,7 @@ def claim_case(
 
 
 @router.post("/cases/{case_id}/release", status_code=204, responses=problems(403, 404, 409, 422))
-def release_case(case_id: CaseId, principal: ReviewerP, services: ServicesDep) -> None:
+def release_case(case_id: CaseId, principal: Reviewer, services: ServicesDep) -> None:
     claims.release_case(services, principal, case_id)
 
 
@@ -207,7 +193,7 @@ def release_case(case_id: CaseId, principal: ReviewerP, services: ServicesDep) -
     responses=_CASE_COMMAND,
 )
 def act_on_case(
-    case_id: CaseId, body: CaseAction, principal: ReviewerP, services: ServicesDep
+    case_id: CaseId, body: CaseAction, principal: Reviewer, services: ServicesDep
 ) -> dict[str, Any]:
     taken = enforcement.act_on_case(services, principal, case_id, body)
     return {
@@ -220,7 +206,7 @@ def act_on_case(
 
 @router.post("/cases/{case_id}/dismiss", status_code=204, responses=_CASE_COMMAND)
 def dismiss_case(
-    case_id: CaseId, body: DismissBody, principal: ReviewerP, services: ServicesDep
+    case_id: CaseId, body: DismissBody, principal: Reviewer, services: ServicesDep
 ) -> None:
     reports.dismiss_case(services, principal, case_id, body.reasons)
 
@@ -235,7 +221,7 @@ def dismiss_case(
     responses=_CASE_COMMAND,
 )
 def own_initiative_action(
-    body: EnforcementDecision, principal: ReviewerP, services: ServicesDep
+    body: EnforcementDecision, principal: Reviewer, services: ServicesDep
 ) -> dict[str, Any]:
     taken = enforcement.act_on_own_initiative(services, principal, body)
     return {
@@ -317,7 +303,7 @@ def my_appeals(principal: AnyUser, session: SessionDep) -> dict[str, Any]:
 
 
 @router.get("/appeals/queue", response_model=AppealQueuePublic, responses=problems(403))
-def appeal_queue(principal: ReviewerP, session: SessionDep) -> dict[str, Any]:
+def appeal_queue(principal: Reviewer, session: SessionDep) -> dict[str, Any]:
     stmt = select(AppealRow).where(AppealRow.status != "decided")
     if not principal.is_admin:
         stmt = stmt.where(AppealRow.reviewer_id == principal.id)
@@ -357,14 +343,14 @@ def get_appeal(appeal_id: AppealId, principal: AnyUser, session: SessionDep) -> 
 
 @router.post("/appeals/{appeal_id}/assign", status_code=204, responses=_APPEAL_COMMAND)
 def assign_appeal(
-    appeal_id: AppealId, body: AssignBody, principal: AdminP, services: ServicesDep
+    appeal_id: AppealId, body: AssignBody, principal: Admin, services: ServicesDep
 ) -> None:
     appeals.assign_appeal(services, principal, appeal_id, body.reviewer_id)
 
 
 @router.post("/appeals/{appeal_id}/respond", status_code=204, responses=_APPEAL_COMMAND)
 def respond_to_appeal(
-    appeal_id: AppealId, body: RespondBody, principal: RightsHolderP, services: ServicesDep
+    appeal_id: AppealId, body: RespondBody, principal: RightsHolder, services: ServicesDep
 ) -> None:
     appeals.respond_to_appeal(services, principal, appeal_id, body.response)
 
@@ -373,7 +359,7 @@ def respond_to_appeal(
     "/appeals/{appeal_id}/decide", response_model=AppealDecidedPublic, responses=_APPEAL_COMMAND
 )
 def decide_appeal(
-    appeal_id: AppealId, body: DecideBody, principal: ReviewerP, services: ServicesDep
+    appeal_id: AppealId, body: DecideBody, principal: Reviewer, services: ServicesDep
 ) -> dict[str, Any]:
     result = appeals.decide_appeal(services, principal, appeal_id, body.outcome, body.reasons)
     return {
@@ -425,7 +411,7 @@ def read_notification(
     responses=problems(403, 422),
 )
 def export_statements(
-    principal: AdminP,
+    principal: Admin,
     session: SessionDep,
     after_position: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_STATEMENTS_PER_SUBMISSION)] = 100,
