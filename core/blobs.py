@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from core.errors import ClearframeError, NotFound, ValidationFailed
+from core.errors import InternalError, NotFound, ValidationFailed
 
 _ADDRESS = re.compile(r"^sha256:([0-9a-f]{64})$")
 _CHUNK = 1 << 20
@@ -32,10 +32,10 @@ class BlobNotFound(NotFound):
     code = "blob_not_found"
 
 
-class BlobCorrupted(ClearframeError):
+class BlobCorrupted(InternalError):
     """A stored blob's bytes no longer hash to its address."""
 
-    code, status, title = "blob_corrupted", 500, "Stored file corrupted"
+    code, title = "blob_corrupted", "Stored file corrupted"
 
 
 class InvalidBlobAddress(ValidationFailed):

@@ -30,7 +30,11 @@ def redact_paths(text: str) -> str:
 
 
 class ClearframeError(Exception):
-    """Base of every expected failure. ``code`` is stable and machine-readable."""
+    """Base of every expected failure. ``code`` is stable and machine-readable.
+
+    A domain's own base (``GeneratorError``) gives the domain one ``except``; each of its
+    errors lists the status class below first (``class X(ValidationFailed, GeneratorError)``)
+    so that its status and title win over the domain base's."""
 
     code: str = "error"
     status: int = 400
@@ -40,6 +44,10 @@ class ClearframeError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+
+    @property
+    def message(self) -> str:
+        return self.detail
 
     def to_problem(self) -> dict[str, Any]:
         extra = {k: redact_paths(v) if isinstance(v, str) else v for k, v in self.extra.items()}
@@ -89,6 +97,13 @@ class UnsupportedMedia(ClearframeError):
 
 class ServiceUnavailable(ClearframeError):
     code, status, title = "unavailable", 503, "Service unavailable"
+
+
+class InternalError(ClearframeError):
+    """A fault on the server's side (bad data or a failing dependency), not in the request;
+    the same code and title the API gives an unexpected exception."""
+
+    code, status, title = "internal_error", 500, "Internal error"
 
 
 class UnknownEventType(ClearframeError):

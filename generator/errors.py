@@ -2,39 +2,31 @@
 
 from __future__ import annotations
 
-from core.errors import ClearframeError
+from core.errors import InternalError, ServiceUnavailable, ValidationFailed
 
 
-class GeneratorError(ClearframeError):
+class GeneratorError(InternalError):
     """Base of every error the generator raises on purpose."""
 
     code = "generator.error"
-    status, title = 500, "Generation failed"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
-    @property
-    def message(self) -> str:
-        return self.detail
+    title = "Generation failed"
 
 
-class InvalidRenderRequest(GeneratorError, ValueError):
+class InvalidRenderRequest(ValidationFailed, GeneratorError, ValueError):
     """The size, duration, frame rate or prompt of a render cannot be honoured."""
 
     code = "generator.invalid_render_request"
-    status, title = 422, "Render request cannot be honoured"
 
 
-class BackendUnavailable(GeneratorError):
+class BackendUnavailable(ServiceUnavailable, GeneratorError):
     """A model backend cannot run: missing weights, missing package, no CUDA device."""
 
     code = "generator.backend_unavailable"
-    status, title = 503, "Generation backend unavailable"
+    title = "Generation backend unavailable"
 
 
-class BackendFailed(GeneratorError):
+class BackendFailed(ServiceUnavailable, GeneratorError):
     """A model backend started and then failed; callers may retry (transient)."""
 
     code = "generator.backend_failed"
-    status, title = 503, "Generation backend failed"
+    title = "Generation backend failed"

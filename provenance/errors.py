@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from core.errors import ClearframeError
+from core.errors import InternalError, ValidationFailed
+from core.errors import UnsupportedMedia as _UnsupportedMedia
 
 
-class ProvenanceError(ClearframeError):
+class ProvenanceError(InternalError):
     """Base of every error the provenance package raises on purpose."""
 
     code = "provenance.error"
-    status, title = 500, "Provenance failed"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
-    @property
-    def message(self) -> str:
-        return self.detail
+    title = "Provenance failed"
 
 
-class InvalidPayload(ProvenanceError, ValueError):
+class InvalidPayload(ValidationFailed, ProvenanceError, ValueError):
     """A watermark payload is out of range or frames cannot carry one."""
 
     code = "provenance.invalid_payload"
-    status, title = 422, "Invalid watermark payload"
 
 
 class SigningError(ProvenanceError):
@@ -40,8 +33,7 @@ class CertificateError(ProvenanceError):
     title = "Signing credentials invalid"
 
 
-class UnsupportedMedia(ProvenanceError, ValueError):
+class UnsupportedMedia(_UnsupportedMedia, ProvenanceError, ValueError):
     """The file is not a media type provenance can sign or verify."""
 
     code = "provenance.unsupported_media"
-    status, title = 415, "Unsupported media type"

@@ -6,7 +6,14 @@ problem+json response once, and callers can branch on it without parsing message
 
 from __future__ import annotations
 
-from core.errors import ClearframeError
+from core.errors import (
+    ClearframeError,
+    Conflict,
+    NotFound,
+    ServiceUnavailable,
+    UnsupportedMedia,
+    ValidationFailed,
+)
 from core.media import MediaLimitExceeded
 
 
@@ -14,90 +21,65 @@ class ReverseSearchError(ClearframeError):
     """Base class: every error raised on purpose by ``reverse_search``."""
 
     code = "reverse_search.error"
-    status = 400
     title = "Reverse search failed"
 
-    @property
-    def message(self) -> str:
-        return self.detail
 
-
-class MediaDecodeError(ReverseSearchError):
+class MediaDecodeError(UnsupportedMedia, ReverseSearchError):
     """The file is not a decodable video or image."""
 
     code = "reverse_search.media_undecodable"
-    status = 415
-    title = "Media not decodable"
 
 
-class MediaTooLargeError(ReverseSearchError, MediaLimitExceeded):
+class MediaTooLargeError(MediaLimitExceeded, ReverseSearchError):
     """The media declares or decodes to more pixels, frames or seconds than are decoded
     (a decompression bomb); the same code as every other route that reads media."""
 
-    code = MediaLimitExceeded.code
-    status = 422
-    title = MediaLimitExceeded.title
 
-
-class EmptyMediaError(ReverseSearchError):
+class EmptyMediaError(ValidationFailed, ReverseSearchError):
     """The media decoded but yielded no frames."""
 
     code = "reverse_search.media_empty"
-    status = 422
-    title = "Media has no frames"
 
 
-class InvalidFramesError(ReverseSearchError):
+class InvalidFramesError(ValidationFailed, ReverseSearchError):
     """An array passed as frames does not have the shape or dtype of RGB video frames."""
 
     code = "reverse_search.frames_invalid"
-    status = 422
-    title = "Invalid frames"
 
 
-class EmbedderConfigError(ReverseSearchError):
+class EmbedderConfigError(ServiceUnavailable, ReverseSearchError):
     """An embedder was configured with something it cannot load or use."""
 
     code = "reverse_search.embedder_config"
-    status = 503
     title = "Embedder misconfigured"
 
 
-class EmbedderMismatchError(ReverseSearchError):
+class EmbedderMismatchError(Conflict, ReverseSearchError):
     """Vectors or a persisted index were produced by a different embedder or dimension."""
 
     code = "reverse_search.embedder_mismatch"
-    status = 409
-    title = "Embedder mismatch"
 
 
-class IndexStateError(ReverseSearchError):
+class IndexStateError(Conflict, ReverseSearchError):
     """An index operation is not allowed in the index's current state."""
 
     code = "reverse_search.index_state"
-    status = 409
-    title = "Index state conflict"
 
 
-class IndexCorruptError(ReverseSearchError):
+class IndexCorruptError(ServiceUnavailable, ReverseSearchError):
     """A persisted index is missing files or its files disagree with each other."""
 
     code = "reverse_search.index_corrupt"
-    status = 503
     title = "Index unreadable"
 
 
-class UnknownAssetError(ReverseSearchError):
+class UnknownAssetError(NotFound, ReverseSearchError):
     """The asset is not in the index."""
 
     code = "reverse_search.asset_unknown"
-    status = 404
-    title = "Unknown asset"
 
 
-class DuplicateAssetError(ReverseSearchError):
+class DuplicateAssetError(Conflict, ReverseSearchError):
     """The asset is already in the index."""
 
     code = "reverse_search.asset_duplicate"
-    status = 409
-    title = "Asset already indexed"

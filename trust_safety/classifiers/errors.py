@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from core.errors import ClearframeError, ValidationFailed
+from core.errors import ServiceUnavailable, ValidationFailed
 
 
-class ClassifierUnavailable(ClearframeError):
+class ClassifierUnavailable(ServiceUnavailable):
     """A model or its bundled weights cannot be loaded; a deployment fault, not user input."""
 
     code = "classifier_unavailable"
-    status = 503
     title = "Classifier unavailable"
 
 

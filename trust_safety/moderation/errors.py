@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import ClearframeError, Conflict, ValidationFailed
+from core.errors import ClearframeError, Conflict, InternalError, ValidationFailed
 
 
 class ModerationError(ClearframeError):
@@ -17,11 +17,10 @@ class InvalidPrompt(ValidationFailed):
     code = "invalid_prompt"
 
 
-class InvalidModerationData(ModerationError):
+class InvalidModerationData(InternalError, ModerationError):
     """A blocklist, exemplar, figure or policy file is malformed; raised at load, not later."""
 
     code = "invalid_moderation_data"
-    status = 500
     title = "Invalid moderation data"
 
 

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-from core.errors import ClearframeError
+from core.errors import InternalError, ServiceUnavailable, ValidationFailed
 
 
-class OutputModerationError(ClearframeError):
+class OutputModerationError(InternalError):
     code = "output_moderation.error"
-    status, title = 500, "Output moderation failed"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
-    @property
-    def message(self) -> str:
-        return self.detail
+    title = "Output moderation failed"
 
 
-class ClassifierUnavailable(OutputModerationError):
+class ClassifierUnavailable(ServiceUnavailable, OutputModerationError):
     """A configured classifier cannot be loaded (missing checkpoint, bad config)."""
 
     code = "output_moderation.classifier_unavailable"
-    status, title = 503, "Classifier unavailable"
+    title = "Classifier unavailable"
 
 
-class InvalidOutputPolicy(OutputModerationError, ValueError):
+class InvalidOutputPolicy(ValidationFailed, OutputModerationError, ValueError):
     code = "output_moderation.invalid_policy"
-    status, title = 422, "Invalid output policy"
 
 
-class InvalidFrames(OutputModerationError, ValueError):
+class InvalidFrames(ValidationFailed, OutputModerationError, ValueError):
     code = "output_moderation.invalid_frames"
-    status, title = 422, "Invalid frames"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import ClearframeError, PayloadTooLarge, ValidationFailed
+from core.errors import PayloadTooLarge, UnsupportedMedia, ValidationFailed
 from core.media import MediaLimitExceeded as _MediaLimitExceeded
 
 
@@ -10,8 +10,8 @@ class UploadTooLarge(PayloadTooLarge):
     code = "upload_too_large"
 
 
-class UnsupportedMediaType(ClearframeError):
-    code, status, title = "unsupported_media_type", 415, "Unsupported media type"
+class UnsupportedMediaType(UnsupportedMedia):
+    """The upload is none of the accepted image or video containers (sniffed, not declared)."""
 
 
 class CorruptMedia(ValidationFailed):
