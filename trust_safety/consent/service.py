@@ -11,12 +11,14 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from core.errors import ConcurrencyConflict
 from core.events import Actor, RecordedEvent, stream_id, utcnow
+from core.fact_stream import FactStream
 from core.services import Services
 from trust_safety.consent import commands
 from trust_safety.consent.errors import CameoNotFound
 from trust_safety.consent.facts import Audience, CameoFact, LivenessResult
-from trust_safety.consent.ledger import CameoRecord, RecordedFact, fold
+from trust_safety.consent.ledger import CameoRecord, RecordedFact, apply
 from trust_safety.consent.store import SqlConsentLedger, load_record
 
 CONSENT = "consent"
@@ -26,17 +28,19 @@ def cameo_stream(cameo_id: str) -> str:
     return stream_id(CONSENT, cameo_id)
 
 
-def _recorded(event: RecordedEvent) -> RecordedFact:
+def _evolve(record: CameoRecord | None, event: RecordedEvent) -> CameoRecord:
     fact: CameoFact = event.decode()  # type: ignore[assignment]
-    return RecordedFact(fact, event.occurred_at, event.actor.id)
+    return apply(record, RecordedFact(fact, event.occurred_at, event.actor.id))
+
+
+CAMEOS: FactStream[CameoRecord] = FactStream(
+    CONSENT, _evolve, lambda key: CameoNotFound(f"no cameo {key!r}")
+)
 
 
 def load_cameo(services: Services, cameo_id: str) -> tuple[CameoRecord, int]:
     """The cameo folded from its stream, and the stream version it was folded at."""
-    events = services.store.read_stream(cameo_stream(cameo_id))
-    if not events:
-        raise CameoNotFound(f"no cameo {cameo_id!r}")
-    return fold(_recorded(e) for e in events), events[-1].stream_version
+    return CAMEOS.require(services.store, cameo_id)
 
 
 class ConsentService:
@@ -44,11 +48,11 @@ class ConsentService:
         self.services = services
         self.clock = clock
 
-    def _append(self, cameo_id: str, fact: CameoFact, version: int, actor: Actor) -> int:
-        recorded = self.services.store.append(
-            cameo_stream(cameo_id), [fact], expected_version=version, actor=actor
-        )
-        return recorded[-1].stream_version
+    def _on_cameo(
+        self, actor: Actor, cameo_id: str, decide: Callable[[CameoRecord], CameoFact]
+    ) -> int:
+        # A lost race for the stream runs ``decide`` again on the fresh record.
+        return CAMEOS.change(self.services.store, cameo_id, decide, actor)
 
     def register(
         self,
@@ -62,40 +66,49 @@ class ConsentService:
         audience: Audience,
     ) -> str:
         cameo_id = f"cam_{uuid.uuid4().hex[:20]}"
-        with self.services.read_sessions() as s:
-            fact = commands.register_cameo(
-                SqlConsentLedger(s),
-                cameo_id=cameo_id,
-                owner_id=actor.id,
-                handle=handle,
-                display_name=display_name,
-                liveness_reference=liveness_reference,
-                liveness_result=liveness_result,
-                liveness_checked_at=liveness_checked_at,
-                audience=audience,
-            )
-        self._append(cameo_id, fact, 0, actor)
+
+        def register_new(record: CameoRecord | None) -> CameoFact:
+            if record is not None:
+                raise ConcurrencyConflict(f"cameo id {cameo_id!r} is taken")
+            # Handles and one active cameo per person are unique across streams: only the
+            # read model knows the other cameos.
+            with self.services.read_sessions() as s:
+                return commands.register_cameo(
+                    SqlConsentLedger(s),
+                    cameo_id=cameo_id,
+                    owner_id=actor.id,
+                    handle=handle,
+                    display_name=display_name,
+                    liveness_reference=liveness_reference,
+                    liveness_result=liveness_result,
+                    liveness_checked_at=liveness_checked_at,
+                    audience=audience,
+                )
+
+        CAMEOS.create(self.services.store, cameo_id, register_new, actor)
         return cameo_id
 
     def change_audience(self, actor: Actor, cameo_id: str, audience: Audience) -> int:
-        record, version = load_cameo(self.services, cameo_id)
-        return self._append(
-            cameo_id, commands.change_cameo_audience(record, actor.id, audience), version, actor
+        return self._on_cameo(
+            actor, cameo_id, lambda r: commands.change_cameo_audience(r, actor.id, audience)
         )
 
     def grant(
         self, actor: Actor, cameo_id: str, grantee_id: str, expires_at: datetime | None
     ) -> int:
-        record, version = load_cameo(self.services, cameo_id)
-        fact = commands.grant_cameo_consent(
-            record, actor.id, grantee_id, now=self.clock(), expires_at=expires_at
+        now = self.clock()
+        return self._on_cameo(
+            actor,
+            cameo_id,
+            lambda r: commands.grant_cameo_consent(
+                r, actor.id, grantee_id, now=now, expires_at=expires_at
+            ),
         )
-        return self._append(cameo_id, fact, version, actor)
 
     def revoke(self, actor: Actor, cameo_id: str, grantee_id: str) -> int:
-        record, version = load_cameo(self.services, cameo_id)
-        fact = commands.revoke_cameo_consent(record, actor.id, grantee_id)
-        return self._append(cameo_id, fact, version, actor)
+        return self._on_cameo(
+            actor, cameo_id, lambda r: commands.revoke_cameo_consent(r, actor.id, grantee_id)
+        )
 
     def record_liveness(
         self,
@@ -106,33 +119,36 @@ class ConsentService:
         liveness_result: LivenessResult,
         liveness_checked_at: datetime,
     ) -> int:
-        record, version = load_cameo(self.services, cameo_id)
-        fact = commands.record_liveness_check(
-            record,
-            actor.id,
-            liveness_reference=liveness_reference,
-            liveness_result=liveness_result,
-            liveness_checked_at=liveness_checked_at,
+        return self._on_cameo(
+            actor,
+            cameo_id,
+            lambda r: commands.record_liveness_check(
+                r,
+                actor.id,
+                liveness_reference=liveness_reference,
+                liveness_result=liveness_result,
+                liveness_checked_at=liveness_checked_at,
+            ),
         )
-        return self._append(cameo_id, fact, version, actor)
 
     def link_public_figure(self, actor: Actor, cameo_id: str, public_figure_id: str) -> int:
-        record, version = load_cameo(self.services, cameo_id)
-        with self.services.read_sessions() as s:
-            fact = commands.link_public_figure(SqlConsentLedger(s), record, public_figure_id)
-        return self._append(cameo_id, fact, version, actor)
+        def link(record: CameoRecord) -> CameoFact:
+            with self.services.read_sessions() as s:
+                return commands.link_public_figure(SqlConsentLedger(s), record, public_figure_id)
+
+        return self._on_cameo(actor, cameo_id, link)
 
     def retire(self, actor: Actor, cameo_id: str) -> int:
-        record, version = load_cameo(self.services, cameo_id)
-        return self._append(cameo_id, commands.retire_cameo(record, actor.id), version, actor)
+        return self._on_cameo(actor, cameo_id, lambda r: commands.retire_cameo(r, actor.id))
 
     def remove_appearance(
         self, actor: Actor, cameo_id: str, generation_id: str, reason: str | None
     ) -> int:
-        record, version = load_cameo(self.services, cameo_id)
-        with self.services.read_sessions() as s:
-            projected = load_record(s, cameo_id, appearances=True)
-        # Appearances come from other streams, so only the read model knows them.
-        record.appearances = projected.appearances if projected else {}
-        fact = commands.remove_cameo_appearance(record, actor.id, generation_id, reason)
-        return self._append(cameo_id, fact, version, actor)
+        def remove(record: CameoRecord) -> CameoFact:
+            with self.services.read_sessions() as s:
+                projected = load_record(s, cameo_id, appearances=True)
+            # Appearances come from other streams, so only the read model knows them.
+            record.appearances = projected.appearances if projected else {}
+            return commands.remove_cameo_appearance(record, actor.id, generation_id, reason)
+
+        return self._on_cameo(actor, cameo_id, remove)
