@@ -26,7 +26,8 @@ from contracts.enforcement import TargetKind
 from core.aggregate import Loaded, Transaction, transact
 from core.auth import Principal, PrincipalRow, Role
 from core.errors import NotFound, ValidationFailed
-from core.events import EventPayload, RecordedEvent, utcnow
+from core.events import EventPayload, utcnow
+from core.folds import Fold, FoldAggregate
 from core.services import Services
 from trust_safety.cases import events as ev
 from trust_safety.cases.enforcement import ACTIONS, reverse
@@ -244,15 +245,10 @@ def check_decision(
 
 
 @dataclass(slots=True)
-class AppealBook:
+class AppealBook(Fold):
     """Fold of appeal events: every appeal, by id and by decision."""
 
     appeals: dict[str, Appeal] = field(default_factory=dict)
-
-    def apply_all(self, events: Iterable[Fact]) -> AppealBook:
-        for event in events:
-            self.apply(event)
-        return self
 
     def apply(self, event: Fact) -> None:
         p = event.payload
@@ -378,15 +374,11 @@ class Decide:
     automated: bool = False
 
 
-class AppealStream:
+class AppealStream(FoldAggregate[AppealBook]):
     category = ev.APPEAL
 
     def initial(self) -> AppealBook:
         return AppealBook()
-
-    def evolve(self, state: AppealBook, event: RecordedEvent) -> AppealBook:
-        state.apply(event)  # a fresh book per fold, so mutating it is safe
-        return state
 
     def decide(self, state: AppealBook, command: Assign | Respond | Decide) -> list[EventPayload]:
         appeal = state.get(command.appeal_id)
@@ -509,9 +501,7 @@ def file_appeal(
             earlier.appeals.update(loaded.state.appeals)
             n += 1
         now = utcnow()
-        role = check_can_file(
-            decision, appellant.id, now, earlier.appeals.values(), policy.appeals
-        )
+        role = check_can_file(decision, appellant.id, now, earlier.appeals.values(), policy.appeals)
         filed = ev.AppealFiled(
             **filed_payload(appeal_id, decision, appellant.id, role, statement, now, policy.appeals)
         )
@@ -573,7 +563,9 @@ def respond_to_appeal(
         loaded = _existing(tx, appeal_id)
         command = Respond(appeal_id, rights_holder.id, response, utcnow())
         tx.append(
-            APPEALS, appeal_id, APPEALS.decide(loaded.state, command),
+            APPEALS,
+            appeal_id,
+            APPEALS.decide(loaded.state, command),
             expected_version=loaded.version,
         )
 

@@ -8,7 +8,7 @@ facts and ground, whether automation was involved, and how to contest it and unt
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -19,7 +19,8 @@ from contracts.statement_of_reasons import AutomatedDecision, DecisionGround
 from core.aggregate import Transaction, execute
 from core.auth import Principal
 from core.errors import NotFound
-from core.events import EventPayload, RecordedEvent
+from core.events import EventPayload
+from core.folds import Fold, FoldAggregate
 from core.services import Services
 from trust_safety.cases import events as ev
 from trust_safety.cases.errors import Forbidden, UnknownCase
@@ -211,15 +212,10 @@ class Notification:
 
 
 @dataclass(slots=True)
-class Inboxes:
+class Inboxes(Fold):
     """Fold of ``UserNotified`` and ``NotificationRead`` into each person's inbox."""
 
     by_id: dict[str, Notification] = field(default_factory=dict)
-
-    def apply_all(self, events: Iterable[Fact]) -> Inboxes:
-        for event in events:
-            self.apply(event)
-        return self
 
     def apply(self, event: Fact) -> None:
         p = event.payload
@@ -268,15 +264,11 @@ class MarkRead:
     reader_id: str
 
 
-class Inbox:
+class Inbox(FoldAggregate[Inboxes]):
     category = ev.INBOX
 
     def initial(self) -> Inboxes:
         return Inboxes()
-
-    def evolve(self, state: Inboxes, event: RecordedEvent) -> Inboxes:
-        state.apply(event)  # a fresh fold per load, so mutating it is safe
-        return state
 
     def decide(self, state: Inboxes, command: MarkRead) -> list[EventPayload]:
         note = state.by_id.get(command.notification_id)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from core.events import RecordedEvent
+from core.folds import Fold, FoldAggregate
 from trust_safety.cases import events as ev
 from trust_safety.cases.errors import CaseClosed, ClaimHeld, ClaimNotHeld, UnknownCase
 from trust_safety.cases.notices import CATEGORY_PROFILES, ReportCategory
@@ -178,17 +178,12 @@ class ClaimGrant:
         }
 
 
-class CaseQueue:
+class CaseQueue(Fold):
     """Fold of the case events into the reviewers' queue."""
 
     def __init__(self) -> None:
         self.items: dict[str, QueueItem] = {}
         self.open_case_by_target: dict[str, str] = {}
-
-    def apply_all(self, events: Iterable[Fact]) -> CaseQueue:
-        for event in events:
-            self.apply(event)
-        return self
 
     def apply(self, event: Fact) -> None:
         handler = _HANDLERS.get(event.type)
@@ -338,7 +333,7 @@ _HANDLERS = {
 }
 
 
-class CaseStream:
+class CaseStream(FoldAggregate[CaseQueue]):
     """State and ``evolve`` of one case's stream (``report-<case_id>``): the queue fold over
     that case alone. The deciders of filing and review (reports.py) and of claims (claims.py)
     share it."""
@@ -347,7 +342,3 @@ class CaseStream:
 
     def initial(self) -> CaseQueue:
         return CaseQueue()
-
-    def evolve(self, state: CaseQueue, event: RecordedEvent) -> CaseQueue:
-        state.apply(event)  # a fresh queue per fold, so mutating it is safe
-        return state

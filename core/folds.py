@@ -1,0 +1,40 @@
+"""Read models built by applying events in order, and the aggregate parts over one.
+
+A fold (a queue, an inbox, a book of appeals) mutates itself in :meth:`Fold.apply`; the same
+fold serves a projection over many streams and, through :class:`FoldAggregate`, the state an
+aggregate decides on when it is loaded from one stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Generic, Self, TypeVar
+
+
+class Fold:
+    __slots__ = ()
+
+    def apply(self, event: Any) -> None:
+        raise NotImplementedError
+
+    def apply_all(self, events: Iterable[Any]) -> Self:
+        for event in events:
+            self.apply(event)
+        return self
+
+
+F = TypeVar("F", bound=Fold)
+
+
+class FoldAggregate(Generic[F]):
+    """``initial`` and ``evolve`` of an aggregate whose state is a :class:`Fold`; subclasses
+    name the ``category`` and give ``initial`` and ``decide``."""
+
+    category: str
+
+    def initial(self) -> F:
+        raise NotImplementedError
+
+    def evolve(self, state: F, event: Any) -> F:
+        state.apply(event)  # every load starts from a fresh ``initial()``, so mutating is safe
+        return state
