@@ -9,13 +9,15 @@ decided again on the fresh record instead of reaching the caller as a first-try 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from core.aggregate import execute, load
 from core.events import Actor, EventPayload, RecordedEvent
+from core.folds import Recorded
 from core.store import EventStore
 
 R = TypeVar("R")
+
 
 # A bound command: the record as folded so far (None before the stream's first fact) -> fact.
 Decision = Callable[[R | None], EventPayload]
@@ -25,18 +27,18 @@ class FactStream(Generic[R]):
     def __init__(
         self,
         category: str,
-        evolve: Callable[[R | None, RecordedEvent], R],
+        apply: Callable[[R | None, Recorded[Any]], R],
         missing: Callable[[str], Exception],
     ) -> None:
         self.category = category
-        self._evolve = evolve
+        self._apply = apply
         self._missing = missing  # the domain's not-found error for a key with no stream
 
     def initial(self) -> R | None:
         return None
 
     def evolve(self, state: R | None, event: RecordedEvent) -> R | None:
-        return self._evolve(state, event)
+        return self._apply(state, Recorded(event.decode(), event.occurred_at, event.actor.id))
 
     def decide(self, state: R | None, command: Decision[R]) -> list[EventPayload]:
         return [command(state)]

@@ -1,14 +1,29 @@
 """Read models built by applying events in order, and the aggregate parts over one.
 
-A fold (a queue, an inbox, a book of appeals) mutates itself in :meth:`Fold.apply`; the same
-fold serves a projection over many streams and, through :class:`FoldAggregate`, the state an
-aggregate decides on when it is loaded from one stream.
+A fold function may take each fact as :class:`Recorded`, so it runs alike on the log's
+envelopes and on facts built in tests. A fold object (a queue, an inbox, a book of appeals)
+mutates itself in :meth:`Fold.apply`; the same fold serves a projection over many streams
+and, through :class:`FoldAggregate`, the state an aggregate decides on when it is loaded
+from one stream.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, Self, TypeVar
+
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class Recorded(Generic[P]):
+    """A fact with the envelope data a pure fold needs: when, and by whom."""
+
+    fact: P
+    occurred_at: datetime
+    actor_id: str
 
 
 class Fold:

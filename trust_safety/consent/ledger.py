@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from core.folds import Recorded
 from trust_safety.consent.errors import CameoNotFound
 from trust_safety.consent.facts import (
     AppearanceStatus,
@@ -67,13 +68,7 @@ class InMemorySocialGraph:
         return (a, b) in self.follows and (b, a) in self.follows
 
 
-@dataclass(frozen=True)
-class RecordedFact:
-    """A fact with the envelope data the ledger needs: when, by whom, at which version."""
-
-    fact: CameoFact
-    occurred_at: datetime
-    actor_id: str
+RecordedFact = Recorded[CameoFact]
 
 
 @dataclass(frozen=True)

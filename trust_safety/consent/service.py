@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from core.errors import ConcurrencyConflict
-from core.events import Actor, RecordedEvent, stream_id, utcnow
+from core.events import Actor, stream_id, utcnow
 from core.fact_stream import FactStream
 from core.services import Services
 from trust_safety.consent import commands
 from trust_safety.consent.errors import CameoNotFound
 from trust_safety.consent.facts import Audience, CameoFact, LivenessResult
-from trust_safety.consent.ledger import CameoRecord, RecordedFact, apply
+from trust_safety.consent.ledger import CameoRecord, apply
 from trust_safety.consent.store import SqlConsentLedger, load_record
 
 CONSENT = "consent"
@@ -28,13 +28,8 @@ def cameo_stream(cameo_id: str) -> str:
     return stream_id(CONSENT, cameo_id)
 
 
-def _evolve(record: CameoRecord | None, event: RecordedEvent) -> CameoRecord:
-    fact: CameoFact = event.decode()  # type: ignore[assignment]
-    return apply(record, RecordedFact(fact, event.occurred_at, event.actor.id))
-
-
 CAMEOS: FactStream[CameoRecord] = FactStream(
-    CONSENT, _evolve, lambda key: CameoNotFound(f"no cameo {key!r}")
+    CONSENT, apply, lambda key: CameoNotFound(f"no cameo {key!r}")
 )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+from core.folds import Recorded
 from core.validation import build
 from trust_safety.optout.errors import (
     InvalidOptOut,
@@ -32,11 +33,7 @@ from trust_safety.optout.territories import applies_in
 _F = TypeVar("_F")
 
 
-@dataclass(frozen=True)
-class RecordedOptOutFact:
-    fact: OptOutFact
-    occurred_at: datetime
-    actor_id: str
+RecordedOptOutFact = Recorded[OptOutFact]
 
 
 @dataclass(frozen=True)

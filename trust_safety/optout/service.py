@@ -6,14 +6,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from core.events import Actor, RecordedEvent, stream_id
+from core.events import Actor, stream_id
 from core.fact_stream import FactStream
 from core.services import Services
 from trust_safety.optout.errors import OptOutNotFound
 from trust_safety.optout.facts import BlobRef, OptOutFact, OptOutTerms, Scope
 from trust_safety.optout.registry import (
     OptOutRecord,
-    RecordedOptOutFact,
     amend_optout,
     apply,
     file_optout,
@@ -27,13 +26,8 @@ def optout_stream(optout_id: str) -> str:
     return stream_id(OPTOUT, optout_id)
 
 
-def _evolve(record: OptOutRecord | None, event: RecordedEvent) -> OptOutRecord:
-    fact: OptOutFact = event.decode()  # type: ignore[assignment]
-    return apply(record, RecordedOptOutFact(fact, event.occurred_at, event.actor.id))
-
-
 OPTOUTS: FactStream[OptOutRecord] = FactStream(
-    OPTOUT, _evolve, lambda key: OptOutNotFound(f"no opt-out {key!r}")
+    OPTOUT, apply, lambda key: OptOutNotFound(f"no opt-out {key!r}")
 )
 
 
