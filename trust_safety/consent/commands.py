@@ -70,6 +70,16 @@ def _require_active(record: CameoRecord) -> None:
         raise CameoAlreadyRetired(f"cameo {record.cameo_id} was retired")
 
 
+def _require_live_owner(record: CameoRecord, actor_id: str) -> None:
+    _require_owner(record, actor_id)
+    _require_active(record)
+
+
+def _require_aware(moment: datetime, name: str) -> None:
+    if moment.tzinfo is None:
+        raise InvalidCameoInput(f"{name} must carry a time zone")
+
+
 def register_cameo(
     ledger: LedgerLookup,
     *,
@@ -93,8 +103,7 @@ def register_cameo(
     taken = ledger.by_handle(handle.lower())
     if taken is not None and taken.active:
         raise CameoHandleTaken(f"handle @{handle} is in use")
-    if liveness_checked_at.tzinfo is None:
-        raise InvalidCameoInput("liveness_checked_at must carry a time zone")
+    _require_aware(liveness_checked_at, "liveness_checked_at")
     return _build(
         CameoRegistered,
         cameo_id=cameo_id,
@@ -116,10 +125,8 @@ def record_liveness_check(
     liveness_result: LivenessResult,
     liveness_checked_at: datetime,
 ) -> CameoLivenessRecorded:
-    _require_owner(record, actor_id)
-    _require_active(record)
-    if liveness_checked_at.tzinfo is None:
-        raise InvalidCameoInput("liveness_checked_at must carry a time zone")
+    _require_live_owner(record, actor_id)
+    _require_aware(liveness_checked_at, "liveness_checked_at")
     return _build(
         CameoLivenessRecorded,
         cameo_id=record.cameo_id,
@@ -133,8 +140,7 @@ def record_liveness_check(
 def change_cameo_audience(
     record: CameoRecord, actor_id: str, audience: Audience
 ) -> CameoAudienceChanged:
-    _require_owner(record, actor_id)
-    _require_active(record)
+    _require_live_owner(record, actor_id)
     return CameoAudienceChanged(cameo_id=record.cameo_id, audience=audience)
 
 
@@ -146,13 +152,11 @@ def grant_cameo_consent(
     now: datetime,
     expires_at: datetime | None = None,
 ) -> CameoConsentGranted:
-    _require_owner(record, actor_id)
-    _require_active(record)
+    _require_live_owner(record, actor_id)
     if grantee_id == record.owner_id:
         raise InvalidCameoInput("the owner needs no grant to use their own cameo")
     if expires_at is not None:
-        if expires_at.tzinfo is None:
-            raise InvalidCameoInput("expires_at must carry a time zone")
+        _require_aware(expires_at, "expires_at")
         if expires_at <= now:
             raise InvalidCameoInput("expires_at must be in the future")
     return _build(
@@ -167,8 +171,7 @@ def revoke_cameo_consent(
     record: CameoRecord, actor_id: str, grantee_id: str
 ) -> CameoConsentRevoked:
     """Revoking a person who was never granted is allowed: it blocks them under any audience."""
-    _require_owner(record, actor_id)
-    _require_active(record)
+    _require_live_owner(record, actor_id)
     if grantee_id == record.owner_id:
         raise InvalidCameoInput("the owner cannot revoke their own use of their cameo")
     return _build(CameoConsentRevoked, cameo_id=record.cameo_id, grantee_id=grantee_id)
@@ -192,8 +195,7 @@ def link_public_figure(
 
 
 def retire_cameo(record: CameoRecord, actor_id: str) -> CameoRetired:
-    _require_owner(record, actor_id)
-    _require_active(record)
+    _require_live_owner(record, actor_id)
     return CameoRetired(cameo_id=record.cameo_id)
 
 

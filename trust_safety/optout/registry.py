@@ -151,8 +151,7 @@ def amend_optout(
     territories: Iterable[str] | None = None,
     reference_media: Iterable[BlobRef | dict[str, object]] | None = None,
 ) -> OptOutAmended:
-    _require_holder(record, actor_id)
-    _require_active(record)
+    _require_live_holder(record, actor_id)
     fact = _build(
         OptOutAmended,
         optout_id=record.optout_id,
@@ -177,17 +176,13 @@ def amend_optout(
 
 
 def withdraw_optout(record: OptOutRecord, actor_id: str, reason: str = "") -> OptOutWithdrawn:
-    _require_holder(record, actor_id)
-    _require_active(record)
+    _require_live_holder(record, actor_id)
     return _build(OptOutWithdrawn, optout_id=record.optout_id, reason=reason)
 
 
-def _require_holder(record: OptOutRecord, actor_id: str) -> None:
+def _require_live_holder(record: OptOutRecord, actor_id: str) -> None:
     if actor_id != record.rights_holder_id:
         raise NotOptOutHolder(f"only the rights holder who filed {record.optout_id} may change it")
-
-
-def _require_active(record: OptOutRecord) -> None:
     if not record.active:
         raise OptOutAlreadyWithdrawn(f"opt-out {record.optout_id} was withdrawn")
 
