@@ -1,23 +1,41 @@
-"""The generation stream: a request from its moderation to its signed asset.
+"""A generation's four streams, one writing domain each, from a request to its signed asset.
 
-``GenerationRequested -> PromptModerated -> GenerationApproved | GenerationRefused`` (the
-gate), ``GenerationStarted -> GenerationCompleted | GenerationFailed`` (the generator),
-``OutputModerated`` (output moderation), ``AssetSigned -> AssetPublished`` (provenance). The
-request is a fact the requester stated, the moderation decision a fact the gate reached (with
-its evidence), and the approval or refusal the outcome other domains act on. The generator
-reads ``GenerationApproved``'s ``prompt`` (the rewritten prompt when a rewrite applied) and
-``cameo_ids``; the opt-out registry counts refusals that cite ``optout_ids``.
+* ``generation-<id>`` (the gate, trust_safety): ``GenerationRequested -> PromptModerated ->
+  GenerationApproved | GenerationRefused``. The request is a fact the requester stated, the
+  moderation decision a fact the gate reached (with its evidence), and the approval or
+  refusal the outcome other domains act on.
+* ``render-<id>`` (the generator): ``GenerationStarted -> GenerationCompleted |
+  GenerationFailed``. It reads ``GenerationApproved``'s ``prompt`` (the rewritten prompt when
+  a rewrite applied) and ``cameo_ids``.
+* ``output-<id>`` (output moderation, trust_safety): ``OutputModerated``.
+* ``provenance-<id>`` (provenance): ``AssetSigned -> AssetPublished``.
+
+Each stream is ordered only within itself: a reader may hear ``OutputModerated`` before the
+``GenerationCompleted`` it follows, so read models keep the furthest stage seen
+(:func:`stage_of`). Events stored before the split sit on ``generation-<id>`` with their old
+types; readers dispatch by type, so following ``generation`` too keeps them readable, and
+:func:`generation_history` reads the legacy stream with the others. The opt-out registry
+counts refusals that cite ``optout_ids``.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.events import EventPayload, PersonalData, event_type
+from core.events import EventPayload, PersonalData, RecordedEvent, event_type, stream_id
 
-GENERATION = "generation"
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from core.store import EventStore
+
+GENERATION = "generation"  # the gate's stream, and where every stage wrote before the split
+RENDER = "render"
+OUTPUT = "output"
+PROVENANCE = "provenance"
+GENERATION_CATEGORIES = (GENERATION, RENDER, OUTPUT, PROVENANCE)
 
 GenerationKind = Literal["text_to_video", "image_to_video", "extend", "remix"]
 Tier = Literal["free", "paid"]
@@ -105,7 +123,7 @@ class GenerationRefused(EventPayload):
     policy_version: str
 
 
-@event_type("GenerationStarted", category=GENERATION)
+@event_type("GenerationStarted", category=RENDER)
 class GenerationStarted(EventPayload):
     generation_id: str
     backend: str
@@ -115,7 +133,7 @@ class GenerationStarted(EventPayload):
     pickup_check: dict[str, Any]
 
 
-@event_type("GenerationFailed", category=GENERATION)
+@event_type("GenerationFailed", category=RENDER)
 class GenerationFailed(EventPayload):
     generation_id: str
     # consent_revoked, opted_out, pickup_check_unavailable, invalid_request,
@@ -127,7 +145,7 @@ class GenerationFailed(EventPayload):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-@event_type("GenerationCompleted", category=GENERATION)
+@event_type("GenerationCompleted", category=RENDER)
 class GenerationCompleted(EventPayload):
     """The raw output exists (invisible watermark embedded, not yet moderated or signed)."""
 
@@ -147,7 +165,7 @@ class GenerationCompleted(EventPayload):
     render_ms: int = Field(ge=0)
 
 
-@event_type("OutputModerated", category="generation")
+@event_type("OutputModerated", category=OUTPUT)
 class OutputModerated(EventPayload):
     """The decision on a generated video, with the per-frame scores behind it. A ``block``
     means the output is never signed, published or shown to its requester."""
@@ -165,7 +183,7 @@ class OutputModerated(EventPayload):
     master_blob: str
 
 
-@event_type("AssetSigned", category=GENERATION)
+@event_type("AssetSigned", category=PROVENANCE)
 class AssetSigned(EventPayload):
     """A generated video was signed (C2PA) and stored; nothing re-encodes it afterwards.
 
@@ -198,7 +216,7 @@ class AssetSigned(EventPayload):
     remix_parents: list[str] = Field(default_factory=list)
 
 
-@event_type("AssetPublished", category=GENERATION)
+@event_type("AssetPublished", category=PROVENANCE)
 class AssetPublished(EventPayload):
     """The signed asset is available to its requester."""
 
@@ -227,3 +245,42 @@ class GenerationParameters(BaseModel):
     height: int
     fps: int
     seed: int | None = None
+
+
+# How far a generation got, by the event that shows it; alternatives of one stage share a rank.
+_STAGES = {
+    "GenerationRequested": 0,
+    "PromptModerated": 0,
+    "GenerationApproved": 1,
+    "GenerationRefused": 1,
+    "GenerationStarted": 2,
+    "GenerationCompleted": 3,
+    "GenerationFailed": 3,
+    "OutputModerated": 4,
+    "AssetSigned": 5,
+    "AssetPublished": 6,
+}
+
+
+def stage_of(event_type: str) -> int:
+    """The stage ``event_type`` marks (-1 for other events). A status taken from an event of a
+    lower stage than the one already shown came from another stream late and must not win."""
+    return _STAGES.get(event_type, -1)
+
+
+def generation_streams(generation_id: str) -> tuple[str, ...]:
+    return tuple(stream_id(category, generation_id) for category in GENERATION_CATEGORIES)
+
+
+def generation_history(
+    store: EventStore, generation_id: str, *, session: Session | None = None
+) -> list[RecordedEvent]:
+    """Every stored event of one generation, from all its streams (the legacy generation
+    stream included), in store position order: for status views and lookups of another
+    stage's fact, never for a writer's expected version."""
+    events = [
+        e
+        for sid in generation_streams(generation_id)
+        for e in store.read_stream(sid, session=session)
+    ]
+    return sorted(events, key=lambda e: e.position)

@@ -185,11 +185,16 @@ class Projection(Consumer):
 
 @dataclass
 class Append:
-    """Events a processor wants appended, written atomically with its tracking."""
+    """Events a processor wants appended, written atomically with its tracking.
+
+    ``expected_version`` has no default: a reaction states the version of the stream it read
+    (None, "any version", has to be asked for), so two writers on one stream show up as a
+    conflict instead of interleaving.
+    """
 
     stream_id: str
     events: Sequence[EventPayload | NewEvent]
-    expected_version: int | None = None
+    expected_version: int | None
     actor: Actor = SYSTEM_ACTOR
 
 

@@ -1,6 +1,6 @@
 """The feed as a pure fold of events: Recent, Featured, Following and remix lineage.
 
-It reads other domains' events through their published contracts: the generation stream's
+It reads other domains' events through their published contracts: provenance's
 ``AssetSigned`` (owner, remix parents) and ``AssetPublished``, the asset stream's
 ``AssetVisibilityChanged`` (what the holds on an asset add up to, decided once by the assets
 domain), account actions from ``EnforcementActionTaken`` / ``EnforcementReversed`` (an owner

@@ -1,6 +1,7 @@
 """The feed projection: the SQL twin of :class:`feed.model.FeedState`.
 
-It consumes the generation stream's signing and publication events, the asset stream's
+It consumes provenance's signing and publication events (``provenance-`` streams, and the
+generation streams they were written on before the split), the asset stream's
 visibility (decided by the assets domain), account actions from the enforcement stream and the
 feed's own follow and curation events, each through its contract class. Tests replay random
 event sequences through both and require the same feeds.
@@ -59,7 +60,7 @@ def _index_generation(s: Session, row: FeedAssetRow, generation_id: str) -> None
 
 class FeedProjection(Projection):
     name = "feed"
-    categories = ("generation", "asset", "enforcement", "feed")
+    categories = ("provenance", "generation", "asset", "enforcement", "feed")
     tables: ClassVar[tuple[Table, ...]] = (  # type: ignore[assignment]
         FeedAssetRow.__table__,
         FeedRemixRow.__table__,

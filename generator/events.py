@@ -1,4 +1,4 @@
-"""The generator's own dead-letter stream. What it appends to the generation stream is a
+"""The generator's own dead-letter stream. What it appends to its render stream is a
 published contract (``contracts.generation``: GenerationStarted, -Completed, -Failed)."""
 
 from __future__ import annotations
@@ -7,13 +7,20 @@ from pydantic import Field
 
 from contracts.generation import (
     GENERATION,
+    RENDER,
     GenerationCompleted,
     GenerationFailed,
     GenerationStarted,
 )
 from core.events import EventPayload, event_type
 
-__all__ = ["GENERATION", "GenerationCompleted", "GenerationFailed", "GenerationStarted"]
+__all__ = [
+    "GENERATION",
+    "RENDER",
+    "GenerationCompleted",
+    "GenerationFailed",
+    "GenerationStarted",
+]
 
 DEAD_LETTER = "generation_dlq"
 

@@ -1,4 +1,4 @@
-"""A generation job as the worker sees it, folded from the generation stream.
+"""A generation job as the worker sees it, folded from the gate's generation stream.
 
 The request and approval events belong to the generation gate (trust_safety); the generator
 reads them by type name and payload field, never through the gate's code. Field names read

@@ -1,12 +1,15 @@
 """``generation-jobs``: the state of each generation job, for the status and download routes.
 
-It reads the generation stream and the asset stream through their contracts; whether the
-video may be downloaded is the asset's visibility as the assets domain decided it.
+It reads the gate's generation stream, the generator's render stream, output moderation's and
+provenance's streams and the asset stream through their contracts; whether the video may be
+downloaded is the asset's visibility as the assets domain decided it. The streams are ordered
+only within themselves, so the status is the furthest stage seen (``contracts.generation
+.stage_of``): an earlier stage heard late fills its fields but never moves the status back.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from sqlalchemy import Table
@@ -23,17 +26,36 @@ from contracts.generation import (
     GenerationRequested,
     GenerationStarted,
     OutputModerated,
+    stage_of,
 )
 from core.events import RecordedEvent
 from core.projections import Projection, handles
 from generator.models import GenerationJobRow
 
-_TERMINAL_STATUSES = frozenset({"failed", "blocked", "published"})
+
+def _utc(at: datetime) -> datetime:
+    # SQLite hands back naive UTC datetimes
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+# the event each status is taken from
+_STATUS_EVENT = {
+    "requested": "GenerationRequested",
+    "approved": "GenerationApproved",
+    "refused": "GenerationRefused",
+    "started": "GenerationStarted",
+    "completed": "GenerationCompleted",
+    "failed": "GenerationFailed",
+    "moderated": "OutputModerated",
+    "blocked": "OutputModerated",
+    "signed": "AssetSigned",
+    "published": "AssetPublished",
+}
 
 
 class GenerationJobs(Projection):
     name = "generation-jobs"
-    categories = ("generation", "asset")
+    categories = ("generation", "render", "output", "provenance", "asset")
     tables: ClassVar[tuple[Table, ...]] = (GenerationJobRow.__table__,)  # type: ignore[assignment]
 
     def _row(
@@ -52,8 +74,18 @@ class GenerationJobs(Projection):
                 updated_at=at,
             )
             s.add(row)
-        elif touch:
+        elif touch and _utc(at) > _utc(row.updated_at):
+            # the latest event's time, whichever stream it was heard from last
             row.updated_at = at
+        return row
+
+    def _advance(
+        self, s: Session, generation_id: str, event: RecordedEvent, status: str
+    ) -> GenerationJobRow:
+        row = self._row(s, generation_id, event.occurred_at)
+        # Same stage: a later event of the same stream (the streams keep their own order).
+        if stage_of(event.type) >= stage_of(_STATUS_EVENT.get(row.status, "")):
+            row.status = status
         return row
 
     @handles(GenerationRequested)
@@ -66,27 +98,24 @@ class GenerationJobs(Projection):
     @handles(GenerationApproved)
     def _approved(self, s: Session, event: RecordedEvent) -> None:
         approved: GenerationApproved = event.payload_as(GenerationApproved)
-        self._row(s, approved.generation_id, event.occurred_at).status = "approved"
+        self._advance(s, approved.generation_id, event, "approved")
 
     @handles(GenerationRefused)
     def _refused(self, s: Session, event: RecordedEvent) -> None:
         refused: GenerationRefused = event.payload_as(GenerationRefused)
-        self._row(s, refused.generation_id, event.occurred_at).status = "refused"
+        self._advance(s, refused.generation_id, event, "refused")
 
     @handles(GenerationStarted)
     def _started(self, s: Session, event: RecordedEvent) -> None:
         started: GenerationStarted = event.payload_as(GenerationStarted)
-        row = self._row(s, started.generation_id, event.occurred_at)
-        if row.status not in _TERMINAL_STATUSES:
-            row.status = "started"
+        row = self._advance(s, started.generation_id, event, "started")
         row.backend = started.backend
         row.model_id = started.model_id
 
     @handles(GenerationFailed)
     def _failed(self, s: Session, event: RecordedEvent) -> None:
         failed: GenerationFailed = event.payload_as(GenerationFailed)
-        row = self._row(s, failed.generation_id, event.occurred_at)
-        row.status = "failed"
+        row = self._advance(s, failed.generation_id, event, "failed")
         row.failures += 1
         row.failure_reason = failed.reason
         row.failure_error = failed.error
@@ -94,30 +123,27 @@ class GenerationJobs(Projection):
     @handles(GenerationCompleted)
     def _completed(self, s: Session, event: RecordedEvent) -> None:
         completed: GenerationCompleted = event.payload_as(GenerationCompleted)
-        row = self._row(s, completed.generation_id, event.occurred_at)
-        row.status = "completed"
+        row = self._advance(s, completed.generation_id, event, "completed")
         row.master_blob = completed.master_blob
 
     @handles(OutputModerated)
     def _moderated(self, s: Session, event: RecordedEvent) -> None:
         moderated: OutputModerated = event.payload_as(OutputModerated)
-        row = self._row(s, moderated.generation_id, event.occurred_at)
-        row.status = "blocked" if moderated.decision == "block" else "moderated"
+        status = "blocked" if moderated.decision == "block" else "moderated"
+        row = self._advance(s, moderated.generation_id, event, status)
         row.blocked_categories = list(moderated.blocked_categories)
 
     @handles(AssetSigned)
     def _signed(self, s: Session, event: RecordedEvent) -> None:
         signed: AssetSigned = event.payload_as(AssetSigned)
-        row = self._row(s, signed.generation_id, event.occurred_at)
-        row.status = "signed"
+        row = self._advance(s, signed.generation_id, event, "signed")
         row.asset_id = signed.asset_id
         row.download_blob = signed.download_blob_address
 
     @handles(AssetPublished)
     def _published(self, s: Session, event: RecordedEvent) -> None:
         published: AssetPublished = event.payload_as(AssetPublished)
-        row = self._row(s, published.generation_id, event.occurred_at)
-        row.status = "published"
+        row = self._advance(s, published.generation_id, event, "published")
         row.published = True
         row.download_blob = published.download_blob_address or row.download_blob
 

@@ -4,7 +4,8 @@ Run as ``clearframe worker generator`` (a consumer-group member on the ``generat
 add members to scale). Per approved request it re-checks consent and opt-outs, appends
 ``GenerationStarted``, renders with the configured backend (transient backend failures are
 retried with tenacity), embeds the invisible watermark serial in every frame, encodes H.264,
-stores the file in the blob store and appends ``GenerationCompleted``.
+stores the file in the blob store and appends ``GenerationCompleted``. Its events go on its own
+stream ``render-<generation_id>``, each at the version of that stream it read.
 
 Failures that a retry cannot fix (invalid request, missing weights, consent revoked) end the
 job at once with ``GenerationFailed``. Anything else is retried by the worker runtime; after
@@ -25,6 +26,7 @@ from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from contracts.generation import RENDER
 from contracts.ports import BLOB_STORE, PICKUP_POLICY, WATERMARKER
 from core.events import SYSTEM_ACTOR, NewEvent, RecordedEvent, derived_event_id, stream_id, utcnow
 from core.ports import Resource
@@ -69,11 +71,9 @@ BACKEND = Resource[VideoBackend](
 )
 
 
-def _failed(
-    event: RecordedEvent, generation_id: str, reason: str, error: str, **details: Any
-) -> Append:
+def _failed(generation_id: str, version: int, reason: str, error: str, **details: Any) -> Append:
     return Append(
-        event.stream_id,
+        stream_id(RENDER, generation_id),
         [
             GenerationFailed(
                 generation_id=generation_id,
@@ -83,6 +83,7 @@ def _failed(
                 details=details,
             )
         ],
+        expected_version=version,
         actor=SYSTEM_ACTOR,
     )
 
@@ -112,19 +113,23 @@ class GeneratorWorker(Processor):
         if event.type != APPROVED:
             return ()
         generation_id = generation_id_of(event)
-        history = self.services.store.read_stream(event.stream_id)
-        if is_finished(history):
+        store = self.services.store
+        history = store.read_stream(event.stream_id)
+        render = store.read_stream(stream_id(RENDER, generation_id))
+        # A job that ended before the render stream existed ended on the generation stream.
+        if is_finished([*history, *render]):
             return ()  # a redelivery after the job already ended
+        version = len(render)  # a Started of an earlier attempt may be there already
         try:
             job = job_from_stream(history, self.settings)
         except InvalidRenderRequest as exc:
-            return [_failed(event, generation_id, "invalid_request", exc.message)]
+            return [_failed(generation_id, version, "invalid_request", exc.message)]
         verdict = self.pickup.check(job, utcnow())
         if not verdict.allowed:
             return [
                 _failed(
-                    event,
                     generation_id,
+                    version,
                     verdict.reason or "consent_revoked",
                     f"re-check at pick-up refused the job: {verdict.reason}",
                     **verdict.details,
@@ -139,20 +144,30 @@ class GeneratorWorker(Processor):
             worker=self.worker_id,
             pickup_check=verdict.summary(),
         )
-        self.services.store.append(
-            event.stream_id,
+        # Started always opens the render stream; on a retry its id is found recorded and the
+        # append returns it, whatever the version.
+        recorded = store.append(
+            stream_id(RENDER, generation_id),
             [NewEvent(started, event_id=derived_event_id(event.event_id, f"{self.name}/started"))],
-            expected_version=None,
+            expected_version=0,
             actor=SYSTEM_ACTOR,
             causation=event,
         )
+        version = recorded[-1].stream_version
         try:
             completed = self._produce(job)
         except InvalidRenderRequest as exc:
-            return [_failed(event, generation_id, "invalid_request", exc.message)]
+            return [_failed(generation_id, version, "invalid_request", exc.message)]
         except BackendUnavailable as exc:
-            return [_failed(event, generation_id, "backend_unavailable", exc.message)]
-        return [Append(event.stream_id, [completed], actor=SYSTEM_ACTOR)]
+            return [_failed(generation_id, version, "backend_unavailable", exc.message)]
+        return [
+            Append(
+                stream_id(RENDER, generation_id),
+                [completed],
+                expected_version=version,
+                actor=SYSTEM_ACTOR,
+            )
+        ]
 
     def _render(self, job: GenerationJob) -> Any:
         retrying = Retrying(
@@ -199,9 +214,12 @@ class GeneratorWorker(Processor):
             return ()
         generation_id = generation_id_of(event)
         message = f"{type(error).__name__}: {error}"[:4000]
+        render = stream_id(RENDER, generation_id)
+        dead_letter = stream_id(DEAD_LETTER, generation_id)
+        versions = self.services.store.stream_version
         return [
             Append(
-                event.stream_id,
+                render,
                 [
                     GenerationFailed(
                         generation_id=generation_id,
@@ -212,10 +230,11 @@ class GeneratorWorker(Processor):
                         details={"attempts": self.max_attempts},
                     )
                 ],
+                expected_version=versions(render),
                 actor=SYSTEM_ACTOR,
             ),
             Append(
-                stream_id(DEAD_LETTER, generation_id),
+                dead_letter,
                 [
                     GenerationDeadLettered(
                         generation_id=generation_id,
@@ -225,6 +244,7 @@ class GeneratorWorker(Processor):
                         error=message,
                     )
                 ],
+                expected_version=versions(dead_letter),
                 actor=SYSTEM_ACTOR,
             ),
         ]

@@ -1,5 +1,5 @@
-"""Provenance's audit event. What it appends to the generation stream is a published
-contract (``contracts.generation``: AssetSigned, AssetPublished)."""
+"""Provenance's audit event. What it appends to its ``provenance-<generation_id>`` stream
+is a published contract (``contracts.generation``: AssetSigned, AssetPublished)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from contracts.generation import GENERATION, AssetPublished, AssetSigned
+from contracts.generation import GENERATION, PROVENANCE, AssetPublished, AssetSigned
 from core.events import EventPayload, event_type
 
-__all__ = ["GENERATION", "AssetPublished", "AssetSigned"]
+__all__ = ["GENERATION", "PROVENANCE", "AssetPublished", "AssetSigned"]
 
 AUDIT = "audit"
 

@@ -17,7 +17,7 @@ from provenance.models import ProvAsset, ProvVisibility
 
 class ProvenanceAssets(Projection):
     name = "provenance-assets"
-    categories = ("generation", "asset")
+    categories = ("provenance", "generation", "asset")
     tables: ClassVar[tuple[Table, ...]] = (  # type: ignore[assignment]
         ProvAsset.__table__,
         ProvVisibility.__table__,

@@ -1,7 +1,10 @@
 """``provenance-signing``: sign allowed outputs (C2PA), make the download variant, publish.
 
-Runs on ``OutputModerated``. A ``block`` decision is never signed, so a blocked output never
-reaches its requester. For an ``allow``:
+Runs on ``OutputModerated`` (output stream, or the generation stream for a legacy history).
+A ``block`` decision is never signed, so a blocked output never reaches its requester. The
+request, approval and render it signs for are read from all of the generation's streams
+(:func:`contracts.generation.generation_history`); what it writes goes on its own stream
+``provenance-<generation_id>``, at the version it read there. For an ``allow``:
 
 1. the master (invisible watermark, no visible mark) is signed as the canonical asset;
 2. free tier: the master's frames get the visible animated watermark, are encoded once, and
@@ -20,9 +23,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from contracts.generation import (
+    GENERATION,
+    OUTPUT,
+    PROVENANCE,
+    generation_history,
+)
 from contracts.ports import BLOB_STORE
 from core.blobs import BlobStore
-from core.events import SYSTEM_ACTOR, RecordedEvent
+from core.events import SYSTEM_ACTOR, RecordedEvent, stream_id
 from core.ports import Resource
 from core.projections import Append, Processor
 from core.services import Services
@@ -83,7 +92,7 @@ def _ids(value: Any) -> list[str]:
 
 class AssetSigning(Processor):
     name = "provenance-signing"
-    categories = ("generation",)
+    categories = (OUTPUT, GENERATION)
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -93,14 +102,16 @@ class AssetSigning(Processor):
     def handle(self, event: RecordedEvent) -> Sequence[Append]:
         if event.type != MODERATED or event.payload.get("decision") != "allow":
             return ()
-        history = self.services.store.read_stream(event.stream_id)
+        generation_id = str(event.payload.get("generation_id") or event.stream_key)
+        history = generation_history(self.services.store, generation_id)
         if any(e.type == "AssetSigned" for e in history):
             return ()
+        own = stream_id(PROVENANCE, generation_id)
+        version = sum(1 for e in history if e.stream_id == own)
         completed = [e for e in history if e.type == "GenerationCompleted"]
         if not completed:
-            raise LookupError(f"{event.stream_id}: OutputModerated without GenerationCompleted")
+            raise LookupError(f"{generation_id}: OutputModerated without GenerationCompleted")
         done = completed[-1].payload
-        generation_id = str(done["generation_id"])
         request = _request_fields(history)
         requester = request.get("requester_id") or request.get("account_id")
         if requester is None:
@@ -154,7 +165,7 @@ class AssetSigning(Processor):
         signer = creds.leaf.subject.rfc4514_string()
         return [
             Append(
-                event.stream_id,
+                own,
                 [
                     AssetSigned(
                         generation_id=generation_id,
@@ -185,6 +196,7 @@ class AssetSigning(Processor):
                         tier=tier,  # type: ignore[arg-type]
                     ),
                 ],
+                expected_version=version,
                 actor=SYSTEM_ACTOR,
             )
         ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from sqlalchemy import Table, inspect, select
@@ -38,6 +38,7 @@ from contracts.generation import (
     GenerationStarted,
     OutputModerated,
     PromptModerated,
+    stage_of,
 )
 from core.events import RecordedEvent
 from core.privacy import redacted_payload
@@ -75,7 +76,7 @@ def summarise(event: RecordedEvent, drop: Iterable[str] = ()) -> dict[str, Any]:
 
 class ReverseSearchIndexer(Projection):
     name = "reverse-search-indexer"
-    categories = ("generation", "asset", "enforcement")
+    categories = ("generation", "render", "output", "provenance", "asset", "enforcement")
     tables = (
         cast(Table, GenerationRecord.__table__),
         cast(Table, AssetRecord.__table__),
@@ -106,6 +107,19 @@ class ReverseSearchIndexer(Projection):
             s.add(row)
         return row
 
+    _stages: ClassVar[dict[str, int]] = {
+        status: stage_of(event_type)
+        for status, event_type in (
+            ("requested", "GenerationRequested"),
+            ("approved", "GenerationApproved"),
+            ("refused", "GenerationRefused"),
+            ("started", "GenerationStarted"),
+            ("completed", "GenerationCompleted"),
+            ("failed", "GenerationFailed"),
+            ("signed", "AssetSigned"),
+        )
+    }
+
     def _asset(self, s: Session, asset_id: str) -> AssetRecord:
         row = s.get(AssetRecord, asset_id)
         if row is None:
@@ -119,7 +133,9 @@ class ReverseSearchIndexer(Projection):
     ) -> GenerationRecord:
         row = self._generation(s, generation_id)
         row.timeline = [*row.timeline, summarise(event, drop=("prompt",))]
-        if status is not None:
+        # The stages' streams are ordered only within themselves: a stage heard late fills
+        # the timeline but does not move the status back.
+        if status is not None and stage_of(event.type) >= self._stages.get(row.status, -1):
             row.status = status
         return row
 

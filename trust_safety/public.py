@@ -8,6 +8,7 @@ opt-out filed after approval still stops the job).
 
 from __future__ import annotations
 
+from contracts.generation import GENERATION
 from contracts.ports import PickupAnswer, PickupRequest
 from core.events import stream_id
 from core.services import Services
@@ -17,7 +18,8 @@ from trust_safety.optout.public import prompt_matcher
 
 
 def _request_territory(services: Services, generation_id: str) -> str | None:
-    for event in services.store.read_stream(stream_id("generation", generation_id)):
+    # the request is the gate's, on the generation stream before and after the split
+    for event in services.store.read_stream(stream_id(GENERATION, generation_id)):
         if event.type == "GenerationRequested":
             territory = event.payload.get("territory")
             return str(territory) if territory else None

@@ -33,7 +33,11 @@ class Flaky(CounterEchoProcessor):
         key = event.stream_id.removeprefix("tcounter-")
         if event.type != "TestCounterAdded":
             return ()
-        return [Append(f"techo-{key}", [CounterEchoed(source_version=2, amount=1)])]
+        return [
+            Append(
+                f"techo-{key}", [CounterEchoed(source_version=2, amount=1)], expected_version=None
+            )
+        ]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

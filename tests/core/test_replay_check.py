@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Enum, Table, delete, func, select, update
 
+from contracts.generation import GENERATION_CATEGORIES
 from core.app import create_app
 from core.cli import EXIT_BEHIND, main
 from core.modules import all_processors, all_projections
@@ -104,7 +105,7 @@ def populate(services: Services) -> None:
         drain(services)
         assets = [i["asset_id"] for i in c.get("/v1/feed/recent", headers=fh).json()["items"]]
         assert len(assets) == len(PROMPTS), [
-            (e.stream_id, e.type) for e in services.store.iter_all(categories=["generation"])
+            (e.stream_id, e.type) for e in services.store.iter_all(categories=GENERATION_CATEGORIES)
         ]
         for asset, action in zip(assets, (REMOVE, LABEL), strict=True):
             filed = c.post(

@@ -55,7 +55,7 @@ def signed_and_published(generation_id: str, requester: str, parents: list[str])
 def test_real_signing_events_feed_the_feed_and_the_owner_lookup(services: Services) -> None:
     for gen, parents in (("g1", []), ("g2", ["g1"]), ("g3", ["g2", "g1"])):
         services.store.append(
-            stream_id("generation", gen),
+            stream_id("provenance", gen),
             signed_and_published(gen, "alice", parents),
             expected_version=None,
             actor=SYSTEM_ACTOR,

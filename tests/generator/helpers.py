@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.events import SYSTEM_ACTOR, Actor, RecordedEvent, stream_id
+from contracts.generation import generation_history
+from core.events import SYSTEM_ACTOR, Actor, RecordedEvent
 from core.services import Services
 from tests.utils import contract_events as ce
 
@@ -27,14 +28,11 @@ def request_and_approve(
 
 
 def stream_types(services: Services, generation_id: str) -> list[str]:
-    return [e.type for e in services.store.read_stream(stream_id("generation", generation_id))]
+    """The types of every event of the generation, on all its streams, in store order."""
+    return [e.type for e in generation_history(services.store, generation_id)]
 
 
 def last(services: Services, generation_id: str, event_type: str) -> RecordedEvent:
-    events = [
-        e
-        for e in services.store.read_stream(stream_id("generation", generation_id))
-        if e.type == event_type
-    ]
-    assert events, f"no {event_type} in generation-{generation_id}"
+    events = [e for e in generation_history(services.store, generation_id) if e.type == event_type]
+    assert events, f"no {event_type} in the streams of generation {generation_id}"
     return events[-1]

@@ -286,6 +286,9 @@ def stream_of(payload: EventPayload) -> str:
     """The stream its producer writes ``payload`` on."""
     key = {
         "generation": lambda p: p.generation_id,
+        "render": lambda p: p.generation_id,
+        "output": lambda p: p.generation_id,
+        "provenance": lambda p: p.generation_id,
         "asset": lambda p: p.generation_id,
         "enforcement": lambda p: p.action_id,
         "consent": lambda p: p.cameo_id,

@@ -132,7 +132,7 @@ def replace_reason(hold: Hold, reason: str, source_event_id: str) -> Hold:
 
 class AssetDirectory(Projection):
     name = "asset-directory"
-    categories = ("generation",)
+    categories = ("provenance", "generation")
     tables = (AssetDirectoryRow.__table__,)  # type: ignore[assignment]
 
     @handles(AssetSigned)
@@ -146,7 +146,8 @@ class AssetDirectory(Projection):
 
 class AssetVisibility(Processor):
     name = "asset-visibility"
-    categories = ("enforcement", "consent", "generation")
+    # generation: what legacy histories hold there (OutputModerated, AssetRemoved / -Restored)
+    categories = ("enforcement", "consent", "output", "generation")
     # only legacy enforcement events wait for the directory; they may lag it by a cycle
     max_attempts: ClassVar[int] = 8
 

@@ -13,7 +13,14 @@ from typing import Any, ClassVar
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from contracts.generation import GENERATION, AssetPublished, AssetSigned, OutputModerated
+from contracts.generation import (
+    GENERATION,
+    OUTPUT,
+    PROVENANCE,
+    AssetPublished,
+    AssetSigned,
+    OutputModerated,
+)
 from core.events import RecordedEvent
 from core.projections import Projection, handles
 from trust_safety.cases import events as ev
@@ -262,10 +269,13 @@ class InboxProjection(Projection):
 
 class AssetFactsProjection(Projection):
     """Owners, generations and output-moderation scores of generated assets, read from the
-    generation contract (``AssetSigned``, ``OutputModerated``, ``AssetPublished``)."""
+    generation contract (``AssetSigned``, ``OutputModerated``, ``AssetPublished``).
+
+    The output and provenance streams are not ordered with each other: scores heard first wait
+    on their generation's row, an asset signed first picks them up when they come."""
 
     name = "cases-assets"
-    categories = (GENERATION,)
+    categories = (OUTPUT, PROVENANCE, GENERATION)
     tables: ClassVar[tuple[Table, ...]] = (  # type: ignore[assignment]
         AssetFactsRow.__table__,
         GenerationScoresRow.__table__,

@@ -71,7 +71,7 @@ def _generation(s: Session, generation_id: str) -> ConsentGenerationRow:
 
 class ConsentLedger(Projection):
     name = "consent-ledger"
-    categories = ("consent", "generation", "asset", "feed")
+    categories = ("consent", "generation", "provenance", "asset", "feed")
     tables: ClassVar[tuple[Table, ...]] = (  # type: ignore[assignment]
         CameoRow.__table__,
         CameoPersonRow.__table__,

@@ -19,7 +19,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from core.events import SYSTEM_ACTOR, RecordedEvent, stream_id
+from contracts.generation import generation_history
+from core.events import SYSTEM_ACTOR, RecordedEvent
 from core.ports import Resource
 from core.projections import Append, Processor
 from core.services import Services
@@ -105,7 +106,9 @@ def gate_pipeline(services: Services) -> PromptModerationPipeline:
     """The pipeline as the gate runs it now: live lists plus the opt-out registry's stage."""
     from trust_safety.optout.public import optout_stage
 
-    return services.resource(PIPELINE_CACHE).pipeline(load_live_lists(services), [optout_stage(services)])
+    return services.resource(PIPELINE_CACHE).pipeline(
+        load_live_lists(services), [optout_stage(services)]
+    )
 
 
 def _optout_ids(decision: ModerationDecision) -> list[str]:
@@ -253,7 +256,8 @@ class PromptModeration(Processor):
         checked: list[dict[str, Any]] = []
         ok = True
         for source in sources:
-            events = self.services.store.read_stream(stream_id(GENERATION, source))
+            # the source's publication is provenance's, on its own stream
+            events = generation_history(self.services.store, source)
             approved = [e for e in events if e.type == "GenerationApproved"]
             owner = approved[-1].payload.get("requester_id") if approved else None
             published = any(e.type == "AssetPublished" for e in events)

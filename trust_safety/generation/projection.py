@@ -1,7 +1,9 @@
 """``generation-requests``: the state a requester polls, folded from the generation stream.
 
-Statuses follow the stream: requested -> approved | refused -> rendering -> completed | failed
--> signed -> published. Events of other domains are read by type name and payload field.
+Statuses follow the stages: requested -> approved | refused -> rendering -> completed | failed
+-> signed -> published. Events of other domains (render and provenance streams) are read by
+type name and payload field. Those streams are not ordered with the gate's: a follow-up heard
+before its request waits on a row of its own, and the status is the furthest stage seen.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import ClassVar
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from contracts.generation import stage_of
 from core.events import RecordedEvent
 from core.projections import Projection, handles
 from trust_safety.generation.models import GenerationRequestRow
@@ -28,9 +31,47 @@ def _generation_id(event: RecordedEvent) -> str:
     return str(event.payload.get("generation_id") or event.stream_key)
 
 
+_STATUS_EVENT = {
+    "requested": "GenerationRequested",
+    "approved": "GenerationApproved",
+    "refused": "GenerationRefused",
+    **{status: event_type for event_type, status in _FOLLOW_UPS.items()},
+}
+
+
+def _advance(row: GenerationRequestRow, event: RecordedEvent, status: str) -> None:
+    # Same stage: a later event of the same stream (each stream keeps its own order).
+    if stage_of(event.type) >= stage_of(_STATUS_EVENT.get(row.status, "")):
+        row.status = status
+    if row.position is None or event.position > row.position:
+        row.updated_at, row.position = event.occurred_at, event.position
+
+
+def _waiting(event: RecordedEvent) -> GenerationRequestRow:
+    """A row for a follow-up heard before its request; the request fills it in."""
+    return GenerationRequestRow(
+        generation_id=_generation_id(event),
+        requester_id="",
+        kind="",
+        status="",
+        prompt="",
+        duration_s=0.0,
+        width=0,
+        height=0,
+        aspect_ratio="",
+        tier="",
+        remix_of=[],
+        cameo_ids=[],
+        prompt_rewritten=False,
+        requested_at=event.occurred_at,
+        updated_at=event.occurred_at,
+        position=event.position,
+    )
+
+
 class GenerationRequests(Projection):
     name = "generation-requests"
-    categories = ("generation",)
+    categories = ("generation", "render", "provenance")
     tables: ClassVar[tuple[Table, ...]] = (GenerationRequestRow.__table__,)  # type: ignore[assignment]
 
     @handles("GenerationRequested")
@@ -38,12 +79,11 @@ class GenerationRequests(Projection):
         p = event.payload
         row = s.get(GenerationRequestRow, _generation_id(event))
         if row is None:
-            row = GenerationRequestRow(generation_id=_generation_id(event))
+            row = GenerationRequestRow(generation_id=_generation_id(event), status="")
             s.add(row)
         # Older or foreign-built requests may lack optional parameters: show what is known.
         row.requester_id = str(p.get("requester_id") or event.actor.id)
         row.kind = str(p.get("kind") or "text_to_video")
-        row.status = "requested"
         row.prompt = str(p.get("prompt") or "")
         row.duration_s = float(p.get("duration_s") or 0.0)
         row.width, row.height = int(p.get("width") or 0), int(p.get("height") or 0)
@@ -57,34 +97,31 @@ class GenerationRequests(Projection):
         row.reason_category = None
         row.prompt_rewritten = False
         row.requested_at = event.occurred_at
-        row.updated_at = event.occurred_at
-        row.position = event.position
+        _advance(row, event, "requested")
 
     @handles("GenerationApproved")
     def _approved(self, s: Session, event: RecordedEvent) -> None:
         row = s.get(GenerationRequestRow, _generation_id(event))
         if row is None:
             return
-        row.status = "approved"
+        _advance(row, event, "approved")
         row.prompt_rewritten = bool(event.payload.get("prompt_rewritten"))
         row.cameo_ids = list(event.payload.get("cameo_ids") or row.cameo_ids)
-        row.updated_at, row.position = event.occurred_at, event.position
 
     @handles("GenerationRefused")
     def _refused(self, s: Session, event: RecordedEvent) -> None:
         row = s.get(GenerationRequestRow, _generation_id(event))
         if row is None:
             return
-        row.status = "refused"
+        _advance(row, event, "refused")
         row.reason_category = str(event.payload.get("reason_category"))
-        row.updated_at, row.position = event.occurred_at, event.position
 
     @handles(*_FOLLOW_UPS)
     def _follow_up(self, s: Session, event: RecordedEvent) -> None:
         row = s.get(GenerationRequestRow, _generation_id(event))
         if row is None:
-            return
-        row.status = _FOLLOW_UPS[event.type]
+            row = _waiting(event)
+            s.add(row)
+        _advance(row, event, _FOLLOW_UPS[event.type])
         if event.payload.get("asset_id"):
             row.asset_id = str(event.payload["asset_id"])
-        row.updated_at, row.position = event.occurred_at, event.position

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from contracts.generation import generation_history, stage_of
 from core.errors import NotFound
 from core.events import Actor, stream_id
 from core.services import Services
@@ -60,22 +61,26 @@ def generation_state(
     services: Services, generation_id: str, principal_id: str, *, sees_all: bool
 ) -> dict[str, Any]:
     """The requester's view. Read from the read model; while the projection has not caught up
-    with a just-made request, folded from the stream, so a poll never answers 404 for it."""
+    with a just-made request, folded from the generation's streams, so a poll never answers
+    404 for it."""
     with services.read_sessions() as s:
         row = s.get(GenerationRequestRow, generation_id)
-        if row is not None:
+        # a row without a requester holds a follow-up heard before its request
+        if row is not None and row.requester_id:
             if row.requester_id != principal_id and not sees_all:
                 raise NotFound(f"no generation {generation_id!r}")
             return row.public()
-    events = services.store.read_stream(stream_id(GENERATION, generation_id))
+    events = generation_history(services.store, generation_id)
     requested = [e for e in events if e.type == "GenerationRequested"]
     if not requested or (requested[0].payload["requester_id"] != principal_id and not sees_all):
         raise NotFound(f"no generation {generation_id!r}")
     p = requested[0].payload
-    status = "requested"
+    status, stage = "requested", 0
     reason = None
     for e in events:
-        status = _STATUS_BY_EVENT.get(e.type, status)
+        # the furthest stage wins, as in the read model
+        if e.type in _STATUS_BY_EVENT and stage_of(e.type) >= stage:
+            status, stage = _STATUS_BY_EVENT[e.type], stage_of(e.type)
         if e.type == "GenerationRefused":
             reason = e.payload["reason_category"]
     return {

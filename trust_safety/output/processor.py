@@ -1,13 +1,18 @@
-"""``output-moderation``: moderates each completed generation before anything is signed."""
+"""``output-moderation``: moderates each completed generation before anything is signed.
+
+It follows the generator's render stream (and the generation stream, where renders completed
+before the streams were split) and writes ``OutputModerated`` on its own stream
+``output-<generation_id>``, at the version it read there.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
 
-from contracts.generation import OutputModerated
+from contracts.generation import GENERATION, OUTPUT, RENDER, OutputModerated
 from contracts.ports import BLOB_STORE
-from core.events import SYSTEM_ACTOR, RecordedEvent
+from core.events import SYSTEM_ACTOR, RecordedEvent, stream_id
 from core.ports import Resource
 from core.projections import Append, Processor
 from core.services import Services
@@ -50,7 +55,7 @@ CLASSIFIERS = Resource[list[FrameClassifier]](
 
 class OutputModeration(Processor):
     name = "output-moderation"
-    categories = ("generation",)
+    categories = (RENDER, GENERATION)
 
     def __init__(
         self,
@@ -72,17 +77,21 @@ class OutputModeration(Processor):
     def handle(self, event: RecordedEvent) -> Sequence[Append]:
         if event.type != COMPLETED:
             return ()
-        history = self.services.store.read_stream(event.stream_id)
-        if any(e.type == "OutputModerated" for e in history):
+        store = self.services.store
+        generation_id = str(event.payload.get("generation_id") or event.stream_key)
+        own = stream_id(OUTPUT, generation_id)
+        history = store.read_stream(own)
+        # a legacy render was moderated on the generation stream it completed on
+        legacy = store.read_stream(event.stream_id) if event.category == GENERATION else []
+        if any(e.type == "OutputModerated" for e in [*history, *legacy]):
             return ()
-        generation_id = str(event.payload.get("generation_id") or event.stream_id.split("-", 1)[1])
         master = str(event.payload["master_blob"])
         frames, fps = decode_frames(self.blobs.path(master))
         result = moderate_frames(frames, fps, self.classifiers, self.policy)
         payload = result.to_payload()
         return [
             Append(
-                event.stream_id,
+                own,
                 [
                     OutputModerated(
                         generation_id=generation_id,
@@ -95,6 +104,7 @@ class OutputModeration(Processor):
                         master_blob=master,
                     )
                 ],
+                expected_version=len(history),
                 actor=SYSTEM_ACTOR,
             )
         ]

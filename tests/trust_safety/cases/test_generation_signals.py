@@ -50,7 +50,7 @@ def test_scores_raise_priority_and_become_evidence(client: Any, services: Servic
     ]
     for asset, scores in outputs:
         services.store.append(
-            stream_id("generation", f"gen-{asset}"),
+            stream_id("output", f"gen-{asset}"),
             [moderated(f"gen-{asset}", scores)],
             expected_version=None,
             actor=SYSTEM_ACTOR,

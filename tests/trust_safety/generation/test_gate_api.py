@@ -287,7 +287,7 @@ def test_extend_and_remix_keep_lineage_and_check_the_source(
     # Not published, so not remixable by someone else.
     assert state(client, bo, foreign_remix)["reason_category"] == "source_unavailable"
     services.store.append(
-        stream_id("generation", source),
+        stream_id("provenance", source),
         [_published(source)],
         expected_version=None,
         actor=services_actor(),
