@@ -107,24 +107,25 @@ def check_wiring() -> Wiring:
     return wire(load_modules())
 
 
-def all_projections() -> dict[str, ConsumerFactory]:
+def _by_name(
+    kind: str, declared: Callable[[Module], Mapping[str, ConsumerFactory]]
+) -> dict[str, ConsumerFactory]:
+    # Consumers are addressed by name (workers, watermarks, rebuild): a name is declared once.
     out: dict[str, ConsumerFactory] = {}
     for m in load_modules():
-        for name, factory in m.projections.items():
+        for name, factory in declared(m).items():
             if name in out:
-                raise ValueError(f"projection {name!r} declared twice")
+                raise ValueError(f"{kind} {name!r} declared twice")
             out[name] = factory
     return out
+
+
+def all_projections() -> dict[str, ConsumerFactory]:
+    return _by_name("projection", lambda m: m.projections)
 
 
 def all_processors() -> dict[str, ConsumerFactory]:
-    out: dict[str, ConsumerFactory] = {}
-    for m in load_modules():
-        for name, factory in m.processors.items():
-            if name in out:
-                raise ValueError(f"processor {name!r} declared twice")
-            out[name] = factory
-    return out
+    return _by_name("processor", lambda m: m.processors)
 
 
 def all_domain_settings() -> list[type[DomainSettings]]:
