@@ -153,7 +153,7 @@ def test_appearances_listed_for_owner_and_removed_everywhere(client, services, p
     # An enforcement removal of the other asset elsewhere is reflected too.
     emit(
         services,
-        "generation",
+        "provenance",
         "g-2",
         "AssetPublished",
         generation_id="g-2",
