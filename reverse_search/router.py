@@ -6,15 +6,14 @@ Only investigators (and admins) may call any of them.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from core.app import ServicesDep
 from core.auth import Investigator
@@ -70,23 +69,38 @@ class TextSearch(BaseModel):
     max_results: int | None = Field(default=None, ge=1, le=100)
 
 
-@contextmanager
-def _spooled(chunks: Iterator[bytes], limit: int, suffix: str = "") -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="rs-query-") as tmp:
-        path = Path(tmp) / f"query{suffix}"
-        size = 0
-        with path.open("wb") as out:
-            for chunk in chunks:
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"the query file exceeds {limit} bytes")
-                out.write(chunk)
-        if size == 0:
-            raise ValidationFailed("the query file is empty")
-        yield path
+class _QueryFile:
+    """The query written chunk by chunk to a private temporary file, refused as soon as it
+    passes the upload limit (so an oversized body is never held whole)."""
+
+    def __init__(self, limit: int, suffix: str = "") -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="rs-query-")
+        self.path = Path(self._tmp.name) / f"query{suffix}"
+        self._out = self.path.open("wb")
+        self._limit = limit
+        self._size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise PayloadTooLarge(f"the query file exceeds {self._limit} bytes")
+        self._out.write(chunk)
+
+    def done(self, if_empty: str) -> Path:
+        self._out.close()
+        if self._size == 0:
+            raise ValidationFailed(if_empty)
+        return self.path
+
+    def __enter__(self) -> _QueryFile:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._out.close()
+        self._tmp.cleanup()
 
 
-def _upload_chunks(upload: UploadFile) -> Iterator[bytes]:
+def _upload_chunks(upload: StarletteUpload) -> Iterator[bytes]:
     upload.file.seek(0)
     while chunk := upload.file.read(_CHUNK):
         yield chunk
@@ -108,7 +122,10 @@ def search_by_file(
 ) -> dict[str, Any]:
     """Search a clip or still image; returns ranked generations with their records."""
     limit = engine_for(services).settings.max_upload_bytes
-    with _spooled(_upload_chunks(file), limit, _suffix(file.filename)) as path:
+    with _QueryFile(limit, _suffix(file.filename)) as query:
+        for chunk in _upload_chunks(file):
+            query.write(chunk)
+        path = query.done("the query file is empty")
         try:
             report = InvestigatorSearch(services).search_file(
                 path, principal.actor(), "POST /v1/reverse-search/searches", max_results
@@ -168,18 +185,14 @@ async def matches_by_content(
     """Soft-binding resolution by content: the asset as the body (or a multipart ``file``)."""
     limit = engine_for(services).settings.max_upload_bytes
     ctype = request.headers.get("content-type", "").lower()
-    tmp = tempfile.TemporaryDirectory(prefix="rs-query-")
-    try:
-        path = Path(tmp.name) / "query"
-        size = 0
+    with _QueryFile(limit) as query:
         if ctype.startswith("multipart/"):
             form = await request.form()
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 raise ValidationFailed("send the asset as the multipart field 'file'")
-            with path.open("wb") as out:
-                shutil.copyfileobj(upload.file, out)  # type: ignore[union-attr]
-            size = path.stat().st_size
+            for chunk in _upload_chunks(upload):
+                query.write(chunk)
         else:
             if not (
                 ctype.startswith("video/")
@@ -187,24 +200,15 @@ async def matches_by_content(
                 or ctype.startswith("application/octet-stream")
             ):
                 raise UnsupportedMedia("send an image/* or video/* body, or a multipart 'file'")
-            with path.open("wb") as out:
-                async for chunk in request.stream():
-                    size += len(chunk)
-                    if size > limit:
-                        raise PayloadTooLarge(f"the query file exceeds {limit} bytes")
-                    out.write(chunk)
-        if size == 0:
-            raise ValidationFailed("the query body is empty")
-        if size > limit:
-            raise PayloadTooLarge(f"the query file exceeds {limit} bytes")
+            async for chunk in request.stream():
+                query.write(chunk)
+        path = query.done("the query body is empty")
         try:
             report = InvestigatorSearch(services).search_file(
                 path, principal.actor(), "POST /v1/c2pa/matches/byContent", max_results
             )
         except MediaDecodeError as exc:
             raise UnsupportedMedia(exc.detail) from exc
-    finally:
-        tmp.cleanup()
     return {
         "matches": [
             {
