@@ -168,7 +168,7 @@ def main() -> None:
         assets = [f"asset-gen-{i:05d}" for i in range(args.assets)]
         for i, asset in enumerate(assets):
             services.store.append(
-                stream_id("generation", asset),
+                stream_id("provenance", asset),
                 signed_and_published(asset, owners[i % len(owners)].id),
                 expected_version=None,
                 actor=SYSTEM_ACTOR,
