@@ -288,7 +288,7 @@ class FeedState:
     ) -> list[FeedEntry]:
         """Newest first; ``before`` is the (published_at, asset_id) of the last item seen."""
         now = _utc(now)
-        _check_limit(limit)
+        check_limit(limit)
         pool = [
             a
             for a in self.assets.values()
@@ -298,7 +298,7 @@ class FeedState:
 
     def featured(self, now: datetime, *, limit: int = 50, adult: bool = False) -> list[FeedEntry]:
         now = _utc(now)
-        _check_limit(limit)
+        check_limit(limit)
         pool = [
             a
             for a in self.assets.values()
@@ -321,7 +321,7 @@ class FeedState:
         """Assets of the accounts ``user_id`` follows. Restricted assets stay here: demotion
         removes them from discovery, not from people who chose to follow their author."""
         now = _utc(now)
-        _check_limit(limit)
+        check_limit(limit)
         followees = self.following.get(user_id, set())
         pool = [
             a
@@ -402,6 +402,7 @@ def remix_ancestry(
     return order, max(level.values(), default=0)
 
 
-def _check_limit(limit: int) -> None:
+def check_limit(limit: int) -> None:
+    """The page bound: the fold here and the SQL queries (feed.queries) answer alike."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidFeedQuery(f"limit must be between 1 and {MAX_PAGE}", limit=limit)

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from feed.errors import InvalidFeedQuery, UnknownAsset
-from feed.model import MAX_PAGE, FeedEntry, Lineage, LineageNode, remix_ancestry
+from feed.errors import UnknownAsset
+from feed.model import FeedEntry, Lineage, LineageNode, check_limit, remix_ancestry
 from feed.models import FeedAccountHoldRow, FeedAssetRow, FeedFollowRow, FeedRemixRow
 
 
@@ -17,11 +17,6 @@ def _utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidFeedQuery(f"limit must be between 1 and {MAX_PAGE}", limit=limit)
 
 
 def _held_owners(now: datetime) -> Select[Any]:
@@ -83,13 +78,13 @@ def recent(
     before: tuple[datetime, str] | None = None,
     adult: bool = False,
 ) -> list[FeedEntry]:
-    _check_limit(limit)
+    check_limit(limit)
     stmt = select(FeedAssetRow).where(_visible(now, adult), FeedAssetRow.restricted.is_(False))
     return _page(s, stmt, limit, before)
 
 
 def featured(s: Session, now: datetime, *, limit: int = 50, adult: bool = False) -> list[FeedEntry]:
-    _check_limit(limit)
+    check_limit(limit)
     stmt = (
         select(FeedAssetRow)
         .where(
@@ -112,7 +107,7 @@ def following(
     before: tuple[datetime, str] | None = None,
     adult: bool = False,
 ) -> list[FeedEntry]:
-    _check_limit(limit)
+    check_limit(limit)
     followees = select(FeedFollowRow.followee_id).where(FeedFollowRow.follower_id == user_id)
     stmt = select(FeedAssetRow).where(_visible(now, adult), FeedAssetRow.owner_id.in_(followees))
     return _page(s, stmt, limit, before)

@@ -16,12 +16,13 @@ from core.events import utcnow
 from core.openapi import id_path, problems
 from feed import commands, queries
 from feed.errors import InvalidFeedQuery
+from feed.model import MAX_PAGE
 from feed.schemas import FeedPagePublic, LineagePublic
 
 router = APIRouter(prefix="/v1/feed", tags=["feed"], responses=problems(401, 503))
 
 
-Limit = Annotated[int, Query(ge=1, le=200)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 AssetId = Annotated[str, id_path("an asset id")]
 BeforeAssetId = Annotated[str | None, Query(max_length=200)]
 
