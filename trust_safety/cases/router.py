@@ -62,6 +62,7 @@ router = APIRouter(prefix="/v1", tags=["cases"], responses=problems(401, 503))
 CaseId = Annotated[str, id_path("a case id: '<target kind>:<target id>:<epoch>'")]
 ActionId = Annotated[str, id_path("an enforcement action id")]
 AppealId = Annotated[str, id_path("an appeal id")]
+Limit = Annotated[int, Query(ge=1, le=200)]
 # A reviewer's command on a case: not theirs to see (404), held by another or closed (409).
 _CASE_COMMAND = problems(400, 403, 404, 409, 413, 422)
 _APPEAL_COMMAND = problems(400, 403, 404, 409, 413, 422)
@@ -114,16 +115,12 @@ def file_report(
 
 
 @router.get("/reports/mine", response_model=ReportListPublic, responses=problems(422))
-def my_reports(
-    principal: AnyUser, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> dict[str, Any]:
+def my_reports(principal: AnyUser, session: SessionDep, limit: Limit = 50) -> dict[str, Any]:
     return {"reports": q.my_reports(session, principal.id, limit)}
 
 
 @router.get("/cases/queue", response_model=CaseQueuePublic, responses=problems(403, 422))
-def case_queue(
-    principal: Reviewer, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> dict[str, Any]:
+def case_queue(principal: Reviewer, session: SessionDep, limit: Limit = 50) -> dict[str, Any]:
     items = q.reviewer_queue(
         session, principal.id, see_all=principal.is_admin, now=utcnow(), limit=limit
     )
@@ -378,7 +375,7 @@ def inbox(
     principal: AnyUser,
     session: SessionDep,
     unread_only: bool = False,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Limit = 50,
 ) -> dict[str, Any]:
     stmt = select(NotificationRow).where(NotificationRow.recipient_id == principal.id)
     if unread_only:
