@@ -22,7 +22,8 @@ from trust_safety.cases.events import AppealOutcome
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
-CONSUMERS = ["feed"]
+# the feed follows the visibility the assets domain decides from the enforcement events
+CONSUMERS = ["feed", "asset-directory", "asset-visibility"]
 
 
 def visible(services: Services, asset_id: str) -> bool:
