@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select, text
 
+from contracts.generation import generation_history
 from core.events import REGISTRY
 from core.identity import principal_stream
 from core.modules import all_processors, all_projections, import_all_models
@@ -88,7 +89,13 @@ def world(services: Services, client: Any) -> dict[str, Any]:
     )
     assert made.status_code == 202, made.text
     generation_id = made.json()["generation_id"]
-    publish(services, "vid-other", owner)
+    drain(services)
+    # another person's video to report, on a real file: every read model, the fingerprints
+    # included, must rebuild to the erased state below
+    [signed] = [
+        e for e in generation_history(services.store, generation_id) if e.type == "AssetSigned"
+    ]
+    publish(services, "vid-other", owner, blob_address=signed.payload["blob_address"])
     drain(services)
     generation = client.get(f"/v1/generations/{generation_id}", headers=ph).json()
     assert generation["status"] == "published", generation

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.services import Services
 from tests.utils import contract_events as ce
 
@@ -10,14 +12,21 @@ def generation_of(asset_id: str) -> str:
     return f"gen-{asset_id}"
 
 
-def publish(services: Services, asset_id: str, owner_id: str, remix_of: str | None = None) -> None:
+def publish(
+    services: Services,
+    asset_id: str,
+    owner_id: str,
+    remix_of: str | None = None,
+    **signed: Any,
+) -> None:
     """Sign and publish an asset as the provenance domain does (``AssetSigned`` carries the
-    requester and the remix parents as generation ids, ``AssetPublished`` follows)."""
+    requester and the remix parents as generation ids, ``AssetPublished`` follows);
+    ``signed`` overrides AssetSigned's fields (a real ``blob_address``, say)."""
     generation_id = generation_of(asset_id)
     parents = [generation_of(remix_of)] if remix_of else []
     ce.append(
         services,
-        ce.asset_signed(generation_id, asset_id, owner_id, parents),
+        ce.asset_signed(generation_id, asset_id, owner_id, parents, **signed),
         ce.asset_published(generation_id, asset_id),
     )
 
