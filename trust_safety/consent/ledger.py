@@ -275,36 +275,13 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
             existing.updated_at = at
     elif isinstance(fact, CameoAppearanceRemoved):
         appearance = record.appearances.get(fact.generation_id)
-        if appearance is not None:
-            appearance.status = AppearanceStatus.REMOVED
-            appearance.updated_at = at
-            appearance.removed_reason = fact.reason
-        _log(
-            record,
-            at,
-            actor,
-            "appearance_removed",
-            None,
-            generation_id=fact.generation_id,
-            reason=fact.reason,
-        )
+        _remove_appearance(record, appearance, at, actor, fact.generation_id, fact.reason)
     elif isinstance(fact, CameoAppearanceVisibility):
         appearance = record.appearances.get(fact.generation_id)
         if appearance is not None:
             was_removed = appearance.status is AppearanceStatus.REMOVED
             if fact.removed and not was_removed:
-                appearance.status = AppearanceStatus.REMOVED
-                appearance.removed_reason = fact.reason or None
-                appearance.updated_at = at
-                _log(
-                    record,
-                    at,
-                    actor,
-                    "appearance_removed",
-                    None,
-                    generation_id=fact.generation_id,
-                    reason=fact.reason,
-                )
+                _remove_appearance(record, appearance, at, actor, fact.generation_id, fact.reason)
             elif not fact.removed and was_removed:
                 # back to what it was: published once the asset exists, a draft before
                 appearance.status = (
@@ -319,6 +296,22 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
         raise TypeError(f"unknown consent fact {type(fact).__name__}")
     record.version += 1
     return record
+
+
+def _remove_appearance(
+    record: CameoRecord,
+    appearance: Appearance | None,
+    at: datetime,
+    actor: str,
+    generation_id: str,
+    reason: str,
+) -> None:
+    # The owner's removal is logged even for an appearance the ledger has not seen yet.
+    if appearance is not None:
+        appearance.status = AppearanceStatus.REMOVED
+        appearance.removed_reason = reason or None
+        appearance.updated_at = at
+    _log(record, at, actor, "appearance_removed", None, generation_id=generation_id, reason=reason)
 
 
 def _log(
