@@ -12,6 +12,7 @@ port                   provided by    required by
 ``watermarker``        provenance     generator
 ``fingerprint_search`` reverse_search provenance
 ``blob_store``         generator      provenance, trust_safety (output)
+``follow_graph``       feed           trust_safety (consent)
 =====================  =============  =========================================
 
 Decoding and encoding video is no port: it holds no deployment state, so every domain calls
@@ -35,10 +36,12 @@ from core.ports import Port
 __all__ = [
     "BLOB_STORE",
     "FINGERPRINT_SEARCH",
+    "FOLLOW_GRAPH",
     "PICKUP_POLICY",
     "WATERMARKER",
     "BlobStore",
     "FingerprintSearch",
+    "FollowGraph",
     "PickupAnswer",
     "PickupPolicy",
     "PickupRequest",
@@ -95,6 +98,12 @@ class FingerprintSearch(Protocol):
     def find_matches(self, path: Path, max_results: int = 5) -> list[dict[str, Any]]: ...
 
 
+class FollowGraph(Protocol):
+    """Who follows whom, as the feed (the one writer of follows) has projected it."""
+
+    def are_mutual_follows(self, a: str, b: str) -> bool: ...
+
+
 PICKUP_POLICY = Port[PickupPolicy](
     "pickup_policy", "the consent and opt-out re-check a job passes before it renders"
 )
@@ -105,3 +114,6 @@ FINGERPRINT_SEARCH = Port[FingerprintSearch](
     "fingerprint_search", "the reverse-search matches a provenance report includes"
 )
 BLOB_STORE = Port[BlobStore]("blob_store", "where generated and signed videos are stored")
+FOLLOW_GRAPH = Port[FollowGraph](
+    "follow_graph", "whether two accounts follow each other, for the mutual-follows audience"
+)

@@ -6,7 +6,9 @@ from core.modules import Domain, Module
 
 
 def load() -> Module:
+    from contracts.ports import FOLLOW_GRAPH
     from feed.projection import FeedProjection
+    from feed.public import FollowGraphReadModel
     from feed.router import router
 
     return Module(
@@ -14,6 +16,7 @@ def load() -> Module:
         routers=[router],
         projections={"feed": lambda services: FeedProjection()},
         model_modules=["feed.models", "feed.events"],
+        provides={FOLLOW_GRAPH: FollowGraphReadModel},
     )
 
 

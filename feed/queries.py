@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from feed.errors import UnknownAsset
@@ -171,3 +171,17 @@ def lineage(s: Session, asset_id: str, now: datetime, *, adult: bool = False) ->
         ancestors=tuple(node(g) for g in ancestors),
         remixes=tuple(remixes),
     )
+
+
+def are_mutual_follows(s: Session, a: str, b: str) -> bool:
+    found = s.scalar(
+        select(func.count())
+        .select_from(FeedFollowRow)
+        .where(
+            or_(
+                and_(FeedFollowRow.follower_id == a, FeedFollowRow.followee_id == b),
+                and_(FeedFollowRow.follower_id == b, FeedFollowRow.followee_id == a),
+            )
+        )
+    )
+    return int(found or 0) == 2

@@ -28,7 +28,7 @@ def warm(services: Services) -> None:
 
 
 def load() -> Module:
-    from contracts.ports import BLOB_STORE, PICKUP_POLICY
+    from contracts.ports import BLOB_STORE, FOLLOW_GRAPH, PICKUP_POLICY
     from trust_safety.assets import registration as _assets
     from trust_safety.cases import registration as _cases
     from trust_safety.consent import registration as _consent
@@ -58,7 +58,9 @@ def load() -> Module:
         ],
         warm=[warm],
         provides={PICKUP_POLICY: PickupRecheck},
-        requires=[BLOB_STORE],  # output moderation reads the generated masters
+        # output moderation reads the generated masters; the mutual-follows audience, the
+        # feed's follows
+        requires=[BLOB_STORE, FOLLOW_GRAPH],
     )
 
 

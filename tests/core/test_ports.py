@@ -62,7 +62,12 @@ def test_every_problem_is_named_at_once() -> None:
 def test_ports_with_one_name_are_distinct_declarations() -> None:
     lookalike = Port[Clock]("clock")
     with pytest.raises(WiringError):
-        wire([Module("a", provides={lookalike: lambda s: FixedClock()}), Module("b", requires=[CLOCK])])
+        wire(
+            [
+                Module("a", provides={lookalike: lambda s: FixedClock()}),
+                Module("b", requires=[CLOCK]),
+            ]
+        )
 
 
 def test_a_port_is_built_once_when_threads_ask_together() -> None:
@@ -107,7 +112,13 @@ def test_an_override_replaces_the_provider() -> None:
 
 def test_the_deployed_modules_fit_together(services: Services) -> None:
     """Every port a domain requires is provided by exactly one domain."""
-    from contracts.ports import BLOB_STORE, FINGERPRINT_SEARCH, PICKUP_POLICY, WATERMARKER
+    from contracts.ports import (
+        BLOB_STORE,
+        FINGERPRINT_SEARCH,
+        FOLLOW_GRAPH,
+        PICKUP_POLICY,
+        WATERMARKER,
+    )
 
     wiring = services.wire()
     assert {p.name: wiring.providers[p].module for p in wiring.providers} == {
@@ -115,4 +126,5 @@ def test_the_deployed_modules_fit_together(services: Services) -> None:
         WATERMARKER.name: "provenance",
         FINGERPRINT_SEARCH.name: "reverse_search",
         BLOB_STORE.name: "generator",
+        FOLLOW_GRAPH.name: "feed",
     }

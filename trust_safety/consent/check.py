@@ -20,11 +20,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from contracts.ports import FollowGraph
 from trust_safety.consent.ledger import (
     CameoRecord,
     ConsentDecision,
     DecisionReason,
-    SocialGraph,
     decide_cameo_use,
 )
 
@@ -114,7 +114,7 @@ def find_cameo_mentions(prompt: str) -> list[str]:
 
 def check_cameo_consent(
     ledger: CameoReader,
-    graph: SocialGraph,
+    graph: FollowGraph,
     *,
     principal_id: str,
     prompt: str,
@@ -176,7 +176,7 @@ def check_cameo_consent(
 
 def recheck_at_pickup(
     ledger: CameoReader,
-    graph: SocialGraph,
+    graph: FollowGraph,
     *,
     principal_id: str,
     cameo_ids: Sequence[str],
@@ -195,7 +195,7 @@ def recheck_at_pickup(
 
 
 def likeness_consent_callable(
-    ledger: CameoReader, graph: SocialGraph, clock: Callable[[], datetime]
+    ledger: CameoReader, graph: FollowGraph, clock: Callable[[], datetime]
 ) -> Callable[[str, str], bool]:
     """Adapter for the moderation pipeline's ``LikenessConsent``: (requester, figure) -> bool.
 

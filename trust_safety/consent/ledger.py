@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 
+from contracts.ports import FollowGraph
 from core.folds import Recorded
 from trust_safety.consent.errors import CameoNotFound
 from trust_safety.consent.facts import (
@@ -37,36 +37,6 @@ from trust_safety.consent.facts import (
     CameoRetired,
     LivenessResult,
 )
-
-
-class SocialGraph(Protocol):
-    """Answers the only question the ``mutual_follows`` audience needs."""
-
-    def are_mutual_follows(self, a: str, b: str) -> bool: ...
-
-
-class NoSocialGraph:
-    """Used where no follow graph exists: nobody is a mutual follow of anybody."""
-
-    def are_mutual_follows(self, a: str, b: str) -> bool:
-        return False
-
-
-@dataclass
-class InMemorySocialGraph:
-    """A follow graph held in memory (follower -> followed)."""
-
-    follows: set[tuple[str, str]] = field(default_factory=set)
-
-    def follow(self, follower: str, followed: str) -> None:
-        self.follows.add((follower, followed))
-
-    def unfollow(self, follower: str, followed: str) -> None:
-        self.follows.discard((follower, followed))
-
-    def are_mutual_follows(self, a: str, b: str) -> bool:
-        return (a, b) in self.follows and (b, a) in self.follows
-
 
 RecordedFact = Recorded[CameoFact]
 
@@ -326,7 +296,7 @@ def decide_cameo_use(
     record: CameoRecord | None,
     principal_id: str,
     at: datetime,
-    graph: SocialGraph,
+    graph: FollowGraph,
     *,
     cameo_id: str | None = None,
 ) -> ConsentDecision:

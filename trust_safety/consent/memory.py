@@ -8,22 +8,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from contracts.ports import FollowGraph
 from trust_safety.consent.facts import CameoRegistered
 from trust_safety.consent.ledger import (
     CameoRecord,
     ConsentDecision,
-    NoSocialGraph,
     RecordedFact,
-    SocialGraph,
     apply,
     decide_cameo_use,
 )
 
 
+class NoFollows:
+    """Where no follow graph is given: nobody is a mutual follow of anybody."""
+
+    def are_mutual_follows(self, a: str, b: str) -> bool:  # noqa: ARG002
+        return False
+
+
 class InMemoryConsentLedger:
-    def __init__(self, graph: SocialGraph | None = None) -> None:
+    def __init__(self, graph: FollowGraph | None = None) -> None:
         self._records: dict[str, CameoRecord] = {}
-        self.graph: SocialGraph = graph or NoSocialGraph()
+        self.graph: FollowGraph = graph or NoFollows()
 
     def record(self, recorded: RecordedFact) -> CameoRecord:
         fact = recorded.fact

@@ -97,12 +97,3 @@ class ConsentGenerationRow(Base):
     asset_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     removed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     removed_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
-
-
-class ConsentFollowRow(Base):
-    """The follow graph (from the feed's follow events), for the mutual-follows audience."""
-
-    __tablename__ = "consent_follows"
-
-    follower_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    followee_id: Mapped[str] = mapped_column(String(128), primary_key=True)

@@ -1,9 +1,9 @@
-"""The ConsentLedger projection: cameos, grants, history, appearances and the follow graph.
+"""The ConsentLedger projection: cameos, grants, history and appearances.
 
-It reads four categories: ``consent`` (its own events), ``generation`` (which videos use
-which cameos: requested, approved, published), ``asset`` (whether each video is removed, as the
-assets domain decided it) and ``feed`` (follows, for the mutual-follows audience), the foreign
-ones through their contract classes. Handlers take every time from the event, so a replay
+It reads ``consent`` (its own events), ``generation`` (which videos use which cameos:
+requested, approved, published) and ``asset`` (whether each video is removed, as the assets
+domain decided it), the foreign ones through their contract classes. Follows are not copied
+here: the mutual-follows audience asks the feed's ``follow_graph`` port when it decides. Handlers take every time from the event, so a replay
 rebuilds the same tables.
 """
 
@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from contracts.assets import AssetVisibilityChanged, HoldKind
-from contracts.feed import UserFollowed, UserUnfollowed
 from contracts.generation import AssetPublished, GenerationApproved, GenerationRequested
 from core.events import RecordedEvent
 from core.projections import Projection, handles
@@ -39,7 +38,6 @@ from trust_safety.consent.models import (
     CameoHistoryRow,
     CameoPersonRow,
     CameoRow,
-    ConsentFollowRow,
     ConsentGenerationRow,
 )
 from trust_safety.consent.store import history_length, load_record, save_record
@@ -71,14 +69,13 @@ def _generation(s: Session, generation_id: str) -> ConsentGenerationRow:
 
 class ConsentLedger(Projection):
     name = "consent-ledger"
-    categories = ("consent", "generation", "provenance", "asset", "feed")
+    categories = ("consent", "generation", "provenance", "asset")
     tables: ClassVar[tuple[Table, ...]] = (  # type: ignore[assignment]
         CameoRow.__table__,
         CameoPersonRow.__table__,
         CameoHistoryRow.__table__,
         CameoAppearanceRow.__table__,
         ConsentGenerationRow.__table__,
-        ConsentFollowRow.__table__,
     )
 
     def _fold(self, s: Session, cameo_id: str, recorded: RecordedFact) -> None:
@@ -163,20 +160,3 @@ class ConsentLedger(Projection):
         ).all()
         for cameo_id in sorted(cameos):
             self._fold_visibility(s, event, cameo_id, row)
-
-    @handles(UserFollowed)
-    def _followed(self, s: Session, event: RecordedEvent) -> None:
-        followed: UserFollowed = event.payload_as(UserFollowed)
-        key = (followed.follower_id, followed.followee_id)
-        if s.get(ConsentFollowRow, key) is None:
-            s.add(ConsentFollowRow(follower_id=key[0], followee_id=key[1]))
-
-    @handles(UserUnfollowed)
-    def _unfollowed(self, s: Session, event: RecordedEvent) -> None:
-        unfollowed: UserUnfollowed = event.payload_as(UserUnfollowed)
-        s.execute(
-            delete(ConsentFollowRow).where(
-                ConsentFollowRow.follower_id == unfollowed.follower_id,
-                ConsentFollowRow.followee_id == unfollowed.followee_id,
-            )
-        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
+from contracts.ports import FOLLOW_GRAPH
 from core.events import utcnow
 from core.services import Services
 from trust_safety.consent.check import (
@@ -24,7 +25,7 @@ from trust_safety.consent.check import (
 from trust_safety.consent.errors import CameoNotFound
 from trust_safety.consent.ledger import CameoRecord
 from trust_safety.consent.service import load_cameo
-from trust_safety.consent.store import SqlConsentLedger, SqlSocialGraph
+from trust_safety.consent.store import SqlConsentLedger
 
 __all__ = [
     "ConsentCheckResult",
@@ -47,7 +48,7 @@ def check_request_consent(
     with services.read_sessions() as s:
         return check_cameo_consent(
             SqlConsentLedger(s),
-            SqlSocialGraph(s),
+            services.port(FOLLOW_GRAPH),
             principal_id=principal_id,
             prompt=prompt,
             at=at,
@@ -63,9 +64,9 @@ def likeness_consent(
 
     def consent(requester_id: str, public_figure_id: str) -> bool:
         with services.read_sessions() as s:
-            return likeness_consent_callable(SqlConsentLedger(s), SqlSocialGraph(s), clock)(
-                requester_id, public_figure_id
-            )
+            return likeness_consent_callable(
+                SqlConsentLedger(s), services.port(FOLLOW_GRAPH), clock
+            )(requester_id, public_figure_id)
 
     return consent
 
@@ -92,11 +93,10 @@ class _StreamCameos:
 def recheck_cameos_at_pickup(
     services: Services, *, principal_id: str, cameo_ids: Sequence[str], at: datetime
 ) -> ConsentCheckResult:
-    with services.read_sessions() as s:
-        return recheck_at_pickup(
-            _StreamCameos(services),
-            SqlSocialGraph(s),
-            principal_id=principal_id,
-            cameo_ids=cameo_ids,
-            at=at,
-        )
+    return recheck_at_pickup(
+        _StreamCameos(services),
+        services.port(FOLLOW_GRAPH),
+        principal_id=principal_id,
+        cameo_ids=cameo_ids,
+        at=at,
+    )

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from contracts.ports import FOLLOW_GRAPH
 from core.app import ServicesDep
 from core.auth import Principal, Role, require_roles
 from core.events import utcnow
@@ -31,7 +32,7 @@ from trust_safety.consent.schemas import (
     CameoUsePublic,
 )
 from trust_safety.consent.service import ConsentService, load_cameo
-from trust_safety.consent.store import SqlSocialGraph, load_record
+from trust_safety.consent.store import load_record
 
 router = APIRouter(prefix="/v1/cameos", tags=["consent"], responses=problems(401, 403, 503))
 
@@ -282,6 +283,10 @@ def may_i_use(cameo_id: CameoId, principal: UserP, services: ServicesDep) -> dic
     now = utcnow()
     with services.read_sessions() as s:
         decision = decide_cameo_use(
-            load_record(s, cameo_id), principal.id, now, SqlSocialGraph(s), cameo_id=cameo_id
+            load_record(s, cameo_id),
+            principal.id,
+            now,
+            services.port(FOLLOW_GRAPH),
+            cameo_id=cameo_id,
         )
     return {"cameo_id": cameo_id, "allowed": decision.allowed, "reason": decision.reason.value}

@@ -21,7 +21,6 @@ from trust_safety.consent.models import (
     CameoHistoryRow,
     CameoPersonRow,
     CameoRow,
-    ConsentFollowRow,
     as_utc,
     utc,
 )
@@ -178,19 +177,3 @@ class SqlConsentLedger:
                 .order_by(CameoRow.registered_at)
             )
         )
-
-
-class SqlSocialGraph:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def are_mutual_follows(self, a: str, b: str) -> bool:
-        found = self.session.scalar(
-            select(func.count())
-            .select_from(ConsentFollowRow)
-            .where(
-                ((ConsentFollowRow.follower_id == a) & (ConsentFollowRow.followee_id == b))
-                | ((ConsentFollowRow.follower_id == b) & (ConsentFollowRow.followee_id == a))
-            )
-        )
-        return int(found or 0) == 2

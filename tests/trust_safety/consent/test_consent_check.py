@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tests.trust_safety.consent.follows import InMemoryFollowGraph
 from trust_safety.consent import commands
 from trust_safety.consent.check import (
     ReferenceSource,
@@ -12,14 +13,14 @@ from trust_safety.consent.check import (
     recheck_at_pickup,
 )
 from trust_safety.consent.facts import Audience, LivenessResult
-from trust_safety.consent.ledger import DecisionReason, InMemorySocialGraph, RecordedFact
+from trust_safety.consent.ledger import DecisionReason, RecordedFact
 from trust_safety.consent.memory import InMemoryConsentLedger
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def make_ledger() -> InMemoryConsentLedger:
-    ledger = InMemoryConsentLedger(InMemorySocialGraph())
+    ledger = InMemoryConsentLedger(InMemoryFollowGraph())
     for cameo_id, owner, handle, audience in [
         ("cam-ada", "ada", "ada", Audience.APPROVED_PEOPLE),
         ("cam-bo", "bo", "bo.the.dog", Audience.EVERYONE),

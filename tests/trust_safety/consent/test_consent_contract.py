@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from contracts.ports import FOLLOW_GRAPH
 from core.events import Actor
+from tests.trust_safety.consent.follows import InMemoryFollowGraph
 from tests.trust_safety.consent.foreign_events import emit
 from tests.utils import drain
 from trust_safety.consent import commands
@@ -20,13 +22,12 @@ from trust_safety.consent.errors import CameoAlreadyRetired
 from trust_safety.consent.facts import Audience, LivenessResult
 from trust_safety.consent.ledger import (
     DecisionReason,
-    InMemorySocialGraph,
     RecordedFact,
     decide_cameo_use,
 )
 from trust_safety.consent.memory import InMemoryConsentLedger
 from trust_safety.consent.service import cameo_stream
-from trust_safety.consent.store import SqlSocialGraph, load_record
+from trust_safety.consent.store import load_record
 
 OWNERS = ["ada", "bo"]
 PEOPLE = ["ada", "bo", "cy", "dee", "eve"]
@@ -42,7 +43,7 @@ def append(services, memory, cameo_id, fact, actor_id):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sql_ledger_equals_reference_ledger(services, seed):
     rng = random.Random(seed)
-    graph = InMemorySocialGraph()
+    graph = InMemoryFollowGraph()
     memory = InMemoryConsentLedger(graph)
     start = datetime.now(UTC)
     for owner in OWNERS:
@@ -120,9 +121,10 @@ def test_sql_ledger_equals_reference_ledger(services, seed):
 
 
 def compare(services, memory, start, outcomes):
-    drain(services, ["consent-ledger"])
+    drain(services, ["consent-ledger", "feed"])
+    # the follows the SQL side decides with are the feed's, asked through its port
+    sql_graph = services.port(FOLLOW_GRAPH)
     with services.read_sessions() as s:
-        sql_graph = SqlSocialGraph(s)
         for owner in OWNERS:
             cameo_id = f"cam-{owner}"
             stored = load_record(s, cameo_id, history=True)

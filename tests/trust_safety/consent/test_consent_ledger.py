@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.trust_safety.consent.follows import InMemoryFollowGraph
 from trust_safety.consent import commands
 from trust_safety.consent.errors import (
     AppearanceNotFound,
@@ -25,7 +26,6 @@ from trust_safety.consent.facts import (
 )
 from trust_safety.consent.ledger import (
     DecisionReason,
-    InMemorySocialGraph,
     RecordedFact,
     decide_cameo_use,
     fold,
@@ -80,12 +80,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def graph() -> InMemorySocialGraph:
-    return InMemorySocialGraph()
+def graph() -> InMemoryFollowGraph:
+    return InMemoryFollowGraph()
 
 
 @pytest.fixture
-def ledger(graph: InMemorySocialGraph) -> InMemoryConsentLedger:
+def ledger(graph: InMemoryFollowGraph) -> InMemoryConsentLedger:
     return InMemoryConsentLedger(graph)
 
 
@@ -194,7 +194,7 @@ def test_retired_cameo_is_unusable_and_frozen(ledger, clock):
 
 
 def test_unknown_cameo_is_denied():
-    decision = decide_cameo_use(None, "bob", T0, InMemorySocialGraph(), cameo_id="cam-x")
+    decision = decide_cameo_use(None, "bob", T0, InMemoryFollowGraph(), cameo_id="cam-x")
     assert not decision.allowed and decision.reason is DecisionReason.UNKNOWN_CAMEO
     assert decision.cameo_id == "cam-x"
 
@@ -352,7 +352,7 @@ def test_decision_matches_a_direct_reading_of_the_rules(actions, principal):
     """Property: replaying any sequence gives the same answer as reading the rules directly,
     and folding the stream from scratch equals the live ledger."""
     clock = Clock()
-    graph = InMemorySocialGraph({("dan", OWNER), (OWNER, "dan")})
+    graph = InMemoryFollowGraph({("dan", OWNER), (OWNER, "dan")})
     ledger = InMemoryConsentLedger(graph)
     register(ledger, clock, audience=Audience.ONLY_ME)
     stream: list[RecordedFact] = []
