@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contracts.feed import FEED, UserFollowed, UserUnfollowed
 from core.aggregate import Transaction, execute, transact
 from core.auth import PrincipalRow
 from core.events import Actor, EventPayload, RecordedEvent, stream_id
 from core.services import Services
 from feed.errors import AlreadyFeatured, AlreadyFollowing, InvalidFollow, UnknownAsset
-from feed.events import FEED, AssetFeatured, AssetUnfeatured, UserFollowed, UserUnfollowed
+from feed.events import AssetFeatured, AssetUnfeatured
 from feed.models import FeedAssetRow
 
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from contracts.feed import FEED, UserFollowed, UserUnfollowed
+from contracts.feed import FEED
 from core.events import EventPayload, event_type
-
-__all__ = ["FEED", "UserFollowed", "UserUnfollowed"]
 
 
 @event_type("AssetFeatured", category=FEED)

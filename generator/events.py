@@ -5,22 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from contracts.generation import (
-    GENERATION,
-    RENDER,
-    GenerationCompleted,
-    GenerationFailed,
-    GenerationStarted,
-)
 from core.events import EventPayload, event_type
-
-__all__ = [
-    "GENERATION",
-    "RENDER",
-    "GenerationCompleted",
-    "GenerationFailed",
-    "GenerationStarted",
-]
 
 DEAD_LETTER = "generation_dlq"
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from contracts.generation import RENDER
+from contracts.generation import RENDER, GenerationCompleted, GenerationFailed, GenerationStarted
 from contracts.ports import BLOB_STORE, PICKUP_POLICY, WATERMARKER
 from core.events import SYSTEM_ACTOR, NewEvent, RecordedEvent, derived_event_id, stream_id, utcnow
 from core.ports import Resource
@@ -35,13 +35,7 @@ from core.services import Services
 from core.video import encode_mp4
 from generator.backends.base import ProceduralBackend, VideoBackend
 from generator.errors import BackendFailed, BackendUnavailable, InvalidRenderRequest
-from generator.events import (
-    DEAD_LETTER,
-    GenerationCompleted,
-    GenerationDeadLettered,
-    GenerationFailed,
-    GenerationStarted,
-)
+from generator.events import DEAD_LETTER, GenerationDeadLettered
 from generator.jobs import APPROVED, GenerationJob, generation_id_of, is_finished, job_from_stream
 from generator.pickup import PickupCheck
 from generator.settings import GeneratorSettings

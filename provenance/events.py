@@ -7,10 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from contracts.generation import GENERATION, PROVENANCE, AssetPublished, AssetSigned
 from core.events import EventPayload, event_type
-
-__all__ = ["GENERATION", "PROVENANCE", "AssetPublished", "AssetSigned"]
 
 AUDIT = "audit"
 

@@ -27,6 +27,8 @@ from contracts.generation import (
     GENERATION,
     OUTPUT,
     PROVENANCE,
+    AssetPublished,
+    AssetSigned,
     generation_history,
 )
 from contracts.ports import BLOB_STORE
@@ -43,7 +45,6 @@ from provenance.c2pa_manifest import (
     read_manifest,
     sign_video,
 )
-from provenance.events import AssetPublished, AssetSigned
 from provenance.models import ProvAsset
 from provenance.pki import SigningCredentials
 from provenance.public import settings as provenance_settings

@@ -6,22 +6,20 @@ declared payloads so that a renamed or dropped field shows up here, not in produ
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from contracts.generation import AssetPublished, AssetSigned
 from core.events import SYSTEM_ACTOR, stream_id
 from core.services import Services
 from feed import queries
 from tests.utils import drain
 from trust_safety.cases.models import AssetFactsRow
 
-provenance_events = importlib.import_module("provenance.events")
-
 
 def signed_and_published(generation_id: str, requester: str, parents: list[str]) -> list[Any]:
     asset_id = f"asset-{generation_id}"
     return [
-        provenance_events.AssetSigned(
+        AssetSigned(
             generation_id=generation_id,
             asset_id=asset_id,
             requester_id=requester,
@@ -43,7 +41,7 @@ def signed_and_published(generation_id: str, requester: str, parents: list[str])
             fps=8.0,
             remix_parents=parents,
         ),
-        provenance_events.AssetPublished(
+        AssetPublished(
             generation_id=generation_id,
             asset_id=asset_id,
             download_blob_address="a" * 64,

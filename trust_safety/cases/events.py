@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.enforcement import ENFORCEMENT, EnforcementActionTaken, EnforcementReversed
 from core.events import EventPayload, PersonalData, event_type
 
 REPORT = "report"
@@ -33,17 +32,6 @@ class DecisionKind(StrEnum):
 class AppealOutcome(StrEnum):
     UPHELD = "upheld"  # the original decision stands
     REVERSED = "reversed"  # the original decision is undone
-
-
-
-# published for other domains in contracts.enforcement; the cases domain is their one writer
-__all__ = [
-    "ENFORCEMENT",
-    "AppealOutcome",
-    "DecisionKind",
-    "EnforcementActionTaken",
-    "EnforcementReversed",
-]
 
 
 class TargetRef(BaseModel):

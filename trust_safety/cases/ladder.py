@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from contracts.enforcement import ActionKind
+from contracts.enforcement import ActionKind, EnforcementActionTaken, EnforcementReversed
 from contracts.statement_of_reasons import Category, DecisionGround
-from trust_safety.cases import events as ev
 from trust_safety.cases.errors import AlreadyReversed, InvalidEnforcement
 from trust_safety.cases.policy import LadderPolicy
 from trust_safety.cases.recorded import Fact, ensure_utc, parse_instant
@@ -49,7 +48,7 @@ class AccountStanding:
 
     def apply(self, event: Fact) -> None:
         p = event.payload
-        if event.type == ev.EnforcementActionTaken.event_type_name and p.get("affected_user_id") == self.user_id:
+        if event.type == EnforcementActionTaken.event_type_name and p.get("affected_user_id") == self.user_id:
             self.actions[str(p["action_id"])] = ActionRecord(
                 action_id=str(p["action_id"]),
                 kind=ActionKind(p["kind"]),
@@ -60,7 +59,7 @@ class AccountStanding:
                 ends_at=parse_instant(p["ends_at"]) if p.get("ends_at") else None,
                 triggered_by=tuple(p.get("triggered_by", ())),
             )
-        elif event.type == ev.EnforcementReversed.event_type_name:
+        elif event.type == EnforcementReversed.event_type_name:
             record = self.actions.get(str(p["action_id"]))
             if record is not None and record.reversed_at is None:
                 record.reversed_at = ensure_utc(event.occurred_at)
@@ -172,10 +171,10 @@ def standings(events: Iterable[Fact]) -> dict[str, AccountStanding]:
     """Every affected user's standing, folded from the log."""
     out: dict[str, AccountStanding] = {}
     for event in events:
-        if event.type == ev.EnforcementActionTaken.event_type_name:
+        if event.type == EnforcementActionTaken.event_type_name:
             user = str(event.payload["affected_user_id"])
             out.setdefault(user, AccountStanding(user)).apply(event)
-        elif event.type == ev.EnforcementReversed.event_type_name:
+        elif event.type == EnforcementReversed.event_type_name:
             for standing in out.values():
                 standing.apply(event)
     return out

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
+from contracts.enforcement import ENFORCEMENT, EnforcementActionTaken, EnforcementReversed
 from contracts.generation import (
     GENERATION,
     OUTPUT,
@@ -140,10 +141,10 @@ class ActionsProjection(Projection):
     """Actions with their statements of reasons; the Transparency Database export reads it."""
 
     name = "cases-actions"
-    categories = (ev.ENFORCEMENT,)
+    categories = (ENFORCEMENT,)
     tables: ClassVar[tuple[Table, ...]] = (ActionRow.__table__,)  # type: ignore[assignment]
 
-    @handles(ev.EnforcementActionTaken)
+    @handles(EnforcementActionTaken)
     def _taken(self, s: Session, e: RecordedEvent) -> None:
         p = e.payload
         if s.get(ActionRow, p["action_id"]) is not None:
@@ -173,7 +174,7 @@ class ActionsProjection(Projection):
             )
         )
 
-    @handles(ev.EnforcementReversed)
+    @handles(EnforcementReversed)
     def _reversed(self, s: Session, e: RecordedEvent) -> None:
         row = s.get(ActionRow, e.payload["action_id"])
         if row is None or row.reversed_at is not None:

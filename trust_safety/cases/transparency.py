@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from contracts.enforcement import EnforcementActionTaken, EnforcementReversed
 from trust_safety.cases import events as ev
 from trust_safety.cases.errors import InvalidPeriod
 from trust_safety.cases.recorded import Fact, ensure_utc
@@ -110,7 +111,7 @@ def compute_transparency(
             if case_id in case_decided:
                 case_decided.discard(case_id)
                 case_opened[case_id] = at
-        elif kind in (ev.EnforcementActionTaken.event_type_name, ev.ReportDismissed.event_type_name):
+        elif kind in (EnforcementActionTaken.event_type_name, ev.ReportDismissed.event_type_name):
             decided_case = str(p.get("case_id") or "")
             if decided_case in case_opened and decided_case not in case_decided:
                 case_decided.add(decided_case)
@@ -140,7 +141,7 @@ def compute_transparency(
             filed = appeal_filed_at.get(str(p["appeal_id"]))
             if filed is not None:
                 appeal_times.append((at - filed).total_seconds())
-        elif kind == ev.EnforcementReversed.event_type_name and in_period:
+        elif kind == EnforcementReversed.event_type_name and in_period:
             reversals += 1
 
     actions_total = sum(actions_by_kind.values())

@@ -1,33 +1,14 @@
 """Events of the moderation lists (category ``modlist``), which only the gate reads.
 
-The gate's events on the generation stream are published contracts
-(``contracts.generation``); they are re-exported here for the gate's own code.
+The gate's events on the generation stream are published contracts; import them from
+``contracts.generation``.
 """
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from contracts.generation import (
-    GENERATION,
-    GenerationApproved,
-    GenerationKind,
-    GenerationRefused,
-    GenerationRequested,
-    PromptModerated,
-    Tier,
-)
 from core.events import EventPayload, event_type
-
-__all__ = [
-    "GENERATION",
-    "GenerationApproved",
-    "GenerationKind",
-    "GenerationRefused",
-    "GenerationRequested",
-    "PromptModerated",
-    "Tier",
-]
 
 MODLIST = "modlist"
 

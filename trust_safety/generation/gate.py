@@ -19,18 +19,18 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from contracts.generation import generation_history
+from contracts.generation import (
+    GENERATION,
+    GenerationApproved,
+    GenerationRefused,
+    PromptModerated,
+    generation_history,
+)
 from core.events import SYSTEM_ACTOR, RecordedEvent
 from core.ports import Resource
 from core.projections import Append, Processor
 from core.services import Services
 from trust_safety.classifiers.text_embedding import TextEmbedder, default_cache_dir
-from trust_safety.generation.events import (
-    GENERATION,
-    GenerationApproved,
-    GenerationRefused,
-    PromptModerated,
-)
 from trust_safety.generation.lists import LiveLists, load_live_lists
 from trust_safety.moderation.artists import ArtistStyleStage, load_default_artists
 from trust_safety.moderation.blocklist import BlocklistStage

@@ -6,8 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.generation import GenerationParameters
-from trust_safety.generation.events import GenerationKind, Tier
+from contracts.generation import GenerationKind, GenerationParameters, Tier
 
 MAX_DURATION_S = 20.0
 MAX_CAMEOS = 4

@@ -7,11 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contracts.generation import generation_history, stage_of
+from contracts.generation import GENERATION, GenerationRequested, generation_history, stage_of
 from core.errors import NotFound
 from core.events import Actor, stream_id
 from core.services import Services
-from trust_safety.generation.events import GENERATION, GenerationRequested
 from trust_safety.generation.models import GenerationRequestRow
 from trust_safety.generation.params import GenerationRequestIn
 from trust_safety.uploads.service import require_usable_image

@@ -4,9 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from contracts.enforcement import ActionKind
+from contracts.enforcement import ActionKind, EnforcementActionTaken, EnforcementReversed
 from tests.trust_safety.cases.builders import action_payload, at, decision, fact
-from trust_safety.cases import events as ev
 from trust_safety.cases.errors import AlreadyReversed, InvalidEnforcement
 from trust_safety.cases.ladder import (
     AccountStanding,
@@ -20,7 +19,7 @@ from trust_safety.cases.policy import LadderPolicy
 def strike(standing: AccountStanding, action_id: str, minute: float, **overrides: object) -> None:
     d = decision(strike=True, target_id=f"asset-{action_id}", **overrides)
     standing.apply(
-        fact(ev.EnforcementActionTaken, at(minute), **action_payload(action_id, d, at(minute)))
+        fact(EnforcementActionTaken, at(minute), **action_payload(action_id, d, at(minute)))
     )
 
 
@@ -31,7 +30,7 @@ def take(
     d = decision(kind=consequence.kind.value, target_id="user-owner", strike=False, **extra)
     standing.apply(
         fact(
-            ev.EnforcementActionTaken,
+            EnforcementActionTaken,
             at(minute),
             **action_payload(action_id, d, at(minute), triggered_by=list(consequence.triggered_by)),
         )
@@ -123,8 +122,8 @@ def test_reversing_a_strike_lifts_what_it_triggered() -> None:
     assert c is not None
     take(s, "susp1", 2, c)
     assert s.consequences_of("s2") == ["susp1"]
-    s.apply(fact(ev.EnforcementReversed, at(5), action_id="s2"))
-    s.apply(fact(ev.EnforcementReversed, at(5), action_id="susp1"))
+    s.apply(fact(EnforcementReversed, at(5), action_id="s2"))
+    s.apply(fact(EnforcementReversed, at(5), action_id="susp1"))
     assert s.suspended_until(at(6)) is None
     assert [a.action_id for a in s.live_strikes(at(6), LadderPolicy())] == ["s1", "s3"]
     with pytest.raises(AlreadyReversed):
@@ -136,7 +135,7 @@ def test_reversing_a_strike_lifts_what_it_triggered() -> None:
 def test_suspension_ends_by_itself() -> None:
     s = AccountStanding("user-owner")
     d = decision(kind="suspend_account", duration_days=2, target_id="user-owner")
-    s.apply(fact(ev.EnforcementActionTaken, at(0), **action_payload("susp", d, at(0))))
+    s.apply(fact(EnforcementActionTaken, at(0), **action_payload("susp", d, at(0))))
     assert s.suspended_until(at(days=1)) == at(days=2)
     assert s.suspended_until(at(days=2)) is None
 
@@ -152,9 +151,9 @@ def test_standings_fold_all_users() -> None:
     d1 = decision(strike=True, affected_user_id="u1")
     d2 = decision(strike=True, affected_user_id="u2", target_id="asset-2")
     events = [
-        fact(ev.EnforcementActionTaken, at(0), **action_payload("a1", d1, at(0))),
-        fact(ev.EnforcementActionTaken, at(1), **action_payload("a2", d2, at(1))),
-        fact(ev.EnforcementReversed, at(2), action_id="a1"),
+        fact(EnforcementActionTaken, at(0), **action_payload("a1", d1, at(0))),
+        fact(EnforcementActionTaken, at(1), **action_payload("a2", d2, at(1))),
+        fact(EnforcementReversed, at(2), action_id="a1"),
     ]
     result = standings(events)
     assert result["u1"].live_strikes(at(3), LadderPolicy()) == []

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.enforcement import EnforcementActionTaken, EnforcementReversed
 from tests.trust_safety.cases.builders import at, fact
 from trust_safety.cases import events as ev
 from trust_safety.cases.errors import InvalidPeriod
@@ -22,7 +23,7 @@ def action(
     kind: str = "remove_asset",
 ) -> RecordedFact:
     return fact(
-        ev.EnforcementActionTaken,
+        EnforcementActionTaken,
         at(minute),
         case_id=case_id,
         action_id=action_id,
@@ -72,7 +73,7 @@ LOG = [
     fact(ev.AppealFiled, at(200), appeal_id="ap1", decision_id="a1"),
     fact(ev.AppealFiled, at(210), appeal_id="ap2", decision_id="a3"),
     fact(ev.AppealDecided, at(260), appeal_id="ap1", outcome="reversed"),
-    fact(ev.EnforcementReversed, at(260), action_id="a1"),
+    fact(EnforcementReversed, at(260), action_id="a1"),
     fact(ev.AppealDecided, at(330), appeal_id="ap2", outcome="upheld"),
 ]
 

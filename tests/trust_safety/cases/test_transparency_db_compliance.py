@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from contracts.enforcement import ENFORCEMENT, EnforcementActionTaken
 from contracts.statement_of_reasons import (
     RETIRED_CATEGORIES,
     RETIRED_KEYWORDS,
@@ -25,7 +26,6 @@ from tests.trust_safety.cases import transparency_db_rules as db
 from tests.trust_safety.cases.builders import at, decision, statement_fields
 from tests.trust_safety.cases.foreign import publish
 from tests.utils import drain, make_principal
-from trust_safety.cases import events as ev
 from trust_safety.cases.enforcement import ActionKind, build_statement
 from trust_safety.cases.registration import PROJECTIONS
 from trust_safety.cases.reports import CATEGORY_PROFILES
@@ -180,7 +180,7 @@ def test_stored_v1_actions_are_upcast_to_current_values() -> None:
     version, payload = REGISTRY.upcast(
         "EnforcementActionTaken", 1, {**v1, "statement": _v1_statement("clearframe-sor-old")}
     )
-    assert version == ev.EnforcementActionTaken.schema_version == 2
+    assert version == EnforcementActionTaken.schema_version == 2
     statement = payload["statement"]
     # sexualised and non-consensual: cyber violence, the addition that said the same dropped
     assert (
@@ -197,7 +197,7 @@ def test_stored_v1_actions_are_upcast_to_current_values() -> None:
     ]
     _assert_accepted(statement)
     # an upcast payload is a valid current event
-    ev.EnforcementActionTaken.model_validate(
+    EnforcementActionTaken.model_validate(
         {
             **_action_fields("a-old"),
             "statement_category": payload["statement_category"],
@@ -222,7 +222,7 @@ def _action_fields(action_id: str) -> dict[str, Any]:
     }
 
 
-class _ActionTakenV1(ev.EnforcementActionTaken):
+class _ActionTakenV1(EnforcementActionTaken):
     """The event as version 1 of its schema wrote it (appended to test the upcaster)."""
 
     schema_version: ClassVar[int] = 1
@@ -237,7 +237,7 @@ def test_every_export_over_the_api_passes_the_database_rules(
     # an action stored by the code before this change, with the values now refused
     old = _v1_statement("clearframe-sor-old1")
     services.store.append(
-        stream_id(ev.ENFORCEMENT, "old1"),
+        stream_id(ENFORCEMENT, "old1"),
         [
             _ActionTakenV1(
                 **_action_fields("old1"), statement_category=old["category"], statement=old
@@ -246,7 +246,7 @@ def test_every_export_over_the_api_passes_the_database_rules(
         expected_version=0,
         actor=SYSTEM_ACTOR,
     )
-    raw = services.store.read_stream(stream_id(ev.ENFORCEMENT, "old1"))
+    raw = services.store.read_stream(stream_id(ENFORCEMENT, "old1"))
     assert raw[0].schema_version == 2  # upcast on read
     assert isinstance(raw[0], RecordedEvent)
 
@@ -303,7 +303,7 @@ def test_every_export_over_the_api_passes_the_database_rules(
     # the export the CLI writes reads the event log: the same, and as valid
     from_log = [
         StatementOfReasons.parse(e.payload["statement"])
-        for e in services.store.iter_all(categories=[ev.ENFORCEMENT])
+        for e in services.store.iter_all(categories=[ENFORCEMENT])
         if e.type == "EnforcementActionTaken"
     ]
     assert _assert_submissions_accepted(list(export_submissions(from_log))) == len(statements)

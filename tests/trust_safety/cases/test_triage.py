@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.enforcement import EnforcementActionTaken
 from tests.trust_safety.cases.builders import at, fact
 from trust_safety.cases import events as ev
 from trust_safety.cases.errors import (
@@ -237,7 +238,7 @@ def test_decided_case_leaves_the_queue_and_a_new_report_opens_a_new_case() -> No
 def test_actioned_case_closes_with_its_actions() -> None:
     q = queue_with(("c1", 50.0, 0))
     # an own-initiative action elsewhere leaves the case alone
-    q.apply(fact(ev.EnforcementActionTaken, at(2), case_id=None, action_id="a0"))
+    q.apply(fact(EnforcementActionTaken, at(2), case_id=None, action_id="a0"))
     assert q.get("c1").status is CaseStatus.OPEN
     q.apply(
         fact(ev.ReportActioned, at(3), case_id="c1", action_ids=["a1", "a2"], reviewer_id="rev-a")

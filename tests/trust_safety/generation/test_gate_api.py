@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from contracts.generation import AssetPublished
 from core.events import stream_id
 from tests.trust_safety.uploads.media_factory import drawn_face, encode, gradient
 from tests.utils import drain, make_principal
@@ -302,8 +303,6 @@ def test_extend_and_remix_keep_lineage_and_check_the_source(
 
 def _published(generation_id: str) -> Any:
     """The provenance domain's AssetPublished, as its signing worker appends it."""
-    from provenance.events import AssetPublished
-
     return AssetPublished(
         generation_id=generation_id,
         asset_id="asset-1",
