@@ -20,6 +20,8 @@ counts refusals that cite ``optout_ids``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -266,6 +268,24 @@ def stage_of(event_type: str) -> int:
     """The stage ``event_type`` marks (-1 for other events). A status taken from an event of a
     lower stage than the one already shown came from another stream late and must not win."""
     return _STAGES.get(event_type, -1)
+
+
+@dataclass(frozen=True)
+class FurthestStage:
+    """The rule every status view of a generation follows: the status shown is the one of the
+    furthest stage seen, since the stages' streams are ordered only within themselves.
+
+    ``shown_by`` names each status a read model shows after the event type it is taken from;
+    a status it does not name (a row's placeholder) is behind every stage."""
+
+    shown_by: Mapping[str, str]
+
+    def status(self, current: str, event_type: str, status: str) -> str:
+        """The status after ``event_type``, which shows ``status``, is heard on a row showing
+        ``current``. The same stage moves it too: a later event of the same stream (each
+        stream keeps its own order), or an alternative of that stage that came after."""
+        behind = stage_of(event_type) < stage_of(self.shown_by.get(current, ""))
+        return current if behind else status
 
 
 def generation_streams(generation_id: str) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ It reads the gate's generation stream, the generator's render stream, output mod
 provenance's streams and the asset stream through their contracts; whether the video may be
 downloaded is the asset's visibility as the assets domain decided it. The streams are ordered
 only within themselves, so the status is the furthest stage seen (``contracts.generation
-.stage_of``): an earlier stage heard late fills its fields but never moves the status back.
+.FurthestStage``): an earlier stage heard late fills its fields but never moves the status back.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from contracts.assets import AssetVisibilityChanged, Visibility
 from contracts.generation import (
     AssetPublished,
     AssetSigned,
+    FurthestStage,
     GenerationApproved,
     GenerationCompleted,
     GenerationFailed,
@@ -26,7 +27,6 @@ from contracts.generation import (
     GenerationRequested,
     GenerationStarted,
     OutputModerated,
-    stage_of,
 )
 from core.events import RecordedEvent
 from core.projections import Projection, handles
@@ -38,19 +38,20 @@ def _utc(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-# the event each status is taken from
-_STATUS_EVENT = {
-    "requested": "GenerationRequested",
-    "approved": "GenerationApproved",
-    "refused": "GenerationRefused",
-    "started": "GenerationStarted",
-    "completed": "GenerationCompleted",
-    "failed": "GenerationFailed",
-    "moderated": "OutputModerated",
-    "blocked": "OutputModerated",
-    "signed": "AssetSigned",
-    "published": "AssetPublished",
-}
+_STATUS = FurthestStage(
+    {
+        "requested": "GenerationRequested",
+        "approved": "GenerationApproved",
+        "refused": "GenerationRefused",
+        "started": "GenerationStarted",
+        "completed": "GenerationCompleted",
+        "failed": "GenerationFailed",
+        "moderated": "OutputModerated",
+        "blocked": "OutputModerated",
+        "signed": "AssetSigned",
+        "published": "AssetPublished",
+    }
+)
 
 
 class GenerationJobs(Projection):
@@ -83,9 +84,7 @@ class GenerationJobs(Projection):
         self, s: Session, generation_id: str, event: RecordedEvent, status: str
     ) -> GenerationJobRow:
         row = self._row(s, generation_id, event.occurred_at)
-        # Same stage: a later event of the same stream (the streams keep their own order).
-        if stage_of(event.type) >= stage_of(_STATUS_EVENT.get(row.status, "")):
-            row.status = status
+        row.status = _STATUS.status(row.status, event.type, status)
         return row
 
     @handles(GenerationRequested)

@@ -30,6 +30,7 @@ from contracts.enforcement import EnforcementActionTaken, EnforcementReversed, T
 from contracts.generation import (
     AssetPublished,
     AssetSigned,
+    FurthestStage,
     GenerationApproved,
     GenerationCompleted,
     GenerationFailed,
@@ -38,7 +39,6 @@ from contracts.generation import (
     GenerationStarted,
     OutputModerated,
     PromptModerated,
-    stage_of,
 )
 from core.events import RecordedEvent
 from core.privacy import redacted_payload
@@ -107,18 +107,17 @@ class ReverseSearchIndexer(Projection):
             s.add(row)
         return row
 
-    _stages: ClassVar[dict[str, int]] = {
-        status: stage_of(event_type)
-        for status, event_type in (
-            ("requested", "GenerationRequested"),
-            ("approved", "GenerationApproved"),
-            ("refused", "GenerationRefused"),
-            ("started", "GenerationStarted"),
-            ("completed", "GenerationCompleted"),
-            ("failed", "GenerationFailed"),
-            ("signed", "AssetSigned"),
-        )
-    }
+    _status: ClassVar[FurthestStage] = FurthestStage(
+        {
+            "requested": "GenerationRequested",
+            "approved": "GenerationApproved",
+            "refused": "GenerationRefused",
+            "started": "GenerationStarted",
+            "completed": "GenerationCompleted",
+            "failed": "GenerationFailed",
+            "signed": "AssetSigned",
+        }
+    )
 
     def _asset(self, s: Session, asset_id: str) -> AssetRecord:
         row = s.get(AssetRecord, asset_id)
@@ -133,10 +132,9 @@ class ReverseSearchIndexer(Projection):
     ) -> GenerationRecord:
         row = self._generation(s, generation_id)
         row.timeline = [*row.timeline, summarise(event, drop=("prompt",))]
-        # The stages' streams are ordered only within themselves: a stage heard late fills
-        # the timeline but does not move the status back.
-        if status is not None and stage_of(event.type) >= self._stages.get(row.status, -1):
-            row.status = status
+        # a stage heard late fills the timeline but does not move the status back
+        if status is not None:
+            row.status = self._status.status(row.status, event.type, status)
         return row
 
     # ------------------------------------------------------------------ generation stream

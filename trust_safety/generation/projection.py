@@ -13,7 +13,7 @@ from typing import ClassVar
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from contracts.generation import stage_of
+from contracts.generation import FurthestStage
 from core.events import RecordedEvent
 from core.projections import Projection, handles
 from trust_safety.generation.models import GenerationRequestRow
@@ -31,18 +31,18 @@ def _generation_id(event: RecordedEvent) -> str:
     return str(event.payload.get("generation_id") or event.stream_key)
 
 
-_STATUS_EVENT = {
-    "requested": "GenerationRequested",
-    "approved": "GenerationApproved",
-    "refused": "GenerationRefused",
-    **{status: event_type for event_type, status in _FOLLOW_UPS.items()},
-}
+_STATUS = FurthestStage(
+    {
+        "requested": "GenerationRequested",
+        "approved": "GenerationApproved",
+        "refused": "GenerationRefused",
+        **{status: event_type for event_type, status in _FOLLOW_UPS.items()},
+    }
+)
 
 
 def _advance(row: GenerationRequestRow, event: RecordedEvent, status: str) -> None:
-    # Same stage: a later event of the same stream (each stream keeps its own order).
-    if stage_of(event.type) >= stage_of(_STATUS_EVENT.get(row.status, "")):
-        row.status = status
+    row.status = _STATUS.status(row.status, event.type, status)
     if row.position is None or event.position > row.position:
         row.updated_at, row.position = event.occurred_at, event.position
 
