@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,18 @@ NAMING_CONVENTION = {
 # PostgreSQL's DETAIL line quotes values: "Key (token_hash)=(...) already exists", "Failing row
 # contains (...)". The line goes before the error is logged or shown; ``orig.diag`` keeps it.
 _DETAIL = re.compile(r"\n\s*DETAIL:[^\n]*")
+
+
+def utc(moment: datetime) -> datetime:
+    """An instant read back from the database, in UTC. SQLite hands timezone-aware columns
+    back naive, and every instant we store is UTC, so a naive value here is UTC. Not for
+    input from callers, where a missing zone is a mistake (``core.events.require_utc``)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``utc`` of a nullable column."""
+    return None if moment is None else utc(moment)
 
 
 class Base(DeclarativeBase):

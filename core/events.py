@@ -32,6 +32,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def require_utc(moment: datetime) -> datetime:
+    """An instant given by a caller, in UTC. A naive one is refused rather than guessed:
+    comparisons across events need every instant in one zone. (Values read back from the
+    database are another matter: ``core.db.utc``.)"""
+    if moment.tzinfo is None:
+        raise ValueError(f"datetime {moment.isoformat()} has no timezone; use UTC")
+    return moment.astimezone(UTC)
+
+
 def stream_category(stream_id: str) -> str:
     match = STREAM_ID_PATTERN.match(stream_id)
     if not match:

@@ -62,7 +62,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from core.db import Base, transaction
+from core.db import Base, transaction, utc
 from core.deadletters import record_dead_letter
 from core.events import (
     SYSTEM_ACTOR,
@@ -515,7 +515,7 @@ class Runner:
             if not rows:
                 return applied
             cutoff = utcnow() - timedelta(seconds=grace)
-            missing = [p for p, at, done in rows if not done and _aware(at) <= cutoff]
+            missing = [p for p, at, done in rows if not done and utc(at) <= cutoff]
             if missing:
                 events = self._read_positions(missing)
                 log.warning(
@@ -783,11 +783,6 @@ class Runner:
                 tracking.advance(event.position)
             save_tracking(s, tracking)
             return True
-
-
-def _aware(at: datetime) -> datetime:
-    # SQLite hands back naive UTC datetimes
-    return at if at.tzinfo is not None else at.replace(tzinfo=utcnow().tzinfo)
 
 
 def make_runner(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from contracts.assets import AssetVisibilityChanged, HoldKind
@@ -24,7 +24,8 @@ from contracts.enforcement import (
 )
 from contracts.feed import UserFollowed, UserUnfollowed
 from contracts.generation import AssetPublished, AssetSigned
-from core.events import EventPayload
+from core.db import utc
+from core.events import EventPayload, require_utc
 from feed.errors import InvalidFeedQuery, UnknownAsset
 from feed.events import AssetFeatured, AssetUnfeatured
 
@@ -56,17 +57,6 @@ class _Recorded(Protocol):
     occurred_at: datetime
 
     def decode(self) -> EventPayload: ...
-
-
-def _aware(moment: datetime) -> datetime:
-    # an end without a zone is read as UTC, as the database hands it back
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError(f"datetime {moment.isoformat()} has no timezone; use UTC")
-    return moment.astimezone(UTC)
 
 
 @dataclass(slots=True)
@@ -179,7 +169,7 @@ class FeedState:
         return self
 
     def apply(self, fact: EventPayload, occurred_at: datetime) -> None:
-        at = _utc(occurred_at)
+        at = require_utc(occurred_at)
         if isinstance(fact, AssetSigned):
             self._signed(fact)
         elif isinstance(fact, AssetPublished):
@@ -192,7 +182,8 @@ class FeedState:
             self._visibility(fact)
         elif isinstance(fact, EnforcementActionTaken):
             if fact.kind in ACCOUNT_ACTIONS:
-                until = _aware(fact.ends_at) if fact.ends_at else None
+                # an end without a zone is read as UTC, as the database hands it back
+                until = utc(fact.ends_at) if fact.ends_at else None
                 holds = self.account_holds.setdefault(fact.affected_user_id, {})
                 holds.setdefault(fact.action_id, AccountHold(fact.kind.value, until))
         elif isinstance(fact, EnforcementReversed):
@@ -287,7 +278,7 @@ class FeedState:
         adult: bool = False,
     ) -> list[FeedEntry]:
         """Newest first; ``before`` is the (published_at, asset_id) of the last item seen."""
-        now = _utc(now)
+        now = require_utc(now)
         check_limit(limit)
         pool = [
             a
@@ -297,7 +288,7 @@ class FeedState:
         return self._page(pool, limit, before)
 
     def featured(self, now: datetime, *, limit: int = 50, adult: bool = False) -> list[FeedEntry]:
-        now = _utc(now)
+        now = require_utc(now)
         check_limit(limit)
         pool = [
             a
@@ -320,7 +311,7 @@ class FeedState:
     ) -> list[FeedEntry]:
         """Assets of the accounts ``user_id`` follows. Restricted assets stay here: demotion
         removes them from discovery, not from people who chose to follow their author."""
-        now = _utc(now)
+        now = require_utc(now)
         check_limit(limit)
         followees = self.following.get(user_id, set())
         pool = [
@@ -334,7 +325,7 @@ class FeedState:
         self, pool: list[FeedAsset], limit: int, before: tuple[datetime, str] | None
     ) -> list[FeedEntry]:
         if before is not None:
-            cursor = (_utc(before[0]), before[1])
+            cursor = (require_utc(before[0]), before[1])
             pool = [a for a in pool if (a.published_at, a.asset_id) < cursor]
         pool.sort(key=lambda a: (a.published_at, a.asset_id), reverse=True)
         return [self._entry(a) for a in pool[:limit]]
@@ -349,7 +340,7 @@ class FeedState:
         return self.assets[asset_id].parent_generation_ids if asset_id else ()
 
     def lineage(self, asset_id: str, now: datetime, *, adult: bool = False) -> Lineage:
-        now = _utc(now)
+        now = require_utc(now)
         asset = self.assets.get(asset_id)
         if asset is None or not self.is_visible(asset, now, adult=adult):
             raise UnknownAsset(f"asset {asset_id!r} is not in the feed", asset_id=asset_id)
@@ -373,7 +364,7 @@ class FeedState:
         asset = self.assets.get(asset_id)
         return (
             asset is not None
-            and self.is_visible(asset, _utc(now), adult=True)
+            and self.is_visible(asset, require_utc(now), adult=True)
             and not asset.has(HoldKind.RESTRICTED)
         )
 

@@ -8,15 +8,10 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from core.db import as_utc
 from feed.errors import UnknownAsset
 from feed.model import FeedEntry, Lineage, LineageNode, check_limit, remix_ancestry
 from feed.models import FeedAccountHoldRow, FeedAssetRow, FeedFollowRow, FeedRemixRow
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _held_owners(now: datetime) -> Select[Any]:
@@ -38,7 +33,7 @@ def _visible(now: datetime, adult: bool) -> Any:
 
 
 def entry(row: FeedAssetRow) -> FeedEntry:
-    published = _utc(row.published_at)
+    published = as_utc(row.published_at)
     assert published is not None
     return FeedEntry(
         asset_id=row.asset_id,
@@ -49,7 +44,7 @@ def entry(row: FeedAssetRow) -> FeedEntry:
         title=row.title,
         labels=tuple(row.labels),
         age_restricted=row.age_restricted,
-        featured_at=_utc(row.featured_at),
+        featured_at=as_utc(row.featured_at),
     )
 
 

@@ -9,7 +9,7 @@ only within themselves, so the status is the furthest stage seen (``contracts.ge
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
 
 from sqlalchemy import Table
@@ -28,15 +28,10 @@ from contracts.generation import (
     GenerationStarted,
     OutputModerated,
 )
+from core.db import utc as _utc
 from core.events import RecordedEvent
 from core.projections import Projection, handles
 from generator.models import GenerationJobRow
-
-
-def _utc(at: datetime) -> datetime:
-    # SQLite hands back naive UTC datetimes
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
 
 _STATUS = FurthestStage(
     {

@@ -26,7 +26,7 @@ from contracts.enforcement import TargetKind
 from core.aggregate import Loaded, Transaction, transact
 from core.auth import Principal, PrincipalRow, Role
 from core.errors import NotFound, ValidationFailed
-from core.events import EventPayload, utcnow
+from core.events import EventPayload, require_utc, utcnow
 from core.folds import Fold, FoldAggregate
 from core.services import Services
 from trust_safety.cases import events as ev
@@ -53,7 +53,7 @@ from trust_safety.cases.inbox import (
 )
 from trust_safety.cases.models import AppealRow
 from trust_safety.cases.policy import DEFAULT_POLICY, AppealPolicy, CasesPolicy
-from trust_safety.cases.recorded import Fact, RecordedFact, ensure_utc, parse_instant
+from trust_safety.cases.recorded import Fact, RecordedFact, parse_instant
 from trust_safety.cases.reports import REVIEW, Reopen, owner_of
 from trust_safety.cases.triage import CaseStatus
 
@@ -135,7 +135,7 @@ def check_can_file(
     policy: AppealPolicy = AppealPolicy(),
 ) -> AppellantRole:
     """Raise unless ``appellant_id`` may appeal ``decision`` now; return in which capacity."""
-    now = ensure_utc(now)
+    now = require_utc(now)
     role = decision.appellant_role(appellant_id)
     if role is None:
         raise AppealNotAllowed(
@@ -146,7 +146,7 @@ def check_can_file(
         raise AppealNotAllowed(
             "the decision was already reversed", decision_id=decision.decision_id
         )
-    deadline = ensure_utc(decision.decided_at) + policy.window
+    deadline = require_utc(decision.decided_at) + policy.window
     if now > deadline:
         raise AppealWindowClosed(
             f"the appeal window closed on {deadline.isoformat()}",
@@ -218,7 +218,7 @@ def check_decision(
     automated: bool,
 ) -> str:
     """Raise unless this is a reasoned decision by the assigned person; return clean reasons."""
-    now = ensure_utc(now)
+    now = require_utc(now)
     if automated or decider_role not in HUMAN_REVIEW_ROLES:
         raise AutomatedAppealDecision(
             "an appeal is never decided by automated means alone; a reviewer must decide"
@@ -252,7 +252,7 @@ class AppealBook(Fold):
 
     def apply(self, event: Fact) -> None:
         p = event.payload
-        at = ensure_utc(event.occurred_at)
+        at = require_utc(event.occurred_at)
         if event.type == ev.AppealFiled.event_type_name:
             appeal = Appeal(
                 appeal_id=str(p["appeal_id"]),
@@ -302,7 +302,7 @@ class AppealBook(Fold):
 
 
 def check_rights_holder_response(appeal: Appeal, responder_id: str, now: datetime) -> None:
-    now = ensure_utc(now)
+    now = require_utc(now)
     if appeal.rights_holder_id is None or responder_id != appeal.rights_holder_id:
         raise AppealNotAllowed("only the rights holder behind the opt-out may respond")
     if not appeal.is_open:
@@ -339,7 +339,7 @@ def filed_payload(
     if decision.optout_rights_holder_id and decision.kind is DecisionKind.ENFORCEMENT:
         payload["rights_holder_id"] = decision.optout_rights_holder_id
         payload["rights_holder_due_at"] = (
-            ensure_utc(now) + policy.rights_holder_response_window
+            require_utc(now) + policy.rights_holder_response_window
         ).isoformat()
     return payload
 

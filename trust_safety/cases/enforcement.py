@@ -42,7 +42,7 @@ from contracts.statement_of_reasons import (
 from core.aggregate import Transaction, transact
 from core.auth import Principal
 from core.errors import Conflict
-from core.events import EventPayload, RecordedEvent, stream_id, utcnow
+from core.events import EventPayload, RecordedEvent, require_utc, stream_id, utcnow
 from core.services import Services
 from trust_safety.cases.claims import held_case
 from trust_safety.cases.errors import (
@@ -59,7 +59,6 @@ from trust_safety.cases.ladder import (
 )
 from trust_safety.cases.models import ActionRow, AssetFactsRow
 from trust_safety.cases.policy import DEFAULT_POLICY, MAX_SUSPENSION, CasesPolicy, appeal_deadline
-from trust_safety.cases.recorded import ensure_utc
 from trust_safety.cases.reports import REVIEW, Close, owner_of, tell_reporters
 
 PUID_PREFIX = "clearframe-sor-"
@@ -165,7 +164,7 @@ class EnforcementDecision(BaseModel):
     def ends_at(self, decided_at: datetime) -> datetime | None:
         if self.duration_days is None:
             return None
-        return ensure_utc(decided_at) + timedelta(days=self.duration_days)
+        return require_utc(decided_at) + timedelta(days=self.duration_days)
 
 
 def puid_for(action_id: str) -> str:
@@ -179,7 +178,7 @@ def build_statement(
     action_id: str, decision: EnforcementDecision, decided_at: datetime
 ) -> StatementOfReasons:
     """The statement of reasons for an action, in the Transparency Database's fields."""
-    decided_at = ensure_utc(decided_at)
+    decided_at = require_utc(decided_at)
     application = decided_at.date()
     illegal = decision.ground is DecisionGround.ILLEGAL_CONTENT
     fields: dict[str, Any] = {
@@ -257,7 +256,7 @@ class Action:
     def evolve(self, state: ActionState | None, event: RecordedEvent) -> ActionState | None:
         if event.type == EnforcementActionTaken.event_type_name:
             taken: EnforcementActionTaken = event.payload_as(EnforcementActionTaken)
-            return ActionState(taken, ensure_utc(event.occurred_at), event.position)
+            return ActionState(taken, require_utc(event.occurred_at), event.position)
         if event.type == EnforcementReversed.event_type_name and state is not None:
             return replace(state, reversed=True)
         return state

@@ -19,13 +19,13 @@ from contracts.statement_of_reasons import AutomatedDecision, DecisionGround
 from core.aggregate import Transaction, execute
 from core.auth import Principal
 from core.errors import NotFound
-from core.events import EventPayload
+from core.events import EventPayload, require_utc
 from core.folds import Fold, FoldAggregate
 from core.services import Services
 from trust_safety.cases import events as ev
 from trust_safety.cases.errors import Forbidden, UnknownCase
 from trust_safety.cases.events import AppealOutcome
-from trust_safety.cases.recorded import Fact, ensure_utc
+from trust_safety.cases.recorded import Fact
 
 if TYPE_CHECKING:
     from trust_safety.cases.enforcement import EnforcementDecision
@@ -83,7 +83,7 @@ def enforcement_message(
     decided_at: datetime,
     appeal_deadline: datetime,
 ) -> Message:
-    decided_at = ensure_utc(decided_at)
+    decided_at = require_utc(decided_at)
     until = decision.ends_at(decided_at)
     headline = _ACTION_WORDS[decision.kind].format(
         target=decision.target_id, until=until.isoformat() if until else ""
@@ -106,7 +106,7 @@ def enforcement_message(
         lines.append("This decision adds a strike to your account.")
     lines.append(
         "You can appeal this decision free of charge until "
-        f"{ensure_utc(appeal_deadline).date().isoformat()}; a person who was not involved will "
+        f"{require_utc(appeal_deadline).date().isoformat()}; a person who was not involved will "
         "review it. You may also use an out-of-court dispute settlement body or go to court."
     )
     lines.append(f"Reference: {puid}")
@@ -150,7 +150,7 @@ def report_outcome_message(
         body=(
             f"{result} the content you reported. {summary}\n"
             f"If you disagree you can appeal decision {decision_id} until "
-            f"{ensure_utc(appeal_deadline).date().isoformat()}."
+            f"{require_utc(appeal_deadline).date().isoformat()}."
         ),
         refs={"report_id": report_id, "case_id": case_id, "decision_id": decision_id},
     )
@@ -176,7 +176,7 @@ def rights_holder_invitation(
         subject="A decision based on your opt-out is under appeal",
         body=(
             "A user appealed a decision we took because of your opt-out. You may send us your "
-            f"view until {ensure_utc(due_at).isoformat()}; the reviewer decides after that."
+            f"view until {require_utc(due_at).isoformat()}; the reviewer decides after that."
         ),
         refs={"appeal_id": appeal_id, "decision_id": decision_id},
     )
@@ -230,13 +230,13 @@ class Inboxes(Fold):
                     subject=str(p["subject"]),
                     body=str(p["body"]),
                     refs={str(k): str(v) for k, v in dict(p.get("refs", {})).items()},
-                    created_at=ensure_utc(event.occurred_at),
+                    created_at=require_utc(event.occurred_at),
                 ),
             )
         elif event.type == ev.NotificationRead.event_type_name:
             note = self.by_id.get(str(p["notification_id"]))
             if note is not None and note.read_at is None:
-                note.read_at = ensure_utc(event.occurred_at)
+                note.read_at = require_utc(event.occurred_at)
 
     def inbox(self, recipient_id: str, *, unread_only: bool = False) -> list[Notification]:
         notes = [

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 
 from contracts.enforcement import ActionKind, EnforcementActionTaken, EnforcementReversed
 from contracts.statement_of_reasons import Category, DecisionGround
+from core.events import require_utc
 from trust_safety.cases.errors import AlreadyReversed, InvalidEnforcement
 from trust_safety.cases.policy import LadderPolicy
-from trust_safety.cases.recorded import Fact, ensure_utc, parse_instant
+from trust_safety.cases.recorded import Fact, parse_instant
 
 __all__ = ["LadderPolicy"]
 
@@ -52,7 +53,7 @@ class AccountStanding:
             self.actions[str(p["action_id"])] = ActionRecord(
                 action_id=str(p["action_id"]),
                 kind=ActionKind(p["kind"]),
-                taken_at=ensure_utc(event.occurred_at),
+                taken_at=require_utc(event.occurred_at),
                 category=Category(p["statement_category"]),
                 ground=DecisionGround(p["ground"]),
                 strike=bool(p.get("strike", False)),
@@ -62,10 +63,10 @@ class AccountStanding:
         elif event.type == EnforcementReversed.event_type_name:
             record = self.actions.get(str(p["action_id"]))
             if record is not None and record.reversed_at is None:
-                record.reversed_at = ensure_utc(event.occurred_at)
+                record.reversed_at = require_utc(event.occurred_at)
 
     def live_strikes(self, now: datetime, policy: LadderPolicy) -> list[ActionRecord]:
-        horizon = ensure_utc(now) - policy.strike_ttl
+        horizon = require_utc(now) - policy.strike_ttl
         return sorted(
             (
                 a
@@ -132,7 +133,7 @@ def ladder_consequence(
     Call it after the strike's action is folded in. Strikes that already triggered a standing
     consequence are not counted again, so one bad week yields one suspension, not three.
     """
-    now = ensure_utc(now)
+    now = require_utc(now)
     if standing.banned():
         return None
     strikes = standing.live_strikes(now, policy)

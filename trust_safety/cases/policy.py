@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from contracts.statement_of_reasons import Category
-from trust_safety.cases.recorded import ensure_utc
+from core.events import require_utc
 
 # Six calendar months can be 184 days; the floor guarantees every six-month span is covered.
 MIN_APPEAL_WINDOW = timedelta(days=184)
@@ -34,7 +34,7 @@ class AppealPolicy:
 
 
 def appeal_deadline(decided_at: datetime, policy: AppealPolicy = AppealPolicy()) -> datetime:
-    return ensure_utc(decided_at) + policy.window
+    return require_utc(decided_at) + policy.window
 
 
 @dataclass(frozen=True, slots=True)

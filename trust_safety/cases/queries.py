@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from core.db import as_utc
 from trust_safety.cases.models import (
     ActionRow,
     AppealRow,
     CaseRow,
     NotificationRow,
     ReportRow,
-    as_utc,
 )
 from trust_safety.cases.triage import AGE_BOOST_CAP, AGE_BOOST_PER_HOUR
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
+
+from core.events import require_utc
 
 
 class Fact(Protocol):
@@ -32,14 +34,7 @@ class RecordedFact:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
 
-def ensure_utc(moment: datetime) -> datetime:
-    """Naive datetimes are ambiguous; comparisons across events need them all in UTC."""
-    if moment.tzinfo is None:
-        raise ValueError(f"datetime {moment.isoformat()} has no timezone; use UTC")
-    return moment.astimezone(UTC)
-
-
 def parse_instant(value: datetime | str) -> datetime:
     if isinstance(value, datetime):
-        return ensure_utc(value)
-    return ensure_utc(datetime.fromisoformat(value))
+        return require_utc(value)
+    return require_utc(datetime.fromisoformat(value))

@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from contracts.enforcement import EnforcementActionTaken, EnforcementReversed
+from core.events import require_utc
 from trust_safety.cases import events as ev
 from trust_safety.cases.errors import InvalidPeriod
-from trust_safety.cases.recorded import Fact, ensure_utc
+from trust_safety.cases.recorded import Fact
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +70,11 @@ def compute_transparency(
     the period) to the action or dismissal that closed it; only decisions inside the period
     count.
     """
-    start = ensure_utc(period_start)
-    end = ensure_utc(period_end)
+    start = require_utc(period_start)
+    end = require_utc(period_end)
     if end <= start:
         raise InvalidPeriod("period_end must be after period_start")
-    snapshot = ensure_utc(as_of) if as_of is not None else end
+    snapshot = require_utc(as_of) if as_of is not None else end
     if snapshot < start:
         raise InvalidPeriod("as_of precedes the period; nothing could be known yet")
 
@@ -94,7 +95,7 @@ def compute_transparency(
     appeal_times: list[float] = []
 
     for event in events:
-        at = ensure_utc(event.occurred_at)
+        at = require_utc(event.occurred_at)
         if at > snapshot:
             continue
         p = event.payload

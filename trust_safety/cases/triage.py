@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from core.events import require_utc
 from core.folds import Fold, FoldAggregate
 from trust_safety.cases import events as ev
 from trust_safety.cases.errors import CaseClosed, ClaimHeld, ClaimNotHeld, UnknownCase
 from trust_safety.cases.notices import CATEGORY_PROFILES, ReportCategory
 from trust_safety.cases.policy import DEFAULT_CLAIM_TTL, MAX_CLAIM_TTL
-from trust_safety.cases.recorded import Fact, ensure_utc, parse_instant
+from trust_safety.cases.recorded import Fact, parse_instant
 
 # Waiting raises an item's priority so low-severity reports are not starved forever by a steady
 # stream of severe ones; capped so age never outranks a full severity band.
@@ -188,7 +189,7 @@ class CaseQueue(Fold):
     def apply(self, event: Fact) -> None:
         handler = _HANDLERS.get(event.type)
         if handler is not None:
-            handler(self, event.payload, ensure_utc(event.occurred_at))
+            handler(self, event.payload, require_utc(event.occurred_at))
 
     # -- folds -------------------------------------------------------------------------------
 
@@ -264,7 +265,7 @@ class CaseQueue(Fold):
 
     def ordered(self, now: datetime) -> list[QueueItem]:
         """Open, triaged cases, most urgent first; ties go to the oldest, then by id."""
-        now = ensure_utc(now)
+        now = require_utc(now)
         open_items = [i for i in self.items.values() if i.status is CaseStatus.OPEN]
         return sorted(
             open_items, key=lambda i: (-i.effective_priority(now), i.first_filed_at, i.case_id)
@@ -293,7 +294,7 @@ class CaseQueue(Fold):
         ttl: timedelta = DEFAULT_CLAIM_TTL,
     ) -> ClaimGrant:
         """Decide whether ``reviewer_id`` may claim the case now; the caller appends the event."""
-        now = ensure_utc(now)
+        now = require_utc(now)
         if not timedelta(0) < ttl <= MAX_CLAIM_TTL:
             raise ValueError(f"claim ttl must be in (0, {MAX_CLAIM_TTL}]")
         item = self.get(case_id)
@@ -314,7 +315,7 @@ class CaseQueue(Fold):
         item = self.get(case_id)
         if not item.is_open:
             raise CaseClosed(f"case {case_id!r} is {item.status.value}", case_id=case_id)
-        held = item.live_claim(ensure_utc(now))
+        held = item.live_claim(require_utc(now))
         if held is None or held.reviewer_id != reviewer_id:
             raise ClaimNotHeld(
                 f"reviewer {reviewer_id!r} holds no live claim on case {case_id!r}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, DateTime, Index, Integer, String
@@ -11,15 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base
 from core.privacy import personal_column
 from core.store import JsonType
-
-
-def utc(moment: datetime) -> datetime:
-    """SQLite hands timezone-aware columns back naive; every stored instant is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else utc(moment)
 
 
 class CameoRow(Base):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core.db import as_utc, utc
 from trust_safety.consent.facts import AppearanceStatus, Audience, LivenessResult
 from trust_safety.consent.ledger import (
     Appearance,
@@ -21,8 +22,6 @@ from trust_safety.consent.models import (
     CameoHistoryRow,
     CameoPersonRow,
     CameoRow,
-    as_utc,
-    utc,
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, String
@@ -11,12 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base
 from core.privacy import personal_column
 from core.store import JsonType
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class OptOutRow(Base):

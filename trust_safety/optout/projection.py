@@ -13,10 +13,11 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from contracts.generation import GenerationRefused
+from core.db import as_utc
 from core.events import RecordedEvent
 from core.projections import Projection, handles
 from trust_safety.optout.facts import BlobRef, OptOutFact, OptOutTerms, Scope
-from trust_safety.optout.models import OptOutBlockRow, OptOutRow, as_utc
+from trust_safety.optout.models import OptOutBlockRow, OptOutRow
 from trust_safety.optout.registry import OptOutChange, OptOutRecord, RecordedOptOutFact, apply
 
 
