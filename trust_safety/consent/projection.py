@@ -67,6 +67,19 @@ def _generation(s: Session, generation_id: str) -> ConsentGenerationRow:
     return row
 
 
+def _appearances_recorded(s: Session, generation_id: str) -> bool:
+    """Whether the approval was applied: it records the generation's appearances (as drafts)."""
+    s.flush()
+    return (
+        s.scalar(
+            select(CameoAppearanceRow.cameo_id)
+            .where(CameoAppearanceRow.generation_id == generation_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 class ConsentLedger(Projection):
     name = "consent-ledger"
     categories = ("consent", "generation", "provenance", "asset")
@@ -105,14 +118,19 @@ class ConsentLedger(Projection):
         row.requester_id = row.requester_id or approved.requester_id
         row.cameo_ids = _ids(approved.cameo_ids)  # the approval's list wins over the request's
         self._record_appearances(s, event, row, AppearanceStatus.DRAFT)
+        if row.asset_id is not None:
+            # the publication (another stream, another topic) was heard first
+            self._record_appearances(s, event, row, AppearanceStatus.PUBLISHED)
 
     @handles(AssetPublished)
     def _published(self, s: Session, event: RecordedEvent) -> None:
         published: AssetPublished = event.payload_as(AssetPublished)
-        row = s.get(ConsentGenerationRow, published.generation_id)
-        if row is None or row.requester_id is None:
+        row = _generation(s, published.generation_id)
+        row.asset_id = published.asset_id  # also the mark that the publication was heard
+        if not _appearances_recorded(s, published.generation_id):
+            # the approval (another stream, another topic) is not heard yet: it records the
+            # appearances, published, when it arrives
             return
-        row.asset_id = published.asset_id
         self._record_appearances(s, event, row, AppearanceStatus.PUBLISHED)
 
     def _record_appearances(

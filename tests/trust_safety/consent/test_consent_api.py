@@ -252,3 +252,19 @@ def test_mutual_follows_and_public_figures(client, services, people):
 def recheck(services: Any, **request: Any) -> PickupAnswer:
     """The pick-up re-check, asked the way the generator asks it: through its port."""
     return services.port(PICKUP_POLICY).recheck(PickupRequest(**request))
+
+
+def test_a_publication_heard_before_its_approval_is_still_published(client, services, people):
+    """The provenance and generation streams travel on different topics: the ledger may hear
+    AssetPublished before GenerationApproved (here the store holds them in that order)."""
+    (_ada, ada_h), (bo, _bo_h) = people["ada"], people["bo"]
+    cameo = register(client, ada_h, "ada", audience="everyone")
+    drain(services, LEDGER)
+    ce.append(services, ce.asset_published("g-early", "asset-early"))
+    drain(services, LEDGER)
+    before = client.get(f"/v1/cameos/{cameo}/appearances", headers=ada_h).json()
+    assert before["appearances"] == []
+    generation_flow(services, "g-early", bo, [cameo])
+    drain(services, LEDGER)
+    seen = client.get(f"/v1/cameos/{cameo}/appearances", headers=ada_h).json()["appearances"]
+    assert [(a["generation_id"], a["status"]) for a in seen] == [("g-early", "published")]
