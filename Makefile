@@ -16,14 +16,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/clearframe serve
 
-## test: the whole suite (SQLite, PostgreSQL at 127.0.0.1:5432, a Tansu broker it starts)
+PACKAGES := core contracts feed generator provenance reverse_search trust_safety
+
+## test: the type check over every package, then the whole suite (SQLite, PostgreSQL at
+## 127.0.0.1:5432, a Tansu broker it starts); CI runs this, so a type error fails CI
 test: $(STAMP)
+	$(VENV)/bin/mypy $(PACKAGES)
 	$(PY) -m pytest -q -p no:cacheprovider
 
 ## lint: ruff and mypy over every package
 lint: $(STAMP)
-	$(VENV)/bin/ruff check core contracts feed generator provenance reverse_search trust_safety tests bench
-	$(VENV)/bin/mypy core contracts feed generator provenance reverse_search trust_safety
+	$(VENV)/bin/ruff check $(PACKAGES) tests bench
+	$(VENV)/bin/mypy $(PACKAGES)
 
 bench-events: $(STAMP)
 	$(PY) bench/event_pipeline.py --events 20000
