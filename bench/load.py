@@ -356,42 +356,55 @@ class Client:
                 headers=self.user,
             )
 
-    def search(self, http: httpx.Client) -> None:
-        name, data, media_type = self.random.choice(self.media)
+    def _upload(
+        self,
+        http: httpx.Client,
+        path: str,
+        id_field: str,
+        stream_prefix: str,
+        event_type: str,
+        headers: dict[str, str],
+        media: list[tuple[str, bytes, str]],
+    ) -> None:
+        """POST one of ``media`` to ``path``; the answer's ``id_field`` names the audit stream
+        (``stream_prefix`` + id) that must then hold ``event_type``."""
+        name, data, media_type = self.random.choice(media)
+        route = f"POST {path}"
 
         def accept(r: httpx.Response) -> Command:
-            sid = r.json()["search_id"]
-            return Command(
-                "POST /v1/reverse-search/searches", f"audit-{sid}", "ReverseSearchPerformed"
-            )
+            return Command(route, f"{stream_prefix}{r.json()[id_field]}", event_type)
 
         self._send(
             http,
-            "POST /v1/reverse-search/searches",
+            route,
             "POST",
-            "/v1/reverse-search/searches",
+            path,
             accept,
-            headers=self.investigator,
+            headers=headers,
             files={"file": (name, data, media_type)},
         )
 
-    def verify(self, http: httpx.Client) -> None:
-        name, data, media_type = self.random.choice([m for m in self.media if m[2] == "video/mp4"])
-
-        def accept(r: httpx.Response) -> Command:
-            cid = r.json()["check_id"]
-            return Command(
-                "POST /v1/provenance/verify", f"audit-provcheck-{cid}", "ProvenanceChecked"
-            )
-
-        self._send(
+    def search(self, http: httpx.Client) -> None:
+        self._upload(
             http,
-            "POST /v1/provenance/verify",
-            "POST",
+            "/v1/reverse-search/searches",
+            "search_id",
+            "audit-",
+            "ReverseSearchPerformed",
+            self.investigator,
+            self.media,
+        )
+
+    def verify(self, http: httpx.Client) -> None:
+        videos = [m for m in self.media if m[2] == "video/mp4"]
+        self._upload(
+            http,
             "/v1/provenance/verify",
-            accept,
-            headers=self.user,
-            files={"file": (name, data, media_type)},
+            "check_id",
+            "audit-provcheck-",
+            "ProvenanceChecked",
+            self.user,
+            videos,
         )
 
     # reports, generations, consent changes, searches, verifies

@@ -9,6 +9,7 @@ from one stream.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,11 +27,12 @@ class Recorded(Generic[P]):
     actor_id: str
 
 
-class Fold:
+class Fold(ABC):
     __slots__ = ()
 
+    @abstractmethod
     def apply(self, event: Any) -> None:
-        raise NotImplementedError
+        """Change the fold by one event (or :class:`Recorded` fact)."""
 
     def apply_all(self, events: Iterable[Any]) -> Self:
         for event in events:
@@ -41,14 +43,15 @@ class Fold:
 F = TypeVar("F", bound=Fold)
 
 
-class FoldAggregate(Generic[F]):
+class FoldAggregate(ABC, Generic[F]):
     """``initial`` and ``evolve`` of an aggregate whose state is a :class:`Fold`; subclasses
     name the ``category`` and give ``initial`` and ``decide``."""
 
     category: str
 
+    @abstractmethod
     def initial(self) -> F:
-        raise NotImplementedError
+        """A fresh, empty fold (every load starts from one)."""
 
     def evolve(self, state: F, event: Any) -> F:
         state.apply(event)  # every load starts from a fresh ``initial()``, so mutating is safe

@@ -109,8 +109,9 @@ def test_racing_commands_are_decided_again_on_fresh_state(svc: Services) -> None
     for t in threads:
         t.join()
     assert load(svc.store, agg, key).state.total == 5
-    assert outcomes.count("ok") == 4 and outcomes.count("cap") + outcomes.count("conflict") == 4
-    assert "conflict" not in outcomes or agg.decisions > 9
+    # 20 attempts each: every writer is decided to an answer, none gives up on a conflict
+    assert sorted(outcomes) == ["cap"] * 4 + ["ok"] * 4
+    assert agg.decisions >= 9  # the first command and each writer at least once
 
 
 def test_decide_append_carries_the_version_and_a_stale_one_conflicts(svc: Services) -> None:

@@ -87,7 +87,7 @@ class AssetHoldsAggregate:
     def evolve(self, state: AssetHolds, event: RecordedEvent) -> AssetHolds:
         if event.type != AssetVisibilityChanged.event_type_name:
             return state
-        fact = AssetVisibilityChanged.model_validate(event.payload)
+        fact = event.payload_as(AssetVisibilityChanged)
         return AssetHolds(
             asset_id=fact.asset_id or state.asset_id, holds={h.key: h for h in fact.holds}
         )
