@@ -52,6 +52,9 @@ class PrincipalRow(Base):
     roles: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Written with the AgeAssured identity event (core/identity.py), like the roles.
+    age_assured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    age_assurance_source: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ApiToken(Base):

@@ -74,15 +74,20 @@ class CameoRegistered(_Fact):
     owner_id: PrincipalId
     handle: CameoHandle
     display_name: str = Field(min_length=1, max_length=80)
-    liveness_reference: str = Field(min_length=1, max_length=256)
-    liveness_result: LivenessResult
-    liveness_checked_at: datetime
+    # Registrations before enrolment from the capture carried the caller's liveness claim;
+    # a registration now holds none (its CameoEnrolled, in the same append, says what the
+    # service checked), and old streams still replay.
+    liveness_reference: str | None = Field(default=None, min_length=1, max_length=256)
+    liveness_result: LivenessResult | None = None
+    liveness_checked_at: datetime | None = None
     audience: Audience = Audience.ONLY_ME
 
 
 @event_type("CameoLivenessRecorded", category=CONSENT)
 class CameoLivenessRecorded(_Fact):
-    """A later liveness check (for example after a failed or inconclusive first one)."""
+    """A liveness provider's verdict on the cameo (recorded by a principal with the
+    ``liveness_provider`` role, never by the owner), or, in streams written before
+    enrolment from the capture, the owner's own later claim."""
 
     personal_data: ClassVar[PersonalData | None] = PersonalData(
         subject="owner_id", fields=("liveness_reference",)
@@ -93,6 +98,37 @@ class CameoLivenessRecorded(_Fact):
     liveness_result: LivenessResult
     liveness_checked_at: datetime
     owner_id: str | None = None  # whose liveness it is (None in events before erasure)
+
+
+@event_type("CameoEnrolled", category=CONSENT)
+class CameoEnrolled(_Fact):
+    """The owner's face was enrolled (or enrolled again) from a liveness capture the service
+    checked itself. The face template is stored encrypted beside the event
+    (trust_safety/consent/templates.py), never in it: this carries only what was measured.
+
+    ``scores``: frames, faces, worst_identity_distance, pose_range, age_median, age_min,
+    age_margin, adult_age, embeddings (how many the template holds) and the thresholds used.
+    """
+
+    # The age estimates are the owner's personal data: sealed, and gone with an erasure.
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="owner_id", fields=("scores",)
+    )
+
+    cameo_id: str = Field(min_length=1, max_length=64)
+    owner_id: PrincipalId
+    capture_kind: str = Field(pattern=r"^(video|frames)$")
+    model_versions: dict[str, str]
+    scores: dict[str, float]
+
+
+@event_type("CameoTemplateDestroyed", category=CONSENT)
+class CameoTemplateDestroyed(_Fact):
+    """The cameo's face template and its key were deleted (retired, or the owner's personal
+    data erased): nothing can match this face to the cameo any more."""
+
+    cameo_id: str
+    reason: str = Field(pattern=r"^(retired|erased)$")
 
 
 @event_type("CameoAudienceChanged", category=CONSENT)
@@ -153,6 +189,8 @@ class CameoAppearanceVisibility(_Fact):
 CameoFact = (
     CameoRegistered
     | CameoLivenessRecorded
+    | CameoEnrolled
+    | CameoTemplateDestroyed
     | CameoAudienceChanged
     | CameoConsentGranted
     | CameoConsentRevoked

@@ -30,15 +30,19 @@ from trust_safety.consent.facts import (
     CameoAudienceChanged,
     CameoConsentGranted,
     CameoConsentRevoked,
+    CameoEnrolled,
     CameoFact,
     CameoLivenessRecorded,
     CameoPublicFigureLinked,
     CameoRegistered,
     CameoRetired,
+    CameoTemplateDestroyed,
     LivenessResult,
 )
 
 RecordedFact = Recorded[CameoFact]
+# The liveness reference of a registration whose enrolment has not been folded yet.
+PENDING_REFERENCE = "pending-enrolment"
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,10 @@ class CameoRecord:
     liveness_checked_at: datetime
     audience: Audience
     retired_at: datetime | None = None
+    # "capture": the service checked the enrolment capture; "provider": a liveness
+    # provider's verdict; None: the caller's own claim (registrations before enrolment).
+    liveness_source: str | None = None
+    enrolled_at: datetime | None = None
     public_figure_id: str | None = None
     people: dict[str, PersonConsent] = field(default_factory=dict)
     history: list[HistoryEntry] = field(default_factory=list)
@@ -161,15 +169,18 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
     if isinstance(fact, CameoRegistered):
         if record is not None:
             raise ValueError(f"cameo {fact.cameo_id} is registered twice in its stream")
+        # A registration without a liveness claim is pending until its enrolment (appended
+        # with it) says what the capture showed.
+        result = fact.liveness_result or LivenessResult.INCONCLUSIVE
         record = CameoRecord(
             cameo_id=fact.cameo_id,
             owner_id=fact.owner_id,
             handle=fact.handle,
             display_name=fact.display_name,
             registered_at=at,
-            liveness_reference=fact.liveness_reference,
-            liveness_result=fact.liveness_result,
-            liveness_checked_at=fact.liveness_checked_at,
+            liveness_reference=fact.liveness_reference or PENDING_REFERENCE,
+            liveness_result=result,
+            liveness_checked_at=fact.liveness_checked_at or at,
             audience=fact.audience,
         )
         _log(
@@ -179,7 +190,7 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
             "registered",
             None,
             audience=fact.audience.value,
-            liveness_result=fact.liveness_result.value,
+            liveness_result=result.value,
             handle=fact.handle,
         )
         record.version = 1
@@ -190,6 +201,8 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
         record.liveness_reference = fact.liveness_reference
         record.liveness_result = fact.liveness_result
         record.liveness_checked_at = fact.liveness_checked_at
+        # Old streams hold the owner's own later claims; those stay as unverified as before.
+        record.liveness_source = "provider" if actor != record.owner_id else None
         _log(
             record,
             at,
@@ -198,6 +211,26 @@ def apply(record: CameoRecord | None, recorded: RecordedFact) -> CameoRecord:
             None,
             liveness_result=fact.liveness_result.value,
         )
+    elif isinstance(fact, CameoEnrolled):
+        record.enrolled_at = at
+        # A provider's verdict is not overruled by the owner enrolling again: only a passed
+        # one lets the capture's own check count.
+        if record.liveness_source != "provider" or record.liveness_result is LivenessResult.PASSED:
+            record.liveness_result = LivenessResult.PASSED
+            record.liveness_reference = f"capture:{fact.capture_kind}"
+            record.liveness_checked_at = at
+            record.liveness_source = "capture"
+        _log(
+            record,
+            at,
+            actor,
+            "enrolled",
+            None,
+            capture_kind=fact.capture_kind,
+            liveness_result=record.liveness_result.value,
+        )
+    elif isinstance(fact, CameoTemplateDestroyed):
+        _log(record, at, actor, "template_destroyed", None, reason=fact.reason)
     elif isinstance(fact, CameoAudienceChanged):
         _log(
             record,

@@ -28,6 +28,10 @@ class CameoRow(Base):
     )
     liveness_result: Mapped[str] = mapped_column(String(16), nullable=False)
     liveness_checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # "capture" (the service checked the enrolment capture) or "provider" (a liveness
+    # provider's verdict); NULL for cameos registered with a liveness the caller asserted.
+    liveness_source: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     public_figure_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

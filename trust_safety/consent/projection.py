@@ -26,11 +26,13 @@ from trust_safety.consent.facts import (
     CameoAudienceChanged,
     CameoConsentGranted,
     CameoConsentRevoked,
+    CameoEnrolled,
     CameoFact,
     CameoLivenessRecorded,
     CameoPublicFigureLinked,
     CameoRegistered,
     CameoRetired,
+    CameoTemplateDestroyed,
 )
 from trust_safety.consent.ledger import RecordedFact, apply
 from trust_safety.consent.models import (
@@ -45,6 +47,8 @@ from trust_safety.consent.store import history_length, load_record, save_record
 CONSENT_EVENTS = (
     CameoRegistered,
     CameoLivenessRecorded,
+    CameoEnrolled,
+    CameoTemplateDestroyed,
     CameoAudienceChanged,
     CameoConsentGranted,
     CameoConsentRevoked,

@@ -9,4 +9,8 @@ from trust_safety.consent.router import router
 
 ROUTERS = [router]
 PROJECTIONS: dict[str, Any] = {"consent-ledger": lambda services: ConsentLedger()}
-MODEL_MODULES = ["trust_safety.consent.models", "trust_safety.consent.facts"]
+MODEL_MODULES = [
+    "trust_safety.consent.models",
+    "trust_safety.consent.facts",
+    "trust_safety.consent.templates",
+]

@@ -42,6 +42,8 @@ def load_record(
         liveness_checked_at=utc(row.liveness_checked_at),
         audience=Audience(row.audience),
         retired_at=as_utc(row.retired_at),
+        liveness_source=row.liveness_source,
+        enrolled_at=as_utc(row.enrolled_at),
         public_figure_id=row.public_figure_id,
         version=row.version,
     )
@@ -99,6 +101,8 @@ def save_record(s: Session, record: CameoRecord, *, first_new_seq: int) -> None:
     row.liveness_reference = record.liveness_reference
     row.liveness_result = record.liveness_result.value
     row.liveness_checked_at = record.liveness_checked_at
+    row.liveness_source = record.liveness_source
+    row.enrolled_at = record.enrolled_at
     row.public_figure_id = record.public_figure_id
     row.registered_at = record.registered_at
     row.retired_at = record.retired_at
