@@ -388,6 +388,10 @@ def _retry_transaction() -> Retrying:
     )
 
 
+class _Stopping(Exception):
+    """Raised between two reactions once the worker was asked to stop."""
+
+
 class Runner:
     """Runs one consumer (projection or processor) over one event-log consumer.
 
@@ -419,6 +423,9 @@ class Runner:
         self._started = False
         self._last_catch_up = float("-inf")
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        # Set by run_forever: a processor's batch can take minutes (the prompt gate under load),
+        # so reactions stop between events instead of at the end of the batch.
+        self._stop: threading.Event | None = None
 
     @property
     def name(self) -> str:
@@ -469,7 +476,12 @@ class Runner:
         """
         if not deliveries:
             return
-        self._apply([d.event for d in deliveries], contiguous=contiguous)
+        try:
+            self._apply([d.event for d in deliveries], contiguous=contiguous)
+        except _Stopping:
+            # Nothing of this batch is acknowledged: the log redelivers it, and what was applied
+            # before the stop is tracked, so it is skipped then.
+            return
         transported = [d.cursor for d in deliveries if d.cursor.source != STORE_SOURCE]
         if transported:
             self.log.acknowledge(transported)
@@ -480,6 +492,8 @@ class Runner:
             self._project(self.consumer, events, contiguous)
         else:
             for e in events:
+                if self._stop is not None and self._stop.is_set():
+                    raise _Stopping
                 self._react(self.consumer, e, contiguous)
 
     def catch_up(self, grace_s: float | None = None) -> int:
@@ -560,9 +574,12 @@ class Runner:
         return self.stats
 
     def run_forever(self, stop: threading.Event) -> None:
+        self._stop = stop
         while not stop.is_set():
             try:
                 self.run_once()
+            except _Stopping:
+                break
             except Exception as exc:
                 # Keep the worker alive. Events polled but not committed are not lost: they are
                 # redelivered, or applied from the store by the catch-up pass.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -84,7 +85,10 @@ class WorkerPool:
             thread.start()
             self.threads.append(thread)
 
-    def close(self, timeout: float = 10.0) -> None:
+    def close(self, timeout: float = 8.0) -> None:
+        # One deadline for all threads, not one each: a process running several workers must
+        # still stop within ``timeout`` of SIGTERM.
         self.stop.set()
+        deadline = time.monotonic() + timeout
         for thread in self.threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))

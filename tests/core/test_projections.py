@@ -164,3 +164,38 @@ def test_rebuild_equals_live_and_replay_check_catches_drift(svc: Services) -> No
     r2 = runner(svc)
     r2.run_until_idle(idle_s=0.05)
     assert r2.stats.applied == 0
+
+
+def test_a_processor_stops_between_reactions_and_the_rest_is_applied_once_later(
+    svc: Services,
+) -> None:
+    """SIGTERM sets the worker's stop event; a long batch must not hold the process up, and
+    what it left undone is applied after the restart, once."""
+    import threading
+
+    from tests.core.fixtures import CounterEchoProcessor
+
+    events = seed(svc, streams=1, adds=4)  # one stream: 5 events, 4 echoes
+    stop = threading.Event()
+    processor = CounterEchoProcessor()
+    original = processor.handle
+
+    def stop_after_two(event: RecordedEvent):  # type: ignore[no-untyped-def]
+        appends = original(event)
+        if processor.handled == 2:
+            stop.set()
+        return appends
+
+    processor.handle = stop_after_two  # type: ignore[method-assign]
+    first = Runner(processor, lambda: SqlTailConsumer(svc.store, ["tcounter"]), svc.store)
+    first.run_forever(stop)  # returns: the stop was seen between two reactions
+    assert processor.handled == 2
+    echoes = [e for e in svc.store.read_all(limit=10_000) if e.type == "TestCounterEchoed"]
+    assert len(echoes) == 1
+
+    again = CounterEchoProcessor()
+    second = Runner(again, lambda: SqlTailConsumer(svc.store, ["tcounter"]), svc.store)
+    second.run_until_idle(idle_s=0.1, max_s=10)
+    echoes = [e for e in svc.store.read_all(limit=10_000) if e.type == "TestCounterEchoed"]
+    assert sorted(e.payload["source_version"] for e in echoes) == [2, 3, 4, 5]
+    assert again.handled == len(events) - 2
