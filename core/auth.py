@@ -18,10 +18,12 @@ from sqlalchemy import JSON, DateTime, ForeignKey, String, Uuid, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from core.db import Base, transaction
-from core.errors import NotFound, Unauthenticated, ValidationFailed
+from core.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from core.events import SYSTEM_ACTOR, Actor, EventPayload, utcnow
 from core.identity import (
     HASH_PREFIX_CHARS,
+    AgeAssuranceSource,
+    AgeAssured,
     PrincipalCreated,
     RoleChanged,
     TokenIssued,
@@ -42,6 +44,10 @@ class Role(StrEnum):
     investigator = "investigator"
     reviewer = "reviewer"
     admin = "admin"
+    # A liveness vendor's account: records liveness verdicts on cameos (never its own).
+    liveness_provider = "liveness_provider"
+    # An age-assurance vendor's account: attests that another account belongs to an adult.
+    age_assurance_provider = "age_assurance_provider"
 
 
 class PrincipalRow(Base):
@@ -70,11 +76,37 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class AgeAssuranceRequired(Forbidden):
+    """Generating and uploading need an account assured to belong to an adult."""
+
+    code = "age_assurance_required"
+
+
+class SelfAttestation(Forbidden):
+    """Nobody assures their own age: an attestation about oneself is refused."""
+
+    code = "age_assurance_self_attestation"
+
+
+AGE_ASSURANCE_HINT = (
+    "enrol your cameo from a selfie video (POST /v1/cameos: its age check assures the "
+    "account), or have your age verified by an age-assurance provider, then try again"
+)
+
+
 class Principal:
     """The authenticated caller of a request."""
 
-    def __init__(self, id: str, name: str, roles: set[Role]) -> None:
+    def __init__(self, id: str, name: str, roles: set[Role], age_assured: bool = False) -> None:
         self.id, self.name, self.roles = id, name, roles
+        self.age_assured = age_assured
+
+    def require_age_assured(self) -> None:
+        """Refuse (403 ``age_assurance_required``) an account whose age was never assured."""
+        if not self.age_assured:
+            raise AgeAssuranceRequired(
+                f"this account's age has not been assured; {AGE_ASSURANCE_HINT}"
+            )
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
@@ -189,6 +221,50 @@ def change_roles(
     return True
 
 
+def assure_age(
+    sessions: sessionmaker[Session],
+    principal_id: str,
+    source: AgeAssuranceSource,
+    *,
+    actor: Actor = SYSTEM_ACTOR,
+    reference: str | None = None,
+    evidence: dict[str, float] | None = None,
+    session: Session | None = None,
+) -> bool:
+    """Record that ``principal_id`` is assured to be an adult (``AgeAssured``); False (and no
+    event) when it already was. Never on the principal's own word: ``actor`` must be someone
+    else (a provider, an operator, the system for an enrolment's own check).
+
+    ``session``: append inside the caller's transaction (an enrolment appends its cameo's
+    events and the assurance together)."""
+    if actor.id == principal_id:
+        raise SelfAttestation(
+            "an account cannot assure its own age: the attestation must come from an "
+            "age-assurance provider or an operator"
+        )
+    if reference is not None and not 1 <= len(reference) <= 200:
+        raise ValidationFailed("an age-assurance reference is 1-200 characters")
+
+    def record(s: Session) -> bool:
+        row = s.get(PrincipalRow, principal_id)
+        if row is None:
+            raise NotFound(f"no principal {principal_id}")
+        if row.age_assured_at is not None:
+            return False
+        row.age_assured_at = utcnow()
+        row.age_assurance_source = source.value
+        assured = AgeAssured(
+            principal_id=principal_id, source=source, reference=reference, evidence=evidence
+        )
+        _record(sessions, s, principal_id, assured, actor)
+        return True
+
+    if session is not None:
+        return record(session)
+    with transaction(sessions) as s:
+        return record(s)
+
+
 def issue_token(
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -258,7 +334,12 @@ def authenticate(sessions: sessionmaker[Session], settings: Settings, token: str
         raise Unauthenticated("this API token was revoked")
     if principal.disabled_at is not None:
         raise Unauthenticated("this principal is disabled")
-    return Principal(principal.id, principal.name, _parse_roles(principal.roles))
+    return Principal(
+        principal.id,
+        principal.name,
+        _parse_roles(principal.roles),
+        age_assured=principal.age_assured_at is not None,
+    )
 
 
 def ensure_dev_admin(sessions: sessionmaker[Session], settings: Settings) -> str | None:

@@ -404,6 +404,24 @@ def cmd_principal_roles(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_principal_assure_age(args: argparse.Namespace) -> int:
+    """An operator attests that the account belongs to an adult (``AgeAssured``, source
+    operator): in development, and in operations after checking the person's age outside
+    the system."""
+    from core.auth import assure_age
+    from core.identity import AgeAssuranceSource
+
+    recorded = assure_age(
+        _services(args).sessions,
+        args.principal_id,
+        AgeAssuranceSource.OPERATOR,
+        actor=_cli_actor(),
+        reference=args.ref,
+    )
+    print(json.dumps({"principal_id": args.principal_id, "recorded": recorded}))
+    return 0
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     """The recorded events of one principal, one stream, or of given types: the audit trail."""
     import difflib
@@ -579,7 +597,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--role",
         action="append",
         required=True,
-        help="user, rights_holder, trusted_flagger, investigator, reviewer, admin",
+        help="user, rights_holder, trusted_flagger, investigator, reviewer, admin, "
+        "liveness_provider, age_assurance_provider",
     )
     pc.add_argument("--id", help="principal id (default: generated)")
     pc.add_argument("--with-token", action="store_true", help="also issue an API token")
@@ -598,6 +617,15 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("principal_id")
     pr.add_argument("--role", action="append", required=True, help="repeat for several roles")
     pr.set_defaults(func=cmd_principal_roles)
+    pa = psub.add_parser(
+        "assure-age",
+        help="attest that a principal is an adult (AgeAssured): generating and uploading need it",
+    )
+    pa.add_argument("principal_id")
+    pa.add_argument(
+        "--ref", required=True, help="where the check is recorded (a ticket id), not a document"
+    )
+    pa.set_defaults(func=cmd_principal_assure_age)
 
     p = sub.add_parser(
         "history",

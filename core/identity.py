@@ -1,5 +1,5 @@
 """The identity stream: one stream per principal (``principal-<id>``) holding what was done to
-it: created, roles changed, tokens issued and revoked, personal data erased.
+it: created, roles changed, tokens issued and revoked, age assured, personal data erased.
 
 Token events never carry the token: only its id, its label and the first characters of its
 HMAC (enough to match a leaked token to its event, useless for authenticating).
@@ -7,6 +7,7 @@ HMAC (enough to match a leaked token to its event, useless for authenticating).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import Field
@@ -64,3 +65,31 @@ class PersonalDataErased(EventPayload):
     principal_id: str
     request_ref: str | None = None
     sealed_events: int = Field(ge=0, description="events whose personal fields were sealed")
+
+
+class AgeAssuranceSource(StrEnum):
+    """Who assured that the account belongs to an adult."""
+
+    PROVIDER = "provider"  # an attestation by a principal with the age_assurance_provider role
+    CAMEO_ENROLMENT = "cameo_enrolment"  # the age check of the owner's own cameo enrolment
+    OPERATOR = "operator"  # an operator's command (`clearframe principal assure-age`)
+
+
+@event_type("AgeAssured", category=IDENTITY)
+class AgeAssured(EventPayload):
+    """The account was assured to belong to an adult; generating and uploading need this.
+
+    Never written by the principal about themself. ``reference`` points at the provider's or
+    the operator's record (a ticket, a verification id), never at a document; ``evidence``
+    holds what an automatic check measured (the enrolment's age estimates): both are the
+    principal's personal data, sealed and erasable.
+    """
+
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="principal_id", fields=("reference", "evidence")
+    )
+
+    principal_id: str
+    source: AgeAssuranceSource
+    reference: str | None = Field(default=None, min_length=1, max_length=200)
+    evidence: dict[str, float] | None = None

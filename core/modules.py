@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 ConsumerFactory = Callable[["Services"], "Projection | Processor"]
 CliInstaller = Callable[[Any], None]  # receives the argparse subparsers object
+ErasureHook = Callable[[Any, Any, str, Any], Mapping[str, int]]
 
 
 @dataclass
@@ -53,6 +54,10 @@ class Module:
     provides: Mapping[Port[Any], PortFactory] = field(default_factory=dict)
     # ports this module cannot run without: a process refuses to start when one is missing
     requires: Sequence[Port[Any]] = ()
+    # run by core.privacy.erase_personal_data inside the erasure's transaction, with
+    # (services, session, subject id, actor): delete what is wholly the person's (a face
+    # template) and record it; each returns {table: rows deleted}
+    erasure: Sequence[ErasureHook] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,10 @@ def all_projections() -> dict[str, ConsumerFactory]:
 
 def all_processors() -> dict[str, ConsumerFactory]:
     return _by_name("processor", lambda m: m.processors)
+
+
+def all_erasure_hooks() -> list[ErasureHook]:
+    return [hook for m in load_modules() for hook in m.erasure]
 
 
 def all_domain_settings() -> list[type[DomainSettings]]:

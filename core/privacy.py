@@ -497,7 +497,8 @@ def erase_personal_data(
     request_ref: str | None = None,
     settle_s: float = 5.0,
 ) -> ErasureReport:
-    """Erase a person's personal data: their keys, the copies in every read model, and a
+    """Erase a person's personal data: their keys, the copies in every read model, what the
+    modules' erasure hooks delete (``Module.erasure``: a cameo's face template), and a
     ``PersonalDataErased`` event on their identity stream, in one transaction.
 
     Then, because a projection may have read (opened) an event of theirs just before the key
@@ -508,6 +509,7 @@ def erase_personal_data(
     """
     from core.auth import PrincipalRow
     from core.identity import PersonalDataErased, principal_stream
+    from core.modules import all_erasure_hooks
     from core.store import StoredEvent
 
     if request_ref is not None and len(request_ref) > 200:
@@ -544,6 +546,9 @@ def erase_personal_data(
         )[0]
         keys = keyring.erase(s, subject_id)
         rows = scrub_read_models(s, subject_id)
+        for hook in all_erasure_hooks():
+            for table, count in hook(services, s, subject_id, actor).items():
+                rows[table] = rows.get(table, 0) + count
     report = ErasureReport(
         subject_id=subject_id,
         event_id=str(recorded.event_id),

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from core.modules import Domain, Module
 from trust_safety.cases import cli as cases_cli
+from trust_safety.consent.settings import EnrolmentSettings
 from trust_safety.generation import cli as gate_cli
 from trust_safety.optout import cli as optout_cli
 from trust_safety.output.settings import OutputModerationSettings
@@ -57,6 +58,7 @@ def load() -> Module:
             *_assets.MODEL_MODULES,
         ],
         warm=[warm],
+        erasure=[*_consent.ERASURE],
         provides={PICKUP_POLICY: PickupRecheck},
         # output moderation reads the generated masters; the mutual-follows audience, the
         # feed's follows
@@ -68,5 +70,5 @@ module = Domain(
     name="trust_safety",
     load=load,
     cli=[cases_cli.install_cli, optout_cli.install_cli, gate_cli.install_cli],
-    settings=[OutputModerationSettings],
+    settings=[EnrolmentSettings, OutputModerationSettings],
 )

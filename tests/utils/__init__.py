@@ -5,17 +5,32 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from core.auth import create_principal, issue_token
+from core.auth import assure_age, create_principal, issue_token
+from core.events import Actor
+from core.identity import AgeAssuranceSource
 from core.modules import all_processors, all_projections
 from core.projections import Runner, make_runner
 from core.services import Services
 
+TEST_OPERATOR = Actor(id="cli:test-operator", role="operator")
+
 
 def make_principal(
-    services: Services, *roles: str, name: str = "Test person"
+    services: Services, *roles: str, name: str = "Test person", age_assured: bool = True
 ) -> tuple[str, dict[str, str]]:
-    """A principal with ``roles`` and the Authorization header of a fresh token for it."""
+    """A principal with ``roles`` and the Authorization header of a fresh token for it.
+
+    ``age_assured``: whether an operator has assured the account's age (``AgeAssured``), as
+    generating and uploading need; False makes an account that has to be assured first."""
     pid = create_principal(services.sessions, name, list(roles or ("user",)))
+    if age_assured:
+        assure_age(
+            services.sessions,
+            pid,
+            AgeAssuranceSource.OPERATOR,
+            actor=TEST_OPERATOR,
+            reference="test fixture",
+        )
     _, token = issue_token(services.sessions, services.settings, pid, "test")
     return pid, {"Authorization": f"Bearer {token}"}
 

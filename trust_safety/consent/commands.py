@@ -18,6 +18,7 @@ from trust_safety.consent.errors import (
     CameoNotFound,
     InvalidCameoInput,
     NotCameoOwner,
+    NotLivenessProvider,
 )
 from trust_safety.consent.facts import (
     AppearanceStatus,
@@ -26,10 +27,12 @@ from trust_safety.consent.facts import (
     CameoAudienceChanged,
     CameoConsentGranted,
     CameoConsentRevoked,
+    CameoEnrolled,
     CameoLivenessRecorded,
     CameoPublicFigureLinked,
     CameoRegistered,
     CameoRetired,
+    CameoTemplateDestroyed,
     LivenessResult,
 )
 from trust_safety.consent.ledger import CameoRecord
@@ -87,11 +90,10 @@ def register_cameo(
     owner_id: str,
     handle: str,
     display_name: str,
-    liveness_reference: str,
-    liveness_result: LivenessResult,
-    liveness_checked_at: datetime,
     audience: Audience = Audience.ONLY_ME,
 ) -> CameoRegistered:
+    """The registration itself; its liveness is what the enrolment appended with it shows
+    (:func:`enrol_cameo`), never a claim of the caller's."""
     if ledger.get(cameo_id) is not None:
         raise CameoAlreadyRegistered(f"cameo id {cameo_id!r} already exists")
     existing = ledger.active_cameo_of(owner_id)
@@ -103,17 +105,33 @@ def register_cameo(
     taken = ledger.by_handle(handle.lower())
     if taken is not None and taken.active:
         raise CameoHandleTaken(f"handle @{handle} is in use")
-    _require_aware(liveness_checked_at, "liveness_checked_at")
     return _build(
         CameoRegistered,
         cameo_id=cameo_id,
         owner_id=owner_id,
         handle=handle.lower(),
         display_name=display_name.strip(),
-        liveness_reference=liveness_reference,
-        liveness_result=liveness_result,
-        liveness_checked_at=liveness_checked_at,
         audience=audience,
+    )
+
+
+def enrol_cameo(
+    record: CameoRecord,
+    actor_id: str,
+    *,
+    capture_kind: str,
+    model_versions: dict[str, str],
+    scores: dict[str, float],
+) -> CameoEnrolled:
+    """The owner's face, checked from their capture (trust_safety/consent/enrolment.py)."""
+    _require_live_owner(record, actor_id)
+    return _build(
+        CameoEnrolled,
+        cameo_id=record.cameo_id,
+        owner_id=record.owner_id,
+        capture_kind=capture_kind,
+        model_versions=model_versions,
+        scores=scores,
     )
 
 
@@ -125,7 +143,14 @@ def record_liveness_check(
     liveness_result: LivenessResult,
     liveness_checked_at: datetime,
 ) -> CameoLivenessRecorded:
-    _require_live_owner(record, actor_id)
+    """A liveness provider's verdict (the route requires the ``liveness_provider`` role).
+    The cameo's owner can never record one, whatever roles they hold."""
+    if actor_id == record.owner_id:
+        raise NotLivenessProvider(
+            "a liveness verdict on a cameo comes from a liveness provider, never from its "
+            "owner; re-enrol from a new capture instead (POST /v1/cameos/{id}/enrolment)"
+        )
+    _require_active(record)
     _require_aware(liveness_checked_at, "liveness_checked_at")
     return _build(
         CameoLivenessRecorded,
@@ -135,6 +160,10 @@ def record_liveness_check(
         liveness_result=liveness_result,
         liveness_checked_at=liveness_checked_at,
     )
+
+
+def destroy_cameo_template(record: CameoRecord, reason: str) -> CameoTemplateDestroyed:
+    return _build(CameoTemplateDestroyed, cameo_id=record.cameo_id, reason=reason)
 
 
 def change_cameo_audience(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 
 
 class InvalidCameoInput(ValidationFailed):
@@ -33,3 +33,40 @@ class CameoAlreadyRetired(Conflict):
 
 class AppearanceNotFound(NotFound):
     code = "consent.appearance_not_found"
+
+
+class NotLivenessProvider(Forbidden):
+    """A liveness verdict comes from a liveness provider, never from the cameo's owner."""
+
+    code = "consent.owner_cannot_record_liveness"
+
+
+# Enrolment from the capture: each refusal says what was seen and what to do about it.
+
+
+class EnrolmentCaptureInvalid(ValidationFailed):
+    code = "enrolment_capture_invalid"
+
+
+class EnrolmentCaptureTooLarge(PayloadTooLarge):
+    code = "enrolment_capture_too_large"
+
+
+class EnrolmentNoFace(ValidationFailed):
+    code = "enrolment_no_face"
+
+
+class EnrolmentSeveralFaces(ValidationFailed):
+    code = "enrolment_several_faces"
+
+
+class EnrolmentIdentityMismatch(ValidationFailed):
+    code = "enrolment_identity_mismatch"
+
+
+class EnrolmentStillCapture(ValidationFailed):
+    code = "enrolment_still_capture"
+
+
+class EnrolmentUnderAge(ValidationFailed):
+    code = "enrolment_under_age"

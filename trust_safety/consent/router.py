@@ -3,6 +3,11 @@
 Users see and change only their own cameos; a cameo they do not own answers 404, so ids
 cannot be probed. Anyone signed in may ask whether *they* may use a cameo (the answer reveals
 nothing about other people). Linking a cameo to a public figure is an operator (admin) act.
+
+A cameo is registered, and enrolled again, from the owner's liveness capture (a multipart
+form: one selfie video, or several photos), which the service checks itself
+(trust_safety/consent/enrolment.py); nobody can claim a liveness result for their own cameo.
+A liveness verdict comes only from a principal with the ``liveness_provider`` role.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -19,25 +24,30 @@ from core.app import ServicesDep
 from core.auth import Principal, Role, require_roles
 from core.events import utcnow
 from core.openapi import id_path, problems
-from trust_safety.consent.errors import CameoNotFound
+from trust_safety.consent.enrolment import Capture, EnrolmentResult, decode_capture
+from trust_safety.consent.errors import CameoNotFound, EnrolmentCaptureTooLarge
 from trust_safety.consent.facts import Audience, LivenessResult
 from trust_safety.consent.ledger import CameoRecord, decide_cameo_use
 from trust_safety.consent.models import CameoAppearanceRow, CameoRow
 from trust_safety.consent.schemas import (
     CameoAcceptedPublic,
     CameoAppearancesPublic,
+    CameoEnrolmentPublic,
     CameoHistoryPublic,
     CameoListPublic,
     CameoPublic,
     CameoUsePublic,
 )
 from trust_safety.consent.service import ConsentService, load_cameo
+from trust_safety.consent.settings import EnrolmentSettings
 from trust_safety.consent.store import load_record
+from trust_safety.consent.templates import has_template
 
 router = APIRouter(prefix="/v1/cameos", tags=["consent"], responses=problems(401, 403, 503))
 
 UserP = Annotated[Principal, Depends(require_roles(Role.user))]
 AdminP = Annotated[Principal, Depends(require_roles(Role.admin))]
+LivenessProviderP = Annotated[Principal, Depends(require_roles(Role.liveness_provider))]
 CameoId = Annotated[str, id_path("a cameo id")]
 # A command on a cameo: absent or not the caller's (404), refused by its state (409).
 _COMMAND = problems(400, 404, 409, 413, 422)
@@ -50,13 +60,46 @@ class _Body(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
-class RegisterCameo(_Body):
-    handle: str = Field(min_length=3, max_length=30)
-    display_name: str = Field(min_length=1, max_length=80)
-    liveness_reference: str = Field(min_length=1, max_length=256)
-    liveness_result: LivenessResult
-    liveness_checked_at: AwareDatetime
-    audience: Audience = Audience.ONLY_ME
+_VIDEO = File(
+    description="a short selfie video (MP4, MOV or WebM, a few seconds) turning the head "
+    "slowly left and right; or send 'frames' instead"
+)
+_FRAMES = File(description="several photos (JPEG, PNG or WebP) of the face from different angles")
+VideoPart = Annotated[UploadFile | None, _VIDEO]
+FramesPart = Annotated[list[UploadFile] | None, _FRAMES]
+
+
+def _read_capture(
+    services: Any, video: UploadFile | None, frames: list[UploadFile] | None
+) -> tuple[Capture, EnrolmentSettings]:
+    policy = services.settings.section(EnrolmentSettings)
+    budget = policy.max_capture_bytes
+
+    def read(part: UploadFile) -> bytes:
+        nonlocal budget
+        data = part.file.read(budget + 1)
+        budget -= len(data)
+        if budget < 0:
+            raise EnrolmentCaptureTooLarge(
+                f"the capture is over {policy.max_capture_bytes} bytes; a few seconds of "
+                "video, or a few photos, are enough"
+            )
+        return data
+
+    clip = read(video) if video is not None else None
+    images = [read(f) for f in frames or []]
+    return decode_capture(clip, images, policy), policy
+
+
+def _enrolment(cameo_id: str, version: int, result: EnrolmentResult) -> dict[str, Any]:
+    return {
+        "cameo_id": cameo_id,
+        "stream_version": version,
+        "capture_kind": result.kind,
+        "scores": dict(result.scores),
+        "model_versions": dict(result.model_versions),
+        "age_check_passed": result.age_passed,
+    }
 
 
 class ChangeAudience(_Body):
@@ -93,7 +136,9 @@ def _public(record: CameoRecord, at: datetime) -> dict[str, Any]:
             "reference": record.liveness_reference,
             "result": record.liveness_result.value,
             "checked_at": record.liveness_checked_at.isoformat(),
+            "source": record.liveness_source,
         },
+        "enrolled_at": record.enrolled_at.isoformat() if record.enrolled_at else None,
         "public_figure_id": record.public_figure_id,
         "registered_at": record.registered_at.isoformat(),
         "retired_at": record.retired_at.isoformat() if record.retired_at else None,
@@ -110,6 +155,12 @@ def _owned(services: Any, principal: Principal, cameo_id: str, **load: bool) -> 
     return record
 
 
+def _with_template(services: Any, public: dict[str, Any]) -> dict[str, Any]:
+    with services.read_sessions() as s:
+        public["face_template"] = has_template(s, public["cameo_id"])
+    return public
+
+
 def _require_owner(services: Any, principal: Principal, cameo_id: str) -> None:
     """Ownership from the cameo's own stream (never behind the read model); 404 otherwise."""
     record, _ = load_cameo(services, cameo_id)
@@ -124,12 +175,52 @@ def _accepted(cameo_id: str, version: int) -> dict[str, Any]:
 @router.post(
     "",
     status_code=201,
-    response_model=CameoAcceptedPublic,
-    responses=problems(400, 409, 413, 422),
+    response_model=CameoEnrolmentPublic,
+    responses=problems(400, 409, 413, 415, 422),
 )
-def register_cameo(body: RegisterCameo, principal: UserP, services: ServicesDep) -> dict[str, Any]:
-    cameo_id = ConsentService(services).register(principal.actor(), **dict(body))
-    return _accepted(cameo_id, 1)
+def register_cameo(
+    principal: UserP,
+    services: ServicesDep,
+    handle: Annotated[str, Form(min_length=3, max_length=30)],
+    display_name: Annotated[str, Form(min_length=1, max_length=80)],
+    audience: Annotated[Audience, Form()] = Audience.ONLY_ME,
+    video: VideoPart = None,
+    frames: FramesPart = None,
+) -> dict[str, Any]:
+    """Register your cameo from a liveness capture, which the service checks: exactly one
+    face in every frame, the same person throughout, a head that moves (not a photo held to
+    the camera), and an adult. A sync route: the analysis is CPU-bound (threadpool)."""
+    capture, _ = _read_capture(services, video, frames)
+    consent = ConsentService(services)
+    cameo_id, result = consent.register_with_result(
+        principal.actor(),
+        handle=handle.strip(),
+        display_name=display_name.strip(),
+        audience=audience,
+        capture=capture,
+    )
+    return _enrolment(cameo_id, 2, result)
+
+
+@router.post(
+    "/{cameo_id}/enrolment",
+    response_model=CameoEnrolmentPublic,
+    responses=problems(400, 404, 409, 413, 415, 422),
+)
+def enrol_again(
+    cameo_id: CameoId,
+    principal: UserP,
+    services: ServicesDep,
+    video: VideoPart = None,
+    frames: FramesPart = None,
+) -> dict[str, Any]:
+    """Enrol your face again from a new capture; the new template replaces the old one."""
+    _require_owner(services, principal, cameo_id)
+    capture, _ = _read_capture(services, video, frames)
+    version, result = ConsentService(services).enrol_with_result(
+        principal.actor(), cameo_id, capture
+    )
+    return _enrolment(cameo_id, version, result)
 
 
 @router.get("", response_model=CameoListPublic)
@@ -142,12 +233,12 @@ def list_my_cameos(principal: UserP, services: ServicesDep) -> dict[str, Any]:
             .order_by(CameoRow.registered_at)
         ).all()
         records = [load_record(s, i) for i in ids]
-    return {"cameos": [_public(r, now) for r in records if r is not None]}
+    return {"cameos": [_with_template(services, _public(r, now)) for r in records if r]}
 
 
 @router.get("/{cameo_id}", response_model=CameoPublic, responses=_QUERY)
 def get_cameo(cameo_id: CameoId, principal: UserP, services: ServicesDep) -> dict[str, Any]:
-    return _public(_owned(services, principal, cameo_id), utcnow())
+    return _with_template(services, _public(_owned(services, principal, cameo_id), utcnow()))
 
 
 @router.get("/{cameo_id}/history", response_model=CameoHistoryPublic, responses=_QUERY)
@@ -251,10 +342,14 @@ def revoke_consent(
 
 @router.post("/{cameo_id}/liveness", response_model=CameoAcceptedPublic, responses=_COMMAND)
 def record_liveness(
-    cameo_id: CameoId, body: RecordLiveness, principal: UserP, services: ServicesDep
+    cameo_id: CameoId, body: RecordLiveness, principal: LivenessProviderP, services: ServicesDep
 ) -> dict[str, Any]:
-    _require_owner(services, principal, cameo_id)
-    version = ConsentService(services).record_liveness(principal.actor(), cameo_id, **dict(body))
+    """A liveness provider's verdict on a cameo; never the owner's (403), whatever roles
+    they hold. A failed verdict stops the cameo's use until a provider records a pass."""
+    acting = Role.liveness_provider if principal.has(Role.liveness_provider) else None
+    version = ConsentService(services).record_liveness(
+        principal.actor(acting), cameo_id, **dict(body)
+    )
     return _accepted(cameo_id, version)
 
 

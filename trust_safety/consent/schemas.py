@@ -22,6 +22,27 @@ class LivenessPublic(BaseModel):
     reference: str
     result: LivenessResult
     checked_at: Timestamp
+    source: str | None = Field(
+        description="capture (the service checked the enrolment capture), provider (a "
+        "liveness provider's verdict), or null (claimed by the caller, before enrolment)"
+    )
+
+
+class CameoEnrolmentPublic(BaseModel):
+    """A cameo registered or enrolled again from its capture: what was measured (the face
+    template itself is never shown)."""
+
+    cameo_id: str
+    stream_version: int = Field(ge=1)
+    capture_kind: str = Field(examples=["video", "frames"])
+    scores: dict[str, float] = Field(
+        description="frames, faces, worst_identity_distance, pose_range, age_median, "
+        "age_min, adult_age, age_margin and the thresholds used"
+    )
+    model_versions: dict[str, str]
+    age_check_passed: bool = Field(
+        description="whether the capture's age check passed (it then assures the account)"
+    )
 
 
 class CameoPublic(BaseModel):
@@ -31,6 +52,8 @@ class CameoPublic(BaseModel):
     display_name: str
     audience: Audience
     liveness: LivenessPublic
+    enrolled_at: Timestamp | None = Field(description="when the face was last enrolled")
+    face_template: bool = Field(description="whether an encrypted face template is held")
     public_figure_id: str | None
     registered_at: Timestamp
     retired_at: Timestamp | None

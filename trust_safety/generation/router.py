@@ -49,6 +49,7 @@ AdminDep = Annotated[Principal, Depends(require_roles(Role.admin))]
     responses=problems(400, 404, 409, 413, 422),
 )
 def create(body: GenerationRequestIn, principal: UserDep, services: ServicesDep) -> dict[str, Any]:
+    principal.require_age_assured()  # adults only: 403 age_assurance_required otherwise
     generation_id = request_generation(services, body, principal.actor())
     return {"generation_id": generation_id, "status": "requested"}
 

@@ -44,6 +44,7 @@ def upload(
     ],
     cameo_id: Annotated[str | None, Form(max_length=64)] = None,
 ) -> dict[str, Any]:
+    principal.require_age_assured()  # adults only: 403 age_assurance_required otherwise
     # A sync route: moderation is CPU-bound and runs in the threadpool, not on the event loop.
     data = file.file.read()
     received = receive_upload(

@@ -14,6 +14,7 @@ from feed.projection import FeedProjection
 from tests.trust_safety.consent.foreign_events import emit, generation_flow
 from tests.utils import contract_events as ce
 from tests.utils import drain, make_principal
+from tests.utils.enrolment import capture_files, live_frames, register_cameo
 from trust_safety.consent.public import check_request_consent, likeness_consent
 from trust_safety.consent.registration import PROJECTIONS
 from trust_safety.optout.public import TEXT_EMBEDDER as OPTOUT_EMBEDDER
@@ -23,20 +24,8 @@ NOW = datetime.now(UTC)
 
 
 def register(client, headers, handle: str, audience: str = "approved_people") -> str:
-    response = client.post(
-        "/v1/cameos",
-        headers=headers,
-        json={
-            "handle": handle,
-            "display_name": handle.title(),
-            "liveness_reference": f"idv:{handle}",
-            "liveness_result": "passed",
-            "liveness_checked_at": NOW.isoformat(),
-            "audience": audience,
-        },
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["cameo_id"]
+    """Through ``POST /v1/cameos`` with a real liveness capture (tests/utils/enrolment.py)."""
+    return register_cameo(client, headers, handle, audience=audience)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -82,6 +71,7 @@ def test_register_grant_revoke_and_history(client, services, people):
     history = client.get(f"/v1/cameos/{cameo}/history", headers=ada_h).json()["history"]
     assert [(h["action"], h["actor_id"], h["subject_id"]) for h in history] == [
         ("registered", ada, None),
+        ("enrolled", ada, None),
         ("granted", ada, bo),
         ("revoked", ada, bo),
     ]
@@ -89,19 +79,13 @@ def test_register_grant_revoke_and_history(client, services, people):
 
 def test_bad_input_gets_problem_json(client, people):
     _, ada_h = people["ada"]
+    form = {"handle": "no spaces!", "display_name": "X"}
     bad = client.post(
-        "/v1/cameos",
-        headers=ada_h,
-        json={
-            "handle": "no spaces!",
-            "display_name": "X",
-            "liveness_reference": "r",
-            "liveness_result": "passed",
-            "liveness_checked_at": NOW.isoformat(),
-        },
+        "/v1/cameos", headers=ada_h, data=form, files=capture_files(live_frames("kit"))
     )
     assert bad.status_code == 422 and bad.json()["code"] == "consent.invalid_input"
-    naive = client.post(
+    # the caller's own liveness claim is no longer a way in
+    claimed = client.post(
         "/v1/cameos",
         headers=ada_h,
         json={
@@ -109,10 +93,12 @@ def test_bad_input_gets_problem_json(client, people):
             "display_name": "X",
             "liveness_reference": "r",
             "liveness_result": "passed",
-            "liveness_checked_at": "2026-01-01T00:00:00",
+            "liveness_checked_at": NOW.isoformat(),
         },
     )
-    assert naive.status_code == 422
+    assert claimed.status_code == 422
+    empty = client.post("/v1/cameos", headers=ada_h, data={"handle": "good_one", "display_name": "X"})
+    assert empty.status_code == 422 and empty.json()["code"] == "enrolment_capture_invalid"
     cameo = register(client, ada_h, "ada")
     past = client.post(
         f"/v1/cameos/{cameo}/grants",

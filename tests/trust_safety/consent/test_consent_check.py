@@ -12,7 +12,7 @@ from trust_safety.consent.check import (
     find_cameo_mentions,
     recheck_at_pickup,
 )
-from trust_safety.consent.facts import Audience, LivenessResult
+from trust_safety.consent.facts import Audience
 from trust_safety.consent.ledger import DecisionReason, RecordedFact
 from trust_safety.consent.memory import InMemoryConsentLedger
 
@@ -32,12 +32,17 @@ def make_ledger() -> InMemoryConsentLedger:
             owner_id=owner,
             handle=handle,
             display_name=owner,
-            liveness_reference=f"ref-{owner}",
-            liveness_result=LivenessResult.PASSED,
-            liveness_checked_at=T0,
             audience=audience,
         )
         ledger.record(RecordedFact(fact, T0, owner))
+        enrolled = commands.enrol_cameo(
+            ledger.get(cameo_id),
+            owner,
+            capture_kind="video",
+            model_versions={"embedding": "dlib_face_recognition_resnet_model_v1"},
+            scores={"frames": 4.0},
+        )
+        ledger.record(RecordedFact(enrolled, T0, owner))
     link = commands.link_public_figure(ledger, ledger.get("cam-star"), "pf-star")
     ledger.record(RecordedFact(link, T0, "operator"))
     return ledger

@@ -31,6 +31,17 @@ from trust_safety.consent.store import load_record
 
 OWNERS = ["ada", "bo"]
 PEOPLE = ["ada", "bo", "cy", "dee", "eve"]
+PROVIDER = "idv-vendor"  # a liveness provider's principal
+
+
+def enrolment(memory, cameo_id, owner):
+    return commands.enrol_cameo(
+        memory.get(cameo_id),
+        owner,
+        capture_kind="video",
+        model_versions={"embedding": "dlib_face_recognition_resnet_model_v1"},
+        scores={"frames": 4.0, "pose_range": 0.1, "age_median": 35.0},
+    )
 
 
 def append(services, memory, cameo_id, fact, actor_id):
@@ -53,14 +64,10 @@ def test_sql_ledger_equals_reference_ledger(services, seed):
             owner_id=owner,
             handle=f"{owner}_cam",
             display_name=owner,
-            liveness_reference=f"idv-{owner}",
-            liveness_result=rng.choice(
-                [LivenessResult.PASSED, LivenessResult.PASSED, LivenessResult.INCONCLUSIVE]
-            ),
-            liveness_checked_at=start,
             audience=rng.choice(list(Audience)),
         )
         append(services, memory, fact.cameo_id, fact, owner)
+        append(services, memory, fact.cameo_id, enrolment(memory, fact.cameo_id, owner), owner)
     outcomes: set[DecisionReason] = set()
     for step in range(40):
         if step % 10 == 9:
@@ -78,6 +85,7 @@ def test_sql_ledger_equals_reference_ledger(services, seed):
                 "follow",
                 "unfollow",
                 "liveness",
+                "enrol",
                 "retire",
             ]
         )
@@ -99,11 +107,16 @@ def test_sql_ledger_equals_reference_ledger(services, seed):
             elif action == "liveness":
                 fact = commands.record_liveness_check(
                     record,
-                    owner,
+                    PROVIDER,
                     liveness_reference=f"idv-{rng.random()}",
-                    liveness_result=rng.choice(list(LivenessResult)),
+                    # mostly passes: a failed verdict stays until a provider passes it
+                    liveness_result=rng.choice([*LivenessResult, *[LivenessResult.PASSED] * 3]),
                     liveness_checked_at=start,
                 )
+                append(services, memory, cameo_id, fact, PROVIDER)
+                continue
+            elif action == "enrol":
+                fact = enrolment(memory, cameo_id, owner)
             elif action == "retire" and step > 30:  # late, so most rules get exercised first
                 fact = commands.retire_cameo(record, owner)
             else:
@@ -136,6 +149,10 @@ def compare(services, memory, start, outcomes):
                 reference.retired_at,
                 reference.liveness_result,
                 reference.version,
+            )
+            assert (stored.liveness_source, stored.enrolled_at) == (
+                reference.liveness_source,
+                reference.enrolled_at,
             )
             assert stored.history == reference.history
             for at in (start, start + timedelta(hours=1)):

@@ -17,11 +17,13 @@ from trust_safety.consent.errors import (
     CameoHandleTaken,
     InvalidCameoInput,
     NotCameoOwner,
+    NotLivenessProvider,
 )
 from trust_safety.consent.facts import (
     AppearanceStatus,
     Audience,
     CameoAppearanceRecorded,
+    CameoRegistered,
     LivenessResult,
 )
 from trust_safety.consent.ledger import (
@@ -45,6 +47,11 @@ class Clock:
         return self.now
 
 
+PROVIDER = "idv-vendor"  # a principal with the liveness_provider role
+MODELS = {"embedding": "dlib_face_recognition_resnet_model_v1"}
+SCORES = {"frames": 4.0, "pose_range": 0.12, "age_median": 34.0}
+
+
 def register(
     ledger: InMemoryConsentLedger,
     clock: Clock,
@@ -55,18 +62,30 @@ def register(
     audience: Audience = Audience.ONLY_ME,
     liveness: LivenessResult = LivenessResult.PASSED,
 ) -> str:
+    """Registered and enrolled from a capture; ``liveness`` other than passed: then a
+    liveness provider's verdict says so."""
     fact = commands.register_cameo(
         ledger,
         cameo_id=cameo_id,
         owner_id=owner,
         handle=handle,
         display_name="Ada",
-        liveness_reference="vendor:check/123",
-        liveness_result=liveness,
-        liveness_checked_at=clock.now,
         audience=audience,
     )
     ledger.record(RecordedFact(fact, clock.tick(), owner))
+    enrolled = commands.enrol_cameo(
+        ledger.get(cameo_id), owner, capture_kind="video", model_versions=MODELS, scores=SCORES
+    )
+    ledger.record(RecordedFact(enrolled, clock.tick(), owner))
+    if liveness is not LivenessResult.PASSED:
+        verdict = commands.record_liveness_check(
+            ledger.get(cameo_id),
+            PROVIDER,
+            liveness_reference="vendor:check/123",
+            liveness_result=liveness,
+            liveness_checked_at=clock.now,
+        )
+        ledger.record(RecordedFact(verdict, clock.tick(), PROVIDER))
     return cameo_id
 
 
@@ -166,20 +185,80 @@ def test_everyone_allows_strangers_but_not_revoked_people(ledger, clock):
 def test_failed_liveness_blocks_everyone_until_a_passing_check(ledger, clock):
     cameo = register(ledger, clock, audience=Audience.EVERYONE, liveness=LivenessResult.FAILED)
     assert ledger.decide(cameo, OWNER, clock.now).reason is DecisionReason.LIVENESS_NOT_PASSED
-    do(
-        ledger,
-        clock,
-        OWNER,
+    # The owner can neither record a verdict nor lift the provider's by enrolling again.
+    with pytest.raises(NotLivenessProvider) as err:
         commands.record_liveness_check(
             ledger.get(cameo),
             OWNER,
+            liveness_reference="self",
+            liveness_result=LivenessResult.PASSED,
+            liveness_checked_at=clock.now,
+        )
+    assert err.value.status == 403
+    again = commands.enrol_cameo(
+        ledger.get(cameo), OWNER, capture_kind="frames", model_versions=MODELS, scores=SCORES
+    )
+    do(ledger, clock, OWNER, again)
+    assert ledger.decide(cameo, OWNER, clock.now).reason is DecisionReason.LIVENESS_NOT_PASSED
+    do(
+        ledger,
+        clock,
+        PROVIDER,
+        commands.record_liveness_check(
+            ledger.get(cameo),
+            PROVIDER,
             liveness_reference="vendor:check/124",
             liveness_result=LivenessResult.PASSED,
             liveness_checked_at=clock.now,
         ),
     )
     assert ledger.decide(cameo, OWNER, clock.now).allowed
-    assert ledger.get(cameo).liveness_reference == "vendor:check/124"
+    record = ledger.get(cameo)
+    assert (record.liveness_reference, record.liveness_source) == ("vendor:check/124", "provider")
+
+
+def test_enrolment_from_the_capture_is_what_makes_a_cameo_usable(ledger, clock):
+    fact = commands.register_cameo(
+        ledger, cameo_id="cam-9", owner_id=OWNER, handle="ada", display_name="Ada"
+    )
+    ledger.record(RecordedFact(fact, clock.tick(), OWNER))
+    # registered but not enrolled yet: nobody may use it, its owner included
+    assert ledger.decide("cam-9", OWNER, clock.now).reason is DecisionReason.LIVENESS_NOT_PASSED
+    enrolled = commands.enrol_cameo(
+        ledger.get("cam-9"), OWNER, capture_kind="video", model_versions=MODELS, scores=SCORES
+    )
+    do(ledger, clock, OWNER, enrolled)
+    record = ledger.get("cam-9")
+    assert ledger.decide("cam-9", OWNER, clock.now).allowed
+    assert (record.liveness_source, record.liveness_reference) == ("capture", "capture:video")
+    assert record.enrolled_at == clock.now
+    assert [h.action for h in record.history] == ["registered", "enrolled"]
+    # only the owner enrols their face
+    with pytest.raises(NotCameoOwner):
+        commands.enrol_cameo(
+            record, "mallory", capture_kind="video", model_versions=MODELS, scores=SCORES
+        )
+
+
+def test_a_stream_registered_with_a_claimed_liveness_still_folds():
+    """Streams written before enrolment from the capture carry the caller's claim."""
+    legacy = CameoRegistered(
+        cameo_id="cam-old",
+        owner_id=OWNER,
+        handle="ada",
+        display_name="Ada",
+        liveness_reference="idv:ada",
+        liveness_result=LivenessResult.PASSED,
+        liveness_checked_at=T0,
+        audience=Audience.EVERYONE,
+    )
+    record = fold([RecordedFact(legacy, T0, OWNER)])
+    assert (record.liveness_result, record.liveness_source, record.enrolled_at) == (
+        LivenessResult.PASSED,
+        None,
+        None,
+    )
+    assert record.liveness_reference == "idv:ada"
 
 
 def test_retired_cameo_is_unusable_and_frozen(ledger, clock):
@@ -221,12 +300,9 @@ def test_registration_rejects_bad_and_duplicate_input(ledger, clock):
         register(ledger, clock, cameo_id="cam-4", owner="carol", handle="x")
     assert "handle" in str(err.value)
     with pytest.raises(InvalidCameoInput):
-        commands.register_cameo(
-            ledger,
-            cameo_id="cam-5",
-            owner_id="dan",
-            handle="dan_d",
-            display_name="Dan",
+        commands.record_liveness_check(
+            ledger.get("cam-1"),
+            PROVIDER,
             liveness_reference="r",
             liveness_result=LivenessResult.PASSED,
             liveness_checked_at=datetime(2026, 1, 1),
@@ -262,11 +338,17 @@ def test_history_says_who_granted_what_to_whom_and_when(ledger, clock):
     )
     do(ledger, clock, OWNER, commands.revoke_cameo_consent(ledger.get(cameo), OWNER, "bob"))
     history = ledger.get(cameo).history
-    assert [h.action for h in history] == ["registered", "granted", "audience_changed", "revoked"]
-    assert history[1].subject_id == "bob" and history[1].at == granted_at
-    assert history[1].actor_id == OWNER
-    assert history[2].details == {"previous": "approved_people", "audience": "everyone"}
-    assert ledger.get(cameo).version == 4
+    assert [h.action for h in history] == [
+        "registered",
+        "enrolled",
+        "granted",
+        "audience_changed",
+        "revoked",
+    ]
+    assert history[2].subject_id == "bob" and history[2].at == granted_at
+    assert history[2].actor_id == OWNER
+    assert history[3].details == {"previous": "approved_people", "audience": "everyone"}
+    assert ledger.get(cameo).version == 5
 
 
 def test_public_figure_link_is_unique_and_needs_liveness(ledger, clock):
@@ -384,23 +466,32 @@ def test_decision_matches_a_direct_reading_of_the_rules(actions, principal):
         expected = state == "grant" or principal == "dan"
     assert ledger.decide("cam-1", principal, clock.now).allowed is expected
 
-    first = ledger.get("cam-1").history[0]
+    first, second = ledger.get("cam-1").history[:2]
+    empty = InMemoryConsentLedger()
     registration = RecordedFact(
         commands.register_cameo(
-            InMemoryConsentLedger(),
+            empty,
             cameo_id="cam-1",
             owner_id=OWNER,
             handle="ada",
             display_name="Ada",
-            liveness_reference="vendor:check/123",
-            liveness_result=LivenessResult.PASSED,
-            liveness_checked_at=T0,
             audience=Audience.ONLY_ME,
         ),
         first.at,
         OWNER,
     )
-    rebuilt = fold([registration, *stream])
+    enrolment = RecordedFact(
+        commands.enrol_cameo(
+            empty.record(registration),
+            OWNER,
+            capture_kind="video",
+            model_versions=MODELS,
+            scores=SCORES,
+        ),
+        second.at,
+        OWNER,
+    )
+    rebuilt = fold([registration, enrolment, *stream])
     live = ledger.get("cam-1")
     assert rebuilt.people == live.people and rebuilt.audience == live.audience
     assert rebuilt.history == live.history and rebuilt.version == live.version
