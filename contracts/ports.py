@@ -13,6 +13,7 @@ port                   provided by    required by
 ``fingerprint_search`` reverse_search provenance
 ``blob_store``         generator      provenance, trust_safety (output)
 ``follow_graph``       feed           trust_safety (consent)
+``generation_inputs``  trust_safety   generator
 =====================  =============  =========================================
 
 Decoding and encoding video is no port: it holds no deployment state, so every domain calls
@@ -37,11 +38,13 @@ __all__ = [
     "BLOB_STORE",
     "FINGERPRINT_SEARCH",
     "FOLLOW_GRAPH",
+    "GENERATION_INPUTS",
     "PICKUP_POLICY",
     "WATERMARKER",
     "BlobStore",
     "FingerprintSearch",
     "FollowGraph",
+    "GenerationInputs",
     "PickupAnswer",
     "PickupPolicy",
     "PickupRequest",
@@ -104,6 +107,17 @@ class FollowGraph(Protocol):
     def are_mutual_follows(self, a: str, b: str) -> bool: ...
 
 
+class GenerationInputs(Protocol):
+    """The media a request brought as its input (an image-to-video upload), as the domain that
+    received and moderated it keeps it.
+
+    ``upload_image`` returns the upload's stored bytes when ``upload_id`` is an approved image
+    upload of ``requester_id`` (the gate approved the request on that basis), else None: a
+    render never reads someone else's or a refused upload."""
+
+    def upload_image(self, upload_id: str, requester_id: str) -> bytes | None: ...
+
+
 PICKUP_POLICY = Port[PickupPolicy](
     "pickup_policy", "the consent and opt-out re-check a job passes before it renders"
 )
@@ -116,4 +130,7 @@ FINGERPRINT_SEARCH = Port[FingerprintSearch](
 BLOB_STORE = Port[BlobStore]("blob_store", "where generated and signed videos are stored")
 FOLLOW_GRAPH = Port[FollowGraph](
     "follow_graph", "whether two accounts follow each other, for the mutual-follows audience"
+)
+GENERATION_INPUTS = Port[GenerationInputs](
+    "generation_inputs", "the approved upload an image-to-video request renders from"
 )

@@ -9,6 +9,8 @@ reads them by type name and payload field, never through the gate's code. Field 
 * tier: ``tier`` / ``plan`` (``free`` unless ``paid``/``pro``/``plus``)
 * cameos: ``cameo_ids`` (approval's list wins over the request's)
 * remix parents: ``remix_of`` / ``remix_parents`` / ``parent_generation_ids`` (ids)
+* ``kind`` and, for image-to-video, ``upload_id`` (its bytes come through the
+  ``generation_inputs`` port, never from the uploading domain's code)
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from core.events import RecordedEvent
 from generator.backends.base import RenderRequest
@@ -43,8 +48,10 @@ class GenerationJob:
     tier: str
     cameo_ids: tuple[str, ...]
     remix_of: tuple[str, ...]
+    kind: str = "text_to_video"
+    upload_id: str | None = None
 
-    def render_request(self) -> RenderRequest:
+    def render_request(self, image: NDArray[np.uint8] | None = None) -> RenderRequest:
         return RenderRequest(
             prompt=self.prompt,
             seed=self.seed,
@@ -53,6 +60,7 @@ class GenerationJob:
             duration_s=self.duration_s,
             fps=self.fps,
             negative_prompt=self.negative_prompt,
+            image=image,
         )
 
 
@@ -130,6 +138,9 @@ def job_from_stream(history: Sequence[RecordedEvent], settings: GeneratorSetting
         )
     tier_value = str(_first(fields, ("tier", "plan")) or "free").lower()
     cameo_source = approval if approval.get("cameo_ids") is not None else fields
+    upload_id = _first(fields, ("upload_id",))
+    if upload_id is not None and requester is None:
+        raise InvalidRenderRequest(f"generation {generation_id} names an upload but no requester")
     job = GenerationJob(
         generation_id=generation_id,
         requester_id=None if requester is None else str(requester),
@@ -143,6 +154,8 @@ def job_from_stream(history: Sequence[RecordedEvent], settings: GeneratorSetting
         tier="paid" if tier_value in _PAID else "free",
         cameo_ids=_ids(cameo_source.get("cameo_ids")),
         remix_of=_ids(_first(fields, ("remix_of", "remix_parents", "parent_generation_ids"))),
+        kind=str(_first(fields, ("kind",)) or "text_to_video"),
+        upload_id=None if upload_id is None else str(upload_id),
     )
     job.render_request()  # validate sizes and duration now, with a typed error
     return job

@@ -7,7 +7,7 @@ from generator.settings import GeneratorSettings
 
 
 def load() -> Module:
-    from contracts.ports import BLOB_STORE, PICKUP_POLICY, WATERMARKER
+    from contracts.ports import BLOB_STORE, GENERATION_INPUTS, PICKUP_POLICY, WATERMARKER
     from generator.projection import GenerationJobs
     from generator.public import blob_store
     from generator.router import router
@@ -20,8 +20,9 @@ def load() -> Module:
         processors={"generator": lambda services: GeneratorWorker(services)},
         model_modules=["generator.models", "generator.events"],
         provides={BLOB_STORE: blob_store},
-        # no job renders without the re-check at pick-up, nor without its watermark
-        requires=[PICKUP_POLICY, WATERMARKER],
+        # no job renders without the re-check at pick-up, nor without its watermark; an
+        # image-to-video job reads its upload through the inputs port
+        requires=[PICKUP_POLICY, WATERMARKER, GENERATION_INPUTS],
     )
 
 

@@ -7,6 +7,10 @@ retried with tenacity), embeds the invisible watermark serial in every frame, en
 stores the file in the blob store and appends ``GenerationCompleted``. Its events go on its own
 stream ``render-<generation_id>``, each at the version of that stream it read.
 
+An image-to-video job renders from its upload's bytes, asked of the ``generation_inputs``
+port (the uploading domain keeps them); an upload that is gone or not the requester's ends
+the job as ``invalid_request``.
+
 Failures that a retry cannot fix (invalid request, missing weights, consent revoked) end the
 job at once with ``GenerationFailed``. Anything else is retried by the worker runtime; after
 ``max_attempts`` the job is dead-lettered: ``GenerationFailed`` (``dead_lettered``) on its
@@ -16,6 +20,7 @@ row. Either way the consumer moves on: one bad job never blocks its partition.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import tempfile
@@ -24,11 +29,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from contracts.generation import RENDER, GenerationCompleted, GenerationFailed, GenerationStarted
-from contracts.ports import BLOB_STORE, PICKUP_POLICY, WATERMARKER
+from contracts.ports import (
+    BLOB_STORE,
+    GENERATION_INPUTS,
+    PICKUP_POLICY,
+    WATERMARKER,
+    GenerationInputs,
+)
 from core.events import SYSTEM_ACTOR, NewEvent, RecordedEvent, derived_event_id, stream_id, utcnow
+from core.media import MediaLimitExceeded, open_image
 from core.ports import Resource
 from core.projections import Append, Processor
 from core.services import Services
@@ -41,6 +55,25 @@ from generator.pickup import PickupCheck
 from generator.settings import GeneratorSettings
 
 log = logging.getLogger(__name__)
+
+# An input image is scaled down to this longer side before it reaches a backend: the clip is
+# at most MAX_SIDE and the backend scales it again, so larger only costs memory.
+MAX_INPUT_SIDE = 2048
+
+
+def decode_input_image(data: bytes) -> NDArray[np.uint8]:
+    """An upload's bytes as RGB uint8, within the media limits (InvalidRenderRequest else)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with open_image(io.BytesIO(data)) as image:
+            image.thumbnail((MAX_INPUT_SIDE, MAX_INPUT_SIDE), Image.Resampling.LANCZOS)
+            rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except MediaLimitExceeded as exc:
+        raise InvalidRenderRequest(f"the input image cannot be decoded: {exc.message}") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InvalidRenderRequest(f"the input image cannot be decoded: {exc}") from exc
+    return np.ascontiguousarray(rgb)
 
 
 def build_backend(settings: GeneratorSettings) -> VideoBackend:
@@ -94,6 +127,7 @@ class GeneratorWorker(Processor):
         backend: VideoBackend | None = None,
         pickup: PickupCheck | None = None,
         settings: GeneratorSettings | None = None,
+        inputs: GenerationInputs | None = None,
     ) -> None:
         self.services = services
         self.settings = settings or services.settings.section(GeneratorSettings)
@@ -101,6 +135,7 @@ class GeneratorWorker(Processor):
         self.pickup = pickup or PickupCheck(services.port(PICKUP_POLICY))
         self.blobs = services.port(BLOB_STORE)
         self.watermarker = services.port(WATERMARKER)
+        self.inputs = inputs or services.port(GENERATION_INPUTS)
         self.worker_id = f"{os.uname().nodename}:{os.getpid()}"
 
     def handle(self, event: RecordedEvent) -> Sequence[Append]:
@@ -163,7 +198,22 @@ class GeneratorWorker(Processor):
             )
         ]
 
+    def _input_image(self, job: GenerationJob) -> NDArray[np.uint8] | None:
+        if job.upload_id is None:
+            return None
+        data = (
+            None
+            if job.requester_id is None
+            else self.inputs.upload_image(job.upload_id, job.requester_id)
+        )
+        if data is None:
+            raise InvalidRenderRequest(
+                f"upload {job.upload_id} is not an approved image upload of the requester"
+            )
+        return decode_input_image(data)
+
     def _render(self, job: GenerationJob) -> Any:
+        request = job.render_request(self._input_image(job))
         retrying = Retrying(
             retry=retry_if_exception_type(BackendFailed),
             stop=stop_after_attempt(self.settings.backend_retries),
@@ -172,7 +222,7 @@ class GeneratorWorker(Processor):
         )
         for attempt in retrying:
             with attempt:
-                return self.backend.render(job.render_request())
+                return self.backend.render(request)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _produce(self, job: GenerationJob) -> GenerationCompleted:

@@ -29,11 +29,12 @@ def warm(services: Services) -> None:
 
 
 def load() -> Module:
-    from contracts.ports import BLOB_STORE, FOLLOW_GRAPH, PICKUP_POLICY
+    from contracts.ports import BLOB_STORE, FOLLOW_GRAPH, GENERATION_INPUTS, PICKUP_POLICY
     from trust_safety.assets import registration as _assets
     from trust_safety.cases import registration as _cases
     from trust_safety.consent import registration as _consent
     from trust_safety.generation import registration as _gate
+    from trust_safety.generation.inputs import UploadInputs
     from trust_safety.optout import registration as _optout
     from trust_safety.output import registration as _output
     from trust_safety.public import PickupRecheck
@@ -59,7 +60,7 @@ def load() -> Module:
         ],
         warm=[warm],
         erasure=[*_consent.ERASURE],
-        provides={PICKUP_POLICY: PickupRecheck},
+        provides={PICKUP_POLICY: PickupRecheck, GENERATION_INPUTS: UploadInputs},
         # output moderation reads the generated masters; the mutual-follows audience, the
         # feed's follows
         requires=[BLOB_STORE, FOLLOW_GRAPH],

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from numpy.typing import NDArray
 
-from generator.backends.procedural import MAX_DURATION_S, MAX_FPS, MAX_SIDE, render_clip
+from generator.backends.procedural import (
+    MAX_DURATION_S,
+    MAX_FPS,
+    MAX_SIDE,
+    check_image,
+    render_clip,
+)
 from generator.errors import InvalidRenderRequest
 
 
 @dataclass(frozen=True)
 class RenderRequest:
-    """What to render. Sizes are pixels; frames = round(duration_s * fps)."""
+    """What to render. Sizes are pixels; frames = round(duration_s * fps).
+
+    ``image``: an image-to-video request's input (RGB uint8), decoded from its upload."""
 
     prompt: str
     seed: int
@@ -23,6 +32,7 @@ class RenderRequest:
     duration_s: float
     fps: int = 24
     negative_prompt: str | None = None
+    image: NDArray[np.uint8] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, str) or not self.prompt.strip():
@@ -47,6 +57,8 @@ class RenderRequest:
             raise InvalidRenderRequest(
                 f"duration_s must be in (0, {MAX_DURATION_S}], got {self.duration_s!r}"
             )
+        if self.image is not None:
+            check_image(self.image)
 
     @property
     def num_frames(self) -> int:
@@ -75,7 +87,8 @@ class VideoBackend(Protocol):
 class ProceduralBackend:
     """Built-in CPU backend. Not a learned model: a deterministic procedural renderer (see
     :mod:`generator.backends.procedural`) so that the embedded default and the tests produce
-    real, distinct videos without weights or a GPU."""
+    real, distinct videos without weights or a GPU. An image-to-video input is composited
+    into the clip, large and moving slowly (a face in it stays detectable)."""
 
     name = "procedural"
     model_id = "clearframe-procedural-v1"
@@ -88,6 +101,7 @@ class ProceduralBackend:
             request.height,
             request.duration_s,
             request.fps,
+            image=request.image,
         )
         return RenderedVideo(
             frames=frames, fps=request.fps, backend=self.name, model_id=self.model_id

@@ -127,6 +127,13 @@ class DiffusersBackend:
         self._pipe = pipe
 
     def _check(self, request: RenderRequest) -> None:
+        if request.image is not None:
+            # These pipelines condition on text alone; rendering the prompt without the image
+            # would silently drop what the requester asked for.
+            raise InvalidRenderRequest(
+                f"{self.pipeline_class} renders from text only; an image-to-video request "
+                "needs an image-conditioned pipeline"
+            )
         m = self.size_multiple
         if request.width % m or request.height % m:
             raise InvalidRenderRequest(

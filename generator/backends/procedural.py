@@ -15,6 +15,11 @@ Design choices that matter downstream:
   be localised in time.
 * Pixel values stay inside the broadcast range [16, 235]: a watermark added on top and a
   later brightness change then rarely clip.
+* An image-to-video request's image (``image=``) is composited over every frame, large
+  (most of the frame's height) and drifting slowly, so a face in it stays detectable in
+  every frame, as a person would be in a real model's clip. This pastes the photo; it does
+  not animate the person. A learned image-to-video model synthesises the person for real
+  (docs/moderation.md, "Faces in outputs"): output moderation treats both the same way.
 """
 
 from __future__ import annotations
@@ -32,6 +37,13 @@ from generator.errors import InvalidRenderRequest
 MAX_SIDE = 4096
 MAX_DURATION_S = 300.0
 MAX_FPS = 120
+
+# The composited image: its height as a fraction of the frame's (width-limited for tall
+# frames), how far it drifts over the whole clip and how much it grows.
+IMAGE_HEIGHT = 0.82
+IMAGE_MAX_WIDTH = 0.7
+IMAGE_DRIFT = 0.08
+IMAGE_ZOOM = 0.06
 
 _SHAPES = ("circle", "rect", "triangle", "star", "ellipse", "ring", "polygon")
 _PATTERNS = ("stripes", "rings", "grid", "waves", "none")
@@ -65,9 +77,11 @@ class _Shot:
     roll: float  # radians over the shot
 
 
-def _rng_for(prompt: str, seed: int) -> np.random.Generator:
+def _rng_for(
+    prompt: str, seed: int, stream: bytes = b"clearframe.procedural.v1"
+) -> np.random.Generator:
     digest = hashlib.sha256(
-        b"clearframe.procedural.v1\x00" + prompt.encode("utf-8") + b"\x00" + str(seed).encode()
+        stream + b"\x00" + prompt.encode("utf-8") + b"\x00" + str(seed).encode()
     ).digest()
     return np.random.default_rng(np.frombuffer(digest, dtype=np.uint32).astype(np.uint64))
 
@@ -269,18 +283,107 @@ def _validate(prompt: str, seed: int, width: int, height: int, duration_s: float
         )
 
 
+@dataclass(frozen=True)
+class _Placement:
+    """Where the composited image sits: its scaled size, centre path and growth."""
+
+    image: NDArray[np.float32]  # RGB in [0, 255], at its base size
+    alpha: NDArray[np.float32]  # (h, w) feathered edge, 1 inside
+    start: tuple[float, float]  # centre, frame fractions
+    end: tuple[float, float]
+    zoom_to: float
+    bob: tuple[float, float]  # vertical amplitude (frame fraction), angular freq (rad/s)
+
+
+def check_image(image: object) -> NDArray[np.uint8]:
+    """An image-to-video input: RGB uint8 ``(H, W, 3)``, at least 16 px a side."""
+    arr = np.asarray(image)
+    if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
+        raise InvalidRenderRequest(
+            f"the input image must be RGB uint8 shaped (H, W, 3), got {arr.dtype} {arr.shape}"
+        )
+    if min(arr.shape[:2]) < 16:
+        raise InvalidRenderRequest(f"the input image of {arr.shape[1]}x{arr.shape[0]} is too small")
+    return arr
+
+
+def _placement(
+    rng: np.random.Generator, image: NDArray[np.uint8], width: int, height: int
+) -> _Placement:
+    ih, iw = image.shape[:2]
+    scale = min(IMAGE_HEIGHT * height / ih, IMAGE_MAX_WIDTH * width / iw)
+    # The zoom must not push the image out of the frame.
+    scale /= 1.0 + IMAGE_ZOOM
+    w, h = max(2, round(iw * scale)), max(2, round(ih * scale))
+    interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
+    base = cv2.resize(image, (w, h), interpolation=interpolation).astype(np.float32)
+    feather = max(1, round(min(w, h) * 0.04))
+    alpha = np.zeros((h, w), np.float32)
+    alpha[feather : h - feather, feather : w - feather] = 1.0
+    alpha = np.asarray(cv2.GaussianBlur(alpha, (0, 0), feather / 2), dtype=np.float32)
+    half_w, half_h = w / 2 / width, h / 2 / height
+    # Centre somewhere the image stays whole, then a slow drift of a few percent of the frame.
+    cx = float(rng.uniform(min(0.5, half_w + 0.02), max(0.5, 1 - half_w - 0.02)))
+    cy = float(rng.uniform(min(0.5, half_h + 0.01), max(0.5, 1 - half_h - 0.01)))
+    heading = float(rng.uniform(0, 2 * math.pi))
+    dx, dy = IMAGE_DRIFT * math.cos(heading), IMAGE_DRIFT * 0.5 * math.sin(heading)
+    end = (
+        float(np.clip(cx + dx, half_w, 1 - half_w)),
+        float(np.clip(cy + dy, half_h, 1 - half_h)),
+    )
+    return _Placement(
+        image=base,
+        alpha=alpha,
+        start=(cx, cy),
+        end=end,
+        zoom_to=1.0 + IMAGE_ZOOM * float(rng.uniform(0.3, 1.0)),
+        bob=(float(rng.uniform(0.0, 0.01)), float(rng.uniform(0.5, 1.5))),
+    )
+
+
+def _composite(frame: np.ndarray, place: _Placement, u: float, t: float) -> None:
+    """Blend the placed image into ``frame`` (float32 RGB, 0-255) at clip progress ``u``."""
+    height, width = frame.shape[:2]
+    ease = 0.5 - 0.5 * math.cos(math.pi * u)
+    cx = (place.start[0] + (place.end[0] - place.start[0]) * ease) * width
+    cy = (place.start[1] + (place.end[1] - place.start[1]) * ease) * height
+    cy += place.bob[0] * height * math.sin(place.bob[1] * t)
+    zoom = 1.0 + (place.zoom_to - 1.0) * ease
+    h, w = place.alpha.shape
+    m = np.array([[zoom, 0.0, cx - zoom * w / 2], [0.0, zoom, cy - zoom * h / 2]], dtype=np.float64)
+    size = (width, height)
+    layer = cv2.warpAffine(place.image, m, size, flags=cv2.INTER_LINEAR)
+    alpha = cv2.warpAffine(place.alpha, m, size, flags=cv2.INTER_LINEAR)[:, :, None]
+    frame *= 1.0 - alpha
+    frame += alpha * layer
+
+
 def render_clip(
-    prompt: str, seed: int, width: int, height: int, duration_s: float, fps: int = 24
+    prompt: str,
+    seed: int,
+    width: int,
+    height: int,
+    duration_s: float,
+    fps: int = 24,
+    *,
+    image: NDArray[np.uint8] | None = None,
 ) -> np.ndarray:
     """Render ``round(duration_s * fps)`` (at least 1) RGB frames, uint8, shaped (T, H, W, 3).
 
-    The same ``(prompt, seed, width, height, duration_s, fps)`` always gives identical bytes.
+    ``image``: an image-to-video input, composited over every frame (see the module's notes).
+    The same arguments always give identical bytes; the scene behind an image is the one the
+    same prompt and seed render without it.
     """
     _validate(prompt, seed, width, height, duration_s, fps)
     width, height, fps = int(width), int(height), int(fps)
     n_frames = max(1, int(round(float(duration_s) * fps)))
     rng = _rng_for(prompt, int(seed))
     shots = _plan(rng, width, height, n_frames, fps)
+    place = None
+    if image is not None:
+        # Its own random stream, so the scene does not change when an image is added.
+        place_rng = _rng_for(prompt, int(seed), b"clearframe.procedural.image.v1")
+        place = _placement(place_rng, check_image(image), width, height)
     out = np.empty((n_frames, height, width, 3), dtype=np.uint8)
     for shot in shots:
         ch, cw = shot.background.shape[:2]
@@ -305,6 +408,9 @@ def render_clip(
             t = f / fps
             for s in shot.shapes:
                 _draw_shape(frame, s, t, width, height)
+            if place is not None:
+                # The image moves over the whole clip, across cuts: one subject, one path.
+                _composite(frame, place, f / max(1, n_frames - 1), t)
             # Map to the broadcast range [16, 235].
             np.clip(frame, 0, 255, out=frame)
             out[f] = (frame * (219.0 / 255.0) + 16.5).astype(np.uint8)
