@@ -10,6 +10,7 @@ from trust_safety.consent.settings import EnrolmentSettings
 from trust_safety.generation import cli as gate_cli
 from trust_safety.optout import cli as optout_cli
 from trust_safety.output.settings import OutputModerationSettings
+from trust_safety.uploads.settings import UploadSettings
 
 if TYPE_CHECKING:
     from core.services import Services
@@ -35,13 +36,20 @@ def load() -> Module:
     from trust_safety.consent import registration as _consent
     from trust_safety.generation import registration as _gate
     from trust_safety.generation.inputs import UploadInputs
+    from trust_safety.likeness.gallery_router import router as gallery_router
     from trust_safety.optout import registration as _optout
     from trust_safety.output import registration as _output
     from trust_safety.public import PickupRecheck
 
     return Module(
         name="trust_safety",
-        routers=[*_cases.ROUTERS, *_consent.ROUTERS, *_optout.ROUTERS, *_gate.ROUTERS],
+        routers=[
+            *_cases.ROUTERS,
+            *_consent.ROUTERS,
+            *_optout.ROUTERS,
+            *_gate.ROUTERS,
+            gallery_router,
+        ],
         projections={
             **_cases.PROJECTIONS,
             **_consent.PROJECTIONS,
@@ -57,6 +65,8 @@ def load() -> Module:
             *_optout.MODEL_MODULES,
             *_gate.MODEL_MODULES,
             *_assets.MODEL_MODULES,
+            "trust_safety.likeness.events",
+            "trust_safety.likeness.gallery",
         ],
         warm=[warm],
         erasure=[*_consent.ERASURE],
@@ -71,5 +81,5 @@ module = Domain(
     name="trust_safety",
     load=load,
     cli=[cases_cli.install_cli, optout_cli.install_cli, gate_cli.install_cli],
-    settings=[EnrolmentSettings, OutputModerationSettings],
+    settings=[EnrolmentSettings, OutputModerationSettings, UploadSettings],
 )

@@ -31,6 +31,8 @@ class DecodedMedia:
     duration_s: float | None
     fps: float | None
     frames: tuple[Frame, ...]
+    # Presentation time of each sampled frame of a clip (empty for an image).
+    frame_times: tuple[float, ...] = ()
 
 
 def decode_image(data: bytes, media_type: MediaType, limits: UploadLimits) -> DecodedMedia:
@@ -84,10 +86,18 @@ def decode_video(data: bytes, media_type: MediaType, limits: UploadLimits) -> De
         fps = float(stream.average_rate) if stream.average_rate else None
         _check_video_limits(width, height, duration, fps, limits)
         check_video(container, stream, ceiling)
-        frames = _sample_frames(container, stream, duration, limits.sampled_frames, ceiling)
-    if not frames:
+        sampled = _sample_frames(container, stream, duration, limits.sampled_frames, ceiling)
+    if not sampled:
         raise CorruptMedia("no frame of the video upload could be decoded")
-    return DecodedMedia(media_type, width, height, duration, fps, tuple(frames))
+    return DecodedMedia(
+        media_type,
+        width,
+        height,
+        duration,
+        fps,
+        tuple(frame for _, frame in sampled),
+        tuple(time for time, _ in sampled),
+    )
 
 
 def _duration_seconds(container: Any, stream: Any) -> float:
@@ -132,19 +142,22 @@ def _media_limits(limits: UploadLimits) -> MediaLimits:
 
 def _sample_frames(
     container: Any, stream: Any, duration: float, count: int, ceiling: MediaLimits
-) -> list[Frame]:
-    """Evenly spaced frames by timestamp, decoded sequentially (short clips: no seeking)."""
+) -> list[tuple[float, Frame]]:
+    """Evenly spaced frames by timestamp, each with its time, decoded sequentially (short
+    clips: no seeking)."""
     import av
 
     targets = [duration * (i + 0.5) / count for i in range(count)]
-    frames: list[Frame] = []
+    frames: list[tuple[float, Frame]] = []
     try:
         for frame in decode_bounded(container, stream, ceiling):
             if frame.time is None:
                 continue
             while targets and frame.time >= targets[0]:
                 targets.pop(0)
-                frames.append(np.ascontiguousarray(frame.to_ndarray(format="bgr24")))
+                frames.append(
+                    (float(frame.time), np.ascontiguousarray(frame.to_ndarray(format="bgr24")))
+                )
             if not targets:
                 break
     except av.FFmpegError as exc:

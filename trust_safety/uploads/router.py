@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
+from pydantic import StringConstraints
 
 from core.app import ServicesDep
 from core.auth import Principal, Role, require_roles
 from core.openapi import id_path, problems
+from trust_safety.uploads.moderation import MAX_REQUEST_CAMEOS
 from trust_safety.uploads.schemas import UploadPublic
 from trust_safety.uploads.service import receive_upload, upload_for
 
@@ -42,7 +44,15 @@ def upload(
     file: Annotated[
         UploadFile, File(description="an image (JPEG/PNG/GIF/WebP) or a clip (MP4/MOV/WebM)")
     ],
-    cameo_id: Annotated[str | None, Form(max_length=64)] = None,
+    cameo_ids: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
+        Form(
+            max_length=MAX_REQUEST_CAMEOS,
+            description="the cameos the request that will use this upload brings in (repeat "
+            "the field for several); a face in the upload passes only as the uploader's own "
+            "cameo or one of these that they may use",
+        ),
+    ] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> dict[str, Any]:
     principal.require_age_assured()  # adults only: 403 age_assurance_required otherwise
     # A sync route: moderation is CPU-bound and runs in the threadpool, not on the event loop.
@@ -52,7 +62,7 @@ def upload(
         data=data,
         owner=principal.actor(),
         declared_type=file.content_type,
-        cameo_id=cameo_id,
+        cameo_ids=cameo_ids,
     )
     return _public(
         received.upload_id,

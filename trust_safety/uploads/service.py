@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,9 @@ from core.events import Actor, stream_id, utcnow
 from core.ports import Resource
 from core.services import Services
 from trust_safety.uploads.events import UPLOAD, UploadModerated
-from trust_safety.uploads.moderation import Frame, OwnCameoCheck, UploadDecision, UploadModerator
+from trust_safety.uploads.faces import FacePolicy, LedgerLikeness
+from trust_safety.uploads.moderation import UploadDecision, UploadModerator
+from trust_safety.uploads.settings import UploadSettings
 
 _EXTENSIONS = {
     "image/jpeg": ".jpg",
@@ -31,11 +33,13 @@ def uploads_dir(services: Services) -> Path:
     return Path(services.settings.data_dir) / "uploads"
 
 
-def _build_moderator(_services: Services) -> UploadModerator:
-    from trust_safety.classifiers.faces import shared_face_detector
+def _build_moderator(services: Services) -> UploadModerator:
+    from trust_safety.classifiers.faces import shared_face_analyzer
     from trust_safety.classifiers.nsfw import shared_nudenet
 
-    return UploadModerator(shared_nudenet(), shared_face_detector())
+    settings = services.settings.section(UploadSettings)
+    policy = FacePolicy(adult_age=settings.adult_age, age_margin=settings.age_margin)
+    return UploadModerator(shared_nudenet(), shared_face_analyzer(), policy=policy)
 
 
 UPLOAD_MODERATOR = Resource[UploadModerator]("uploads.moderator", _build_moderator)
@@ -43,27 +47,6 @@ UPLOAD_MODERATOR = Resource[UploadModerator]("uploads.moderator", _build_moderat
 
 def shared_moderator(services: Services) -> UploadModerator:
     return services.resource(UPLOAD_MODERATOR)
-
-
-def own_cameo_check(services: Services, at: datetime) -> OwnCameoCheck:
-    """The uploader's face is acceptable when the claimed cameo is theirs and verified.
-
-    Matching the face pixels to the cameo's enrolment is the liveness system's job (out of
-    scope); the ledger answers ownership and verification.
-    """
-    from trust_safety.consent.public import recheck_cameos_at_pickup
-
-    def check(uploader_id: str, cameo_id: str | None, frames: list[Frame] | Any) -> bool:
-        if cameo_id is None:
-            return False
-        result = recheck_cameos_at_pickup(
-            services, principal_id=uploader_id, cameo_ids=[cameo_id], at=at
-        )
-        return any(
-            d.decision.allowed and d.decision.reason.value == "owner" for d in result.decisions
-        )
-
-    return check
 
 
 @dataclass(frozen=True)
@@ -78,16 +61,18 @@ def receive_upload(
     data: bytes,
     owner: Actor,
     declared_type: str | None,
-    cameo_id: str | None,
+    cameo_ids: Sequence[str] = (),
     moderator: UploadModerator | None = None,
 ) -> ReceivedUpload:
+    """Moderate and record an upload. ``cameo_ids``: the cameos the request that will use it
+    brings in; a face in it may be one of them where the consent ledger allows."""
     moderator = moderator or shared_moderator(services)
     decision = moderator.moderate(
         data,
         uploader_id=owner.id,
+        likeness=LedgerLikeness(services, utcnow()),
         declared_type=declared_type,
-        cameo_id=cameo_id,
-        own_cameo=own_cameo_check(services, utcnow()),
+        cameo_ids=cameo_ids,
     )
     upload_id = uuid.uuid4().hex
     blob: str | None = None

@@ -1,8 +1,9 @@
-"""Small media made on the fly for upload tests: encoded images, MP4 clips, a drawn face."""
+"""Small media for upload tests: encoded images, MP4 clips, a drawn face, the real photos."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -67,3 +68,31 @@ def mp4(frames: list[np.ndarray], fps: int = 10) -> bytes:
         for packet in stream.encode():
             container.mux(packet)
     return out.getvalue()
+
+
+FACES = Path(__file__).resolve().parents[2] / "data" / "faces"
+
+
+def photo(name: str, max_side: int = 640) -> np.ndarray:
+    """A photo from tests/data/faces (see its README) as BGR, scaled down to ``max_side``
+    (the analyzer works at 800 px anyway; smaller keeps the tests fast)."""
+    from PIL import Image
+
+    with Image.open(FACES / name) as image:
+        rgb = image.convert("RGB")
+        rgb.thumbnail((max_side, max_side))
+        return np.ascontiguousarray(np.asarray(rgb, np.uint8)[:, :, ::-1])
+
+
+def on_canvas(image: np.ndarray, width: int = 640, height: int = 480) -> np.ndarray:
+    """``image`` letterboxed onto a grey canvas of one size (frames of one clip)."""
+    scale = min(width / image.shape[1], height / image.shape[0])
+    resized = cv2.resize(
+        image,
+        (int(image.shape[1] * scale), int(image.shape[0] * scale)),
+        interpolation=cv2.INTER_AREA,
+    )
+    canvas = np.full((height, width, 3), 128, np.uint8)
+    y, x = (height - resized.shape[0]) // 2, (width - resized.shape[1]) // 2
+    canvas[y : y + resized.shape[0], x : x + resized.shape[1]] = resized
+    return canvas
