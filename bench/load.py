@@ -43,7 +43,6 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -175,10 +174,24 @@ class EmbeddedServer:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def _cameo_capture() -> list[tuple[str, tuple[str, bytes, str]]]:
+    from tests.utils.enrolment import capture_files, live_frames
+
+    return capture_files(live_frames("kit"))
+
+
 def make_token(services: Any, name: str, *roles: str) -> tuple[str, str]:
     from core.auth import create_principal, issue_token
 
     pid = create_principal(services.sessions, name, list(roles))
+    if "user" in roles:  # generating needs an account whose age was assured
+        from core.auth import assure_age
+        from core.events import Actor
+        from core.identity import AgeAssuranceSource
+
+        operator = Actor(id="cli:bench-load", role="operator")
+        assure_age(services.sessions, pid, AgeAssuranceSource.OPERATOR, actor=operator,
+                   reference="bench/load.py")  # fmt: skip
     _, token = issue_token(services.sessions, services.settings, pid, "bench/load.py")
     return pid, token
 
@@ -291,7 +304,7 @@ class Client:
                 return Command(
                     "POST /v1/cameos",
                     f"consent-{body['cameo_id']}",
-                    "CameoRegistered",
+                    "CameoEnrolled",  # appended with the registration, from the capture
                     version=int(body["stream_version"]),
                 )
 
@@ -302,14 +315,12 @@ class Client:
                 "/v1/cameos",
                 registered,
                 headers=self.user,
-                json={
+                data={
                     "handle": f"load{self.n}{uuid.uuid4().hex[:8]}",
                     "display_name": f"Load client {self.n}",
-                    "liveness_reference": f"vendor-check-{uuid.uuid4().hex[:12]}",
-                    "liveness_result": "passed",
-                    "liveness_checked_at": datetime.now(UTC).isoformat(),
                     "audience": "approved_people",
                 },
+                files=_cameo_capture(),  # a liveness capture from tests/data/faces
             )
             return
         cameo = self.cameo_id

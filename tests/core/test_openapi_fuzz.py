@@ -31,6 +31,7 @@ from core.app import create_app  # noqa: E402
 from core.services import Services  # noqa: E402
 from tests.trust_safety.cases.foreign import publish  # noqa: E402
 from tests.utils import drain, make_principal  # noqa: E402
+from tests.utils.enrolment import register_cameo  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -50,11 +51,7 @@ def _seed(client: TestClient, services: Services, user_id: str, user: dict[str, 
           admin: dict[str, str]) -> None:  # fmt: skip
     """A little of everything, so lists and views answer with bodies to check."""
     publish(services, "fuzz-asset-1", user_id)
-    r = client.post("/v1/cameos", headers=user, json={
-        "handle": "fuzzy.cat", "display_name": "Fuzzy", "liveness_reference": "vendor-1",
-        "liveness_result": "passed", "liveness_checked_at": "2026-01-01T00:00:00Z",
-    })  # fmt: skip
-    assert r.status_code == 201, r.text
+    register_cameo(client, user, "fuzzy.cat")  # from a real capture (tests/utils/enrolment.py)
     r = client.post("/v1/optouts", headers=admin, json={
         "rights_holder_name": "Fuzz Studios", "terms": {"characters": ["Captain Fuzz"]},
         "scopes": ["prompts"], "territories": ["*"],

@@ -24,6 +24,7 @@ from core.settings import Settings
 from reverse_search.engine import engine_for
 from tests.core.fixtures import CounterAdded, CounterOpened, CounterProjection, test_metadata
 from tests.utils import drain, make_principal
+from tests.utils.enrolment import register_cameo
 from trust_safety.optout.projection import OptOutRegistry
 
 INDEXER = "reverse-search-indexer"
@@ -79,19 +80,7 @@ def populate(services: Services) -> None:
                 },
             )
             assert r.status_code == 201, r.text
-        r = c.post(
-            "/v1/cameos",
-            headers=mh,
-            json={
-                "handle": "maker",
-                "display_name": "Maker",
-                "liveness_reference": "idv:maker",
-                "liveness_result": "passed",
-                "liveness_checked_at": datetime.now(UTC).isoformat(),
-                "audience": "approved_people",
-            },
-        )
-        assert r.status_code == 201, r.text
+        register_cameo(c, mh, "maker", audience="approved_people")  # from a real capture
         for who, whom in ((fh, maker), (mh, fan)):
             r = c.post("/v1/feed/follows", headers=who, json={"followee_id": whom})
             assert r.status_code == 204, r.text

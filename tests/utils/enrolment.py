@@ -84,6 +84,50 @@ def live_frames(person: str) -> tuple[Any, ...]:
 
 
 @cache
+def alternate_live_frames(person: str) -> tuple[Any, ...]:
+    """Another live capture of ``person`` (other zooms, a slight roll): a re-enrolment."""
+    first, second = PEOPLE[person]
+    return (
+        face_crop(first, zoom=1.05, angle=4),
+        face_crop(first, zoom=1.25),
+        face_crop(second, zoom=1.05, angle=-4),
+        face_crop(second, zoom=1.25),
+    )
+
+
+@cache
+def mixed_frames(one: str, other: str) -> tuple[Any, ...]:
+    """A "capture" whose frames show two different people, one after the other."""
+    return live_frames(one)[:2] + live_frames(other)[2:]
+
+
+@cache
+def two_people_frames() -> tuple[Any, ...]:
+    """Both people of two_people.jpg in every frame, the camera moving a little."""
+    image = _photo("two_people.jpg")
+    width, height = image.size
+    frames = []
+    for left, top in ((0, 0), (20, 10), (40, 0)):
+        crop = image.crop((left, top, width - 40 + left, height - 20 + top))
+        frames.append(np.asarray(crop.resize((560, 330), Image.Resampling.LANCZOS), np.uint8))
+    return tuple(frames)
+
+
+@cache
+def faceless_frame() -> Any:
+    """A frame with no face: a smooth gradient."""
+    ramp = np.linspace(0, 255, SIDE, dtype=np.uint8)
+    return np.stack(
+        [
+            np.tile(ramp, (SIDE, 1)),
+            np.tile(ramp[:, None], (1, SIDE)),
+            np.full((SIDE, SIDE), 90, np.uint8),
+        ],
+        axis=-1,
+    )
+
+
+@cache
 def still_frames(name: str) -> tuple[Any, ...]:
     """One photo held to the camera: moved, rotated and scaled in its plane."""
     return (

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from core.aggregate import Transaction, transact
@@ -26,10 +28,10 @@ from core.fact_stream import FactStream
 from core.folds import Recorded
 from core.identity import AgeAssuranceSource
 from core.services import Services
-from trust_safety.classifiers.faces import Face, shared_face_analyzer
+from trust_safety.classifiers.faces import Face, nearest_distance, shared_face_analyzer
 from trust_safety.consent import commands
 from trust_safety.consent.enrolment import Capture, EnrolmentResult, analyse_capture
-from trust_safety.consent.errors import CameoNotFound
+from trust_safety.consent.errors import CameoNotFound, EnrolmentIdentityMismatch
 from trust_safety.consent.facts import Audience, CameoFact, LivenessResult
 from trust_safety.consent.ledger import CameoRecord, apply
 from trust_safety.consent.settings import EnrolmentSettings
@@ -38,6 +40,7 @@ from trust_safety.consent.templates import (
     FaceTemplate,
     destroy_template,
     has_template,
+    load_template,
     save_template,
     template_cameos_of,
 )
@@ -215,7 +218,30 @@ class ConsentService:
         capture: Capture,
         faces: Sequence[Sequence[Face]] | None = None,
     ) -> tuple[int, EnrolmentResult]:
+        record, _ = load_cameo(self.services, cameo_id)
+        # the owner of an active cameo, checked before the capture is analysed
+        commands.enrol_cameo(
+            record, actor.id, capture_kind=capture.kind, model_versions={}, scores={}
+        )
         result = self._analyse(actor, capture, faces)
+        with self.services.read_sessions() as s:
+            previous = load_template(s, cameo_id)
+        if previous is not None:
+            # The face stays the cameo's: a re-enrolment refreshes it (a new look, a new
+            # model), it does not put another person behind the cameo's consent and links.
+            distance = float(
+                np.median([nearest_distance(previous.embeddings, e) for e in result.embeddings])
+            )
+            if distance > self.policy.max_identity_distance:
+                raise EnrolmentIdentityMismatch(
+                    f"the capture shows a different person from the one enrolled in this cameo "
+                    f"(distance {distance:.2f}, at most {self.policy.max_identity_distance:.2f}); "
+                    "a cameo holds one person's face: record yourself, or retire this cameo and "
+                    "register a new one"
+                )
+            result = replace(
+                result, scores={**result.scores, "previous_template_distance": round(distance, 4)}
+            )
 
         def work(tx: Transaction) -> int:
             loaded = tx.load(CAMEOS, cameo_id)

@@ -17,7 +17,7 @@ from provenance.models import ProvAsset
 from reverse_search.models import GenerationRecord
 from reverse_search.service import InvestigatorSearch
 from tests.utils import contract_events as ce
-from tests.utils import drain, make_principal
+from tests.utils import drain, enrolment, make_principal
 from trust_safety.consent.models import CameoAppearanceRow
 
 REVIEWER = Actor(id="rev-1", role="reviewer")
@@ -38,21 +38,7 @@ def publish(services: Services, owner: str = "maker", cameo_ids: list[str] | Non
 
 def register_cameo(client: Any, services: Services) -> str:
     _, headers = make_principal(services, "user", name="cameo owner")
-    response = client.post(
-        "/v1/cameos",
-        headers=headers,
-        json={
-            "handle": "owner",
-            "display_name": "Owner",
-            "liveness_reference": "idv:owner",
-            "liveness_result": "passed",
-            "liveness_checked_at": "2026-01-01T00:00:00+00:00",
-            "audience": "everyone",
-        },
-    )
-    assert response.status_code == 201, response.text
-    cameo_id: str = response.json()["cameo_id"]
-    return cameo_id
+    return enrolment.register_cameo(client, headers, "owner", audience="everyone")
 
 
 def removal() -> Any:

@@ -13,6 +13,7 @@ from contracts.generation import AssetPublished
 from core.events import stream_id
 from tests.trust_safety.uploads.media_factory import drawn_face, encode, gradient
 from tests.utils import drain, make_principal
+from tests.utils.enrolment import register_cameo
 from trust_safety.moderation.blocklist import load_default_blocklist
 from trust_safety.optout.public import TEXT_EMBEDDER as OPTOUT_EMBEDDER
 
@@ -323,20 +324,7 @@ def test_cameo_consent_and_ip_optouts_refuse_with_their_own_reasons(
     ada_id, ada = people["ada"]
     _, bo = people["bo"]
     _, holder = people["holder"]
-    cameo = client.post(
-        "/v1/cameos",
-        headers=ada,
-        json={
-            "handle": "ada_cam",
-            "display_name": "Ada",
-            "liveness_reference": "idv:ada",
-            "liveness_result": "passed",
-            "liveness_checked_at": NOW.isoformat(),
-            "audience": "only_me",
-        },
-    )
-    assert cameo.status_code == 201, cameo.text
-    cameo_id = cameo.json()["cameo_id"]
+    cameo_id = register_cameo(client, ada, "ada_cam")  # from a real capture
     filing = client.post(
         "/v1/optouts",
         headers=holder,
@@ -415,20 +403,7 @@ def test_a_public_figure_passes_only_with_consent_through_their_linked_cameo(
     _, bo = people["bo"]
     _, admin = people["admin"]
     # Ada is the public figure "Keanu Reeves" here: her verified cameo is linked to the figure.
-    cameo = client.post(
-        "/v1/cameos",
-        headers=ada,
-        json={
-            "handle": "keanu",
-            "display_name": "Keanu",
-            "liveness_reference": "idv:keanu",
-            "liveness_result": "passed",
-            "liveness_checked_at": NOW.isoformat(),
-            "audience": "only_me",
-        },
-    )
-    assert cameo.status_code == 201, cameo.text
-    cameo_id = cameo.json()["cameo_id"]
+    cameo_id = register_cameo(client, ada, "keanu")  # from a real capture
     linked = client.post(
         f"/v1/cameos/{cameo_id}/public-figure",
         headers=admin,
