@@ -14,8 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from core.auth import (
+    AgeAssuranceRequired,
     ApiToken,
     PrincipalRow,
+    SelfAttestation,
+    assure_age,
     authenticate,
     change_roles,
     create_principal,
@@ -26,7 +29,7 @@ from core.auth import (
 from core.cli import main
 from core.errors import ConcurrencyConflict, NotFound, Unauthenticated, ValidationFailed
 from core.events import Actor
-from core.identity import PrincipalCreated, principal_stream
+from core.identity import AgeAssuranceSource, PrincipalCreated, principal_stream
 from core.services import Services
 from core.store import StoredEvent
 from tests.utils import make_principal
@@ -100,6 +103,61 @@ def test_table_and_event_are_written_in_one_transaction(services: Services) -> N
     with services.sessions() as s:
         assert s.scalars(select(ApiToken)).all() == []
     assert types(services, "p_taken") == ["PrincipalCreated"]
+
+
+def test_age_assurance_is_an_event_written_with_the_principal_row(services: Services) -> None:
+    pid = create_principal(services.sessions, "Ivy Example", ["user"], actor=OPERATOR)
+    _, token = issue_token(services.sessions, services.settings, pid, "laptop", actor=OPERATOR)
+    unassured = authenticate(services.sessions, services.settings, token)
+    with pytest.raises(AgeAssuranceRequired) as refused:
+        unassured.require_age_assured()
+    assert refused.value.status == 403 and refused.value.code == "age_assurance_required"
+    assert "age-assurance provider" in refused.value.detail
+    # nobody assures their own age, and a missing principal is not assured into existence
+    with pytest.raises(SelfAttestation):
+        assure_age(
+            services.sessions, pid, AgeAssuranceSource.PROVIDER, actor=Actor(id=pid, role="user")
+        )
+    with pytest.raises(NotFound):
+        assure_age(services.sessions, "p_nobody", AgeAssuranceSource.OPERATOR, actor=OPERATOR)
+    assert types(services, pid) == ["PrincipalCreated", "TokenIssued"]
+    provider = Actor(id="idv-vendor", role="age_assurance_provider")
+    assert assure_age(
+        services.sessions, pid, AgeAssuranceSource.PROVIDER, actor=provider, reference="chk-1"
+    )
+    assert not assure_age(services.sessions, pid, AgeAssuranceSource.OPERATOR, actor=OPERATOR)
+    events = services.store.read_stream(principal_stream(pid))
+    assert [e.type for e in events][-1] == "AgeAssured" and len(events) == 3
+    assert events[-1].actor == provider
+    assert events[-1].payload == {
+        "principal_id": pid,
+        "source": "provider",
+        "reference": "chk-1",
+        "evidence": None,
+    }
+    with services.sessions() as s:
+        row = s.get(PrincipalRow, pid)
+        assert row is not None and row.age_assurance_source == "provider"
+        assert row.age_assured_at is not None
+    authenticate(services.sessions, services.settings, token).require_age_assured()
+
+
+def test_an_operator_assures_an_age_from_the_cli(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "principal", "create", "--name", "Ivy", "--role", "user")
+    pid = json.loads(out)["principal_id"]
+    code, out, _ = run(capsys, "principal", "assure-age", pid, "--ref", "TICKET-7")
+    assert code == 0 and json.loads(out) == {"principal_id": pid, "recorded": True}
+    code, out, _ = run(capsys, "principal", "assure-age", pid, "--ref", "TICKET-7")
+    assert code == 0 and json.loads(out)["recorded"] is False
+    code, out, _ = run(capsys, "history", "principal", pid, "--json")
+    assured = [json.loads(line) for line in out.splitlines()][-1]
+    assert assured["type"] == "AgeAssured" and assured["payload"]["source"] == "operator"
+    assert assured["payload"]["reference"] == "TICKET-7"
+    assert assured["actor"]["role"] == "operator"
+    code, _, err = run(capsys, "principal", "assure-age", "p_nobody", "--ref", "T")
+    assert code == 2 and "no principal p_nobody" in err
 
 
 @pytest.mark.parametrize("bad", ["has space", "x" * 65, "semi;colon", ""])
