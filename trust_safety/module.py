@@ -36,6 +36,7 @@ def load() -> Module:
     from trust_safety.consent import registration as _consent
     from trust_safety.generation import registration as _gate
     from trust_safety.generation.inputs import UploadInputs
+    from trust_safety.likeness import registration as _likeness
     from trust_safety.likeness.gallery_router import router as gallery_router
     from trust_safety.optout import registration as _optout
     from trust_safety.output import registration as _output
@@ -49,6 +50,7 @@ def load() -> Module:
             *_optout.ROUTERS,
             *_gate.ROUTERS,
             gallery_router,
+            *_likeness.ROUTERS,
         ],
         projections={
             **_cases.PROJECTIONS,
@@ -56,6 +58,7 @@ def load() -> Module:
             **_optout.PROJECTIONS,
             **_gate.PROJECTIONS,
             **_assets.PROJECTIONS,
+            **_likeness.PROJECTIONS,
         },
         processors={**_output.PROCESSORS, **_gate.PROCESSORS, **_assets.PROCESSORS},
         model_modules=[
@@ -67,6 +70,7 @@ def load() -> Module:
             *_assets.MODEL_MODULES,
             "trust_safety.likeness.events",
             "trust_safety.likeness.gallery",
+            *_likeness.MODEL_MODULES,
         ],
         warm=[warm],
         erasure=[*_consent.ERASURE],

@@ -7,8 +7,10 @@ it: the policy then decides whether that fails closed or open.
 * :class:`NudeNetClassifier` — NudeNet's ONNX detector (weights ship in the wheel), through
   the shared wrapper in ``trust_safety.classifiers``: ``sexual`` from exposed-anatomy
   detections, ``people`` from any body or face detection.
-* :class:`HaarFaceClassifier` — the shared Haar face detector, confirmed by the eye cascade:
-  ``people``.
+* :class:`DlibFaceClassifier` — the shared dlib face analyzer (HOG detector, landmarks,
+  ResNet embedding, age estimate; ``trust_safety.classifiers.faces``): ``people`` from faces,
+  and the faces themselves (:attr:`FrameScores.faces`), which output moderation matches
+  against enrolled cameos and public figures (``likeness``) and reads ages from (``minors``).
 * :class:`ClipZeroShotClassifier` — open_clip with an operator-configured local checkpoint;
   every category is a set of text prompts, scored by softmax against neutral prompts.
 """
@@ -20,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import cv2
 import numpy as np
 
+from trust_safety.classifiers.faces import Face
 from trust_safety.output.errors import ClassifierUnavailable, InvalidFrames
 
 SEXUAL = "sexual"
@@ -31,14 +33,28 @@ VIOLENCE_GORE = "violence_gore"
 SELF_HARM = "self_harm"
 HATE_SYMBOLS = "hate_symbols"
 PEOPLE = "people"
+LIKENESS = "likeness"
 
 
 @dataclass(frozen=True)
 class FrameScores:
-    """One classifier's verdict on one frame."""
+    """One classifier's verdict on one frame.
+
+    ``faces``: the faces a face analyzer found, with their embeddings. They are biometric
+    data: matched in memory, never written anywhere (``detections`` and the event payload
+    carry each face's :meth:`~trust_safety.classifiers.faces.Face.evidence` instead)."""
 
     scores: Mapping[str, float]
     detections: tuple[dict[str, Any], ...] = ()
+    faces: tuple[Face, ...] = field(default=(), repr=False)
+
+
+class FaceAnalysis(Protocol):
+    """What :class:`DlibFaceClassifier` needs of a face analyzer (``FaceAnalyzer`` is one)."""
+
+    model_versions: dict[str, str]
+
+    def analyze(self, frame: Any) -> list[Face]: ...
 
 
 @runtime_checkable
@@ -89,66 +105,43 @@ class NudeNetClassifier:
         return out
 
 
-class HaarFaceClassifier:
-    """Faces from the shared Haar detector in ``trust_safety.classifiers`` (frontal and profile
-    cascades), each confirmed by OpenCV's eye cascade.
+class DlibFaceClassifier:
+    """Faces as faces, from the shared dlib analyzer: every face found is landmarked, embedded
+    and given an age estimate.
 
-    A face cascade alone fires on a few percent of frames of abstract, textured content, so
-    a face counts as present (score 1.0) only when an eye is found in its upper part; an
-    unconfirmed face is recorded with a weak score (0.2), below what makes the policy treat a
-    person as on screen.
+    It evaluates ``people`` (1.0 on a frame with a face, 0.0 without). Unlike the Haar
+    cascades it replaced, dlib's HOG detector does not fire on the textures of abstract
+    frames, and a face it finds carries an identity and an age, so ``likeness`` and
+    ``minors`` are decided from the faces themselves. ``analyses_faces`` tells the policy that
+    this classifier looked for faces on every frame it was given.
     """
 
-    name = "opencv-haar-face"
+    name = "dlib-face"
     categories: tuple[str, ...] = (PEOPLE,)
-    UNCONFIRMED_SCORE = 0.2
+    analyses_faces = True
 
-    def __init__(self) -> None:
-        from trust_safety.classifiers.faces import cascade_path, shared_face_detector
+    def __init__(self, analyzer: FaceAnalysis | None = None) -> None:
+        from trust_safety.classifiers.errors import ClassifierUnavailable as SharedUnavailable
+        from trust_safety.classifiers.faces import shared_face_analyzer
 
         try:
-            self._faces = shared_face_detector()
-            self._eyes = cv2.CascadeClassifier(str(cascade_path("haarcascade_eye.xml")))
-        except Exception as exc:  # the shared wrapper raises its own unavailability type
-            raise ClassifierUnavailable(f"Haar cascades cannot be loaded: {exc}") from exc
-        if self._eyes.empty():
-            raise ClassifierUnavailable("the Haar eye cascade failed to load")
+            self._analyzer = analyzer or shared_face_analyzer()
+        except SharedUnavailable as exc:
+            raise ClassifierUnavailable(f"the dlib face analyzer cannot be loaded: {exc}") from exc
+        self.model_versions: dict[str, str] = dict(self._analyzer.model_versions)
 
     def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]:
         _check(frames)
         out = []
         for frame in frames:
-            boxes = self._faces.detect(np.ascontiguousarray(frame[:, :, ::-1]))
-            gray = cv2.equalizeHist(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY))
-            detections = []
-            best = 0.0
-            for box in boxes:
-                x, y, w, h = box.x, box.y, box.width, box.height
-                upper = gray[y : y + h // 2 + h // 8, x : x + w]
-                eye_min = max(4, w // 10)
-                eye_max = max(eye_min, w // 2)
-                eyes = (
-                    self._eyes.detectMultiScale(
-                        upper,
-                        scaleFactor=1.1,
-                        minNeighbors=3,
-                        minSize=(eye_min, eye_min),
-                        maxSize=(eye_max, eye_max),
-                    )
-                    if upper.size
-                    else ()
+            faces = tuple(self._analyzer.analyze(frame))
+            out.append(
+                FrameScores(
+                    scores={PEOPLE: 1.0 if faces else 0.0},
+                    detections=tuple({"label": "face", **f.evidence()} for f in faces),
+                    faces=faces,
                 )
-                score = 1.0 if len(eyes) else self.UNCONFIRMED_SCORE
-                best = max(best, score)
-                detections.append(
-                    {
-                        "label": f"face:{box.cascade}",
-                        "box": [x, y, w, h],
-                        "eyes": len(eyes),
-                        "score": score,
-                    }
-                )
-            out.append(FrameScores(scores={PEOPLE: best}, detections=tuple(detections)))
+            )
         return out
 
 

@@ -2,7 +2,10 @@
 
 It follows the generator's render stream (and the generation stream, where renders completed
 before the streams were split) and writes ``OutputModerated`` on its own stream
-``output-<generation_id>``, at the version it read there.
+``output-<generation_id>``, at the version it read there. Every face it finds is matched
+against the enrolled cameos and public figures for this request (``trust_safety.output.
+likeness``); each cameo found gets a ``LikenessMatched`` on its match stream, in the same
+commit as the decision.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from core.video import decode_frames
 from trust_safety.output.classifiers import (
     ClipConfig,
     ClipZeroShotClassifier,
+    DlibFaceClassifier,
     FrameClassifier,
-    HaarFaceClassifier,
     NudeNetClassifier,
 )
+from trust_safety.output.likeness import RequestLikeness, match_events, request_of
 from trust_safety.output.moderation import DEFAULT_OUTPUT_POLICY, OutputPolicy, moderate_frames
 from trust_safety.output.settings import OutputModerationSettings
 
@@ -35,7 +39,7 @@ def build_classifiers(settings: OutputModerationSettings) -> list[FrameClassifie
     if settings.nudenet:
         classifiers.append(NudeNetClassifier())
     if settings.faces:
-        classifiers.append(HaarFaceClassifier())
+        classifiers.append(DlibFaceClassifier())
     if settings.clip_model and settings.clip_checkpoint:
         classifiers.append(
             ClipZeroShotClassifier(
@@ -71,7 +75,11 @@ class OutputModeration(Processor):
         )
         self.blobs = services.port(BLOB_STORE)
         self.policy = replace(
-            policy or DEFAULT_OUTPUT_POLICY, sample_rate_hz=settings.sample_rate_hz
+            policy or DEFAULT_OUTPUT_POLICY,
+            sample_rate_hz=settings.sample_rate_hz,
+            adult_age=settings.adult_age,
+            minor_age_margin=settings.minor_age_margin,
+            min_face_score=settings.min_face_score,
         )
 
     def handle(self, event: RecordedEvent) -> Sequence[Append]:
@@ -87,8 +95,11 @@ class OutputModeration(Processor):
             return ()
         master = str(event.payload["master_blob"])
         frames, fps = decode_frames(self.blobs.path(master))
-        result = moderate_frames(frames, fps, self.classifiers, self.policy)
+        request = request_of(self.services, generation_id, event.occurred_at)
+        judge = RequestLikeness(self.services, request)
+        result = moderate_frames(frames, fps, self.classifiers, self.policy, judge)
         payload = result.to_payload()
+        matches = match_events(result, frames, request, self.blobs)
         return [
             Append(
                 own,
@@ -106,5 +117,6 @@ class OutputModeration(Processor):
                 ],
                 expected_version=len(history),
                 actor=SYSTEM_ACTOR,
-            )
+            ),
+            *matches,
         ]
