@@ -19,10 +19,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from core.app import create_app
-from core.auth import create_principal, hash_token, issue_token
+from core.auth import assure_age, create_principal, hash_token, issue_token
 from core.db import make_engine
+from core.identity import AgeAssuranceSource
 from core.services import Services
-from tests.utils import drain
+from tests.utils import TEST_OPERATOR, drain
 
 PROMPT = "a lighthouse keeper named Quillon Vantablack-7 paints the harbour at dusk"
 REPORT_TEXT = "Zephyrine Okonkwo-Lindqvist says this clip shows her without consent"
@@ -38,6 +39,8 @@ def test_a_full_run_leaks_nothing(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     user = create_principal(services.sessions, NAME, ["user"])
+    # generating and uploading need an account whose age was assured
+    assure_age(services.sessions, user, AgeAssuranceSource.OPERATOR, actor=TEST_OPERATOR)
     investigator = create_principal(services.sessions, "Ivo Investigator", ["investigator"])
     _, user_token = issue_token(services.sessions, services.settings, user, "laptop")
     _, inv_token = issue_token(services.sessions, services.settings, investigator, "desk")

@@ -26,10 +26,12 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, select, text
 
-from core.auth import create_principal, issue_token
+from core.auth import assure_age, create_principal, issue_token
+from core.identity import AgeAssuranceSource
 from core.migrate import upgrade
 from core.services import Services
 from core.settings import Settings
+from tests.utils import TEST_OPERATOR
 from tests.utils.tansu import TansuBroker, free_port
 
 CLEARFRAME = str(Path(sys.executable).parent / "clearframe")
@@ -275,6 +277,8 @@ class Load:
 
 def make_token(services: Services, *roles: str) -> str:
     pid = create_principal(services.sessions, "Load client", list(roles or ("user",)))
+    # generating needs an account whose age was assured
+    assure_age(services.sessions, pid, AgeAssuranceSource.OPERATOR, actor=TEST_OPERATOR)
     _, token = issue_token(services.sessions, services.settings, pid, "faults")
     return token
 
