@@ -7,6 +7,7 @@ routes of public figures' galleries are in ``gallery_router``.
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -82,6 +83,13 @@ class LikenessViewPublic(BaseModel):
     refused_attempts: list[RefusedAttemptPublic]
 
 
+class ThumbnailPublic(BaseModel):
+    cameo_id: str
+    generation_id: str
+    media_type: Literal["image/jpeg"]
+    data_url: str = Field(description="data:image/jpeg;base64,...")
+
+
 class LikenessActionPublic(BaseModel):
     cameo_id: str
     generation_id: str
@@ -131,18 +139,18 @@ def likeness_view(
 
 @router.get(
     "/{cameo_id}/likeness/{generation_id}/thumbnail",
-    response_class=Response,
-    responses={
-        200: {
-            "description": "A small JPEG of the face as it was found in the video.",
-            "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
-        },
-        **problems(404, 422),
-    },
+    response_model=ThumbnailPublic,
+    responses=problems(404, 422),
 )
 def match_thumbnail(
-    cameo_id: CameoId, generation_id: GenerationId, principal: UserP, services: ServicesDep
-) -> Response:
+    cameo_id: CameoId,
+    generation_id: GenerationId,
+    principal: UserP,
+    services: ServicesDep,
+    response: Response,
+) -> dict[str, Any]:
+    """The face as it was found in the video: a small JPEG, as a ``data:`` URL an ``<img>``
+    can show (it is decrypted for this answer only and never cached)."""
     _require_owner(services, principal, cameo_id)
     with services.read_sessions() as s:
         row = match_row(s, cameo_id, generation_id)
@@ -157,7 +165,13 @@ def match_thumbnail(
     except ThumbnailUnreadable as exc:
         # An erased owner's key: the thumbnail is gone for good, as the rest of their data.
         raise LikenessMatchNotFound(f"the thumbnail is no longer readable: {exc.message}") from exc
-    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+    response.headers["Cache-Control"] = "private, no-store"
+    return {
+        "cameo_id": cameo_id,
+        "generation_id": generation_id,
+        "media_type": "image/jpeg",
+        "data_url": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode(),
+    }
 
 
 @router.post(

@@ -4,6 +4,7 @@ thumbnail only they can open, and removes, reports or archives them."""
 
 from __future__ import annotations
 
+import base64
 import io
 from functools import cache
 from pathlib import Path
@@ -216,8 +217,11 @@ def test_the_owner_sees_every_video_with_their_face_and_only_they_do(
     assert refused == {("g-stranger", "output"), ("g-unnamed", "output")}
 
     thumb = client.get(videos["g-stranger"]["thumbnail_url"], headers=owner_h)
-    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
-    image = np.asarray(Image.open(io.BytesIO(thumb.content)).convert("RGB"))
+    assert thumb.status_code == 200 and thumb.headers["cache-control"] == "private, no-store"
+    data_url = thumb.json()["data_url"]
+    assert data_url.startswith("data:image/jpeg;base64,")
+    jpeg_bytes = base64.b64decode(data_url.split(",", 1)[1])
+    image = np.asarray(Image.open(io.BytesIO(jpeg_bytes)).convert("RGB"))
     assert max(image.shape[:2]) <= 128
     # It is the owner's face: the analyzer finds it and it matches the enrolled template.
     big = np.asarray(Image.fromarray(image).resize((image.shape[1] * 3, image.shape[0] * 3)))
