@@ -12,8 +12,10 @@ against every enrolled cameo's face template and every public figure's gallery. 
   it matches any cameo they may not use; else ``real_person``. So a face within the
   distance of the uploader's cameo that matches a stranger's better is refused.
 
-Matching goes through :func:`match_faces` alone; the consent answers through
-:class:`LedgerLikeness`. Neither an embedding nor a template ever enters a decision record.
+Matching goes through the likeness index alone (``trust_safety.likeness.index.match_faces``:
+every active cameo template and public figure gallery, as of the last committed edit), the
+consent answers through the cameos' own streams (:class:`LedgerLikeness`). Neither an
+embedding nor a template ever enters a decision record.
 """
 
 from __future__ import annotations
@@ -22,69 +24,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from core.services import Services
-from trust_safety.classifiers.faces import MATCH_DISTANCE, Face, nearest_distance
-
-MatchKind = Literal["cameo", "public_figure"]
-
-
-@dataclass(frozen=True, slots=True)
-class FaceMatch:
-    """One enrolled subject within the matching distance of a face."""
-
-    kind: MatchKind
-    subject_id: str  # cameo id or public figure id
-    owner_id: str | None  # the cameo's owner; None for a public figure
-    distance: float
-
-    def evidence(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "subject_id": self.subject_id,
-            "distance": round(self.distance, 4),
-        }
-
-
-def match_faces(
-    services: Services, embeddings: npt.NDArray[np.float32], *, model_version: str
-) -> list[list[FaceMatch]]:
-    """For each embedding ``(n, 128)``, the cameos and public figures within
-    ``MATCH_DISTANCE``, nearest first (one match per subject, at its nearest embedding).
-
-    A direct scan of the encrypted tables; entries made by another embedding model are not
-    comparable and are skipped.
-    """
-    from trust_safety.consent.templates import all_templates
-    from trust_safety.likeness.gallery import all_gallery_entries
-
-    rows = np.asarray(embeddings, np.float32).reshape(-1, 128)
-    found: list[list[FaceMatch]] = [[] for _ in range(len(rows))]
-    if not len(rows):
-        return found
-    with services.read_sessions() as s:
-        subjects: list[tuple[MatchKind, str, str | None, npt.NDArray[np.float32]]] = [
-            ("cameo", t.cameo_id, t.owner_id, t.embeddings)
-            for t in all_templates(s)
-            if t.model_version == model_version
-        ]
-        figures: dict[str, list[npt.NDArray[np.float32]]] = {}
-        for entry in all_gallery_entries(s):
-            if entry.model_version == model_version:
-                figures.setdefault(entry.public_figure_id, []).append(entry.embeddings)
-    subjects += [("public_figure", pf, None, np.concatenate(e)) for pf, e in figures.items()]
-    for i, row in enumerate(rows):
-        for kind, subject_id, owner_id, template in subjects:
-            distance = nearest_distance(template, row)
-            if distance <= MATCH_DISTANCE:
-                found[i].append(FaceMatch(kind, subject_id, owner_id, distance))
-        found[i].sort(key=lambda m: m.distance)
-    return found
-
+from trust_safety.classifiers.faces import MATCH_DISTANCE, Face
+from trust_safety.likeness.index import FaceMatch, match_faces
 
 # -- who may be shown --------------------------------------------------------------------------
 
@@ -170,7 +117,7 @@ class FaceVerdict(StrEnum):
 @dataclass(frozen=True, slots=True)
 class FacePolicy:
     adult_age: int = 18
-    age_margin: float = 4.0
+    age_margin: float = 7.0  # as UploadSettings (trust_safety/uploads/settings.py)
 
     @property
     def minimum_age(self) -> float:

