@@ -160,26 +160,24 @@ def analyse_capture(
     ``age_assured_elsewhere``: the account's age was attested by a provider or an operator,
     so an estimate under the bar does not refuse the enrolment (it is recorded all the same).
     """
-    per_frame = (
-        [list(f) for f in faces]
-        if faces is not None
-        else [analyzer.analyze(f) for f in capture.frames]
-    )
-    if len(per_frame) < 2:
-        raise EnrolmentCaptureInvalid(f"the capture has {len(per_frame)} frame(s); {_RECORD_AGAIN}")
-    missing = [i + 1 for i, found in enumerate(per_frame) if not found]
-    if missing:
-        raise EnrolmentNoFace(
-            f"no face was found in frame(s) {_frames_text(missing)} of {len(per_frame)}; "
-            f"{_RECORD_AGAIN}, keeping your whole face in view"
-        )
-    crowded = [i + 1 for i, found in enumerate(per_frame) if len(found) > 1]
-    if crowded:
-        most = max(len(per_frame[i - 1]) for i in crowded)
-        raise EnrolmentSeveralFaces(
-            f"frame(s) {_frames_text(crowded)} show {most} faces; only you may be in the "
-            "capture: record again alone"
-        )
+    count = len(faces) if faces is not None else len(capture.frames)
+    if count < 2:
+        raise EnrolmentCaptureInvalid(f"the capture has {count} frame(s); {_RECORD_AGAIN}")
+    per_frame: list[list[Face]] = []
+    for index in range(count):
+        # frame by frame, so a refused capture stops costing at its first bad frame
+        found = list(faces[index]) if faces is not None else analyzer.analyze(capture.frames[index])
+        if not found:
+            raise EnrolmentNoFace(
+                f"no face was found in frame {index + 1} of {count}; {_RECORD_AGAIN}, "
+                "keeping your whole face in view"
+            )
+        if len(found) > 1:
+            raise EnrolmentSeveralFaces(
+                f"frame {index + 1} shows {len(found)} faces; only you may be in the capture: "
+                "record again alone"
+            )
+        per_frame.append(found)
     chosen: list[Face] = [found[0] for found in per_frame]
     embeddings = np.stack([_embedding(f) for f in chosen])
     centre, distances = _medoid(embeddings)
