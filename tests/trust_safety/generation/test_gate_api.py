@@ -11,7 +11,7 @@ import pytest
 
 from contracts.generation import AssetPublished
 from core.events import stream_id
-from tests.trust_safety.uploads.media_factory import drawn_face, encode, gradient
+from tests.trust_safety.uploads.media_factory import encode, gradient, photo
 from tests.utils import drain, make_principal
 from tests.utils.enrolment import register_cameo
 from trust_safety.moderation.blocklist import load_default_blocklist
@@ -229,7 +229,10 @@ def test_image_to_video_needs_the_requesters_own_approved_upload(
     assert client.get(f"/v1/uploads/{upload['upload_id']}", headers=bo).status_code == 404
 
     face = client.post(
-        "/v1/uploads", headers=ada, files={"file": ("me.png", encode(drawn_face()), "image/png")}
+        "/v1/uploads",
+        headers=ada,
+        # a real person's photo (tests/data/faces) that is no cameo of ada's
+        files={"file": ("me.png", encode(photo("rose_leslie_2.jpg", 400)), "image/png")},
     )
     assert face.json()["outcome"] == "refused" and face.json()["reason_category"] == "real_person"
     not_media = client.post(
