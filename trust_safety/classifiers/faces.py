@@ -212,11 +212,10 @@ class FaceAnalyzer:
 
         height, width = image.shape[:2]
         scale = min(1.0, self._max_side / max(height, width))
-        small = (
-            cv2.resize(image, (round(width * scale), round(height * scale)), cv2.INTER_AREA)
-            if scale < 1.0
-            else image
-        )
+        small: Any = image
+        if scale < 1.0:
+            size = (round(width * scale), round(height * scale))
+            small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         found: list[tuple[Any, float]] = []
         if self._detector_kind == "cnn":
             for d in self._cnn(small, self._upsample):
@@ -236,9 +235,7 @@ class FaceAnalyzer:
             out.append((box, self._dlib.rectangle(left, top, right, bottom)))
         return out
 
-    def analyze(
-        self, frame: Any, *, embed: bool = True, estimate_age: bool = True
-    ) -> list[Face]:
+    def analyze(self, frame: Any, *, embed: bool = True, estimate_age: bool = True) -> list[Face]:
         image = check_frame(frame)
         faces: list[Face] = []
         with self._lock:
