@@ -30,6 +30,7 @@ from core.blobs import BlobStore
 from core.events import SYSTEM_ACTOR, stream_id
 from core.projections import Append
 from core.services import Services
+from trust_safety.consent.ledger import CameoRecord
 from trust_safety.output.moderation import FaceIdentity, OutputModerationResult, SampledFace
 
 
@@ -64,12 +65,14 @@ class RequestLikeness:
         self.request = request
         self._consent: dict[str, tuple[bool, str]] = {}
         self._figure_cameo: dict[str, tuple[str, str] | None] = {}
+        self._records: dict[str, CameoRecord | None] = {}
 
     def __call__(self, embeddings: npt.NDArray[np.float32]) -> list[list[FaceIdentity]]:
         from trust_safety.likeness.index import match_faces
 
         out: list[list[FaceIdentity]] = []
         for matches in match_faces(self.services, embeddings):
+            cameos = [m.subject_id for m in matches if m.kind == "cameo"]
             identities = []
             for m in matches:
                 if m.kind == "cameo":
@@ -87,7 +90,7 @@ class RequestLikeness:
                         )
                     )
                     continue
-                linked = self._linked_cameo(m.subject_id)
+                linked = self._linked_cameo(m.subject_id, cameos)
                 if linked is None:
                     identities.append(
                         FaceIdentity(
@@ -132,16 +135,35 @@ class RequestLikeness:
         allowed = bool(result.decisions) and result.allowed
         return (True, "named_and_allowed") if allowed else (False, "consent_refused")
 
-    def _linked_cameo(self, public_figure_id: str) -> tuple[str, str] | None:
+    def _linked_cameo(
+        self, public_figure_id: str, matched_cameos: list[str]
+    ) -> tuple[str, str] | None:
+        """The active cameo an operator linked to the figure: first among the cameos the same
+        face matched (their own streams, never behind), else the consent ledger's read model."""
+        for cameo_id in matched_cameos:
+            record = self._record(cameo_id)
+            if record is not None and record.active and record.public_figure_id == public_figure_id:
+                return record.cameo_id, record.owner_id
         if public_figure_id not in self._figure_cameo:
             from trust_safety.consent.store import SqlConsentLedger
 
             with self.services.read_sessions() as s:
-                record = SqlConsentLedger(s).cameo_for_public_figure(public_figure_id)
+                found = SqlConsentLedger(s).cameo_for_public_figure(public_figure_id)
             self._figure_cameo[public_figure_id] = (
-                None if record is None else (record.cameo_id, record.owner_id)
+                None if found is None else (found.cameo_id, found.owner_id)
             )
         return self._figure_cameo[public_figure_id]
+
+    def _record(self, cameo_id: str) -> CameoRecord | None:
+        if cameo_id not in self._records:
+            from trust_safety.consent.errors import CameoNotFound
+            from trust_safety.consent.service import load_cameo
+
+            try:
+                self._records[cameo_id] = load_cameo(self.services, cameo_id)[0]
+            except CameoNotFound:
+                self._records[cameo_id] = None
+        return self._records[cameo_id]
 
 
 # -- the match events ------------------------------------------------------------------------------

@@ -34,11 +34,24 @@ def jpeg(name: str, side: int = 480) -> bytes:
 
 
 @cache
-def face_clip(name: str = "kit_harington_2.jpg", prompt: str = "a walk in the park") -> np.ndarray:
+def portrait(name: str) -> np.ndarray:
+    """The photo cropped around its face (head and shoulders), for photos whose face is a
+    small part of the picture."""
+    from tests.utils.enrolment import face_crop
+
+    return np.asarray(face_crop(name, zoom=1.2), dtype=np.uint8)
+
+
+@cache
+def face_clip(
+    name: str = "kit_harington_2.jpg", prompt: str = "a walk in the park", *, crop: bool = False
+) -> np.ndarray:
     """Three seconds at 4 fps: the photo's face during the first and the last second, the
     scene alone in between. Sampled at 2 Hz, the face is on the samples at 0, 0.5, 2 and
-    2.5 s, so its time ranges are [0, 1] and [2, 3]."""
-    face = render_clip(prompt, 5, WIDTH, HEIGHT, 3.0, fps=FPS, image=photo(name))
+    2.5 s, so its time ranges are [0, 1] and [2, 3]. ``crop``: place the photo's
+    :func:`portrait` instead of the whole photo."""
+    image = portrait(name) if crop else photo(name)
+    face = render_clip(prompt, 5, WIDTH, HEIGHT, 3.0, fps=FPS, image=image)
     bare = render_clip(prompt, 5, WIDTH, HEIGHT, 3.0, fps=FPS)
     clip = face.copy()
     clip[FPS : 2 * FPS] = bare[FPS : 2 * FPS]

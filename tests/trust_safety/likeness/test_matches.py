@@ -388,3 +388,93 @@ def test_the_view_rebuilds_to_the_same_rows(services: Services, world: dict[str,
         for event in services.store.iter_all(categories=projection.categories):
             projection.apply(s, event)
     assert rows() == before
+
+
+def test_a_public_figures_face_passes_only_through_their_own_cameo(
+    services: Services, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.trust_safety.likeness.clips import jpeg
+    from trust_safety.likeness.gallery import ReferencePhoto, add_reference_faces
+
+    services.override(CLASSIFIERS, list(memo_classifiers()))
+    admin = Actor(id="admin-1", role="admin")
+    analyzer = shared_face_analyzer()
+    for figure, photo_name in (("pf-barack-obama", "obama_2.jpg"), ("pf-joe-biden", "biden_2.jpg")):
+        add_reference_faces(
+            services, analyzer, figure, [ReferencePhoto(photo_name, jpeg(photo_name))], admin
+        )
+    obama, _ = make_principal(services, "user")
+    stranger, _ = make_principal(services, "user")
+    # Obama's own cameo, enrolled from a capture and linked to the figure by an operator.
+    cameo = enrol_cameo(
+        services, obama, "barack", person="obama", public_figure_id="pf-barack-obama"
+    )
+    tmp = tmp_path_factory.mktemp("figures")
+
+    def rendered(generation_id: str, requester: str, photo_name: str) -> None:
+        request_and_approve(
+            services,
+            generation_id,
+            requester,
+            "a speech",
+            width=WIDTH,
+            height=HEIGHT,
+            duration_s=1.0,
+            fps=FPS,
+        )
+        clip = face_clip(photo_name, crop=True)[:FPS]
+        blob = services.port(BLOB_STORE).put_file(
+            encode_mp4(clip, FPS, tmp / f"{generation_id}.mp4")
+        )
+        ce.append(
+            services,
+            ce.generation_completed(
+                generation_id,
+                master_blob=blob,
+                width=WIDTH,
+                height=HEIGHT,
+                fps=FPS,
+                frames=FPS,
+                duration_s=1.0,
+            ),
+        )
+
+    rendered("g-obama-own", obama, "obama_1.jpg")  # the figure, through his own cameo
+    rendered("g-obama-fake", stranger, "obama_1.jpg")
+    rendered("g-biden", stranger, "biden_1.jpg")  # a figure with no cameo at all
+    drain(services, CONSUMERS)
+
+    def decision(generation_id: str) -> dict[str, Any]:
+        (moderated,) = _events(services, stream_id("output", generation_id))
+        return dict(moderated.payload)
+
+    assert decision("g-obama-own")["decision"] == "allow"
+    fake = decision("g-obama-fake")
+    assert fake["decision"] == "block" and fake["blocked_categories"] == ["likeness"]
+    likeness = next(v for v in fake["verdicts"] if v["category"] == "likeness")
+    assert likeness["subjects"] == [f"cameo:{cameo}", "public_figure:pf-barack-obama"]
+    (face,) = fake["frame_scores"][0]["faces"]
+    kinds = {m["kind"]: m for m in face["matches"]}
+    assert kinds["public_figure"]["cameo_id"] == cameo  # attributed to the figure's own cameo
+    biden = decision("g-biden")
+    assert biden["decision"] == "block"
+    likeness = next(v for v in biden["verdicts"] if v["category"] == "likeness")
+    assert likeness["subjects"] == ["public_figure:pf-joe-biden"]
+
+    # The figure's cameo owner sees both videos of his face; nobody owns Biden's match.
+    own = _matched(services, cameo, "g-obama-own")
+    assert own["consented"] and own["consent_reason"] == "owner"
+    faked = _matched(services, cameo, "g-obama-fake")
+    assert not faked["consented"] and faked["output_blocked"]
+    assert faked["public_figure_id"] == "pf-barack-obama"
+    with services.read_sessions() as s:
+        from trust_safety.likeness.owner_view import LikenessMatchRow
+
+        assert (
+            s.scalars(
+                select(LikenessMatchRow.generation_id).where(
+                    LikenessMatchRow.generation_id == "g-biden"
+                )
+            ).all()
+            == []
+        )
