@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from trust_safety.classifiers.faces import Face, FaceAnalyzer, face_distance
+from trust_safety.classifiers.faces import Face, FaceAnalyzer, embedding_version, face_distance
 from trust_safety.consent.errors import (
     EnrolmentCaptureInvalid,
     EnrolmentCaptureTooLarge,
@@ -233,7 +233,7 @@ def analyse_capture(
     return EnrolmentResult(
         kind=capture.kind,
         embeddings=embeddings[keep].astype(np.float32),
-        model_version=f"{versions['embedding']}/{versions['models_package']}",
+        model_version=embedding_version(versions),
         model_versions=versions,
         scores=scores,
         age_passed=age_passed,

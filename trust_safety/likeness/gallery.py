@@ -26,7 +26,7 @@ from __future__ import annotations
 import base64
 import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,7 +45,12 @@ from core.events import Actor, EventPayload, PersonalData, RecordedEvent, utcnow
 from core.privacy import ERASED, Keyring, keyring_of
 from core.services import Services
 from core.store import JsonType
-from trust_safety.classifiers.faces import EMBEDDING_DIM, MATCH_DISTANCE, FaceAnalyzer
+from trust_safety.classifiers.faces import (
+    EMBEDDING_DIM,
+    MATCH_DISTANCE,
+    FaceAnalyzer,
+    embedding_version,
+)
 from trust_safety.likeness.events import (
     LIKENESS,
     PublicFigureFaceAdded,
@@ -79,13 +84,6 @@ class GalleryUnreadable(ClearframeError):
     """An entry whose key opens but whose ciphertext does not (tampered or corrupted)."""
 
     code, status, title = "gallery_unreadable", 500, "Internal error"
-
-
-def embedding_model_version(model_versions: Mapping[str, str]) -> str:
-    """The version an embedding is stored and matched under: the network and the package
-    that ships its weights, as cameo enrolment records it (trust_safety/consent/enrolment.py).
-    Embeddings of different versions are never compared."""
-    return f"{model_versions['embedding']}/{model_versions['models_package']}"
 
 
 def _new_entry_id() -> str:
@@ -383,7 +381,7 @@ def add_reference_faces(
     entry = GalleryEntry(
         public_figure_id=public_figure_id,
         embeddings=embeddings,
-        model_version=embedding_model_version(analyzer.model_versions),
+        model_version=embedding_version(analyzer.model_versions),
     )
 
     def work(tx: Transaction) -> None:

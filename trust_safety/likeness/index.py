@@ -32,19 +32,16 @@ from sqlalchemy.orm import Session
 from core.events import RecordedEvent
 from core.ports import Resource
 from core.services import Services
-from trust_safety.classifiers.faces import EMBEDDING_DIM, MATCH_DISTANCE
+from trust_safety.classifiers.faces import (
+    EMBEDDING_DIM,
+    EMBEDDING_MODEL,
+    MATCH_DISTANCE,
+    embedding_model,
+)
 
 MatchKind = Literal["cameo", "public_figure"]
 CAMEO: MatchKind = "cameo"
 PUBLIC_FIGURE: MatchKind = "public_figure"
-# The embedding model of the shared face analyzer (its model_versions["embedding"]).
-DEFAULT_MODEL = "dlib_face_recognition_resnet_model_v1"
-
-
-def embedding_model(model_version: str) -> str:
-    """The embedding model a stored version names: templates record ``<model>/<package>``,
-    galleries ``<model>``; embeddings of one model compare whatever package shipped it."""
-    return model_version.split("/", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +138,7 @@ class FaceIndex:
         self,
         embeddings: npt.NDArray[np.float32],
         *,
-        model_version: str = DEFAULT_MODEL,
+        model_version: str = EMBEDDING_MODEL,
         max_distance: float = MATCH_DISTANCE,
     ) -> list[list[FaceMatch]]:
         """For each row of ``embeddings`` ``(n, 128)``: every subject within ``max_distance``
@@ -261,7 +258,7 @@ class LikenessIndex:
                         self.index.drop(PUBLIC_FIGURE, figure)
 
     def match(
-        self, embeddings: npt.NDArray[np.float32], *, model_version: str = DEFAULT_MODEL
+        self, embeddings: npt.NDArray[np.float32], *, model_version: str = EMBEDDING_MODEL
     ) -> list[list[FaceMatch]]:
         self.catch_up()
         return self.index.search(embeddings, model_version=model_version)
@@ -295,7 +292,7 @@ def match_faces(
     services: Services,
     embeddings: npt.NDArray[np.float32],
     *,
-    model_version: str = DEFAULT_MODEL,
+    model_version: str = EMBEDDING_MODEL,
 ) -> list[list[FaceMatch]]:
     """For each embedding ``(n, 128)``: the cameos and public figures within
     ``MATCH_DISTANCE``, nearest first (one match per subject, at its nearest embedding)."""

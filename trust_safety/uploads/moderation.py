@@ -20,9 +20,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from trust_safety.classifiers.faces import Face
+from trust_safety.classifiers.faces import Face, embedding_version
 from trust_safety.classifiers.nsfw import NsfwResult
-from trust_safety.likeness.gallery import embedding_model_version
 from trust_safety.uploads.errors import UploadTooLarge
 from trust_safety.uploads.faces import (
     SEVERITY,
@@ -230,7 +229,7 @@ class UploadModerator:
     ) -> tuple[list[FaceFinding], CameoPermissions]:
         if not found:
             return [], CameoPermissions({})
-        model_version = embedding_model_version(self.faces.model_versions)
+        model_version = embedding_version(self.faces.model_versions)
         if likeness is None:
             matches: list[list[Any]] = [[] for _ in found]
             permissions = CameoPermissions({})

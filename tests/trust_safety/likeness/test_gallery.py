@@ -16,14 +16,13 @@ from core.services import Services
 from tests.trust_safety.uploads.media_factory import encode, gradient, photo
 from tests.utils import make_principal
 from tests.utils.bombs import bomb_png
-from trust_safety.classifiers.faces import face_distance, shared_face_analyzer
+from trust_safety.classifiers.faces import embedding_version, face_distance, shared_face_analyzer
 from trust_safety.likeness.events import LIKENESS, gallery_stream_key
 from trust_safety.likeness.gallery import (
     GalleryEntry,
     GalleryEntryRow,
     GalleryUnreadable,
     all_gallery_entries,
-    embedding_model_version,
     figure_subject,
     gallery_entries_of,
     save_gallery_entry,
@@ -95,7 +94,7 @@ def test_an_admin_attaches_lists_and_removes_reference_faces(
     assert added.status_code == 201, added.text
     body = added.json()
     assert body["public_figure_id"] == FIGURE and body["embeddings"] == 2
-    assert body["model_version"] == embedding_model_version(shared_face_analyzer().model_versions)
+    assert body["model_version"] == embedding_version(shared_face_analyzer().model_versions)
     assert body["model_version"].startswith("dlib_face_recognition_resnet_model_v1/")
     entry_id = body["entry_id"]
 

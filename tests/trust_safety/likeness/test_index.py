@@ -15,7 +15,7 @@ from core.events import Actor
 from core.services import Services
 from tests.utils import make_principal
 from tests.utils.enrolment import enrol_cameo
-from trust_safety.classifiers.faces import MATCH_DISTANCE, shared_face_analyzer
+from trust_safety.classifiers.faces import EMBEDDING_MODEL, MATCH_DISTANCE, shared_face_analyzer
 from trust_safety.consent.service import ConsentService
 from trust_safety.likeness.gallery import (
     ReferencePhoto,
@@ -23,7 +23,6 @@ from trust_safety.likeness.gallery import (
     remove_reference_face,
 )
 from trust_safety.likeness.index import (
-    DEFAULT_MODEL,
     LIKENESS_INDEX,
     FaceIndex,
     LikenessIndex,
@@ -54,9 +53,9 @@ def test_the_index_finds_every_subject_within_the_distance_however_crowded() -> 
     query = _unit(rng, 1)[0] * 0.5
     index = FaceIndex()
     # A subject with 40 embeddings right at the face, a second one 0.5 away, a third too far.
-    index.put("cameo", "near", "o1", {DEFAULT_MODEL: query + _unit(rng, 40) * 0.05})
-    index.put("cameo", "middle", "o2", {DEFAULT_MODEL: (query + _unit(rng, 1) * 0.5)})
-    index.put("public_figure", "far", None, {DEFAULT_MODEL: (query + _unit(rng, 1) * 0.8)})
+    index.put("cameo", "near", "o1", {EMBEDDING_MODEL: query + _unit(rng, 40) * 0.05})
+    index.put("cameo", "middle", "o2", {EMBEDDING_MODEL: (query + _unit(rng, 1) * 0.5)})
+    index.put("public_figure", "far", None, {EMBEDDING_MODEL: (query + _unit(rng, 1) * 0.8)})
     (found,) = index.search(query[None, :])
     assert [m.subject_id for m in found] == ["near", "middle"]
     assert found[0].owner_id == "o1" and found[0].distance < 0.06
@@ -67,7 +66,7 @@ def test_the_index_finds_every_subject_within_the_distance_however_crowded() -> 
         float(np.min(np.linalg.norm(index_rows(index, "middle") - query, axis=1))), abs=1e-5
     )
     # Replacing a subject's vectors and dropping one take effect at once.
-    index.put("cameo", "near", "o1", {DEFAULT_MODEL: query[None, :] + 0.7 / np.sqrt(128)})
+    index.put("cameo", "near", "o1", {EMBEDDING_MODEL: query[None, :] + 0.7 / np.sqrt(128)})
     index.drop("cameo", "middle")
     assert index.search(query[None, :]) == [[]]
     assert index.subjects() == {("cameo", "near"), ("public_figure", "far")}
@@ -78,13 +77,13 @@ def test_the_index_finds_every_subject_within_the_distance_however_crowded() -> 
 
 
 def index_rows(index: FaceIndex, subject_id: str) -> np.ndarray:
-    model = index._models[DEFAULT_MODEL]
+    model = index._models[EMBEDDING_MODEL]
     ids = model.ids_of[("cameo", subject_id)]
     return np.stack([model.faiss.reconstruct(int(i)) for i in ids])
 
 
 def test_the_default_model_is_the_one_the_analyzer_embeds_with() -> None:
-    assert shared_face_analyzer().model_versions["embedding"] == DEFAULT_MODEL
+    assert shared_face_analyzer().model_versions["embedding"] == EMBEDDING_MODEL
 
 
 def _jpeg(name: str) -> bytes:
