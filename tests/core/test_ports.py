@@ -116,6 +116,7 @@ def test_the_deployed_modules_fit_together(services: Services) -> None:
         BLOB_STORE,
         FINGERPRINT_SEARCH,
         FOLLOW_GRAPH,
+        GENERATION_INPUTS,
         PICKUP_POLICY,
         WATERMARKER,
     )
@@ -127,4 +128,5 @@ def test_the_deployed_modules_fit_together(services: Services) -> None:
         FINGERPRINT_SEARCH.name: "reverse_search",
         BLOB_STORE.name: "generator",
         FOLLOW_GRAPH.name: "feed",
+        GENERATION_INPUTS.name: "trust_safety",
     }
