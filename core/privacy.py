@@ -350,6 +350,65 @@ def open_wire_payloads(sessions: sessionmaker[Session], wires: Sequence[dict[str
             wire["payload"] = keyring.open(session, wire["payload"])
 
 
+_DATA_KEY = "data_key"
+_DATA_KEY_SPEC = PersonalData(subject="subject", fields=(_DATA_KEY,))
+
+
+class SealedBytesUnreadable(RuntimeError):
+    """Sealed bytes whose data key opens but whose ciphertext does not: tampered, corrupted or
+    moved to a row it was not sealed for."""
+
+
+@dataclass(frozen=True)
+class SealedBytes:
+    """Bytes kept outside the event log (a row of their own) that must die with a subject.
+
+    ``ciphertext`` is the bytes encrypted (AES-256-GCM) under a data key made for them alone,
+    bound to ``aad``; ``sealed_key`` is that data key sealed under the subject's key. Deleting
+    the row destroys them; erasing the subject makes every copy, backups included, unreadable.
+    """
+
+    sealed_key: dict[str, Any]
+    ciphertext: bytes
+
+
+def _session_keyring(session: Session) -> Keyring:
+    keyring = keyring_of(session)
+    if keyring is None:
+        # Fail closed: sealed bytes are never written or read without the deployment's keyring.
+        raise RuntimeError("sealed bytes need the keyring on the session (build it via Services)")
+    return keyring
+
+
+def seal_bytes(session: Session, subject: str, plaintext: bytes, aad: bytes) -> SealedBytes:
+    key = AESGCM.generate_key(bit_length=256)
+    nonce = os.urandom(_NONCE)
+    ciphertext = nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    sealed, _ = _session_keyring(session).seal(
+        session, _DATA_KEY_SPEC, {"subject": subject, _DATA_KEY: base64.b64encode(key).decode()}
+    )
+    return SealedBytes(sealed_key=sealed[_DATA_KEY], ciphertext=ciphertext)
+
+
+def open_bytes(session: Session, sealed: SealedBytes, aad: bytes) -> bytes | None:
+    """The plaintext, or None once the subject was erased (gone for good)."""
+    opened = _session_keyring(session).open(session, sealed.sealed_key)
+    if not isinstance(opened, str) or opened == ERASED:
+        return None
+    blob = bytes(sealed.ciphertext)
+    try:
+        return AESGCM(base64.b64decode(opened)).decrypt(blob[:_NONCE], blob[_NONCE:], aad)
+    except InvalidTag:
+        raise SealedBytesUnreadable("sealed bytes do not open with their key") from None
+
+
+def secure_delete(session: Session) -> None:
+    """Make the next deletes overwrite what they free, where the database can (SQLite zeroes
+    freed pages), so a deleted ciphertext and its sealed key leave no copy in the file."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA secure_delete = ON"))
+
+
 def attach_keyring(factory: sessionmaker[Session], keyring: Keyring) -> None:
     """Give every session of ``factory`` the keyring (``Session.info``): the store's writes
     seal with it and ``row_to_event`` opens with it, whoever made the session."""

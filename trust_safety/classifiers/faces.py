@@ -118,6 +118,25 @@ def embedding_model(version: str) -> str:
     return version.split("/", 1)[0]
 
 
+def embeddings_to_bytes(embeddings: Any, *, max_rows: int, what: str) -> tuple[bytes, int]:
+    """A stored set of embeddings (``(k, 128)``, 1 <= k <= ``max_rows``, finite) as
+    little-endian float32 bytes, with k; ``what`` names it in the error."""
+    rows = np.asarray(embeddings, dtype=np.float32)
+    if rows.ndim != 2 or rows.shape[1] != EMBEDDING_DIM or not 1 <= rows.shape[0] <= max_rows:
+        raise ValueError(
+            f"{what} is 1-{max_rows} embeddings of {EMBEDDING_DIM} floats, got shape {rows.shape}"
+        )
+    if not np.all(np.isfinite(rows)):
+        raise ValueError(f"{what} holds only finite numbers")
+    return rows.astype("<f4").tobytes(), int(rows.shape[0])
+
+
+def embeddings_from_bytes(data: bytes) -> npt.NDArray[np.float32]:
+    rows = np.frombuffer(data, dtype="<f4").astype(np.float32).reshape(-1, EMBEDDING_DIM)
+    rows.setflags(write=False)
+    return rows
+
+
 def _package_dir(name: str) -> Path:
     # face_recognition_models' __init__ imports pkg_resources, which recent setuptools no longer
     # ships; its data files are found without executing it.

@@ -22,8 +22,6 @@ event, not projected from events (the events do not hold the template).
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,21 +29,15 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import DateTime, Integer, LargeBinary, String, delete, select, text
+from sqlalchemy import DateTime, Integer, LargeBinary, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, utc
 from core.errors import InternalError
-from core.events import PersonalData
-from core.privacy import ERASED, Keyring, keyring_of
+from core.privacy import SealedBytes, SealedBytesUnreadable, open_bytes, seal_bytes, secure_delete
 from core.store import JsonType
-from trust_safety.classifiers.faces import EMBEDDING_DIM
+from trust_safety.classifiers.faces import embeddings_from_bytes, embeddings_to_bytes
 
-_NONCE = 12
-_KEY_FIELD = "cameo_key"
-_KEY_SPEC = PersonalData(subject="owner_id", fields=(_KEY_FIELD,))
 MAX_EMBEDDINGS = 32
 
 
@@ -76,49 +68,22 @@ class FaceTemplateRow(Base):
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
-def _keyring(session: Session) -> Keyring:
-    keyring = keyring_of(session)
-    if keyring is None:
-        # Fail closed: a template is never written or read without the deployment's keyring.
-        raise RuntimeError(
-            "face templates need the keyring on the session (build it through Services)"
-        )
-    return keyring
-
-
 def _aad(cameo_id: str, owner_id: str, model_version: str, count: int) -> bytes:
     return f"face-template\0{cameo_id}\0{owner_id}\0{model_version}\0{count}".encode()
 
 
-def _checked(embeddings: Any) -> npt.NDArray[np.float32]:
-    rows = np.asarray(embeddings, dtype=np.float32)
-    if rows.ndim != 2 or rows.shape[1] != EMBEDDING_DIM or not 1 <= rows.shape[0] <= MAX_EMBEDDINGS:
-        raise ValueError(
-            f"a face template is 1-{MAX_EMBEDDINGS} embeddings of {EMBEDDING_DIM} floats, "
-            f"got shape {rows.shape}"
-        )
-    if not np.all(np.isfinite(rows)):
-        raise ValueError("a face template holds only finite numbers")
-    return rows
-
-
 def save_template(session: Session, template: FaceTemplate) -> None:
     """Store ``template`` under a fresh cameo key, replacing any earlier one of the cameo."""
-    rows = _checked(template.embeddings)
-    key = AESGCM.generate_key(bit_length=256)
-    nonce = os.urandom(_NONCE)
-    count = int(rows.shape[0])
-    ciphertext = nonce + AESGCM(key).encrypt(
-        nonce,
-        rows.astype("<f4").tobytes(),
+    plain, count = embeddings_to_bytes(
+        template.embeddings, max_rows=MAX_EMBEDDINGS, what="a face template"
+    )
+    sealed = seal_bytes(
+        session,
+        template.owner_id,
+        plain,
         _aad(template.cameo_id, template.owner_id, template.model_version, count),
     )
-    sealed, _ = _keyring(session).seal(
-        session,
-        _KEY_SPEC,
-        {"owner_id": template.owner_id, _KEY_FIELD: base64.b64encode(key).decode()},
-    )
-    _secure_delete(session)
+    secure_delete(session)
     session.execute(delete(FaceTemplateRow).where(FaceTemplateRow.cameo_id == template.cameo_id))
     session.add(
         FaceTemplateRow(
@@ -127,35 +92,30 @@ def save_template(session: Session, template: FaceTemplate) -> None:
             model_version=template.model_version,
             embeddings=count,
             enrolled_at=template.enrolled_at,
-            sealed_key=sealed[_KEY_FIELD],
-            ciphertext=ciphertext,
+            sealed_key=sealed.sealed_key,
+            ciphertext=sealed.ciphertext,
         )
     )
     session.flush()
 
 
 def _open(session: Session, row: FaceTemplateRow) -> FaceTemplate | None:
-    opened = _keyring(session).open(session, row.sealed_key)
-    if not isinstance(opened, str) or opened == ERASED:
-        return None  # the owner's key was erased: the template is gone for good
-    key = base64.b64decode(opened)
-    blob = bytes(row.ciphertext)
     try:
-        plain = AESGCM(key).decrypt(
-            blob[:_NONCE],
-            blob[_NONCE:],
+        plain = open_bytes(
+            session,
+            SealedBytes(row.sealed_key, bytes(row.ciphertext)),
             _aad(row.cameo_id, row.owner_id, row.model_version, row.embeddings),
         )
-    except InvalidTag:
+    except SealedBytesUnreadable:
         raise TemplateUnreadable(
             f"the face template of cameo {row.cameo_id} does not open with its key"
         ) from None
-    embeddings = np.frombuffer(plain, dtype="<f4").astype(np.float32).reshape(-1, EMBEDDING_DIM)
-    embeddings.setflags(write=False)
+    if plain is None:
+        return None  # the owner's key was erased: the template is gone for good
     return FaceTemplate(
         cameo_id=row.cameo_id,
         owner_id=row.owner_id,
-        embeddings=embeddings,
+        embeddings=embeddings_from_bytes(plain),
         model_version=row.model_version,
         enrolled_at=utc(row.enrolled_at),
     )
@@ -180,15 +140,9 @@ def has_template(session: Session, cameo_id: str) -> bool:
     return session.get(FaceTemplateRow, cameo_id) is not None
 
 
-def _secure_delete(session: Session) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        # Freed pages are zeroed, so a deleted ciphertext and its key leave no copy behind.
-        session.execute(text("PRAGMA secure_delete = ON"))
-
-
 def destroy_template(session: Session, cameo_id: str) -> bool:
     """Delete the cameo's template and its key; False when it had none."""
-    _secure_delete(session)
+    secure_delete(session)
     result = session.execute(delete(FaceTemplateRow).where(FaceTemplateRow.cameo_id == cameo_id))
     return bool(getattr(result, "rowcount", 0))
 

@@ -23,8 +23,6 @@ embeddings, so the table is not a projection (it cannot be rebuilt from the log)
 
 from __future__ import annotations
 
-import base64
-import os
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,23 +31,22 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import DateTime, Integer, LargeBinary, String, delete, select, text
+from sqlalchemy import DateTime, Integer, LargeBinary, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.aggregate import Transaction, transact
 from core.db import Base, utc
 from core.errors import ClearframeError, NotFound, ValidationFailed
-from core.events import Actor, EventPayload, PersonalData, RecordedEvent, utcnow
-from core.privacy import ERASED, Keyring, keyring_of
+from core.events import Actor, EventPayload, RecordedEvent, utcnow
+from core.privacy import SealedBytes, SealedBytesUnreadable, open_bytes, seal_bytes, secure_delete
 from core.services import Services
 from core.store import JsonType
 from trust_safety.classifiers.faces import (
-    EMBEDDING_DIM,
     MATCH_DISTANCE,
     FaceAnalyzer,
     embedding_version,
+    embeddings_from_bytes,
+    embeddings_to_bytes,
 )
 from trust_safety.likeness.events import (
     LIKENESS,
@@ -58,9 +55,6 @@ from trust_safety.likeness.events import (
     gallery_stream_key,
 )
 
-_NONCE = 12
-_KEY_FIELD = "entry_key"
-_KEY_SPEC = PersonalData(subject="subject", fields=(_KEY_FIELD,))
 MAX_EMBEDDINGS = 32
 MAX_PHOTOS = 10
 
@@ -127,54 +121,20 @@ def figure_subject(public_figure_id: str) -> str:
     return f"public-figure:{public_figure_id}"
 
 
-def _keyring(session: Session) -> Keyring:
-    keyring = keyring_of(session)
-    if keyring is None:
-        # Fail closed: biometric data is never written or read without the keyring.
-        raise RuntimeError("the face gallery needs the keyring on the session (use Services)")
-    return keyring
-
-
 def _aad(entry_id: str, public_figure_id: str, model_version: str, count: int) -> bytes:
     return f"face-gallery\0{entry_id}\0{public_figure_id}\0{model_version}\0{count}".encode()
 
 
-def _checked(embeddings: Any) -> npt.NDArray[np.float32]:
-    rows = np.asarray(embeddings, dtype=np.float32)
-    if rows.ndim != 2 or rows.shape[1] != EMBEDDING_DIM or not 1 <= rows.shape[0] <= MAX_EMBEDDINGS:
-        raise ValueError(
-            f"a gallery entry is 1-{MAX_EMBEDDINGS} embeddings of {EMBEDDING_DIM} floats, "
-            f"got shape {rows.shape}"
-        )
-    if not np.all(np.isfinite(rows)):
-        raise ValueError("a gallery entry holds only finite numbers")
-    return rows
-
-
-def _secure_delete(session: Session) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        # Freed pages are zeroed, so a deleted ciphertext and its key leave no copy behind.
-        session.execute(text("PRAGMA secure_delete = ON"))
-
-
 def save_gallery_entry(session: Session, entry: GalleryEntry) -> None:
     """Store one entry under a fresh key of its own (no event: see :func:`add_reference_faces`)."""
-    rows = _checked(entry.embeddings)
-    key = AESGCM.generate_key(bit_length=256)
-    nonce = os.urandom(_NONCE)
-    count = int(rows.shape[0])
-    ciphertext = nonce + AESGCM(key).encrypt(
-        nonce,
-        rows.astype("<f4").tobytes(),
-        _aad(entry.entry_id, entry.public_figure_id, entry.model_version, count),
+    plain, count = embeddings_to_bytes(
+        entry.embeddings, max_rows=MAX_EMBEDDINGS, what="a gallery entry"
     )
-    sealed, _ = _keyring(session).seal(
+    sealed = seal_bytes(
         session,
-        _KEY_SPEC,
-        {
-            "subject": figure_subject(entry.public_figure_id),
-            _KEY_FIELD: base64.b64encode(key).decode(),
-        },
+        figure_subject(entry.public_figure_id),
+        plain,
+        _aad(entry.entry_id, entry.public_figure_id, entry.model_version, count),
     )
     session.add(
         GalleryEntryRow(
@@ -183,33 +143,29 @@ def save_gallery_entry(session: Session, entry: GalleryEntry) -> None:
             model_version=entry.model_version,
             embeddings=count,
             added_at=entry.added_at,
-            sealed_key=sealed[_KEY_FIELD],
-            ciphertext=ciphertext,
+            sealed_key=sealed.sealed_key,
+            ciphertext=sealed.ciphertext,
         )
     )
     session.flush()
 
 
 def _open(session: Session, row: GalleryEntryRow) -> GalleryEntry | None:
-    opened = _keyring(session).open(session, row.sealed_key)
-    if not isinstance(opened, str) or opened == ERASED:
-        return None  # the figure's key was erased: the entry is gone for good
-    blob = bytes(row.ciphertext)
     try:
-        plain = AESGCM(base64.b64decode(opened)).decrypt(
-            blob[:_NONCE],
-            blob[_NONCE:],
+        plain = open_bytes(
+            session,
+            SealedBytes(row.sealed_key, bytes(row.ciphertext)),
             _aad(row.entry_id, row.public_figure_id, row.model_version, row.embeddings),
         )
-    except InvalidTag:
+    except SealedBytesUnreadable:
         raise GalleryUnreadable(
             f"gallery entry {row.entry_id} does not open with its key"
         ) from None
-    embeddings = np.frombuffer(plain, dtype="<f4").astype(np.float32).reshape(-1, EMBEDDING_DIM)
-    embeddings.setflags(write=False)
+    if plain is None:
+        return None  # the figure's key was erased: the entry is gone for good
     return GalleryEntry(
         public_figure_id=row.public_figure_id,
-        embeddings=embeddings,
+        embeddings=embeddings_from_bytes(plain),
         model_version=row.model_version,
         entry_id=row.entry_id,
         added_at=utc(row.added_at),
@@ -243,7 +199,7 @@ def gallery_entries_of(session: Session, public_figure_id: str) -> list[GalleryE
 
 def delete_gallery_entry(session: Session, entry_id: str) -> bool:
     """Delete the entry's row and key; False when there was none."""
-    _secure_delete(session)
+    secure_delete(session)
     result = session.execute(delete(GalleryEntryRow).where(GalleryEntryRow.entry_id == entry_id))
     return bool(getattr(result, "rowcount", 0))
 
