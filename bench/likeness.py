@@ -45,8 +45,8 @@ import cv2  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from core.video import decode_frames, encode_mp4  # noqa: E402
+from trust_safety.classifiers.face_model import MATCH_DISTANCE  # noqa: E402
 from trust_safety.classifiers.faces import (  # noqa: E402
-    MATCH_DISTANCE,
     Face,
     FaceAnalyzer,
     face_distance,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,14 +31,7 @@ import numpy.typing as npt
 
 from core.once import once
 from trust_safety.classifiers.errors import ClassifierUnavailable, InvalidClassifierInput
-
-EMBEDDING_DIM = 128
-# dlib's documented operating point for its ResNet embedding; bench/likeness.py measures the
-# true- and false-accept rates at it on the photos in tests/data/faces.
-MATCH_DISTANCE = 0.6
-
-# The identity embedding every template, gallery entry and face match is computed with.
-EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1"
+from trust_safety.classifiers.face_model import EMBEDDING_DIM, EMBEDDING_MODEL
 
 Embedding = npt.NDArray[np.float32]
 DetectorKind = Literal["hog", "cnn"]
@@ -104,18 +97,6 @@ def nearest_distance(template: npt.NDArray[np.float32], embedding: Embedding) ->
     if rows.shape[0] == 0:
         return float("inf")
     return float(np.min(np.linalg.norm(rows - np.asarray(embedding, np.float32), axis=1)))
-
-
-def embedding_version(model_versions: Mapping[str, str]) -> str:
-    """The version an embedding is stored under: the network and the package that ships its
-    weights (``<model>/<package>``)."""
-    return f"{model_versions['embedding']}/{model_versions['models_package']}"
-
-
-def embedding_model(version: str) -> str:
-    """The network a stored version names. Embeddings of one network are compared whatever
-    package shipped its weights; embeddings of different networks never are."""
-    return version.split("/", 1)[0]
 
 
 def embeddings_to_bytes(embeddings: Any, *, max_rows: int, what: str) -> tuple[bytes, int]:

@@ -25,7 +25,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from trust_safety.classifiers.faces import Face, FaceAnalyzer, embedding_version, face_distance
+from trust_safety.classifiers.face_model import embedding_version
+from trust_safety.classifiers.faces import Face, FaceAnalyzer, face_distance
 from trust_safety.consent.errors import (
     EnrolmentCaptureInvalid,
     EnrolmentCaptureTooLarge,

@@ -10,7 +10,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from core.settings import DomainSettings
-from trust_safety.classifiers.faces import MATCH_DISTANCE
+from trust_safety.classifiers.face_model import MATCH_DISTANCE
 
 
 class EnrolmentSettings(DomainSettings):

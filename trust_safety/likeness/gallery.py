@@ -41,13 +41,8 @@ from core.events import Actor, EventPayload, RecordedEvent, utcnow
 from core.privacy import SealedBytes, SealedBytesUnreadable, open_bytes, seal_bytes, secure_delete
 from core.services import Services
 from core.store import JsonType
-from trust_safety.classifiers.faces import (
-    MATCH_DISTANCE,
-    FaceAnalyzer,
-    embedding_version,
-    embeddings_from_bytes,
-    embeddings_to_bytes,
-)
+from trust_safety.classifiers.face_model import MATCH_DISTANCE, embedding_version
+from trust_safety.classifiers.faces import FaceAnalyzer, embeddings_from_bytes, embeddings_to_bytes
 from trust_safety.likeness.events import (
     LIKENESS,
     PublicFigureFaceAdded,

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from core.events import RecordedEvent
 from core.ports import Resource
 from core.services import Services
-from trust_safety.classifiers.faces import (
+from trust_safety.classifiers.face_model import (
     EMBEDDING_DIM,
     EMBEDDING_MODEL,
     MATCH_DISTANCE,

@@ -30,7 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 from core.services import Services
-from trust_safety.classifiers.faces import MATCH_DISTANCE, Face
+from trust_safety.classifiers.face_model import MATCH_DISTANCE
+from trust_safety.classifiers.faces import Face
 from trust_safety.likeness.index import FaceMatch, match_faces
 
 # -- who may be shown --------------------------------------------------------------------------

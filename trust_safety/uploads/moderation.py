@@ -20,7 +20,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from trust_safety.classifiers.faces import Face, embedding_version
+from trust_safety.classifiers.face_model import embedding_version
+from trust_safety.classifiers.faces import Face
 from trust_safety.classifiers.nsfw import NsfwResult
 from trust_safety.uploads.errors import UploadTooLarge
 from trust_safety.uploads.faces import (

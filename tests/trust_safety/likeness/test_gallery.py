@@ -16,7 +16,8 @@ from core.services import Services
 from tests.trust_safety.uploads.media_factory import encode, gradient, photo
 from tests.utils import make_principal
 from tests.utils.bombs import bomb_png
-from trust_safety.classifiers.faces import embedding_version, face_distance, shared_face_analyzer
+from trust_safety.classifiers.face_model import embedding_version
+from trust_safety.classifiers.faces import face_distance, shared_face_analyzer
 from trust_safety.likeness.events import LIKENESS, gallery_stream_key
 from trust_safety.likeness.gallery import (
     GalleryEntry,

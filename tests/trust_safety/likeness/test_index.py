@@ -15,7 +15,8 @@ from core.events import Actor
 from core.services import Services
 from tests.utils import make_principal
 from tests.utils.enrolment import enrol_cameo
-from trust_safety.classifiers.faces import EMBEDDING_MODEL, MATCH_DISTANCE, shared_face_analyzer
+from trust_safety.classifiers.face_model import EMBEDDING_MODEL, MATCH_DISTANCE
+from trust_safety.classifiers.faces import shared_face_analyzer
 from trust_safety.consent.service import ConsentService
 from trust_safety.likeness.gallery import (
     ReferencePhoto,

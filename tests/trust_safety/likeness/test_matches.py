@@ -25,7 +25,8 @@ from tests.trust_safety.likeness.clips import FPS, HEIGHT, WIDTH, face_clip, mem
 from tests.utils import contract_events as ce
 from tests.utils import drain, make_principal
 from tests.utils.enrolment import enrol_cameo
-from trust_safety.classifiers.faces import MATCH_DISTANCE, shared_face_analyzer
+from trust_safety.classifiers.face_model import MATCH_DISTANCE
+from trust_safety.classifiers.faces import shared_face_analyzer
 from trust_safety.consent.facts import Audience
 from trust_safety.consent.service import ConsentService
 from trust_safety.likeness.matches import (
