@@ -38,7 +38,7 @@ from trust_safety.consent.schemas import (
     CameoPublic,
     CameoUsePublic,
 )
-from trust_safety.consent.service import ConsentService, load_cameo
+from trust_safety.consent.service import ConsentService, require_cameo_owner
 from trust_safety.consent.settings import EnrolmentSettings
 from trust_safety.consent.store import load_record
 from trust_safety.consent.templates import has_template
@@ -161,13 +161,6 @@ def _with_template(services: Any, public: dict[str, Any]) -> dict[str, Any]:
     return public
 
 
-def _require_owner(services: Any, principal: Principal, cameo_id: str) -> None:
-    """Ownership from the cameo's own stream (never behind the read model); 404 otherwise."""
-    record, _ = load_cameo(services, cameo_id)
-    if not principal.owns(record.owner_id):
-        raise CameoNotFound(f"no cameo {cameo_id!r}")
-
-
 def _accepted(cameo_id: str, version: int) -> dict[str, Any]:
     return {"cameo_id": cameo_id, "stream_version": version}
 
@@ -215,7 +208,7 @@ def enrol_again(
     frames: FramesPart = None,
 ) -> dict[str, Any]:
     """Enrol your face again from a new capture; the new template replaces the old one."""
-    _require_owner(services, principal, cameo_id)
+    require_cameo_owner(services, principal, cameo_id)
     capture, _ = _read_capture(services, video, frames)
     version, result = ConsentService(services).enrol_with_result(
         principal.actor(), cameo_id, capture
@@ -295,7 +288,7 @@ def remove_appearance(
     principal: UserP,
     services: ServicesDep,
 ) -> dict[str, Any]:
-    _require_owner(services, principal, cameo_id)
+    require_cameo_owner(services, principal, cameo_id)
     version = ConsentService(services).remove_appearance(
         principal.actor(), cameo_id, generation_id, body.reason
     )
@@ -306,7 +299,7 @@ def remove_appearance(
 def change_audience(
     cameo_id: CameoId, body: ChangeAudience, principal: UserP, services: ServicesDep
 ) -> dict[str, Any]:
-    _require_owner(services, principal, cameo_id)
+    require_cameo_owner(services, principal, cameo_id)
     version = ConsentService(services).change_audience(principal.actor(), cameo_id, body.audience)
     return _accepted(cameo_id, version)
 
@@ -317,7 +310,7 @@ def change_audience(
 def grant_consent(
     cameo_id: CameoId, body: GrantConsent, principal: UserP, services: ServicesDep
 ) -> dict[str, Any]:
-    _require_owner(services, principal, cameo_id)
+    require_cameo_owner(services, principal, cameo_id)
     version = ConsentService(services).grant(
         principal.actor(), cameo_id, body.grantee_id, body.expires_at
     )
@@ -335,7 +328,7 @@ def revoke_consent(
     principal: UserP,
     services: ServicesDep,
 ) -> dict[str, Any]:
-    _require_owner(services, principal, cameo_id)
+    require_cameo_owner(services, principal, cameo_id)
     version = ConsentService(services).revoke(principal.actor(), cameo_id, grantee_id)
     return _accepted(cameo_id, version)
 
@@ -357,7 +350,7 @@ def record_liveness(
     "/{cameo_id}/retire", response_model=CameoAcceptedPublic, responses=problems(404, 409, 422)
 )
 def retire_cameo(cameo_id: CameoId, principal: UserP, services: ServicesDep) -> dict[str, Any]:
-    _require_owner(services, principal, cameo_id)
+    require_cameo_owner(services, principal, cameo_id)
     version = ConsentService(services).retire(principal.actor(), cameo_id)
     return _accepted(cameo_id, version)
 

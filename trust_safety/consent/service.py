@@ -62,6 +62,19 @@ def load_cameo(services: Services, cameo_id: str) -> tuple[CameoRecord, int]:
     return CAMEOS.require(services.store, cameo_id)
 
 
+def require_cameo_owner(
+    services: Services, principal: Any, cameo_id: str, *, admins: bool = True
+) -> CameoRecord:
+    """The cameo, if ``principal`` owns it, from its own stream (never behind the read model);
+    a 404 otherwise, so ids cannot be probed. ``admins=False`` for what only the person may
+    see (their face as it was found in other people's videos)."""
+    record, _ = load_cameo(services, cameo_id)
+    allowed = principal.owns(record.owner_id) if admins else record.owner_id == principal.id
+    if not allowed:
+        raise CameoNotFound(f"no cameo {cameo_id!r}")
+    return record
+
+
 # Whom the enrolment's own age check is recorded as: the service, not the owner.
 ENROLMENT_AGE_CHECK = Actor(id="system:enrolment-age-check", role="system")
 # An account assured by these may enrol although the age estimate falls short of the bar.

@@ -20,9 +20,7 @@ from core.aggregate import execute, load
 from core.app import ServicesDep
 from core.auth import Principal, Role, require_roles
 from core.openapi import Timestamp, id_path, problems
-from core.services import Services
-from trust_safety.consent.errors import CameoNotFound
-from trust_safety.consent.service import load_cameo
+from trust_safety.consent.service import require_cameo_owner
 from trust_safety.likeness.matches import (
     MATCHES,
     Archive,
@@ -112,13 +110,6 @@ class ReportBody(_Body):
     )
 
 
-def _require_owner(services: Services, principal: Principal, cameo_id: str) -> None:
-    """Strictly the owner (the cameo's own stream decides); a 404 for everyone else."""
-    record, _ = load_cameo(services, cameo_id)
-    if record.owner_id != principal.id:
-        raise CameoNotFound(f"no cameo {cameo_id!r}")
-
-
 @router.get(
     "/{cameo_id}/likeness",
     response_model=LikenessViewPublic,
@@ -132,7 +123,7 @@ def likeness_view(
 ) -> dict[str, Any]:
     """Every draft and published video the cameo's face was found in, made by anyone, and the
     videos that name it; and the attempts refused because of the cameo."""
-    _require_owner(services, principal, cameo_id)
+    require_cameo_owner(services, principal, cameo_id, admins=False)
     with services.read_sessions() as s:
         return owner_view(s, cameo_id, include_archived=include_archived)
 
@@ -151,7 +142,7 @@ def match_thumbnail(
 ) -> dict[str, Any]:
     """The face as it was found in the video: a small JPEG, as a ``data:`` URL an ``<img>``
     can show (it is decrypted for this answer only and never cached)."""
-    _require_owner(services, principal, cameo_id)
+    require_cameo_owner(services, principal, cameo_id, admins=False)
     with services.read_sessions() as s:
         row = match_row(s, cameo_id, generation_id)
         blob, key = (row.thumbnail_blob, row.thumbnail_key) if row is not None else (None, None)
@@ -182,7 +173,7 @@ def match_thumbnail(
 def archive_match(
     cameo_id: CameoId, generation_id: GenerationId, principal: UserP, services: ServicesDep
 ) -> dict[str, Any]:
-    _require_owner(services, principal, cameo_id)
+    require_cameo_owner(services, principal, cameo_id, admins=False)
     execute(
         services.store,
         MATCHES,
@@ -209,7 +200,7 @@ def remove_match(
     """Take the video down: the same hold as removing a video that names the cameo."""
     from trust_safety.likeness.actions import remove_matched_video
 
-    _require_owner(services, principal, cameo_id)
+    require_cameo_owner(services, principal, cameo_id, admins=False)
     remove_matched_video(services, principal, cameo_id, generation_id, body.reason)
     return {"cameo_id": cameo_id, "generation_id": generation_id, "action": "removed"}
 
@@ -231,7 +222,7 @@ def report_match(
     from trust_safety.cases.notices import ReportCategory, ReportSubmission, ReportTarget
     from trust_safety.cases.reports import file_report
 
-    _require_owner(services, principal, cameo_id)
+    require_cameo_owner(services, principal, cameo_id, admins=False)
     loaded = load(services.store, MATCHES, match_key(cameo_id, generation_id))
     matched = loaded.state.matched
     if matched is None or matched.owner_id != principal.id:
