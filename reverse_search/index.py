@@ -126,13 +126,23 @@ class _GrowingArray:
 
 
 class FingerprintIndex:
-    def __init__(self, embedder_name: str, raw_dim: int, config: IndexConfig | None = None) -> None:
+    def __init__(
+        self,
+        embedder_name: str,
+        raw_dim: int,
+        config: IndexConfig | None = None,
+        prior_whitening: PCAWhitening | None = None,
+    ) -> None:
         if raw_dim < 1:
             raise ValueError("raw_dim must be positive")
         self.embedder_name = embedder_name
         self.raw_dim = raw_dim
         self.config = config or IndexConfig()
-        self.whitening: PCAWhitening | None = None
+        # Used while the archive is too small to fit a whitening on (whitening_min_vectors):
+        # one fitted on a fixed background, so a small archive is searched in a whitened
+        # space too, never in the raw one where every frame is close to every other.
+        self.prior_whitening = prior_whitening if self.config.whitening_dim is not None else None
+        self.whitening: PCAWhitening | None = self.prior_whitening
         self._assets: dict[str, AssetEntry] = {}
         self._slot_assets: list[str] = []
         # Per vector id (ids are positions in these columns).
@@ -312,7 +322,7 @@ class FingerprintIndex:
             return True
         return (
             cfg.whitening_dim is not None
-            and self.whitening is None
+            and (self.whitening is None or self.whitening is self.prior_whitening)
             and live >= cfg.whitening_min_vectors
         )
 
@@ -374,7 +384,7 @@ class FingerprintIndex:
     def _fit_whitening(self, ids: np.ndarray) -> None:
         cfg = self.config
         if cfg.whitening_dim is None or len(ids) < cfg.whitening_min_vectors:
-            self.whitening = None
+            self.whitening = self.prior_whitening
             return
         sample = ids
         if len(ids) > cfg.whitening_fit_sample:
@@ -444,6 +454,8 @@ class FingerprintIndex:
             "raw_dim": self.raw_dim,
             "dim": self.dim,
             "structure": self.structure,
+            "whitening_is_prior": self.whitening is not None
+            and self.whitening is self.prior_whitening,
             "vector_ids_allocated": n_vectors,
             "faiss_vectors": self.vector_count,
             "config": {k: v for k, v in self.config.__dict__.items()},
@@ -511,6 +523,8 @@ class FingerprintIndex:
         config = IndexConfig(**meta["config"])
         index = cls(meta["embedder"], int(meta["raw_dim"]), config)
         index.whitening = whitening
+        if meta.get("whitening_is_prior"):
+            index.prior_whitening = whitening
         if len(slot_of) != meta["vector_ids_allocated"] or raw.shape[1:] != (index.raw_dim,):
             raise IndexCorruptError(f"{snap}: vectors.npz disagrees with meta.json")
         if stored.ntotal != meta["faiss_vectors"] or stored.d != index.dim:
