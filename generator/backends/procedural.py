@@ -15,11 +15,15 @@ Design choices that matter downstream:
   be localised in time.
 * Pixel values stay inside the broadcast range [16, 235]: a watermark added on top and a
   later brightness change then rarely clip.
-* An image-to-video request's image (``image=``) is composited over every frame, large
-  (most of the frame's height) and drifting slowly, so a face in it stays detectable in
-  every frame, as a person would be in a real model's clip. This pastes the photo; it does
-  not animate the person. A learned image-to-video model synthesises the person for real
-  (docs/moderation.md, "Faces in outputs"): output moderation treats both the same way.
+* An image-to-video request's image (``image=``) is not composited over a scene: the clip
+  *is* the image, animated. Its first frame is the image fitted to the frame
+  (:func:`fit_image`: the whole image, scaled to fit, over a blurred copy of itself that
+  fills the rest), and the camera then moves into it (:func:`animate_image`): a zoom, a pan
+  and a 2.5-D parallax in which the lower part of the picture (nearer, in most photos) moves
+  more than the upper part. The prompt and seed choose the motion. A face in the image stays
+  in every frame, as a person would in a learned model's clip; output moderation treats both
+  the same way (docs/moderation.md, "Faces in outputs"). An extend is rendered as an
+  image-to-video clip from the source's last frame (generator/worker.py).
 """
 
 from __future__ import annotations
@@ -38,12 +42,12 @@ MAX_SIDE = 4096
 MAX_DURATION_S = 300.0
 MAX_FPS = 120
 
-# The composited image: its height as a fraction of the frame's (width-limited for tall
-# frames), how far it drifts over the whole clip and how much it grows.
-IMAGE_HEIGHT = 0.82
-IMAGE_MAX_WIDTH = 0.7
-IMAGE_DRIFT = 0.08
-IMAGE_ZOOM = 0.06
+# Image-to-video motion: how far the camera zooms in over the clip, how far the picture
+# behind the fitted image is blurred, and the pseudo-depth of the top and the bottom rows.
+IMAGE_ZOOM = (1.06, 1.18)
+IMAGE_BACKDROP_BLUR = 0.03  # sigma, fraction of the frame's longer side
+IMAGE_DEPTH = (0.35, 1.0)
+IMAGE_BACKDROP_DEPTH = 0.2
 
 _SHAPES = ("circle", "rect", "triangle", "star", "ellipse", "ring", "polygon")
 _PATTERNS = ("stripes", "rings", "grid", "waves", "none")
@@ -283,18 +287,6 @@ def _validate(prompt: str, seed: int, width: int, height: int, duration_s: float
         )
 
 
-@dataclass(frozen=True)
-class _Placement:
-    """Where the composited image sits: its scaled size, centre path and growth."""
-
-    image: NDArray[np.float32]  # RGB in [0, 255], at its base size
-    alpha: NDArray[np.float32]  # (h, w) feathered edge, 1 inside
-    start: tuple[float, float]  # centre, frame fractions
-    end: tuple[float, float]
-    zoom_to: float
-    bob: tuple[float, float]  # vertical amplitude (frame fraction), angular freq (rad/s)
-
-
 def check_image(image: object) -> NDArray[np.uint8]:
     """An image-to-video input: RGB uint8 ``(H, W, 3)``, at least 16 px a side."""
     arr = np.asarray(image)
@@ -307,55 +299,88 @@ def check_image(image: object) -> NDArray[np.uint8]:
     return arr
 
 
-def _placement(
-    rng: np.random.Generator, image: NDArray[np.uint8], width: int, height: int
-) -> _Placement:
+def _broadcast(frame: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """Clip into the broadcast range [16, 235] (see the module's notes). An image is clipped,
+    not rescaled, so a frame already in range (an extend's source) comes back unchanged."""
+    return np.clip(np.rint(frame), 16, 235).astype(np.uint8)
+
+
+def _fit_layers(
+    image: NDArray[np.uint8], width: int, height: int
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """(fitted frame, foreground mask): the whole image scaled to fit the frame, centred, over
+    a blurred copy of it scaled to cover the frame."""
     ih, iw = image.shape[:2]
-    scale = min(IMAGE_HEIGHT * height / ih, IMAGE_MAX_WIDTH * width / iw)
-    # The zoom must not push the image out of the frame.
-    scale /= 1.0 + IMAGE_ZOOM
-    w, h = max(2, round(iw * scale)), max(2, round(ih * scale))
-    interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
-    base = cv2.resize(image, (w, h), interpolation=interpolation).astype(np.float32)
-    feather = max(1, round(min(w, h) * 0.04))
-    alpha = np.zeros((h, w), np.float32)
-    alpha[feather : h - feather, feather : w - feather] = 1.0
-    alpha = np.asarray(cv2.GaussianBlur(alpha, (0, 0), feather / 2), dtype=np.float32)
-    half_w, half_h = w / 2 / width, h / 2 / height
-    # Centre somewhere the image stays whole, then a slow drift of a few percent of the frame.
-    cx = float(rng.uniform(min(0.5, half_w + 0.02), max(0.5, 1 - half_w - 0.02)))
-    cy = float(rng.uniform(min(0.5, half_h + 0.01), max(0.5, 1 - half_h - 0.01)))
+    src = image.astype(np.float32)
+    cover = max(width / iw, height / ih)
+    cw, ch = max(width, round(iw * cover)), max(height, round(ih * cover))
+    back = cv2.resize(src, (cw, ch), interpolation=cv2.INTER_AREA if cover < 1 else cv2.INTER_CUBIC)
+    x0, y0 = (cw - width) // 2, (ch - height) // 2
+    back = np.ascontiguousarray(back[y0 : y0 + height, x0 : x0 + width])
+    sigma = IMAGE_BACKDROP_BLUR * max(width, height)
+    back = np.asarray(cv2.GaussianBlur(back, (0, 0), sigma), dtype=np.float32)
+    contain = min(width / iw, height / ih)
+    fw, fh = min(width, max(1, round(iw * contain))), min(height, max(1, round(ih * contain)))
+    fore = cv2.resize(
+        src, (fw, fh), interpolation=cv2.INTER_AREA if contain < 1 else cv2.INTER_CUBIC
+    )
+    fx, fy = (width - fw) // 2, (height - fh) // 2
+    frame = back.copy()
+    frame[fy : fy + fh, fx : fx + fw] = fore
+    mask = np.zeros((height, width), np.float32)
+    mask[fy : fy + fh, fx : fx + fw] = 1.0
+    return frame, mask
+
+
+def fit_image(image: NDArray[np.uint8], width: int, height: int) -> NDArray[np.uint8]:
+    """The frame an image-to-video clip starts from: ``image`` fitted to ``width x height``
+    (whole, centred, over a blurred copy of itself that fills the rest), in broadcast range."""
+    frame, _ = _fit_layers(check_image(image), int(width), int(height))
+    return _broadcast(frame)
+
+
+def animate_image(
+    image: NDArray[np.uint8],
+    prompt: str,
+    seed: int,
+    width: int,
+    height: int,
+    duration_s: float,
+    fps: int = 24,
+) -> NDArray[np.uint8]:
+    """An image-to-video clip: frame 0 is :func:`fit_image`, then the camera zooms and pans
+    into the picture with parallax (module notes). Deterministic in its arguments."""
+    _validate(prompt, seed, width, height, duration_s, fps)
+    width, height, fps = int(width), int(height), int(fps)
+    n_frames = max(1, int(round(float(duration_s) * fps)))
+    frame0, mask = _fit_layers(check_image(image), width, height)
+    rng = _rng_for(prompt, int(seed), b"clearframe.procedural.image.v2")
+    zoom_to = float(rng.uniform(*IMAGE_ZOOM))
     heading = float(rng.uniform(0, 2 * math.pi))
-    dx, dy = IMAGE_DRIFT * math.cos(heading), IMAGE_DRIFT * 0.5 * math.sin(heading)
-    end = (
-        float(np.clip(cx + dx, half_w, 1 - half_w)),
-        float(np.clip(cy + dy, half_h, 1 - half_h)),
-    )
-    return _Placement(
-        image=base,
-        alpha=alpha,
-        start=(cx, cy),
-        end=end,
-        zoom_to=1.0 + IMAGE_ZOOM * float(rng.uniform(0.3, 1.0)),
-        bob=(float(rng.uniform(0.0, 0.01)), float(rng.uniform(0.5, 1.5))),
-    )
-
-
-def _composite(frame: np.ndarray, place: _Placement, u: float, t: float) -> None:
-    """Blend the placed image into ``frame`` (float32 RGB, 0-255) at clip progress ``u``."""
-    height, width = frame.shape[:2]
-    ease = 0.5 - 0.5 * math.cos(math.pi * u)
-    cx = (place.start[0] + (place.end[0] - place.start[0]) * ease) * width
-    cy = (place.start[1] + (place.end[1] - place.start[1]) * ease) * height
-    cy += place.bob[0] * height * math.sin(place.bob[1] * t)
-    zoom = 1.0 + (place.zoom_to - 1.0) * ease
-    h, w = place.alpha.shape
-    m = np.array([[zoom, 0.0, cx - zoom * w / 2], [0.0, zoom, cy - zoom * h / 2]], dtype=np.float64)
-    size = (width, height)
-    layer = cv2.warpAffine(place.image, m, size, flags=cv2.INTER_LINEAR)
-    alpha = cv2.warpAffine(place.alpha, m, size, flags=cv2.INTER_LINEAR)[:, :, None]
-    frame *= 1.0 - alpha
-    frame += alpha * layer
+    # The pan stays within what the zoom leaves outside the frame, so no border shows.
+    reach = 0.9 * (zoom_to - 1.0) / 2
+    pan = (reach * width * math.cos(heading), reach * height * math.sin(heading))
+    # Pseudo-depth: a vertical ramp over the image, the backdrop far behind, blurred so the
+    # displacement has no tears at the image's edge.
+    ramp = np.linspace(IMAGE_DEPTH[0], IMAGE_DEPTH[1], height, dtype=np.float32)[:, None]
+    depth = mask * ramp + (1.0 - mask) * IMAGE_BACKDROP_DEPTH
+    depth = np.asarray(cv2.GaussianBlur(depth, (0, 0), 0.02 * max(width, height)), dtype=np.float32)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    out = np.empty((n_frames, height, width, 3), dtype=np.uint8)
+    out[0] = _broadcast(frame0)
+    for f in range(1, n_frames):
+        u = f / max(1, n_frames - 1)
+        ease = 0.5 - 0.5 * math.cos(math.pi * u)
+        # Nearer pixels zoom and pan more: that difference is the parallax.
+        scale = 1.0 + (zoom_to - 1.0) * ease * depth
+        map_x = cx + (xx - cx - pan[0] * ease * depth) / scale
+        map_y = cy + (yy - cy - pan[1] * ease * depth) / scale
+        moved = cv2.remap(
+            frame0, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
+        out[f] = _broadcast(moved)
+    return out
 
 
 def render_clip(
@@ -370,20 +395,16 @@ def render_clip(
 ) -> np.ndarray:
     """Render ``round(duration_s * fps)`` (at least 1) RGB frames, uint8, shaped (T, H, W, 3).
 
-    ``image``: an image-to-video input, composited over every frame (see the module's notes).
-    The same arguments always give identical bytes; the scene behind an image is the one the
-    same prompt and seed render without it.
+    ``image``: an image-to-video input; the clip is then that image animated
+    (:func:`animate_image`), not a scene. The same arguments always give identical bytes.
     """
+    if image is not None:
+        return animate_image(image, prompt, seed, width, height, duration_s, fps)
     _validate(prompt, seed, width, height, duration_s, fps)
     width, height, fps = int(width), int(height), int(fps)
     n_frames = max(1, int(round(float(duration_s) * fps)))
     rng = _rng_for(prompt, int(seed))
     shots = _plan(rng, width, height, n_frames, fps)
-    place = None
-    if image is not None:
-        # Its own random stream, so the scene does not change when an image is added.
-        place_rng = _rng_for(prompt, int(seed), b"clearframe.procedural.image.v1")
-        place = _placement(place_rng, check_image(image), width, height)
     out = np.empty((n_frames, height, width, 3), dtype=np.uint8)
     for shot in shots:
         ch, cw = shot.background.shape[:2]
@@ -408,9 +429,6 @@ def render_clip(
             t = f / fps
             for s in shot.shapes:
                 _draw_shape(frame, s, t, width, height)
-            if place is not None:
-                # The image moves over the whole clip, across cuts: one subject, one path.
-                _composite(frame, place, f / max(1, n_frames - 1), t)
             # Map to the broadcast range [16, 235].
             np.clip(frame, 0, 255, out=frame)
             out[f] = (frame * (219.0 / 255.0) + 16.5).astype(np.uint8)
