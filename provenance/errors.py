@@ -37,3 +37,11 @@ class UnsupportedMedia(_UnsupportedMedia, ProvenanceError, ValueError):
     """The file is not a media type provenance can sign or verify."""
 
     code = "provenance.unsupported_media"
+
+
+class UnreadableMedia(ValidationFailed, ProvenanceError):
+    """The file's video cannot be decoded, so it cannot be verified (conclusion
+    ``unreadable``): neither evidence of ours nor of tampering."""
+
+    code = "provenance.unreadable_media"
+    title = "Unreadable media"

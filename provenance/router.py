@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, UploadFile
 
 from core.app import ServicesDep
 from core.auth import Principal, Role, require_roles
-from core.errors import UnsupportedMedia, ValidationFailed
+from core.errors import ValidationFailed
 from core.openapi import problems
+from provenance.errors import UnreadableMedia
 from provenance.schemas import ProvenanceReportPublic
 from provenance.service import check_file
 
@@ -28,6 +29,8 @@ def verify(file: UploadFile, principal: AnyPrincipal, services: ServicesDep) -> 
 
     Every check is recorded as a ``ProvenanceChecked`` audit event (the file is not kept).
     Fingerprint matches carry prompts and accounts, so only investigators and admins get them.
+    A file whose video cannot be decoded is answered 422 ``provenance.unreadable_media``
+    (its check is still recorded, with the conclusion ``unreadable``).
     """
     if file.filename is None and file.size == 0:
         raise ValidationFailed("send the suspect video as the multipart field 'file'")
@@ -48,6 +51,10 @@ def verify(file: UploadFile, principal: AnyPrincipal, services: ServicesDep) -> 
         )
     finally:
         path.unlink(missing_ok=True)
-    if report.c2pa.state == "none" and report.watermark.error is not None:
-        raise UnsupportedMedia("the file is neither a C2PA-signed asset nor a decodable video")
+    if report.conclusion == "unreadable":
+        raise UnreadableMedia(
+            "the file's video cannot be decoded, so it cannot be verified",
+            check_id=check_id,
+            notes="; ".join(report.notes),
+        )
     return {"check_id": check_id, **report.to_dict()}

@@ -66,6 +66,7 @@ class ProvenanceReportPublic(BaseModel):
     sha256: str
     size_bytes: int
     conclusion: Literal[
+        "unreadable",
         "signed_by_us",
         "signed_untrusted",
         "tampered",

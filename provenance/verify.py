@@ -4,6 +4,13 @@ The three signals fail differently: C2PA is cryptographic but stripped by any re
 watermark survives re-encoding, scaling and cropping but says only a serial; fingerprint
 matches (reverse search) survive almost anything but are similarity, not proof. The report
 keeps them apart and states a conclusion with the evidence behind it.
+
+A file whose video cannot be decoded (not a video, truncated, corrupted) is ``unreadable``,
+never ``tampered``: no frame can be checked, so nothing tells damage from tampering. That
+holds even when a C2PA manifest in it still parses and fails its hash checks (a truncated
+copy of a signed file does); the notes say what the manifest claims. Only a manifest that
+validates (the file is byte for byte what was signed) outranks an undecodable video. The
+HTTP API answers an unreadable file with 422 ``provenance.unreadable_media``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from provenance.errors import UnsupportedMedia
 from provenance.watermark import InvisibleWatermark, WatermarkDetection
 
 Conclusion = Literal[
+    "unreadable",  # the video cannot be decoded and no manifest validates
     "signed_by_us",  # C2PA Trusted
     "signed_untrusted",  # C2PA Valid but not chained to our anchors
     "tampered",  # C2PA present and Invalid
@@ -66,6 +74,24 @@ def _sha256(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def decode_error(path: Path) -> str | None:
+    """Why the video in ``path`` cannot be decoded (its first frame), or None when it can."""
+    import av
+
+    from core.media import video_open_options
+
+    try:
+        with av.open(str(path), options=video_open_options()) as container:
+            if not container.streams.video:
+                return "the file has no video stream"
+            for _ in container.decode(container.streams.video[0]):
+                return None
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        # strerror rather than the exception's text, which names the (temporary) file
+        return f"the video cannot be decoded: {getattr(exc, 'strerror', None) or exc}"
+    return "the file contains no decodable video frame"
 
 
 def verify_file(
@@ -124,7 +150,19 @@ def verify_file(
 
     conclusion: Conclusion
     generation_id: str | None
-    if c2pa_report.state == "Trusted":
+    undecodable = None if c2pa_report.state in ("Trusted", "Valid") else decode_error(path)
+    if undecodable is not None:
+        conclusion, generation_id = "unreadable", None
+        notes.append(undecodable)
+        if c2pa_report.state == "Invalid":
+            named = c2pa_report.generation_id
+            claimed = f" naming generation {named}" if named else ""
+            notes.append(
+                f"a C2PA manifest{claimed} is present but does not validate "
+                f"({', '.join(c2pa_report.status_codes)}); a damaged file and a tampered one "
+                "cannot be told apart without decodable frames"
+            )
+    elif c2pa_report.state == "Trusted":
         conclusion, generation_id = "signed_by_us", c2pa_report.generation_id
     elif c2pa_report.state == "Invalid":
         conclusion, generation_id = "tampered", wm_generation

@@ -145,7 +145,19 @@ def test_verification_api_and_cli_record_audit_events(
         headers=headers,
         files={"file": ("x.mp4", b"definitely not a video", "video/mp4")},
     )
-    assert junk.status_code == 415
+    # Undecodable files are unreadable (422), never tampered, even one that starts as the
+    # signed file did; each check is still recorded.
+    assert junk.status_code == 422 and junk.json()["code"] == "provenance.unreadable_media"
+    truncated = client.post(
+        "/v1/provenance/verify",
+        headers=headers,
+        files={"file": ("x.mp4", signed.read_bytes()[:4000], "video/mp4")},
+    )
+    assert truncated.status_code == 422, truncated.text
+    assert truncated.json()["code"] == "provenance.unreadable_media"
+    assert "<file>" not in truncated.json()["notes"] and "/tmp" not in truncated.json()["notes"]
+    checked = services.store.read_stream(f"audit-provcheck-{truncated.json()['check_id']}")
+    assert checked[0].payload["conclusion"] == "unreadable"
     assert (
         client.post(
             "/v1/provenance/verify", files={"file": ("x.mp4", b"x", "video/mp4")}
@@ -162,7 +174,7 @@ def test_verification_api_and_cli_record_audit_events(
     assert printed["conclusion"] == "signed_by_us" and printed["generation_id"] == "g-v"
 
     audits = [e for e in services.store.read_all() if e.type == "ProvenanceChecked"]
-    assert [a.payload["channel"] for a in audits] == ["api", "api", "api", "cli"]
+    assert [a.payload["channel"] for a in audits] == ["api", "api", "api", "api", "cli"]
     assert audits[0].actor.id == requester
     assert audits[0].payload["sha256"] == body["sha256"]
 

@@ -101,3 +101,41 @@ def test_tampered_unknown_and_fingerprint_only(
     assert broken.watermark.error is not None
     with pytest.raises(UnsupportedMedia):
         verify_file(tmp_path, trust_anchors_pem=None, watermark=InvisibleWatermark(KEY))
+
+
+def test_an_undecodable_file_is_unreadable_not_tampered(
+    setup: tuple[SigningCredentials, Path, Path], tmp_path: Path
+) -> None:
+    """Junk, a header on garbage and a truncated copy of a signed file cannot be decoded:
+    each is ``unreadable``, even where a manifest in it still parses and fails its hashes."""
+    creds, _, signed = setup
+    data = signed.read_bytes()
+    files = {
+        "zeros.mp4": b"\x00" * 100,
+        "header.mp4": data[:32] + bytes(range(256)) * 20,
+        "truncated.mp4": data[: len(data) // 2],
+    }
+    reports = {}
+    for name, content in files.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        reports[name] = verify_file(
+            path, trust_anchors_pem=creds.trust_anchors_pem, watermark=InvisibleWatermark(KEY)
+        )
+    assert {n: r.conclusion for n, r in reports.items()} == dict.fromkeys(files, "unreadable")
+    assert all(r.generation_id is None for r in reports.values())
+    # The truncated copy still carries our manifest; the report says so without calling it
+    # tampering.
+    truncated = reports["truncated.mp4"]
+    assert truncated.c2pa.state == "Invalid"
+    assert any("naming generation gen-9" in note for note in truncated.notes), truncated.notes
+    # A decodable file whose bytes were changed after signing is still tampered.
+    flipped = bytearray(data)
+    flipped[len(flipped) // 3] ^= 0x55
+    (tmp_path / "flipped.mp4").write_bytes(bytes(flipped))
+    report = verify_file(
+        tmp_path / "flipped.mp4",
+        trust_anchors_pem=creds.trust_anchors_pem,
+        watermark=InvisibleWatermark(KEY),
+    )
+    assert report.conclusion == "tampered"
