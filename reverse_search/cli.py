@@ -26,7 +26,7 @@ def _services(args: argparse.Namespace) -> Any:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from core.auth import authenticate
-    from reverse_search.service import InvestigatorSearch
+    from reverse_search.service import InvestigatorSearch, state_flags
 
     services = _services(args)
     token = args.token or os.environ.get("CLEARFRAME_TOKEN", "")
@@ -57,13 +57,13 @@ def cmd_search(args: argparse.Namespace) -> int:
         file=out,
     )
     if not report.hits:
-        print("no matching generation", file=out)
+        print(report.message, file=out)
         return 0
     for rank, hit in enumerate(report.hits, start=1):
         m, r = hit.match, hit.record
         print(
             f"{rank}. generation {hit.generation_id}  asset {m.asset_id}  score {m.score:.3f}  "
-            f"speed {m.speed:g}x\n"
+            f"speed {m.speed:g}x  [{', '.join(state_flags(r['holds'])) or r['visibility']}]\n"
             f"   query {m.query_start_s:.1f}-{m.query_end_s:.1f}s  ->  generation "
             f"{m.generation_start_s:.1f}-{m.generation_end_s:.1f}s\n"
             f"   account {r['account_id']}  requested {r['requested_at']}  prompt {r['prompt']!r}\n"
@@ -71,6 +71,12 @@ def cmd_search(args: argparse.Namespace) -> int:
             f"action(s), C2PA manifest {r['c2pa'].get('manifest_id')}, watermark {r['watermark_payload']}",
             file=out,
         )
+        for change in r["history"]:
+            print(
+                f"   {change['at']}  {change['change']} {change['kind']} hold {change['hold']}: "
+                f"{change['reason']} -> {change['visibility']}",
+                file=out,
+            )
     return 0
 
 

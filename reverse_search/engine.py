@@ -4,7 +4,8 @@ One engine exists per process and data directory (``engine_for``). In the proces
 the indexer projection it is the writer: it applies changes and saves snapshots. In an API
 process without the indexer it is a reader: before each search it reloads the index when
 another process has saved a newer snapshot. Either way, which assets may match is decided
-by the ``rs_assets`` table at search time (see ``reverse_search.models``).
+by the ``rs_assets`` table at search time (see ``reverse_search.models``): the index holds
+every signed asset the read model knows, removed ones too, because investigators find them.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from reverse_search.errors import (
 )
 from reverse_search.index import FingerprintIndex, IndexConfig
 from reverse_search.sampling import sample_media
-from reverse_search.search import ReverseSearcher, SearchConfig
+from reverse_search.search import ReverseSearcher, SearchConfig, background_whitening
 from reverse_search.settings import EmbedderKind, ReverseSearchSettings
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,13 @@ def index_config_for(embedder: FrameEmbedder) -> IndexConfig:
     if isinstance(embedder, VisualDescriptor):
         return IndexConfig()
     return IndexConfig(whitening_dim=None)
+
+
+def new_index(embedder: FrameEmbedder) -> FingerprintIndex:
+    config = index_config_for(embedder)
+    return FingerprintIndex(
+        embedder.name, embedder.dim, config, prior_whitening=background_whitening(embedder, config)
+    )
 
 
 class BlobLocator:
@@ -78,7 +86,6 @@ class BlobLocator:
 class AssetState:
     asset_id: str
     blob_address: str | None
-    matchable: bool
 
 
 class SearchEngine:
@@ -92,7 +99,9 @@ class SearchEngine:
             reference_rate_fps=settings.reference_rate_fps,
             query_rate_fps=settings.query_rate_fps,
             alignment=AlignmentConfig(
-                max_results=settings.max_results, min_score=settings.min_score
+                max_results=settings.max_results,
+                min_score=settings.min_score,
+                background_similarity=0.0,  # ReverseSearcher calibrates similarities
             ),
         )
         self.is_writer = False
@@ -115,6 +124,10 @@ class SearchEngine:
             return self._new_index()
         try:
             index, _ = FingerprintIndex.load(self.index_dir, expected_embedder=self.embedder.name)
+            if index.whitening is None and index.config.whitening_dim is not None:
+                # Saved before small archives were whitened with the background's whitening.
+                index.prior_whitening = background_whitening(self.embedder, index.config)
+                index.rebuild()
             return index
         except (EmbedderMismatchError, IndexCorruptError) as exc:
             # The database is the truth; an unusable snapshot is rebuilt by reconciling.
@@ -122,9 +135,7 @@ class SearchEngine:
             return self._new_index()
 
     def _new_index(self) -> FingerprintIndex:
-        return FingerprintIndex(
-            self.embedder.name, self.embedder.dim, index_config_for(self.embedder)
-        )
+        return new_index(self.embedder)
 
     def refresh(self) -> None:
         """Reader processes: pick up a snapshot another process saved."""
@@ -173,12 +184,8 @@ class SearchEngine:
         for state in states:
             with self.lock:
                 if state.asset_id in self.index:
-                    changed = (
-                        self.index.restore(state.asset_id)
-                        if state.matchable
-                        else self.index.remove(state.asset_id)
-                    )
-                    self._dirty |= changed
+                    # Known to the read model again after forget_except dropped it.
+                    self._dirty |= self.index.restore(state.asset_id)
                 elif state.blob_address is not None:
                     added += self._add(state, reuse)
             if progress is not None:
@@ -203,7 +210,7 @@ class SearchEngine:
                 raw, times, duration = reuse.vectors_of(state.asset_id)
             else:
                 raw, times, duration = self.fingerprint(self.blobs.locate(state.blob_address))
-            self.index.add(state.asset_id, raw, times, duration, removed=not state.matchable)
+            self.index.add(state.asset_id, raw, times, duration)
         except ReverseSearchError as exc:
             self.failed[state.asset_id] = exc.detail
             log.warning("reverse search: cannot fingerprint %s: %s", state.asset_id, exc.detail)
@@ -266,9 +273,7 @@ def live_index(live: Services, like: SearchEngine) -> Iterator[tuple[Fingerprint
         Path(live.settings.data_dir)
     )
     if not (index_dir / "CURRENT").exists():
-        empty = FingerprintIndex(
-            like.embedder.name, like.embedder.dim, index_config_for(like.embedder)
-        )
+        empty = new_index(like.embedder)
         yield empty, f"no snapshot saved in {index_dir}"
         return
     index, _ = FingerprintIndex.load(index_dir, expected_embedder=like.embedder.name)

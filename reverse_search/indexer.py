@@ -4,11 +4,11 @@ Database side (one transaction with the checkpoint, like every projection): the 
 each generation (prompt, account, moderation decisions, enforcement, C2PA state, watermark
 payload, and its asset's holds and visibility as the assets domain published them) and each
 signed asset. Investigators see every asset, flagged with that state; an asset matches public
-lookups only while its generation's visibility is not ``removed``. The indexer never counts
-holds itself: ``AssetVisibilityChanged`` carries every hold still in force.
+lookups only while its generation's visibility is not ``removed`` (decided at search time).
+The indexer never counts holds itself: ``AssetVisibilityChanged`` carries every hold still in force.
 
 FAISS side (after the commit): the assets touched by the batch are synced into the index:
-fingerprinted once signed, excluded while removed, re-included when visible again.
+fingerprinted once signed, and kept whatever their visibility.
 Reading the desired state back from the database after the commit makes the FAISS side
 idempotent, so a batch that was retried event by event, or a crash between the commit and
 the next snapshot, is repaired by the next sync (``reconcile`` on start does all assets).
@@ -47,7 +47,7 @@ from core.replay import ReplayDiff, interleave
 from reverse_search.engine import AssetState, SearchEngine, engine_for, live_index
 from reverse_search.errors import ReverseSearchError
 from reverse_search.index import FingerprintIndex
-from reverse_search.models import AccountAction, AssetRecord, GenerationRecord, matchable
+from reverse_search.models import AccountAction, AssetRecord, GenerationRecord
 
 log = logging.getLogger(__name__)
 
@@ -434,22 +434,13 @@ def compare_indexes(
 
 def asset_states(s: Session, asset_ids: set[str] | None) -> list[AssetState]:
     """Desired index state of assets (all when ``asset_ids`` is None), from the read model."""
-    stmt = select(AssetRecord, GenerationRecord.visibility).outerjoin(
-        GenerationRecord, GenerationRecord.generation_id == AssetRecord.generation_id
-    )
+    stmt = select(AssetRecord)
     if asset_ids is not None:
         if not asset_ids:
             return []
         stmt = stmt.where(AssetRecord.asset_id.in_(asset_ids))
     stmt = stmt.order_by(AssetRecord.asset_id)
-    return [
-        AssetState(
-            asset.asset_id,
-            asset.blob_address,
-            matchable=matchable(visibility),
-        )
-        for asset, visibility in s.execute(stmt)
-    ]
+    return [AssetState(asset.asset_id, asset.blob_address) for asset in s.scalars(stmt)]
 
 
 def make_indexer(services: Any) -> ReverseSearchIndexer:

@@ -1,8 +1,9 @@
 """Read-model tables of the reverse-search indexer (everything derived from events only).
 
-Which assets may match lives here, not in FAISS: a search filters its candidates through
-``rs_generations.visibility`` so a removal is effective the moment its event is projected, in every process,
-whatever the age of the index snapshot that process has loaded.
+Who may see which asset lives here, not in FAISS (which holds every signed asset): a public
+lookup filters its candidates through ``rs_generations.visibility`` so a removal is effective
+the moment its event is projected, in every process, whatever the age of the index snapshot
+that process has loaded; investigators see every asset, flagged with that state.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from core.privacy import personal_column
 from core.store import JsonType
 
 
-def matchable(visibility: str | None) -> bool:
-    """Public lookups (search results, the C2PA soft-binding resolution) find an asset unless
-    its generation is removed; restricted and labelled assets still resolve."""
+def publicly_resolvable(visibility: str | None) -> bool:
+    """Public lookups (the C2PA soft-binding resolution) find an asset unless its generation
+    is removed (by enforcement, its cameo owner or output moderation); restricted,
+    age-restricted and labelled assets still resolve: they are shown, with limits."""
     return visibility != Visibility.REMOVED
 
 
@@ -38,8 +40,8 @@ class GenerationRecord(Base):
     moderation: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, nullable=False)
     timeline: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, nullable=False)
     # The holds on the generation's asset and what they add up to, copied from the assets
-    # domain's AssetVisibilityChanged; results are flagged with them, public lookups skip
-    # ``removed``.
+    # domain's AssetVisibilityChanged; investigators' results are flagged with them, public
+    # lookups skip ``removed``.
     holds: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, nullable=False)
     visibility: Mapped[str] = mapped_column(String(20), nullable=False, default="visible")
 

@@ -1,7 +1,9 @@
 """HTTP API: the investigator's search, and endpoints shaped like the C2PA soft-binding
 resolution API (``/matches/byContent``, ``/matches/byBinding``, ``/manifests/{id}``).
 
-Only investigators (and admins) may call any of them.
+Only investigators (and admins) may call any of them. The search answers with every asset,
+each flagged with its state; the C2PA endpoints answer as a public lookup would: a removed
+asset (by enforcement, its cameo owner or output moderation) is not found there.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from reverse_search.schemas import (
     ManifestPublic,
     SearchReportPublic,
 )
-from reverse_search.service import InvestigatorSearch, similarity_score
+from reverse_search.service import Audience, InvestigatorSearch, similarity_score
 
 # Investigators only: a token of another role gets 403. A search can also find the index
 # unreadable (503) or built by another embedder (409).
@@ -120,7 +122,9 @@ def search_by_file(
     services: ServicesDep,
     max_results: Annotated[int | None, Query(ge=1, le=100)] = None,
 ) -> dict[str, Any]:
-    """Search a clip or still image; returns ranked generations with their records."""
+    """Search a clip or still image; returns ranked generations with their records, removed
+    and restricted ones included and flagged, or ``verdict: no_match`` when none scores above
+    the cutoff."""
     limit = engine_for(services).settings.max_upload_bytes
     with _QueryFile(limit, _suffix(file.filename)) as query:
         for chunk in _upload_chunks(file):
@@ -205,7 +209,11 @@ async def matches_by_content(
         path = query.done("the query body is empty")
         try:
             report = InvestigatorSearch(services).search_file(
-                path, principal.actor(), "POST /v1/c2pa/matches/byContent", max_results
+                path,
+                principal.actor(),
+                "POST /v1/c2pa/matches/byContent",
+                max_results,
+                audience=Audience.PUBLIC,
             )
         except MediaDecodeError as exc:
             raise UnsupportedMedia(exc.detail) from exc
@@ -220,16 +228,33 @@ async def matches_by_content(
     }
 
 
-@c2pa_router.get("/matches/byBinding", response_model=BindingMatchesPublic, responses=problems(422))
+@c2pa_router.get(
+    "/matches/byBinding", response_model=BindingMatchesPublic, responses=problems(400, 422)
+)
 def matches_by_binding(
     principal: Investigator,
     services: ServicesDep,
-    alg: Annotated[str, Query(min_length=1, max_length=200)],
-    value: Annotated[str, Query(min_length=1, max_length=200)],
+    alg: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="the soft-binding algorithm, as the c2pa.soft-binding assertion names it",
+        ),
+    ],
+    value: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="the binding's value, base64, as the c2pa.soft-binding assertion holds it",
+        ),
+    ],
     max_results: Annotated[int, Query(alias="maxResults", ge=1, le=100)] = 10,
 ) -> dict[str, Any]:
-    """Soft-binding resolution by a watermark value read from a suspect file."""
-    ids = InvestigatorSearch(services).manifests_by_watermark(value)[:max_results]
+    """Soft-binding resolution by a binding read from a suspect file (``alg``, ``value``);
+    an algorithm none of our assets is bound with is refused (400)."""
+    ids = InvestigatorSearch(services).manifests_by_binding(alg, value)[:max_results]
     return {"matches": [{"manifestId": m} for m in ids]}
 
 
@@ -241,7 +266,8 @@ def manifest(
     principal: Investigator,
     services: ServicesDep,
 ) -> dict[str, Any]:
-    """The C2PA manifest store of the signed asset (as the c2pa reader's JSON)."""
+    """The C2PA manifest store of the signed asset (as the c2pa reader's JSON); a removed
+    asset's manifest is not found here."""
     search = InvestigatorSearch(services)
     asset = search.asset_by_manifest(manifest_id)
     assert asset.blob_address is not None

@@ -6,7 +6,7 @@ What stays out is the storage side of the record (the blob address of the signed
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -28,6 +28,9 @@ class GenerationRecordPublic(BaseModel):
     published_at: Timestamp | None
     visibility: Visibility = Field(description="what the holds on the asset add up to")
     holds: list[Hold] = Field(description="every hold in force, as the assets domain decided")
+    history: list[dict[str, Any]] = Field(
+        description="every hold placed or lifted (AssetVisibilityChanged), oldest first"
+    )
     moderation: list[dict[str, Any]] = Field(description="the prompt and output decisions")
     timeline: list[dict[str, Any]]
     enforcement: list[dict[str, Any]] = Field(
@@ -46,6 +49,15 @@ class SearchMatchPublic(BaseModel):
     query_range_s: list[float] = Field(min_length=2, max_length=2)
     generation_range_s: list[float] = Field(min_length=2, max_length=2)
     matched_frames: int
+    visibility: Visibility = Field(description="the asset's state: investigators see them all")
+    flags: list[str] = Field(
+        description="each hold's kind (removed, restricted, age_restricted, labelled) and, "
+        "for holds that are not enforcement, cameo_removed or blocked (refused at output)",
+        examples=[["removed", "cameo_removed"]],
+    )
+    history: list[dict[str, Any]] = Field(
+        description="every hold placed or lifted on the asset, oldest first"
+    )
     record: GenerationRecordPublic
 
 
@@ -54,6 +66,11 @@ class SearchReportPublic(BaseModel):
     query_sha256: str
     query_kind: str = Field(examples=["video", "image", "text"])
     embedder: str
+    verdict: Literal["match", "no_match"] = Field(
+        description="no_match: nothing scores above the cutoff; matches is then empty"
+    )
+    min_score: float = Field(description="the score cutoff (CLEARFRAME_RS_MIN_SCORE)")
+    message: str
     matches: list[SearchMatchPublic]
 
 
@@ -68,6 +85,7 @@ class GenerationAssetPublic(BaseModel):
     published_at: Timestamp | None
     visibility: Visibility
     holds: list[Hold]
+    history: list[dict[str, Any]]
     enforcement: list[dict[str, Any]]
     c2pa: dict[str, Any]
     watermark_payload: str | None

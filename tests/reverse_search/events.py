@@ -44,11 +44,19 @@ def put_blob(services: Services, path: Path) -> str:
     return f"sha256:{digest}"
 
 
+ALG = "org.clearframe.watermark.grid-ss.v1"
+# A watermark serial per generation id (16 hex digits, as AssetSigned carries it).
+SERIALS: dict[str, str] = {}
+
+
 def sign_generation(
     services: Services, generation_id: str, video: Path, *, account: str, prompt: str
 ) -> str:
     """The generation stream of one generation, from request to signed asset."""
     asset_id = f"asset-{generation_id}"
+    serial = SERIALS.setdefault(
+        generation_id, hashlib.sha256(generation_id.encode()).hexdigest()[:16]
+    )
     address = put_blob(services, video)
     ce.append(
         services,
@@ -70,7 +78,9 @@ def sign_generation(
             bytes=video.stat().st_size,
             manifest_id=f"urn:uuid:manifest-{generation_id}",
             download_manifest_id=f"urn:uuid:manifest-{generation_id}",
-            watermark_payload=f"serial-{generation_id}",
+            watermark_serial=serial,
+            watermark_payload=serial,
+            soft_binding_alg=ALG,
             duration_s=6.0,
             width=160,
             height=96,

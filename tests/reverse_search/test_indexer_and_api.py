@@ -4,6 +4,7 @@ the embedded default (SQLite, SQL-tail log), with real H.264 files in the blob s
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import io
 import json
@@ -19,8 +20,8 @@ from core.video import encode_mp4
 from reverse_search.cli import cmd_ingest, cmd_search
 from reverse_search.engine import engine_for
 from reverse_search.indexer import ReverseSearchIndexer, make_indexer
-from reverse_search.service import InvestigatorSearch
-from tests.reverse_search.events import sign_generation
+from reverse_search.service import Audience, InvestigatorSearch
+from tests.reverse_search.events import ALG, SERIALS, sign_generation
 from tests.reverse_search.helpers import FPS, clip
 from tests.utils import contract_events as ce
 from tests.utils import drain, make_principal
@@ -75,7 +76,7 @@ def test_investigator_finds_the_generation_with_its_record_and_the_search_is_aud
     assert [m["event"] for m in record["moderation"]] == ["PromptModerated", "OutputModerated"]
     assert record["moderation"][1]["frame_scores"] == "<list elided>"
     assert record["c2pa"]["manifest_id"] == "urn:uuid:manifest-g3"
-    assert record["watermark_payload"] == "serial-g3"
+    assert record["watermark_payload"] == SERIALS["g3"]
     assert record["status"] == "signed"
 
     audit = archive.store.read_stream(f"audit-{body['search_id']}")
@@ -132,41 +133,103 @@ def test_bad_uploads_get_problem_responses(archive: Services, client) -> None:
     assert response.json()["code"] == "reverse_search.text_search_unavailable"
 
 
-def test_removals_stop_matching_at_once_and_restorations_bring_it_back(
+def _binding(serial_hex: str) -> str:
+    """The base64 value a c2pa.soft-binding assertion holds for a watermark serial."""
+    return base64.b64encode(bytes.fromhex(serial_hex)).decode()
+
+
+def _by_binding(client, headers: dict[str, str], generation: str) -> list[str]:
+    response = client.get(
+        "/v1/c2pa/matches/byBinding",
+        params={"alg": ALG, "value": _binding(SERIALS[generation])},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    return [m["manifestId"] for m in response.json()["matches"]]
+
+
+def _by_content(client, headers: dict[str, str], path: Path) -> list[str]:
+    response = client.post(
+        "/v1/c2pa/matches/byContent",
+        content=path.read_bytes(),
+        headers={**headers, "content-type": "video/mp4"},
+    )
+    assert response.status_code == 200, response.text
+    return [m["manifestId"] for m in response.json()["matches"]]
+
+
+def test_investigators_find_removed_assets_flagged_with_their_state_and_history(
     archive: Services, client, tmp_path: Path
 ) -> None:
     _, headers = make_principal(archive, "investigator")
     query = _query(tmp_path, 2)
-    assert _top_generations(_search(client, headers, query))[0] == "g2"
+    found = _search(client, headers, query)["matches"][0]
+    assert found["generation_id"] == "g2" and found["flags"] == [] and found["history"] == []
+    assert _by_content(client, headers, query)[0] == "urn:uuid:manifest-g2"
+    assert _by_binding(client, headers, "g2") == ["urn:uuid:manifest-g2"]
 
     # An enforcement removal and a cameo owner's removal: two holds, decided by the
     # asset-visibility processor, that reverse search copies.
     action = ce.action_taken("a1", "remove_asset", "asset-g2", generation_id="g2")
     ce.append(archive, action, ce.appearance_removed("cameo-9", "g2"))
     drain(archive, VISIBILITY)
-    assert "g2" not in _top_generations(_search(client, headers, query))
+    body = _search(client, headers, query)
+    assert body["verdict"] == "match"
+    best = body["matches"][0]
+    assert best["generation_id"] == "g2" and best["visibility"] == "removed"
+    assert best["flags"] == ["removed", "cameo_removed"]
+    assert [(h["change"], h["hold"]) for h in best["history"]] == [
+        ("placed", "a1"),
+        ("placed", "cameo:cameo-9"),
+    ]
+    # ... while public lookups do not find it any more, by content or by binding.
+    assert "urn:uuid:manifest-g2" not in _by_content(client, headers, query)
+    assert _by_binding(client, headers, "g2") == []
 
-    # Two holds: lifting one keeps the asset down.
+    # Two holds: lifting one keeps the asset down, and the history says so.
     ce.append(archive, ce.reversed_(action))
     drain(archive, VISIBILITY)
-    assert "g2" not in _top_generations(_search(client, headers, query))
+    best = _search(client, headers, query)["matches"][0]
+    assert best["generation_id"] == "g2" and best["flags"] == ["removed", "cameo_removed"]
+    assert [(h["change"], h["hold"], h["visibility"]) for h in best["history"]][-1] == (
+        "lifted",
+        "a1",
+        "removed",
+    )
+    assert _by_binding(client, headers, "g2") == []
     record = InvestigatorSearch(archive).record("g2")["assets"][0]
     assert record["visibility"] == "removed"
     assert [h["key"] for h in record["holds"]] == ["cameo:cameo-9"]
     assert record["enforcement"][0]["reversed_at"] is not None
 
 
-def test_a_reversed_removal_matches_again(archive: Services, client, tmp_path: Path) -> None:
+def test_restricted_assets_are_flagged_for_investigators_and_still_resolve_publicly(
+    archive: Services, client, tmp_path: Path
+) -> None:
+    _, headers = make_principal(archive, "investigator")
+    ce.append(archive, ce.action_taken("r1", "restrict_asset", "asset-g1", generation_id="g1"))
+    drain(archive, VISIBILITY)
+    best = _search(client, headers, _query(tmp_path, 1))["matches"][0]
+    assert best["generation_id"] == "g1" and best["flags"] == ["restricted"]
+    assert best["visibility"] == "restricted"
+    assert _by_binding(client, headers, "g1") == ["urn:uuid:manifest-g1"]
+
+
+def test_a_reversed_removal_resolves_publicly_again(
+    archive: Services, client, tmp_path: Path
+) -> None:
     _, headers = make_principal(archive, "investigator")
     query = _query(tmp_path, 2)
     action = ce.action_taken("a1", "remove_asset", "asset-g2", generation_id="g2")
     ce.append(archive, action)
     drain(archive, VISIBILITY)
-    assert "g2" not in _top_generations(_search(client, headers, query))
+    assert "urn:uuid:manifest-g2" not in _by_content(client, headers, query)
     ce.append(archive, ce.reversed_(action))
     drain(archive, VISIBILITY)
+    assert _by_content(client, headers, query)[0] == "urn:uuid:manifest-g2"
     best = _search(client, headers, query)["matches"][0]
     assert best["generation_id"] == "g2" and best["record"]["visibility"] == "visible"
+    assert best["flags"] == [] and [h["change"] for h in best["history"]] == ["placed", "lifted"]
 
 
 def remove(services: Services, generation_id: str) -> None:
@@ -174,13 +237,17 @@ def remove(services: Services, generation_id: str) -> None:
     drain(services, VISIBILITY)
 
 
-def test_the_read_model_filters_even_a_stale_index(archive: Services, tmp_path: Path) -> None:
+def test_the_read_model_decides_public_visibility_even_with_a_stale_index(
+    archive: Services, tmp_path: Path
+) -> None:
     remove(archive, "g4")
-    engine = engine_for(archive)
-    # Another process's older snapshot would still hold g4 as matchable.
-    engine.index.restore("asset-g4")
-    hits = InvestigatorSearch(archive).matches_for_file(_query(tmp_path, 4))
-    assert all(h.generation_id != "g4" for h in hits)
+    # The index holds every asset; only the read model says g4 is down.
+    assert not engine_for(archive).index.entry("asset-g4").removed
+    search = InvestigatorSearch(archive)
+    public = search.matches_for_file(_query(tmp_path, 4), audience=Audience.PUBLIC)
+    assert all(h.generation_id != "g4" for h in public)
+    investigator = search.matches_for_file(_query(tmp_path, 4))
+    assert investigator[0].generation_id == "g4"
 
 
 def test_concurrent_searches_while_the_indexer_writes_find_what_one_search_finds(
@@ -212,11 +279,11 @@ def test_rebuild_by_replay_equals_the_live_state(archive: Services, tmp_path: Pa
     engine = engine_for(archive)
     before = engine.index.vector_count
     rebuild(ReverseSearchIndexer(archive), archive, progress=False, out=lambda _: None)
-    # The removed asset left FAISS physically; its raw vectors wait for a restore.
-    assert not engine.index.entry("asset-g5").in_faiss
-    assert engine.index.vector_count < before
-    hits = InvestigatorSearch(archive).matches_for_file(_query(tmp_path, 0))
-    assert hits[0].generation_id == "g0"
+    # A removed asset stays in FAISS: investigators still find it.
+    assert engine.index.entry("asset-g5").in_faiss
+    assert engine.index.vector_count == before
+    hits = InvestigatorSearch(archive).matches_for_file(_query(tmp_path, 5))
+    assert hits[0].generation_id == "g5" and hits[0].record["visibility"] == "removed"
     assert replay_check(archive, {INDEXER: make_indexer}, progress=False, out=lambda _: None) == []
 
 
@@ -245,12 +312,21 @@ def test_c2pa_soft_binding_endpoints(archive: Services, client, tmp_path: Path) 
     matches = response.json()["matches"]
     assert matches[0]["manifestId"] == "urn:uuid:manifest-g1"
     assert 0 < matches[0]["similarityScore"] <= 100 and len(matches) <= 3
-    response = client.get(
-        "/v1/c2pa/matches/byBinding",
-        params={"alg": "clearframe.watermark", "value": "serial-g1"},
-        headers=headers,
-    )
-    assert response.json() == {"matches": [{"manifestId": "urn:uuid:manifest-g1"}]}
+    assert _by_binding(client, headers, "g1") == ["urn:uuid:manifest-g1"]
+    # The hex serial is not the binding's value (base64 of its bytes): a 400 if not base64,
+    # no match otherwise; an algorithm none of our assets is bound with is refused.
+    for params, status in (
+        ({"alg": ALG, "value": SERIALS["g1"][:-1]}, 400),
+        ({"alg": "com.example.other", "value": _binding(SERIALS["g1"])}, 400),
+        ({"alg": ALG, "value": base64.b64encode(b"unknown!").decode()}, 200),
+    ):
+        response = client.get("/v1/c2pa/matches/byBinding", params=params, headers=headers)
+        assert response.status_code == status, response.text
+        if status == 400:
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["detail"]
+        else:
+            assert response.json() == {"matches": []}
     # The test blobs carry no C2PA manifest; an unknown manifest is a 404 as well.
     assert client.get("/v1/c2pa/manifests/urn:uuid:manifest-g1", headers=headers).status_code == 404
     assert client.get("/v1/c2pa/manifests/nope", headers=headers).status_code == 404
@@ -313,4 +389,4 @@ def test_the_record_carries_the_signing_facts(archive: Services, client) -> None
     asset = client.get("/v1/reverse-search/generations/g1", headers=headers).json()["assets"][0]
     assert asset["c2pa"]["manifest_id"] == "urn:uuid:manifest-g1"
     assert asset["c2pa"]["c2pa_state"] == "signed"
-    assert asset["watermark_payload"] == "serial-g1"
+    assert asset["watermark_payload"] == SERIALS["g1"]
