@@ -196,6 +196,13 @@ class SearchEngine:
                 self._dirty = True
         return added
 
+    def forget(self, asset_ids: set[str]) -> None:
+        """Exclude indexed assets the read model no longer holds."""
+        with self.lock:
+            for asset_id in asset_ids:
+                if asset_id in self.index:
+                    self._dirty |= self.index.remove(asset_id)
+
     def forget_except(self, known: set[str]) -> None:
         """Exclude indexed assets the read model does not know (it was rebuilt elsewhere)."""
         with self.lock:

@@ -7,8 +7,14 @@ signed asset. Investigators see every asset, flagged with that state; an asset m
 lookups only while its generation's visibility is not ``removed`` (decided at search time).
 The indexer never counts holds itself: ``AssetVisibilityChanged`` carries every hold still in force.
 
+A render output moderation blocked is never signed, so it has no asset; investigators still
+need to find it (refused at output). Its master becomes a record of its own,
+``blocked_render_id(generation_id)``, with no manifest, until the generation is signed after
+all (a reviewer released it): the signed asset then replaces it.
+
 FAISS side (after the commit): the assets touched by the batch are synced into the index:
-fingerprinted once signed, and kept whatever their visibility.
+fingerprinted once signed (or blocked), and kept whatever their visibility; a record gone
+from the read model (a replaced blocked render) leaves the index.
 Reading the desired state back from the database after the commit makes the FAISS side
 idempotent, so a batch that was retried event by event, or a crash between the commit and
 the next snapshot, is repaired by the next sync (``reconcile`` on start does all assets).
@@ -157,6 +163,18 @@ class ReverseSearchIndexer(Projection):
         moderated: OutputModerated = event.payload_as(OutputModerated)
         row = self._generation(s, moderated.generation_id)
         row.moderation = [*row.moderation, summarise(event, drop=("prompt",))]
+        signed = s.scalar(
+            select(AssetRecord.asset_id).where(
+                AssetRecord.generation_id == moderated.generation_id,
+                AssetRecord.manifest_id.is_not(None),
+            )
+        )
+        if moderated.decision == "block" and moderated.master_blob and signed is None:
+            render = self._asset(s, blocked_render_id(moderated.generation_id))
+            render.generation_id = moderated.generation_id
+            render.blob_address = moderated.master_blob
+            render.c2pa = {"c2pa_state": "unsigned"}
+            self._touched.add(render.asset_id)
 
     @handles(GenerationApproved)
     def _approved(self, s: Session, event: RecordedEvent) -> None:
@@ -206,6 +224,10 @@ class ReverseSearchIndexer(Projection):
         asset.signed_at = event.occurred_at
         asset.duration_s = signed.duration_s
         self._touched.add(signed.asset_id)
+        blocked = s.get(AssetRecord, blocked_render_id(signed.generation_id))
+        if blocked is not None:
+            s.delete(blocked)
+            self._touched.add(blocked.asset_id)
 
     @handles(AssetPublished)
     def _published(self, s: Session, event: RecordedEvent) -> None:
@@ -307,6 +329,7 @@ class ReverseSearchIndexer(Projection):
                         )
                     )
                 states = asset_states(s, touched)
+            engine.forget(touched - {state.asset_id for state in states})
             engine.sync(states)
         engine.save()
 
@@ -430,6 +453,11 @@ def compare_indexes(
             max_examples,
         ),
     )
+
+
+def blocked_render_id(generation_id: str) -> str:
+    """The record of a render output moderation blocked (it has no asset id of its own)."""
+    return f"blocked-render-{generation_id}"
 
 
 def asset_states(s: Session, asset_ids: set[str] | None) -> list[AssetState]:

@@ -20,7 +20,7 @@ from reverse_search.cli import cmd_search
 from reverse_search.engine import engine_for
 from reverse_search.service import InvestigatorSearch
 from tests.generator.helpers import last, request_and_approve
-from tests.reverse_search.events import sign_generation
+from tests.reverse_search.events import put_blob, sign_generation
 from tests.reverse_search.helpers import FPS, clip
 from tests.utils import contract_events as ce
 from tests.utils import drain, make_principal
@@ -110,9 +110,7 @@ def test_a_small_archive_answers_no_match_to_an_unrelated_clip_and_finds_a_true_
     assert cutoff == 0.15
 
     search = InvestigatorSearch(small_archive)
-    unrelated = [
-        encode_mp4(clip(900 + j), FPS, tmp_path / f"unrelated-{j}.mp4") for j in range(6)
-    ]
+    unrelated = [encode_mp4(clip(900 + j), FPS, tmp_path / f"unrelated-{j}.mp4") for j in range(6)]
     for path in unrelated:
         # Below the cutoff nothing is reported; what the matcher saw at all stays below it.
         assert search.matches_for_file(path) == []
@@ -164,3 +162,38 @@ def test_a_small_archive_answers_no_match_to_an_unrelated_clip_and_finds_a_true_
     )
     assert cmd_search(args) == 0
     assert "no match" in out.getvalue() and f"{cutoff:g}" in out.getvalue()
+
+
+def test_a_render_blocked_at_output_is_found_by_investigators_until_it_is_signed(
+    services: Services, client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLEARFRAME_RS_SNAPSHOT_INTERVAL_S", "0")
+    for i in range(3):
+        video = encode_mp4(clip(500 + i), FPS, tmp_path / f"ok-{i}.mp4")
+        sign_generation(services, f"ok{i}", video, account="maker", prompt=f"fine {i}")
+    master = put_blob(services, encode_mp4(clip(520), FPS, tmp_path / "blocked.mp4"))
+    ce.append(
+        services,
+        ce.output_moderated("g-bl", "block", blocked_categories=["violence"], master_blob=master),
+    )
+    drain(services, ["asset-visibility", INDEXER])
+    _, headers = make_principal(services, "investigator")
+    query = encode_mp4(
+        np.ascontiguousarray(clip(520)[24:120, :, ::-1]), FPS, tmp_path / "q.mp4", bitrate=80_000
+    )
+    hits = InvestigatorSearch(services).matches_for_file(query)
+    assert hits[0].generation_id == "g-bl" and hits[0].manifest_id is None
+    assert hits[0].to_dict()["flags"] == ["removed", "blocked"]
+    assert hits[0].record["history"][0]["hold"] == "output"
+    public = client.post(
+        "/v1/c2pa/matches/byContent",
+        content=query.read_bytes(),
+        headers={**headers, "content-type": "video/mp4"},
+    )
+    assert public.status_code == 200 and public.json() == {"matches": []}
+
+    # Released and signed after all: the signed asset takes the blocked render's place.
+    sign_generation(services, "g-bl", tmp_path / "blocked.mp4", account="maker", prompt="x")
+    drain(services, ["asset-visibility", INDEXER])
+    found = InvestigatorSearch(services).matches_for_file(query)
+    assert [h.match.asset_id for h in found if h.generation_id == "g-bl"] == ["asset-g-bl"]
