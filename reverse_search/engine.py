@@ -26,7 +26,7 @@ from core.ports import Resource
 from core.replay import replay_source
 from core.services import Services
 from reverse_search.alignment import AlignmentConfig
-from reverse_search.embedders.base import FrameEmbedder
+from reverse_search.embedders.base import FrameEmbedder, reference_rows
 from reverse_search.embedders.descriptor import VisualDescriptor
 from reverse_search.errors import (
     EmbedderMismatchError,
@@ -167,7 +167,8 @@ class SearchEngine:
 
     def fingerprint(self, path: Path) -> tuple[np.ndarray, np.ndarray, float]:
         sampled = sample_media(path, self.settings.reference_rate_fps)
-        return self.embedder.embed(sampled.frames), sampled.times, sampled.duration_s
+        rows, times = reference_rows(self.embedder, sampled.frames, sampled.times)
+        return rows, times, sampled.duration_s
 
     def sync(
         self,

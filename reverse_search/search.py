@@ -11,7 +11,7 @@ import numpy as np
 from reverse_search.alignment import AlignedMatch, AlignmentConfig, align
 from reverse_search.background import background_frames
 from reverse_search.blas import numpy_blas_single_thread
-from reverse_search.embedders.base import FrameEmbedder
+from reverse_search.embedders.base import FrameEmbedder, reference_rows
 from reverse_search.embedders.whitening import PCAWhitening
 from reverse_search.errors import EmbedderMismatchError
 from reverse_search.index import FingerprintIndex, IndexConfig, Neighbours
@@ -171,17 +171,12 @@ class ReverseSearcher:
             background_descriptors(embedder), self.config.background_rank
         )
 
-    def fingerprint_file(self, path: str | Path) -> tuple[np.ndarray, SampledFrames]:
-        sampled = sample_media(path, self.config.reference_rate_fps)
-        return self.embedder.embed(sampled.frames), sampled
-
     def ingest(self, asset_id: str, sampled: SampledFrames) -> int:
-        vectors = self.embedder.embed(sampled.frames)
-        return self.index.add(asset_id, vectors, sampled.times, sampled.duration_s)
+        rows, times = reference_rows(self.embedder, sampled.frames, sampled.times)
+        return self.index.add(asset_id, rows, times, sampled.duration_s)
 
     def ingest_file(self, asset_id: str, path: str | Path) -> int:
-        vectors, sampled = self.fingerprint_file(path)
-        return self.index.add(asset_id, vectors, sampled.times, sampled.duration_s)
+        return self.ingest(asset_id, sample_media(path, self.config.reference_rate_fps))
 
     def search_file(self, path: str | Path) -> SearchOutcome:
         return self.search(sample_query(path, self.config.query_rate_fps))

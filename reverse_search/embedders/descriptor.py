@@ -30,7 +30,12 @@ import cv2
 import numpy as np
 
 from reverse_search.embedders.base import check_frames, l2_normalize
-from reverse_search.embedders.layout import Box, find_inner_pictures
+from reverse_search.embedders.layout import (
+    Box,
+    box_iou,
+    find_inner_pictures,
+    find_moving_seams,
+)
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 # Crops described per vectorised pass. Past about a dozen crops the pass's temporaries
@@ -70,6 +75,16 @@ class DescriptorConfig:
     detect_pictures: bool = True
     # Below this many frames nothing tells static picture borders from content edges.
     detect_min_frames: int = 3
+    # Archived frames wider than this (width / height of their content) are also indexed
+    # as 9:16 windows at these horizontal positions (0: left edge, 0.5: centre, 1: right
+    # edge): a vertical reframe keeps only a third of a 16:9 frame, which no view of the
+    # query can turn back into the whole frame. Empty: whole frames only.
+    reframe_min_aspect: float = 1.4
+    reframe_aspect: float = 9 / 16
+    reframe_positions: tuple[float, ...] = (0.5,)
+    # Windows for every n-th archived frame only: a query frame between two windows still
+    # votes for the hypothesis through the window half a sampling step away.
+    reframe_every: int = 2
 
     def fingerprint(self) -> str:
         payload = json.dumps(asdict(self), sort_keys=True).encode()
@@ -224,6 +239,26 @@ class VisualDescriptor:
         frames = check_frames(frames)
         return self._describe_batch([self._content(frame) for frame in frames])
 
+    def embed_reference(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows to index for archived frames and the frame each describes: every whole
+        frame, then, for frames whose content is wide, its 9:16 windows."""
+        frames = check_frames(frames)
+        cfg = self.config
+        crops, frame_of = [], []
+        for i, frame in enumerate(frames):
+            content = self._content(frame)
+            crops.append(content)
+            frame_of.append(i)
+            h, w = content.shape[:2]
+            window = max(8, int(round(h * cfg.reframe_aspect)))
+            if w < cfg.reframe_min_aspect * h or window >= w or i % cfg.reframe_every:
+                continue
+            for position in cfg.reframe_positions:
+                x0 = int(round(position * (w - window)))
+                crops.append(content[:, x0 : x0 + window])
+                frame_of.append(i)
+        return self._describe_batch(crops), np.asarray(frame_of, dtype=np.int64)
+
     def embed_query(self, frames: np.ndarray) -> np.ndarray:
         """Views per frame: whole, flipped, each detected inner picture (and flipped), and
         the fixed grid of sub-regions. Pictures are detected once for the whole query, so
@@ -231,7 +266,7 @@ class VisualDescriptor:
         frames = check_frames(frames)
         cfg = self.config
         detect = cfg.detect_pictures and len(frames) >= cfg.detect_min_frames
-        pictures = find_inner_pictures(frames) if detect else []
+        pictures = _pictures(frames) if detect else []
         crops = [self._query_crops(frame, pictures) for frame in frames]
         # Crops of all frames go through one call (described in chunks of _CHUNK), not one
         # call per frame: the mirrored views are derived afterwards in one gather.
@@ -391,6 +426,16 @@ class VisualDescriptor:
                 axis=1,
             )
         )
+
+
+def _pictures(frames: np.ndarray) -> list[Box]:
+    """Pictures inside the query: the pieces of a side-by-side or stacked layout of moving
+    clips, then rectangles with static borders that overlap none of them much."""
+    found = find_moving_seams(frames)
+    for box in find_inner_pictures(frames):
+        if all(box_iou(box, other) < 0.5 for other in found):
+            found.append(box)
+    return found
 
 
 # Query views named after the edit they undo, as sequences of elementary symmetries ("h"
