@@ -32,6 +32,9 @@ class ActionKind(StrEnum):
     RESTRICT_ASSET = "restrict_asset"
     LABEL_ASSET = "label_asset"
     AGE_RESTRICT_ASSET = "age_restrict_asset"
+    # Output moderation's automated block of a render before anyone saw it; no hold of its
+    # own (the output hold keeps the render down), lifted by ``OutputReleased``.
+    BLOCK_OUTPUT = "block_output"
     SUSPEND_ACCOUNT = "suspend_account"
     BAN_ACCOUNT = "ban_account"
 

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contracts.featured import FEATURED_POLICY
 from contracts.feed import FEED, UserFollowed, UserUnfollowed
 from core.aggregate import Transaction, execute, transact
 from core.auth import PrincipalRow
 from core.events import Actor, EventPayload, RecordedEvent, stream_id
 from core.services import Services
-from feed.errors import AlreadyFeatured, AlreadyFollowing, InvalidFollow, UnknownAsset
+from feed.errors import (
+    AlreadyFeatured,
+    AlreadyFollowing,
+    FeaturedPolicyFailed,
+    InvalidFollow,
+    UnknownAsset,
+)
 from feed.events import AssetFeatured, AssetUnfeatured
 from feed.models import FeedAssetRow
 
@@ -70,6 +77,7 @@ class _SetFeatured:
     featured: bool
     curator_id: str
     note: str | None
+    policy_version: str | None = None
 
 
 class _Curation:
@@ -89,7 +97,12 @@ class _Curation:
             if state:
                 raise AlreadyFeatured(f"asset {asset_id!r} is already featured")
             return [
-                AssetFeatured(asset_id=asset_id, curator_id=command.curator_id, note=command.note)
+                AssetFeatured(
+                    asset_id=asset_id,
+                    curator_id=command.curator_id,
+                    note=command.note,
+                    policy_version=command.policy_version,
+                )
             ]
         if not state:
             raise UnknownAsset(f"asset {asset_id!r} is not featured", asset_id=asset_id)
@@ -117,16 +130,48 @@ def unfollow(services: Services, follower_id: str, followee_id: str, actor: Acto
     execute(services.store, FOLLOWS, _follows_key(follower_id), command, actor=actor)
 
 
+def _in_feed(row: FeedAssetRow | None, asset_id: str) -> FeedAssetRow:
+    if row is None or row.removed or row.published_at is None:
+        raise UnknownAsset(f"asset {asset_id!r} is not in the feed", asset_id=asset_id)
+    return row
+
+
+def _featured_policy_version(services: Services, asset_id: str) -> str:
+    """The Featured policy's version, once the asset's output-moderation scores passed it."""
+    with services.read_sessions() as s:
+        row = _in_feed(s.get(FeedAssetRow, asset_id), asset_id)
+        generation_id = row.generation_id
+    if generation_id is None:
+        raise UnknownAsset(f"asset {asset_id!r} is not in the feed", asset_id=asset_id)
+    check = services.port(FEATURED_POLICY).check(generation_id)
+    if not check.passed:
+        names = ", ".join(f.category for f in check.failed)
+        raise FeaturedPolicyFailed(
+            f"asset {asset_id!r} does not pass the Featured policy {check.policy_version}: {names}",
+            asset_id=asset_id,
+            policy_version=check.policy_version,
+            failed=[
+                {
+                    "category": f.category,
+                    "score": f.score,
+                    "threshold": f.threshold,
+                    "reason": f.reason,
+                }
+                for f in check.failed
+            ],
+        )
+    return check.policy_version
+
+
 def set_featured(
     services: Services, asset_id: str, featured: bool, actor: Actor, note: str | None = None
 ) -> None:
+    policy_version = _featured_policy_version(services, asset_id) if featured else None
+
     def work(tx: Transaction) -> None:
         if featured:
-            row = tx.session.get(FeedAssetRow, asset_id)
-            if row is None or row.removed:
-                raise UnknownAsset(f"asset {asset_id!r} is not in the feed", asset_id=asset_id)
-        tx.execute(
-            CURATION, _curation_key(asset_id), _SetFeatured(asset_id, featured, actor.id, note)
-        )
+            _in_feed(tx.session.get(FeedAssetRow, asset_id), asset_id)
+        command = _SetFeatured(asset_id, featured, actor.id, note, policy_version)
+        tx.execute(CURATION, _curation_key(asset_id), command)
 
     transact(services.store, work, actor=actor)

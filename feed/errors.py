@@ -23,3 +23,9 @@ class AlreadyFollowing(Conflict):
 
 class AlreadyFeatured(Conflict):
     code = "already_featured"
+
+
+class FeaturedPolicyFailed(Conflict):
+    """The asset's output-moderation scores do not pass the Featured policy."""
+
+    code = "featured_policy_failed"

@@ -17,6 +17,8 @@ class AssetFeatured(EventPayload):
     asset_id: str
     curator_id: str
     note: str | None = Field(default=None, max_length=500)
+    # the Featured policy the asset's scores passed (None on events written before it existed)
+    policy_version: str | None = None
 
 
 @event_type("AssetUnfeatured", category=FEED)

@@ -6,6 +6,7 @@ from core.modules import Domain, Module
 
 
 def load() -> Module:
+    from contracts.featured import FEATURED_POLICY
     from contracts.ports import FOLLOW_GRAPH
     from feed.projection import FeedProjection
     from feed.public import FollowGraphReadModel
@@ -17,6 +18,8 @@ def load() -> Module:
         projections={"feed": lambda services: FeedProjection()},
         model_modules=["feed.models", "feed.events"],
         provides={FOLLOW_GRAPH: FollowGraphReadModel},
+        # featuring is held to the Featured policy, which the moderating domain applies
+        requires=[FEATURED_POLICY],
     )
 
 

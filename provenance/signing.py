@@ -1,7 +1,8 @@
 """``provenance-signing``: sign allowed outputs (C2PA), make the download variant, publish.
 
 Runs on ``OutputModerated`` (output stream, or the generation stream for a legacy history).
-A ``block`` decision is never signed, so a blocked output never reaches its requester. The
+A ``block`` decision is never signed, so a blocked output never reaches its requester, unless
+a reviewer releases it on appeal: an ``OutputReleased`` is signed as an ``allow`` is. The
 request, approval and render it signs for are read from all of the generation's streams
 (:func:`contracts.generation.generation_history`); what it writes goes on its own stream
 ``provenance-<generation_id>``, at the version it read there. For an ``allow``:
@@ -31,6 +32,7 @@ from contracts.generation import (
     AssetSigned,
     generation_history,
 )
+from contracts.output_review import OutputReleased, output_asset_id
 from contracts.ports import BLOB_STORE
 from core.blobs import BlobStore
 from core.events import SYSTEM_ACTOR, RecordedEvent, stream_id
@@ -101,7 +103,8 @@ class AssetSigning(Processor):
         self.blobs = services.port(BLOB_STORE)
 
     def handle(self, event: RecordedEvent) -> Sequence[Append]:
-        if event.type != MODERATED or event.payload.get("decision") != "allow":
+        allowed = event.type == MODERATED and event.payload.get("decision") == "allow"
+        if not (allowed or event.type == OutputReleased.event_type_name):
             return ()
         generation_id = str(event.payload.get("generation_id") or event.stream_key)
         history = generation_history(self.services.store, generation_id)
@@ -162,7 +165,7 @@ class AssetSigning(Processor):
                 sign_video(marked, visible_signed, _with_visible(facts), creds)
                 download_manifest = read_manifest(visible_signed, None).active_manifest or ""
                 download = blobs.put_file(visible_signed)
-        asset_id = f"asset-{generation_id}"
+        asset_id = output_asset_id(generation_id)
         signer = creds.leaf.subject.rfc4514_string()
         return [
             Append(

@@ -30,6 +30,7 @@ def warm(services: Services) -> None:
 
 
 def load() -> Module:
+    from contracts.featured import FEATURED_POLICY
     from contracts.ports import BLOB_STORE, FOLLOW_GRAPH, GENERATION_INPUTS, PICKUP_POLICY
     from trust_safety.assets import registration as _assets
     from trust_safety.cases import registration as _cases
@@ -40,6 +41,7 @@ def load() -> Module:
     from trust_safety.likeness.gallery_router import router as gallery_router
     from trust_safety.optout import registration as _optout
     from trust_safety.output import registration as _output
+    from trust_safety.output.featured import ModeratedOutputs
     from trust_safety.public import PickupRecheck
 
     return Module(
@@ -60,7 +62,12 @@ def load() -> Module:
             **_assets.PROJECTIONS,
             **_likeness.PROJECTIONS,
         },
-        processors={**_output.PROCESSORS, **_gate.PROCESSORS, **_assets.PROCESSORS},
+        processors={
+            **_output.PROCESSORS,
+            **_gate.PROCESSORS,
+            **_assets.PROCESSORS,
+            **_cases.PROCESSORS,
+        },
         model_modules=[
             *_cases.MODEL_MODULES,
             *_output.MODEL_MODULES,
@@ -74,7 +81,11 @@ def load() -> Module:
         ],
         warm=[warm],
         erasure=[*_consent.ERASURE],
-        provides={PICKUP_POLICY: PickupRecheck, GENERATION_INPUTS: UploadInputs},
+        provides={
+            PICKUP_POLICY: PickupRecheck,
+            GENERATION_INPUTS: UploadInputs,
+            FEATURED_POLICY: ModeratedOutputs,
+        },
         # output moderation reads the generated masters; the mutual-follows audience, the
         # feed's follows
         requires=[BLOB_STORE, FOLLOW_GRAPH],

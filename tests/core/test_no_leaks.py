@@ -72,7 +72,7 @@ def test_a_full_run_leaks_nothing(
         drain(services, ["generation-requests", "prompt-moderation"])
         assert call("GET", f"/v1/generations/{made.json()['generation_id']}", user_token).is_success
         report = {
-            "target": {"kind": "asset", "id": "asset-1"},
+            "target": {"kind": "account", "id": "acct-1"},
             "category": "spam",
             "explanation": REPORT_TEXT,
             "good_faith": True,

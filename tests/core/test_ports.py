@@ -112,6 +112,7 @@ def test_an_override_replaces_the_provider() -> None:
 
 def test_the_deployed_modules_fit_together(services: Services) -> None:
     """Every port a domain requires is provided by exactly one domain."""
+    from contracts.featured import FEATURED_POLICY
     from contracts.ports import (
         BLOB_STORE,
         FINGERPRINT_SEARCH,
@@ -129,4 +130,5 @@ def test_the_deployed_modules_fit_together(services: Services) -> None:
         BLOB_STORE.name: "generator",
         FOLLOW_GRAPH.name: "feed",
         GENERATION_INPUTS.name: "trust_safety",
+        FEATURED_POLICY.name: "trust_safety",
     }

@@ -73,7 +73,7 @@ def served(make_services: Callable[..., Services]) -> Iterator[Served]:
 
 def _report(n: int) -> dict[str, object]:
     return {
-        "target": {"kind": "asset", "id": f"asset-{n % 4}"},
+        "target": {"kind": "account", "id": f"acct-{n % 4}"},
         "category": "spam",
         "explanation": f"report number {n}, plainly spam",
         "good_faith": True,

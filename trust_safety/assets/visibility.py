@@ -1,9 +1,9 @@
 """The one place an asset's visibility is decided (see ``contracts.assets``).
 
 ``AssetVisibility`` follows every reason an asset may go down or come back (enforcement and its
-reversals, cameo owners, output moderation, and the legacy removal events) and turns each into
-a hold placed or lifted on the generation's asset stream, decided on the stream's folded state
-and appended at the version it read. ``AssetDirectory`` maps assets to generations for the one
+reversals, cameo owners, output moderation and a release of its block, and the legacy removal
+events) and turns each into a hold placed or lifted on the generation's asset stream, decided on
+the stream's folded state and appended at the version it read. ``AssetDirectory`` maps assets to generations for the one
 case that needs it: enforcement events written before they carried ``generation_id``.
 """
 
@@ -36,6 +36,7 @@ from contracts.enforcement import (
     TargetKind,
 )
 from contracts.generation import AssetSigned, OutputModerated
+from contracts.output_review import OutputReleased
 from core.aggregate import decide_append
 from core.errors import NotFound
 from core.events import EventPayload, RecordedEvent
@@ -217,6 +218,10 @@ class AssetVisibility(Processor):
                 key=OUTPUT_HOLD, kind=HoldKind.REMOVED, reason=reason[:500], source_event_id=source
             )
             return self._decide(PlaceHold(moderated.generation_id, hold))
+        if event.type == OutputReleased.event_type_name:
+            released: OutputReleased = event.payload_as(OutputReleased)
+            reason = f"released on review: {released.reason}"
+            return self._decide(LiftHold(released.generation_id, OUTPUT_HOLD, source, reason))
         if event.type == AssetRemoved.event_type_name:
             legacy: AssetRemoved = event.payload_as(AssetRemoved)
             hold = Hold(

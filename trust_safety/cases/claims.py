@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.aggregate import Loaded, Transaction, execute, transact
+from core.aggregate import Loaded, Transaction, execute, load, transact
 from core.auth import Principal
 from core.events import EventPayload, RecordedEvent, utcnow
 from core.services import Services
@@ -38,7 +38,9 @@ class CaseClaims(CaseStream):
     def decide(self, state: CaseQueue, command: Claim | Release) -> list[EventPayload]:
         if isinstance(command, Release):
             state.require_claim(command.case_id, command.reviewer_id, command.now)
-            return [ev.ReportClaimReleased(case_id=command.case_id, reviewer_id=command.reviewer_id)]
+            return [
+                ev.ReportClaimReleased(case_id=command.case_id, reviewer_id=command.reviewer_id)
+            ]
         grant = state.claim(command.case_id, command.reviewer_id, command.now, command.ttl)
         return [
             ev.ReportClaimed(
@@ -115,7 +117,14 @@ def release_case(services: Services, reviewer: Principal, case_id: str) -> None:
     execute(services.store, CLAIMS, case_id, command, actor=reviewer.actor())
 
 
-def held_case(tx: Transaction, reviewer_id: str, case_id: str) -> tuple[Loaded[CaseQueue], QueueItem]:
+def held_case(
+    tx: Transaction, reviewer_id: str, case_id: str
+) -> tuple[Loaded[CaseQueue], QueueItem]:
     """The case, folded in ``tx``, provided ``reviewer_id`` holds its live claim."""
     loaded = tx.load(CLAIMS, case_id)
     return loaded, loaded.state.require_claim(case_id, reviewer_id, utcnow())
+
+
+def case_on_stream(services: Services, case_id: str) -> QueueItem | None:
+    """The case folded from its own stream (claims included), None if it has none."""
+    return load(services.store, CLAIMS, case_id).state.items.get(case_id)

@@ -64,7 +64,6 @@ from trust_safety.cases.reports import REVIEW, Close, owner_of, tell_reporters
 PUID_PREFIX = "clearframe-sor-"
 
 
-
 _VISIBILITY: Mapping[ActionKind, tuple[DecisionVisibility, ...]] = {
     ActionKind.REMOVE_ASSET: (DecisionVisibility.CONTENT_REMOVED,),
     ActionKind.RESTRICT_ASSET: (
@@ -73,6 +72,8 @@ _VISIBILITY: Mapping[ActionKind, tuple[DecisionVisibility, ...]] = {
     ),
     ActionKind.LABEL_ASSET: (DecisionVisibility.CONTENT_LABELLED,),
     ActionKind.AGE_RESTRICT_ASSET: (DecisionVisibility.CONTENT_AGE_RESTRICTED,),
+    # the render is never made available: access to it is disabled, not taken down
+    ActionKind.BLOCK_OUTPUT: (DecisionVisibility.CONTENT_DISABLED,),
 }
 
 
@@ -304,7 +305,7 @@ class ActionTaken:
     ladder_action_ids: tuple[str, ...]
 
 
-def _action_event(
+def action_event(
     action_id: str,
     decision: EnforcementDecision,
     decided_at: datetime,
@@ -411,9 +412,15 @@ def _take(
     triggered_by: Sequence[str] = (),
 ) -> EnforcementActionTaken:
     action_id = uuid.uuid4().hex
-    taken = _action_event(
-        action_id, decision, decided_at, decided_by, participants, notifier_ids,
-        generation_id, triggered_by,
+    taken = action_event(
+        action_id,
+        decision,
+        decided_at,
+        decided_by,
+        participants,
+        notifier_ids,
+        generation_id,
+        triggered_by,
     )
     tx.execute(ACTIONS, action_id, Take(taken))
     deadline = appeal_deadline(decided_at, policy.appeals)
@@ -432,9 +439,7 @@ def _enforce(
 ) -> ActionTaken:
     """Append an action, its notice and whatever the strike ladder adds."""
     now = utcnow()
-    taken = _take(
-        tx, decision, now, decided_by, participants, notifier_ids, generation_id, policy
-    )
+    taken = _take(tx, decision, now, decided_by, participants, notifier_ids, generation_id, policy)
     ladder_ids: list[str] = []
     if decision.strike:
         standing = _standing(tx, decision.affected_user_id)
@@ -450,11 +455,26 @@ def _enforce(
         if consequence is not None:
             ladder = _ladder_decision(decision, taken.action_id, consequence, participants, policy)
             account_action = _take(
-                tx, ladder, now, decided_by, participants, notifier_ids, None, policy,
+                tx,
+                ladder,
+                now,
+                decided_by,
+                participants,
+                notifier_ids,
+                None,
+                policy,
                 triggered_by=consequence.triggered_by,
             )
             ladder_ids.append(account_action.action_id)
     return ActionTaken(taken.action_id, taken.puid, decision.kind, tuple(ladder_ids))
+
+
+def _refuse_block_output(kind: ActionKind) -> None:
+    if kind is ActionKind.BLOCK_OUTPUT:
+        raise InvalidEnforcement(
+            "block_output is output moderation's own decision on a render; a person reverses "
+            "or upholds it on appeal, and acts on published videos with the asset actions"
+        )
 
 
 class CaseAction(BaseModel):
@@ -491,6 +511,8 @@ def act_on_case(
     policy: CasesPolicy = DEFAULT_POLICY,
 ) -> ActionTaken:
     """A reviewer holding the case's claim takes an action on its target (or its owner)."""
+
+    _refuse_block_output(action.kind)
 
     def work(tx: Transaction) -> ActionTaken:
         s = tx.session
@@ -531,7 +553,8 @@ def act_on_case(
         )
         participants = item.participants | {reviewer.id}
         generation_id = (
-            facts.generation_id if facts is not None and kind.target_kind is TargetKind.ASSET
+            facts.generation_id
+            if facts is not None and kind.target_kind is TargetKind.ASSET
             else None
         )
         taken = _enforce(
@@ -565,6 +588,7 @@ def act_on_own_initiative(
     """An action without a notice: a reviewer's own finding or an automated rule's."""
     if decision.source_type is not SourceType.VOLUNTARY or decision.case_id is not None:
         raise InvalidEnforcement("own-initiative actions use SOURCE_VOLUNTARY and no case_id")
+    _refuse_block_output(decision.kind)
 
     def work(tx: Transaction) -> ActionTaken:
         generation_id: str | None = None
@@ -635,6 +659,10 @@ def reverse(
     assert loaded.state is not None  # decide refuses an unknown action
     taken = loaded.state.taken
     notify(tx, reversal_message(taken.affected_user_id, action_id, taken.target_id, reason))
+    if taken.kind is ActionKind.BLOCK_OUTPUT and taken.generation_id:
+        from trust_safety.cases.output_blocks import Release, release
+
+        release(tx, Release(taken.generation_id, action_id, appeal_id, reversed_by, reason))
     done = [action_id]
     if taken.strike:
         for other in _consequences(tx, loaded.state):

@@ -81,6 +81,10 @@ class UnknownCase(NotFound):
     code = "unknown_case"
 
 
+class UnknownTarget(NotFound):
+    code = "unknown_target"
+
+
 class InvalidPeriod(ValidationFailed):
     code = "invalid_period"
 
@@ -106,4 +110,3 @@ __all__ = [
     "ReviewerNotIndependent",
     "UnknownCase",
 ]
-

@@ -38,6 +38,7 @@ class NotificationKind(StrEnum):
     APPEAL_RECEIVED = "appeal_received"
     APPEAL_DECIDED = "appeal_decided"
     RIGHTS_HOLDER_INVITED = "rights_holder_invited"
+    APPEARANCE_REMOVED = "appearance_removed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ _ACTION_WORDS: Mapping[ActionKind, str] = {
     "Recent or Featured and cannot be remixed",
     ActionKind.LABEL_ASSET: "A label was added to your video {target}",
     ActionKind.AGE_RESTRICT_ASSET: "Your video {target} is now shown to adults only",
+    ActionKind.BLOCK_OUTPUT: "Your video {target} was blocked before it was shown to you",
     ActionKind.SUSPEND_ACCOUNT: "Your account is suspended until {until}",
     ActionKind.BAN_ACCOUNT: "Your account was terminated",
 }
@@ -109,6 +111,11 @@ def enforcement_message(
         f"{require_utc(appeal_deadline).date().isoformat()}; a person who was not involved will "
         "review it. You may also use an out-of-court dispute settlement body or go to court."
     )
+    if decision.kind is ActionKind.BLOCK_OUTPUT:
+        lines.append(
+            f"To ask for a human review, appeal decision {action_id}; if the reviewer releases "
+            "the video, it is signed and delivered to you as usual."
+        )
     lines.append(f"Reference: {puid}")
     return Message(
         recipient_id=decision.affected_user_id,
@@ -126,6 +133,22 @@ def reversal_message(recipient_id: str, action_id: str, target_id: str, reason: 
         subject=f"A decision about {target_id} was reversed",
         body=f"We reversed our decision about {target_id} and restored it. Why: {reason}",
         refs={"action_id": action_id, "target_id": target_id},
+    )
+
+
+def appearance_removed_message(creator_id: str, generation_id: str, cameo_id: str) -> Message:
+    """The creator learns that a person in their video took their likeness out of it."""
+    return Message(
+        recipient_id=creator_id,
+        kind=NotificationKind.APPEARANCE_REMOVED,
+        subject=f"A person in your video {generation_id} removed themselves from it",
+        body=(
+            f"The owner of cameo {cameo_id} used their right to take their likeness out of your "
+            f"video {generation_id}. It is no longer shown, remixable or downloadable. This is "
+            "their choice about their own likeness, not a finding against you, and adds no "
+            "strike to your account."
+        ),
+        refs={"generation_id": generation_id, "cameo_id": cameo_id},
     )
 
 
@@ -284,16 +307,15 @@ class Inbox(FoldAggregate[Inboxes]):
 INBOX = Inbox()
 
 
+def notice(message: Message, notification_id: str) -> ev.UserNotified:
+    return ev.UserNotified(**message.to_payload(notification_id))
+
+
 def notify(tx: Transaction, message: Message) -> str:
     """Tell someone, in the command's transaction, so nobody is acted against without the
     notice being on record. Notices never contradict each other: any inbox version will do."""
     nid = uuid.uuid4().hex
-    tx.append(
-        INBOX,
-        message.recipient_id,
-        [ev.UserNotified(**message.to_payload(nid))],
-        expected_version=None,
-    )
+    tx.append(INBOX, message.recipient_id, [notice(message, nid)], expected_version=None)
     return nid
 
 

@@ -49,7 +49,10 @@ class AccountStanding:
 
     def apply(self, event: Fact) -> None:
         p = event.payload
-        if event.type == EnforcementActionTaken.event_type_name and p.get("affected_user_id") == self.user_id:
+        if (
+            event.type == EnforcementActionTaken.event_type_name
+            and p.get("affected_user_id") == self.user_id
+        ):
             self.actions[str(p["action_id"])] = ActionRecord(
                 action_id=str(p["action_id"]),
                 kind=ActionKind(p["kind"]),

@@ -153,3 +153,23 @@ class GenerationScoresRow(Base):
     generation_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     classifier_scores: Mapped[dict[str, float]] = mapped_column(JsonType, nullable=False)
     policy_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class OutputBlockRow(Base):
+    """An output that output moderation blocked: the decision's frames and scores, its
+    enforcement action (what an appeal names) and its release, by generation."""
+
+    __tablename__ = "cases_output_blocks"
+
+    generation_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    action_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    requester_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    policy_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    blocked_categories: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+    # Per category, as OutputModerated records them (outcome, max score, threshold, ...).
+    verdicts: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, nullable=False, default=list)
+    # Per sampled frame: index, time_s, scores {classifier: {category: score}}.
+    frames: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, nullable=False, default=list)
+    blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    release_appeal_id: Mapped[str | None] = mapped_column(String(64), nullable=True)

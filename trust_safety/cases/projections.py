@@ -13,7 +13,12 @@ from typing import Any, ClassVar
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from contracts.enforcement import ENFORCEMENT, EnforcementActionTaken, EnforcementReversed
+from contracts.enforcement import (
+    ENFORCEMENT,
+    ActionKind,
+    EnforcementActionTaken,
+    EnforcementReversed,
+)
 from contracts.generation import (
     GENERATION,
     OUTPUT,
@@ -22,6 +27,7 @@ from contracts.generation import (
     AssetSigned,
     OutputModerated,
 )
+from contracts.output_review import OutputReleased
 from core.events import RecordedEvent
 from core.projections import Projection, handles
 from trust_safety.cases import events as ev
@@ -32,6 +38,7 @@ from trust_safety.cases.models import (
     CaseRow,
     GenerationScoresRow,
     NotificationRow,
+    OutputBlockRow,
     ReportRow,
 )
 from trust_safety.cases.recorded import parse_instant
@@ -327,5 +334,53 @@ class AssetFactsProjection(Projection):
         row = s.get(AssetFactsRow, asset_id)
         if row is None:
             row = AssetFactsRow(asset_id=asset_id, classifier_scores={})
+            s.add(row)
+        return row
+
+
+class OutputBlocksProjection(Projection):
+    """Blocked outputs with the frames and scores behind them, the action an appeal names and
+    the release; the moderation, the action and the release come on three streams, in any
+    order, and meet on the generation's row."""
+
+    name = "cases-output-blocks"
+    categories = (OUTPUT, ENFORCEMENT, GENERATION)
+    tables: ClassVar[tuple[Table, ...]] = (OutputBlockRow.__table__,)  # type: ignore[assignment]
+
+    @handles(OutputModerated)
+    def _moderated(self, s: Session, e: RecordedEvent) -> None:
+        moderated: OutputModerated = e.payload_as(OutputModerated)
+        if moderated.decision != "block":
+            return
+        row = self._row(s, moderated.generation_id)
+        row.policy_version = moderated.policy_version
+        row.blocked_categories = list(moderated.blocked_categories)
+        row.verdicts = list(moderated.verdicts)
+        row.frames = list(moderated.frame_scores)
+        row.blocked_at = e.occurred_at
+
+    @handles(EnforcementActionTaken)
+    def _taken(self, s: Session, e: RecordedEvent) -> None:
+        taken: EnforcementActionTaken = e.payload_as(EnforcementActionTaken)
+        if taken.kind is not ActionKind.BLOCK_OUTPUT or taken.generation_id is None:
+            return
+        row = self._row(s, taken.generation_id)
+        row.action_id = taken.action_id
+        row.requester_id = taken.affected_user_id
+
+    @handles(OutputReleased)
+    def _released(self, s: Session, e: RecordedEvent) -> None:
+        released: OutputReleased = e.payload_as(OutputReleased)
+        row = self._row(s, released.generation_id)
+        row.released_at = e.occurred_at
+        row.release_appeal_id = released.appeal_id
+
+    @staticmethod
+    def _row(s: Session, generation_id: str) -> OutputBlockRow:
+        row = s.get(OutputBlockRow, generation_id)
+        if row is None:
+            row = OutputBlockRow(
+                generation_id=generation_id, blocked_categories=[], verdicts=[], frames=[]
+            )
             s.add(row)
         return row

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from trust_safety.cases.appearances import AppearanceNotices
 from trust_safety.cases.projections import (
     ActionsProjection,
     AppealsProjection,
     AssetFactsProjection,
     CaseQueueProjection,
     InboxProjection,
+    OutputBlocksProjection,
 )
 from trust_safety.cases.router import router
 
@@ -20,5 +22,9 @@ PROJECTIONS: dict[str, Any] = {
     "cases-appeals": lambda services: AppealsProjection(),
     "cases-inbox": lambda services: InboxProjection(),
     "cases-assets": lambda services: AssetFactsProjection(),
+    "cases-output-blocks": lambda services: OutputBlocksProjection(),
+}
+PROCESSORS: dict[str, Any] = {
+    "cases-appearance-notices": lambda services: AppearanceNotices(services),
 }
 MODEL_MODULES = ["trust_safety.cases.models", "trust_safety.cases.events"]

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contracts.enforcement import TargetKind
+from contracts.enforcement import ActionKind, TargetKind
 from core.aggregate import Transaction, transact
 from core.auth import Principal, Role
 from core.events import EventPayload, NewEvent, RecordedEvent, derived_event_id, utcnow
@@ -26,7 +26,7 @@ from core.services import Services
 from core.transient import retry_transient
 from trust_safety.cases import events as ev
 from trust_safety.cases.claims import held_case
-from trust_safety.cases.errors import CaseClosed, InvalidEnforcement
+from trust_safety.cases.errors import CaseClosed, InvalidEnforcement, UnknownTarget
 from trust_safety.cases.inbox import notify, report_outcome_message
 from trust_safety.cases.models import ActionRow, AssetFactsRow, CaseRow
 from trust_safety.cases.notices import CATEGORY_PROFILES, ReportCategory, ReportSubmission
@@ -42,9 +42,7 @@ from trust_safety.cases.triage import (
 # A notifier whose appeal against a dismissal succeeds goes back to the queue ahead of fresh
 # reports of the same severity: it has already waited once.
 REOPEN_PRIORITY_BOOST = 20.0
-CLOSING_EVENTS = frozenset(
-    {ev.ReportActioned.event_type_name, ev.ReportDismissed.event_type_name}
-)
+CLOSING_EVENTS = frozenset({ev.ReportActioned.event_type_name, ev.ReportDismissed.event_type_name})
 
 
 def case_id_for(kind: TargetKind, target_id: str, epoch: int) -> str:
@@ -144,7 +142,12 @@ def _signals(s: Session, kind: TargetKind, target_id: str) -> AutomatedSignals:
             s.scalar(
                 select(func.count())
                 .select_from(ActionRow)
-                .where(ActionRow.affected_user_id == owner, ActionRow.reversed_at.is_(None))
+                .where(
+                    ActionRow.affected_user_id == owner,
+                    ActionRow.reversed_at.is_(None),
+                    # an automated block of a render nobody saw is no finding against its owner
+                    ActionRow.kind != ActionKind.BLOCK_OUTPUT.value,
+                )
             )
             or 0
         )
@@ -167,6 +170,14 @@ def file_report(
 
     def work(tx: Transaction) -> FiledReport:
         s = tx.session
+        if kind is TargetKind.ASSET and s.get(AssetFactsRow, target_id) is None:
+            # Only published videos can be reported; the asset facts follow publication
+            # within moments, so a report as fast as that is asked to try again.
+            raise UnknownTarget(
+                f"no published video {target_id!r} (one published moments ago may take a "
+                "moment to appear)",
+                target_id=target_id,
+            )
         known = s.scalars(
             select(CaseRow.case_id).where(
                 CaseRow.target_kind == kind.value, CaseRow.target_id == target_id
@@ -192,8 +203,15 @@ def file_report(
             distinct_reporters=len(reporters),
         )
         command = FileReport(
-            report_id, case_id, reporter.id, trusted, submission, categories, len(reporters),
-            priority, signals,
+            report_id,
+            case_id,
+            reporter.id,
+            trusted,
+            submission,
+            categories,
+            len(reporters),
+            priority,
+            signals,
         )
         events = FILING.decide(tail.state, command)
         tx.append(FILING, case_id, events, expected_version=tail.version)

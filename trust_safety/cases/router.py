@@ -31,8 +31,15 @@ from trust_safety.cases.enforcement import CaseAction, EnforcementDecision
 from trust_safety.cases.errors import InvalidPeriod
 from trust_safety.cases.events import AppealOutcome
 from trust_safety.cases.inbox import mark_read
-from trust_safety.cases.models import ActionRow, AppealRow, CaseRow, NotificationRow
+from trust_safety.cases.models import (
+    ActionRow,
+    AppealRow,
+    CaseRow,
+    NotificationRow,
+    OutputBlockRow,
+)
 from trust_safety.cases.notices import ReportSubmission
+from trust_safety.cases.output_blocks import block_view
 from trust_safety.cases.policy import MAX_CLAIM_TTL
 from trust_safety.cases.schemas import (
     ActionListPublic,
@@ -49,12 +56,15 @@ from trust_safety.cases.schemas import (
     CaseQueuePublic,
     ClaimPublic,
     InboxPublic,
+    OutputBlockDetailPublic,
+    OutputBlockQueuePublic,
     ReportFiledPublic,
     ReportListPublic,
     StatementExportPublic,
     TransparencyReportPublic,
 )
 from trust_safety.cases.transparency import compute_transparency
+from trust_safety.cases.triage import CaseStatus
 
 router = APIRouter(prefix="/v1", tags=["cases"], responses=problems(401, 503))
 
@@ -127,13 +137,29 @@ def case_queue(principal: Reviewer, session: SessionDep, limit: Limit = 50) -> d
     return {"cases": items}
 
 
-def _visible_case(session: Any, principal: Principal, case_id: str) -> CaseRow:
+def _visible_case(
+    session: Any, services: Any, principal: Principal, case_id: str
+) -> dict[str, Any]:
+    """The case's view, its claim and who may see it taken from the case's own stream: the
+    queue read model may not have seen a claim made a moment ago."""
     row = session.get(CaseRow, case_id)
-    if row is None or not (
-        principal.is_admin or q.can_reviewer_see_case(row, principal.id, utcnow())
+    item = claims.case_on_stream(services, case_id)
+    now = utcnow()
+    if row is None or item is None:
+        raise NotFound(f"no case {case_id!r}")
+    claim = item.live_claim(now)
+    holder = claim.reviewer_id if claim is not None else None
+    if not (
+        principal.is_admin
+        or principal.id in item.participants
+        or (item.status is CaseStatus.OPEN and holder in (None, principal.id))
     ):
         raise NotFound(f"no case {case_id!r}")
-    return row
+    return {
+        **q.case_view(row, now),
+        "claimed_by": holder,
+        "claim_expires_at": claim.expires_at.isoformat() if claim is not None else None,
+    }
 
 
 @router.post(
@@ -159,9 +185,11 @@ def claim_next_case(
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetailPublic, responses=problems(403, 404, 422))
-def get_case(case_id: CaseId, principal: Reviewer, session: SessionDep) -> dict[str, Any]:
-    row = _visible_case(session, principal, case_id)
-    return {**q.case_view(row, utcnow()), "reports": q.reports_of_case(session, case_id)}
+def get_case(
+    case_id: CaseId, principal: Reviewer, session: SessionDep, services: ServicesDep
+) -> dict[str, Any]:
+    view = _visible_case(session, services, principal, case_id)
+    return {**view, "reports": q.reports_of_case(session, case_id)}
 
 
 @router.post("/cases/{case_id}/claim", response_model=ClaimPublic, responses=_CASE_COMMAND)
@@ -365,6 +393,55 @@ def decide_appeal(
         "reversed_action_ids": list(result.reversed_action_ids),
         "reopened_case_id": result.reopened_case_id,
     }
+
+
+# -- blocked outputs -----------------------------------------------------------------------------
+
+
+@router.get(
+    "/output-blocks/queue", response_model=OutputBlockQueuePublic, responses=problems(403, 422)
+)
+def output_block_queue(
+    principal: Reviewer, session: SessionDep, limit: Limit = 50
+) -> dict[str, Any]:
+    """Blocked outputs whose requester asked for a human review, oldest appeal first: a
+    reviewer's own assignments (admins: all), each with the frames and scores behind it."""
+    stmt = (
+        select(OutputBlockRow, AppealRow)
+        .join(AppealRow, AppealRow.decision_id == OutputBlockRow.action_id)
+        .where(AppealRow.status != "decided")
+    )
+    if not principal.is_admin:
+        stmt = stmt.where(AppealRow.reviewer_id == principal.id)
+    rows = session.execute(stmt.order_by(AppealRow.filed_at, AppealRow.appeal_id).limit(limit))
+    return {
+        "blocks": [
+            {**block_view(block), "appeal": q.appeal_view(appeal, internal=True)}
+            for block, appeal in rows
+        ]
+    }
+
+
+@router.get(
+    "/output-blocks/{action_id}",
+    response_model=OutputBlockDetailPublic,
+    responses=problems(403, 404, 422),
+)
+def get_output_block(
+    action_id: ActionId, principal: Reviewer, session: SessionDep
+) -> dict[str, Any]:
+    """A blocked output with its evidence, for an admin or a reviewer of one of its appeals."""
+    block = session.scalar(select(OutputBlockRow).where(OutputBlockRow.action_id == action_id))
+    appeals_of = list(
+        session.scalars(
+            select(AppealRow).where(AppealRow.decision_id == action_id).order_by(AppealRow.filed_at)
+        )
+    )
+    if block is None or not (
+        principal.is_admin or any(a.reviewer_id == principal.id for a in appeals_of)
+    ):
+        raise NotFound(f"no blocked output {action_id!r}")
+    return {**block_view(block), "appeals": [q.appeal_view(a, internal=True) for a in appeals_of]}
 
 
 # -- inbox ---------------------------------------------------------------------------------------

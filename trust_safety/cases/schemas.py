@@ -196,6 +196,48 @@ class AppealDecidedPublic(BaseModel):
     reopened_case_id: str | None
 
 
+# -- blocked outputs --------------------------------------------------------------------------
+
+
+class OutputBlockFramePublic(BaseModel):
+    index: int | None
+    time_s: float | None
+    scores: dict[str, dict[str, float]] = Field(
+        description="classifier -> blocked category -> score, where it reached the threshold"
+    )
+
+
+class OutputBlockPublic(BaseModel):
+    """A blocked output as its reviewer sees it: the decision and what it rested on."""
+
+    action_id: str | None = Field(
+        description="the block's enforcement action, which an appeal names"
+    )
+    generation_id: str
+    requester_id: str | None
+    policy_version: str | None
+    blocked_categories: list[str]
+    blocked_at: Timestamp | None
+    released_at: Timestamp | None
+    verdicts: list[dict[str, Any]] = Field(description="the blocking categories' verdicts")
+    causing_frames: list[OutputBlockFramePublic] = Field(
+        description="the sampled frames on which a blocked category reached its threshold"
+    )
+    frame_scores: list[dict[str, Any]] = Field(description="every sampled frame's scores")
+
+
+class OutputBlockUnderAppealPublic(OutputBlockPublic):
+    appeal: AppealReviewPublic
+
+
+class OutputBlockQueuePublic(BaseModel):
+    blocks: list[OutputBlockUnderAppealPublic]
+
+
+class OutputBlockDetailPublic(OutputBlockPublic):
+    appeals: list[AppealReviewPublic]
+
+
 # -- inbox and transparency -------------------------------------------------------------------
 
 

@@ -11,6 +11,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base
 from core.privacy import personal_column
 from core.store import JsonType
+from trust_safety.cases.output_blocks import block_action_id
+
+
+def review_of(generation_id: str, status: str) -> dict[str, str] | None:
+    """What the requester of a blocked output can do: ask a person to review the block."""
+    if status != "blocked":
+        return None
+    return {
+        "decision_id": block_action_id(generation_id),
+        "how": "POST /v1/appeals with this decision_id and why the block is wrong; a reviewer "
+        "who was not involved decides, and a released video is signed and delivered as usual",
+    }
 
 
 class GenerationRequestRow(Base):
@@ -39,7 +51,8 @@ class GenerationRequestRow(Base):
     position: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
     def public(self) -> dict[str, Any]:
-        """What the requester sees: parameters, status and the reason *category* only."""
+        """What the requester sees: parameters, status, the reason *category* only, and for a
+        blocked output how to contest it."""
         return {
             "generation_id": self.generation_id,
             "kind": self.kind,
@@ -56,6 +69,7 @@ class GenerationRequestRow(Base):
             "remix_of": list(self.remix_of),
             "cameo_ids": list(self.cameo_ids),
             "reason_category": self.reason_category,
+            "review": review_of(self.generation_id, self.status),
             "prompt_rewritten": self.prompt_rewritten,
             "asset_id": self.asset_id,
             "requested_at": self.requested_at.isoformat(),

@@ -1,8 +1,9 @@
 """``generation-requests``: the state a requester polls, folded from the generation stream.
 
 Statuses follow the stages: requested -> approved | refused -> rendering -> completed | failed
--> signed -> published. Events of other domains (render and provenance streams) are read by
-type name and payload field. Those streams are not ordered with the gate's: a follow-up heard
+-> blocked (output moderation refused the render) | signed -> published; a blocked output a
+reviewer releases goes on to signed and published. Events of other domains (render, output and
+provenance streams) are read by type name and payload field. Those streams are not ordered with the gate's: a follow-up heard
 before its request waits on a row of its own, and the status is the furthest stage seen.
 """
 
@@ -13,9 +14,10 @@ from typing import ClassVar
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from contracts.generation import FurthestStage
+from contracts.generation import FurthestStage, OutputModerated
 from core.events import RecordedEvent
 from core.projections import Projection, handles
+from trust_safety.cases.output_blocks import primary_category
 from trust_safety.generation.models import GenerationRequestRow
 
 _FOLLOW_UPS = {
@@ -36,6 +38,7 @@ _STATUS = FurthestStage(
         "requested": "GenerationRequested",
         "approved": "GenerationApproved",
         "refused": "GenerationRefused",
+        "blocked": "OutputModerated",
         **{status: event_type for event_type, status in _FOLLOW_UPS.items()},
     }
 )
@@ -71,7 +74,7 @@ def _waiting(event: RecordedEvent) -> GenerationRequestRow:
 
 class GenerationRequests(Projection):
     name = "generation-requests"
-    categories = ("generation", "render", "provenance")
+    categories = ("generation", "render", "output", "provenance")
     tables: ClassVar[tuple[Table, ...]] = (GenerationRequestRow.__table__,)  # type: ignore[assignment]
 
     @handles("GenerationRequested")
@@ -118,10 +121,27 @@ class GenerationRequests(Projection):
 
     @handles(*_FOLLOW_UPS)
     def _follow_up(self, s: Session, event: RecordedEvent) -> None:
+        row = self._row(s, event)
+        _advance(row, event, _FOLLOW_UPS[event.type])
+        if event.payload.get("asset_id"):
+            row.asset_id = str(event.payload["asset_id"])
+        if row.status in ("signed", "published"):
+            row.reason_category = None  # a released block is no longer a reason
+
+    @handles(OutputModerated)
+    def _moderated(self, s: Session, event: RecordedEvent) -> None:
+        moderated: OutputModerated = event.payload_as(OutputModerated)
+        if moderated.decision != "block":
+            return  # an allowed render shows as completed until it is signed
+        row = self._row(s, event)
+        _advance(row, event, "blocked")
+        if row.status == "blocked":
+            row.reason_category = primary_category(moderated.blocked_categories)
+
+    @staticmethod
+    def _row(s: Session, event: RecordedEvent) -> GenerationRequestRow:
         row = s.get(GenerationRequestRow, _generation_id(event))
         if row is None:
             row = _waiting(event)
             s.add(row)
-        _advance(row, event, _FOLLOW_UPS[event.type])
-        if event.payload.get("asset_id"):
-            row.asset_id = str(event.payload["asset_id"])
+        return row

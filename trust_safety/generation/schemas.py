@@ -18,11 +18,26 @@ class GenerationAcceptedPublic(BaseModel):
     status: str = Field(examples=["requested"])
 
 
+class BlockReviewPublic(BaseModel):
+    decision_id: str = Field(description="the block's decision, which an appeal names")
+    how: str
+
+
 class GenerationPublic(BaseModel):
     generation_id: str
     kind: str
     status: str = Field(
-        examples=["requested", "approved", "refused", "rendering", "completed", "published"]
+        examples=[
+            "requested",
+            "approved",
+            "refused",
+            "rendering",
+            "completed",
+            "failed",
+            "blocked",
+            "signed",
+            "published",
+        ]
     )
     prompt: str
     duration_s: float
@@ -35,7 +50,12 @@ class GenerationPublic(BaseModel):
     extends: str | None
     remix_of: list[str]
     cameo_ids: list[str]
-    reason_category: str | None = Field(description="why it was refused (a category only)")
+    reason_category: str | None = Field(
+        description="why it was refused or blocked (a category only)"
+    )
+    review: BlockReviewPublic | None = Field(
+        default=None, description="a blocked output: how to ask for a human review"
+    )
     prompt_rewritten: bool
     asset_id: str | None
     requested_at: Timestamp

@@ -11,7 +11,8 @@ from contracts.generation import GENERATION, GenerationRequested, generation_his
 from core.errors import NotFound
 from core.events import Actor, stream_id
 from core.services import Services
-from trust_safety.generation.models import GenerationRequestRow
+from trust_safety.cases.output_blocks import primary_category
+from trust_safety.generation.models import GenerationRequestRow, review_of
 from trust_safety.generation.params import GenerationRequestIn
 from trust_safety.uploads.service import require_usable_image
 
@@ -82,6 +83,10 @@ def generation_state(
             status, stage = _STATUS_BY_EVENT[e.type], stage_of(e.type)
         if e.type == "GenerationRefused":
             reason = e.payload["reason_category"]
+        blocked = e.type == "OutputModerated" and e.payload.get("decision") == "block"
+        if blocked and stage_of(e.type) >= stage:
+            status, stage = "blocked", stage_of(e.type)
+            reason = primary_category(e.payload.get("blocked_categories") or [])
     return {
         "generation_id": generation_id,
         "kind": p["kind"],
@@ -97,7 +102,8 @@ def generation_state(
         "extends": p.get("extends"),
         "remix_of": list(p.get("remix_of") or []),
         "cameo_ids": list(p.get("cameo_ids") or []),
-        "reason_category": reason,
+        "reason_category": reason if status in ("refused", "blocked") else None,
+        "review": review_of(generation_id, status),
         "prompt_rewritten": any(
             e.type == "GenerationApproved" and e.payload.get("prompt_rewritten") for e in events
         ),

@@ -5,7 +5,9 @@ before the streams were split) and writes ``OutputModerated`` on its own stream
 ``output-<generation_id>``, at the version it read there. Every face it finds is matched
 against the enrolled cameos and public figures for this request (``trust_safety.output.
 likeness``); each cameo found gets a ``LikenessMatched`` on its match stream, in the same
-commit as the decision.
+commit as the decision. A block is an automated decision its requester may contest: its
+enforcement action and the requester's notice are committed with it too
+(``trust_safety.cases.output_blocks``).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from dataclasses import replace
 
 from contracts.generation import GENERATION, OUTPUT, RENDER, OutputModerated
 from contracts.ports import BLOB_STORE
-from core.events import SYSTEM_ACTOR, RecordedEvent, stream_id
+from core.events import SYSTEM_ACTOR, RecordedEvent, stream_id, utcnow
 from core.ports import Resource
 from core.projections import Append, Processor
 from core.services import Services
 from core.video import decode_frames
+from trust_safety.cases.output_blocks import block_appends
 from trust_safety.output.classifiers import (
     ClipConfig,
     ClipZeroShotClassifier,
@@ -100,23 +103,25 @@ class OutputModeration(Processor):
         result = moderate_frames(frames, fps, self.classifiers, self.policy, judge)
         payload = result.to_payload()
         matches = match_events(result, frames, request, self.blobs)
+        moderated = OutputModerated(
+            generation_id=generation_id,
+            decision="block" if result.blocked else "allow",
+            policy_version=result.policy_version,
+            blocked_categories=list(result.blocked_categories),
+            verdicts=payload["verdicts"],  # type: ignore[arg-type]
+            frame_scores=payload["frames"],  # type: ignore[arg-type]
+            classifiers=list(result.classifiers),
+            master_blob=master,
+        )
+        # Whoever asked is told and may contest; a request stored without its requester (or
+        # erased) leaves nobody to act against.
+        block = (
+            block_appends(generation_id, request.requester_id, moderated, utcnow())
+            if result.blocked and request.requester_id
+            else []
+        )
         return [
-            Append(
-                own,
-                [
-                    OutputModerated(
-                        generation_id=generation_id,
-                        decision="block" if result.blocked else "allow",
-                        policy_version=result.policy_version,
-                        blocked_categories=list(result.blocked_categories),
-                        verdicts=payload["verdicts"],  # type: ignore[arg-type]
-                        frame_scores=payload["frames"],  # type: ignore[arg-type]
-                        classifiers=list(result.classifiers),
-                        master_blob=master,
-                    )
-                ],
-                expected_version=len(history),
-                actor=SYSTEM_ACTOR,
-            ),
+            Append(own, [moderated], expected_version=len(history), actor=SYSTEM_ACTOR),
+            *block,
             *matches,
         ]

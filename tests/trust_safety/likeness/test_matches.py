@@ -47,6 +47,7 @@ CONSUMERS = [
     "consent-ledger",
     "asset-visibility",
     "cases-queue",
+    "cases-assets",  # a report names a published video the cases domain has seen
 ]
 
 
