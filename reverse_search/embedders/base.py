@@ -13,9 +13,11 @@ from reverse_search.errors import InvalidFramesError
 class FrameEmbedder(Protocol):
     """Turns RGB frames into L2-normalised vectors compared by inner product.
 
-    ``embed`` is used for archived (reference) frames. ``embed_query`` may return several
-    views per query frame (flipped, sub-regions for picture-in-picture) so that the index
-    stores one vector per frame while the query side absorbs the edits the archive never saw.
+    ``embed`` describes whole frames. ``embed_reference`` gives the rows an archived frame
+    is indexed by: its whole view, and views of the edits no query view can undo (a 9:16
+    window of a wide frame: the query lacks the rest of the picture). ``embed_query`` may
+    return several views per query frame (flipped, sub-regions for picture-in-picture): the
+    query side absorbs every edit it can, so the index stays small.
     """
 
     @property
@@ -30,6 +32,11 @@ class FrameEmbedder(Protocol):
         """uint8 (N, H, W, 3) -> float32 (N, dim), rows L2-normalised."""
         ...
 
+    def embed_reference(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """uint8 (N, H, W, 3) -> (rows float32 (M, dim), frame of each row int (M,)), every
+        frame first described whole; M >= N."""
+        ...
+
     def embed_query(self, frames: np.ndarray) -> np.ndarray:
         """uint8 (N, H, W, 3) -> float32 (N, V, dim): V views per frame, rows L2-normalised."""
         ...
@@ -40,6 +47,14 @@ class FrameEmbedder(Protocol):
         alignment never adds up votes of different families in one hypothesis: an unrelated
         clip cannot collect a good match per frame from whichever view happens to fit."""
         ...
+
+
+def reference_rows(
+    embedder: FrameEmbedder, frames: np.ndarray, times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows an archived clip is indexed by and the time of each (see ``embed_reference``)."""
+    rows, frame_of = embedder.embed_reference(frames)
+    return rows, np.asarray(times, dtype=np.float64)[frame_of]
 
 
 def l2_normalize(x: np.ndarray, axis: int = -1, eps: float = 1e-8) -> np.ndarray:

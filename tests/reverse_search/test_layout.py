@@ -6,7 +6,7 @@ import pytest
 
 from generator.backends.procedural import render_clip
 from reverse_search.embedders import VisualDescriptor
-from reverse_search.embedders.layout import find_inner_pictures
+from reverse_search.embedders.layout import find_inner_pictures, find_moving_seams
 from tests.reverse_search.helpers import FPS, HEIGHT, WIDTH, clip
 
 
@@ -67,3 +67,23 @@ def test_percentile_over_frames_matches_numpy() -> None:
     stack = np.random.default_rng(3).random((7, 5, 9), dtype=np.float32)
     for q in (0.0, 30.0, 50.0, 100.0):
         assert np.allclose(_percentile_over_frames(stack, q), np.percentile(stack, q, axis=0))
+
+
+@pytest.mark.parametrize("left_is_source", [True, False])
+def test_finds_the_seam_between_two_moving_clips_side_by_side(left_is_source: bool) -> None:
+    pair = [_frames(4), _frames(9)] if left_is_source else [_frames(9), _frames(4)]
+    found = find_moving_seams(np.concatenate(pair, axis=2))
+    assert len(found) == 2
+    for box, (left, right) in zip(found, [(0.0, 0.5), (0.5, 1.0)], strict=True):
+        assert box[:2] == (0.0, 1.0)
+        assert abs(box[2] - left) < 0.03 and abs(box[3] - right) < 0.03
+
+
+def test_finds_the_seam_of_clips_stacked_one_above_the_other() -> None:
+    found = find_moving_seams(np.concatenate([_frames(5), _frames(8)], axis=1))
+    assert len(found) == 2 and abs(found[0][1] - 0.5) < 0.03 and found[0][2:] == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_a_single_clip_has_no_moving_seam(index: int) -> None:
+    assert find_moving_seams(_frames(index)) == []

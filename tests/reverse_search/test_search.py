@@ -10,8 +10,10 @@ import pytest
 from core.video import encode_mp4
 from generator.backends.procedural import render_clip
 from reverse_search.embedders import VisualDescriptor
+from reverse_search.embedders.descriptor import DescriptorConfig
 from reverse_search.errors import EmbedderMismatchError
 from reverse_search.index import FingerprintIndex, IndexConfig
+from reverse_search.sampling import sample_array
 from reverse_search.search import ReverseSearcher
 from tests.reverse_search.helpers import FPS, HEIGHT, WIDTH, clip
 
@@ -101,3 +103,34 @@ def test_refuses_an_index_of_another_embedder() -> None:
     index = FingerprintIndex("something-else", 10)
     with pytest.raises(EmbedderMismatchError):
         ReverseSearcher(VisualDescriptor(), index)
+
+
+def test_a_vertical_reframe_is_found_above_the_cutoff_and_not_without_its_windows(
+    searcher: ReverseSearcher, tmp_path: Path
+) -> None:
+    # A 9:16 window (a third of the width) a little off centre, as a vertical feed crops it.
+    width = int(HEIGHT * 9 / 16) // 2 * 2
+    x0 = (WIDTH - width) // 2 + 8
+    path = _query(tmp_path, clip(6)[:, :, x0 : x0 + width], "reframe")
+    best = searcher.search_file(path).matches[0]
+    assert best.asset_id == "gen-6" and best.score > 0.3
+    # The same archive indexed by whole frames only does not find it: the windows do.
+    whole_only = VisualDescriptor(DescriptorConfig(reframe_positions=()))
+    index = FingerprintIndex(
+        whole_only.name, whole_only.dim, IndexConfig(whitening_min_vectors=100)
+    )
+    plain = ReverseSearcher(whole_only, index)
+    for i in range(ARCHIVE):
+        plain.ingest(f"gen-{i}", sample_array(clip(i), FPS))
+    index.rebuild()
+    found = plain.search_file(path).matches
+    assert not found or found[0].asset_id != "gen-6" or found[0].score < 0.5 * best.score
+
+
+def test_a_side_by_side_stack_with_unrelated_footage_is_found(
+    searcher: ReverseSearcher, tmp_path: Path
+) -> None:
+    other = render_clip("unrelated footage beside it", 9191, WIDTH, HEIGHT, 6.0, FPS)
+    frames = np.concatenate([other, clip(13)], axis=2)  # no border between the two
+    best = searcher.search_file(_query(tmp_path, frames, "side_by_side")).matches[0]
+    assert best.asset_id == "gen-13" and best.score > 0.5
