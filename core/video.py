@@ -49,11 +49,13 @@ def encode_mp4(
     *,
     crf: int | None = None,
     bitrate: int | None = None,
+    keyframe_interval: int | None = None,
 ) -> Path:
     """Write RGB uint8 ``frames`` (T, H, W, 3) as H.264 yuv420p MP4 at ``path``.
 
     Quality is either constant (``crf``, default 20) or a target ``bitrate`` in bits per
     second (for example to simulate a low-bitrate re-upload); giving both is an error.
+    ``keyframe_interval`` caps the frames between keyframes (libx264's default: 250).
     """
     arr = _check_frames(frames)
     if crf is not None and bitrate is not None:
@@ -73,6 +75,10 @@ def encode_mp4(
     out.parent.mkdir(parents=True, exist_ok=True)
     _, h, w, _ = arr.shape
     options = {"preset": "veryfast"}
+    if keyframe_interval is not None:
+        if int(keyframe_interval) < 1:
+            raise EncodingError(f"keyframe_interval must be positive, got {keyframe_interval}")
+        options["g"] = str(int(keyframe_interval))
     if bitrate is None:
         options["crf"] = str(DEFAULT_CRF if crf is None else int(crf))
     try:

@@ -58,9 +58,15 @@ class SampledFrames:
 
 
 def _target_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    """``max_side`` bounds the long side of a 16:9 (or 9:16) frame; a frame more elongated
+    than that keeps the short side a 16:9 frame would have (up to twice ``max_side`` long):
+    each clip of a side-by-side pair then gets as many pixels as a clip on its own."""
     if max_side is None or max(width, height) <= max_side:
         return width, height
-    scale = max_side / max(width, height)
+    long_side, short_side = max(width, height), min(width, height)
+    scale = max_side / long_side
+    scale = max(scale, min(max_side * 9 / 16 / short_side, 2 * max_side / long_side))
+    scale = min(scale, 1.0)
     return max(2, round(width * scale)), max(2, round(height * scale))
 
 
@@ -71,22 +77,38 @@ def _check_rate(rate_fps: float) -> None:
         )
 
 
+# A query's frames are decoded in full until this many pixels have been decoded, then only
+# its keyframes (see ``sample_video``). About one second of 720p, half a second of 1080p;
+# a small clip (the archive's 192x108, 10 s at 24 fps: 5 million) never reaches it.
+QUERY_DECODE_BUDGET_PX = 24_000_000
+
+
 def sample_video(
     path: str | Path,
     rate_fps: float = 2.0,
     *,
     max_side: int | None = DEFAULT_MAX_SIDE,
     skip_nonreference: bool = False,
+    decode_budget_px: int | None = None,
 ) -> SampledFrames:
     """Decode ``path`` and keep the first frame at or after each multiple of ``1/rate_fps``.
 
     ``skip_nonreference`` asks the decoder to skip frames no other frame depends on (most
-    B-frames): decoding, not describing, dominates a search for an HD clip, and this cuts
-    it by a third (10 s of 720p H.264: 280 -> 195 ms; 1080p: 555 -> 400 ms). A sample may
-    then come up to a couple of frame intervals after its grid point, well inside the
-    alignment's tolerance. Used for queries only; the archive is sampled exactly. If the
-    skipping leaves fewer than half the expected samples (a codec that marks nearly every
-    frame as non-reference), the file is decoded again in full.
+    B-frames) and the deblocking filter (its smoothing of block edges is gone after scaling
+    to the descriptor's thumbnail; it was a fifth of H.264 decoding time): decoding, not
+    describing, dominates a search for an HD clip. A sample may then come up to a couple of
+    frame intervals after its grid point, well inside the alignment's tolerance. Used for
+    queries only; the archive is sampled exactly. If the skipping leaves fewer than half the
+    expected samples (a codec that marks nearly every frame as non-reference), the file is
+    decoded again in full.
+
+    ``decode_budget_px``: once the decoded frames add up to this many pixels, the decoder
+    is told to decode keyframes only, and the rest of the clip is sampled at its keyframes.
+    Every decoded frame of an H.264 stream costs its full resolution, whatever size it is
+    scaled to afterwards, so a 1080p clip costs 40 times what the archive's clips do: the
+    budget caps a query's decoding near that of a small clip. What it costs: past the
+    budget, a clip with sparse keyframes is seen at few points in time (measured in
+    bench/copy_detection.py, ``hd``).
 
     Raises ``MediaDecodeError`` when the file is not a video, ``EmptyMediaError`` when it
     has no decodable frame and ``MediaTooLargeError`` (422) when it declares (or
@@ -94,18 +116,26 @@ def sample_video(
     """
     if skip_nonreference:
         try:
-            sampled = _decode_samples(path, rate_fps, max_side, skip_nonreference=True)
+            sampled, budget_spent = _decode_samples(
+                path, rate_fps, max_side, skip_nonreference=True, budget_px=decode_budget_px
+            )
         except EmptyMediaError:
-            return _decode_samples(path, rate_fps, max_side, skip_nonreference=False)
+            return _decode_samples(path, rate_fps, max_side, skip_nonreference=False)[0]
         expected = sampled.duration_s * rate_fps
-        if len(sampled.frames) >= 0.5 * expected:
+        if budget_spent or len(sampled.frames) >= 0.5 * expected:
             return sampled
-    return _decode_samples(path, rate_fps, max_side, skip_nonreference=False)
+    return _decode_samples(path, rate_fps, max_side, skip_nonreference=False)[0]
 
 
 def _decode_samples(
-    path: str | Path, rate_fps: float, max_side: int | None, *, skip_nonreference: bool
-) -> SampledFrames:
+    path: str | Path,
+    rate_fps: float,
+    max_side: int | None,
+    *,
+    skip_nonreference: bool,
+    budget_px: int | None = None,
+) -> tuple[SampledFrames, bool]:
+    """The samples, and whether the decoding budget ran out (keyframes only after it)."""
     _check_rate(rate_fps)
     step = 1.0 / rate_fps
     # Half a millisecond of slack absorbs timestamp rounding in containers whose time base
@@ -118,6 +148,8 @@ def _decode_samples(
     decoded_interval = 0.0
     fallback_rate = 25.0
     next_t = 0.0
+    decoded_px = 0
+    budget_spent = False
     try:
         with av.open(str(path), options=video_open_options()) as container:
             if not container.streams.video:
@@ -127,7 +159,13 @@ def _decode_samples(
             stream.thread_type = "AUTO"
             if skip_nonreference:
                 stream.codec_context.skip_frame = "NONREF"
+                stream.codec_context.options = {"skip_loop_filter": "all"}
             fallback_rate = float(stream.average_rate or stream.guessed_rate or 25)
+            declared_s = (
+                float(stream.duration * stream.time_base)
+                if stream.duration and stream.time_base
+                else (container.duration or 0) / av.time_base
+            )
             for index, frame in enumerate(decode_bounded(container, stream)):
                 t = frame.time if frame.time is not None else index / fallback_rate
                 if first_t is None:
@@ -136,6 +174,12 @@ def _decode_samples(
                 if rel > last_t:
                     decoded_interval = rel - last_t
                     last_t = rel
+                decoded_px += frame.width * frame.height
+                if budget_px is not None and not budget_spent and decoded_px >= budget_px:
+                    # Takes effect from the next frame the decoder starts; the demuxer
+                    # still reads every packet, so the duration stays known.
+                    stream.codec_context.skip_frame = "NONKEY"
+                    budget_spent = True
                 if rel + slack < next_t:
                     continue
                 width, height = _target_size(frame.width, frame.height, max_side)
@@ -155,7 +199,12 @@ def _decode_samples(
     # The last frame is displayed for one frame interval; without it a 1-frame clip would
     # have zero duration and look like a still image.
     duration = last_t + (decoded_interval or (1.0 / fallback_rate))
-    return SampledFrames(np.stack(frames), np.asarray(times, dtype=np.float64), float(duration))
+    if budget_spent and declared_s > 0:
+        # Frames between keyframes were never decoded: the clip is as long as its container
+        # says, not as the gap after the last keyframe suggests.
+        duration = declared_s
+    sampled = SampledFrames(np.stack(frames), np.asarray(times, dtype=np.float64), float(duration))
+    return sampled, budget_spent
 
 
 def load_image(path: str | Path, *, max_side: int | None = DEFAULT_MAX_SIDE) -> SampledFrames:
@@ -179,6 +228,7 @@ def sample_media(
     *,
     max_side: int | None = DEFAULT_MAX_SIDE,
     skip_nonreference: bool = False,
+    decode_budget_px: int | None = None,
 ) -> SampledFrames:
     """Sample a video, or load an image when the file is one (by suffix, then by content)."""
     path = Path(path)
@@ -186,13 +236,24 @@ def sample_media(
         raise MediaDecodeError(f"{path}: no such file")
     if path.suffix.lower() in _IMAGE_SUFFIXES or _is_still_image(path):
         return load_image(path, max_side=max_side)
-    return sample_video(path, rate_fps, max_side=max_side, skip_nonreference=skip_nonreference)
+    return sample_video(
+        path,
+        rate_fps,
+        max_side=max_side,
+        skip_nonreference=skip_nonreference,
+        decode_budget_px=decode_budget_px,
+    )
 
 
-def sample_query(path: str | Path, rate_fps: float = 2.0) -> SampledFrames:
+def sample_query(
+    path: str | Path,
+    rate_fps: float = 2.0,
+    *,
+    decode_budget_px: int | None = QUERY_DECODE_BUDGET_PX,
+) -> SampledFrames:
     """Sample a clip or image to search for: as ``sample_media``, skipping non-reference
-    frames of a video (see ``sample_video``)."""
-    return sample_media(path, rate_fps, skip_nonreference=True)
+    frames and, past ``decode_budget_px``, all but keyframes (see ``sample_video``)."""
+    return sample_media(path, rate_fps, skip_nonreference=True, decode_budget_px=decode_budget_px)
 
 
 def _is_still_image(path: Path) -> bool:

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from PIL import Image
 
 from core.video import encode_mp4
 from reverse_search.errors import EmptyMediaError, InvalidFramesError, MediaDecodeError
-from reverse_search.sampling import sample_array, sample_media, sample_video
+from reverse_search.sampling import sample_array, sample_media, sample_query, sample_video
 from tests.reverse_search.helpers import FPS, clip
 
 
@@ -96,14 +97,46 @@ def test_query_sampling_decodes_everything_when_skipping_leaves_too_little(
     real = sampling._decode_samples
     calls = []
 
-    def decoder_that_skips_nearly_everything(path, rate, max_side, *, skip_nonreference):
+    def decoder_that_skips_nearly_everything(
+        path, rate, max_side, *, skip_nonreference, budget_px=None
+    ):
         calls.append(skip_nonreference)
-        sampled = real(path, rate, max_side, skip_nonreference=skip_nonreference)
+        sampled, spent = real(
+            path, rate, max_side, skip_nonreference=skip_nonreference, budget_px=budget_px
+        )
         if skip_nonreference:  # as a codec that marks almost every frame non-reference
-            return sampling.SampledFrames(sampled.frames[:1], sampled.times[:1], 4.0)
-        return sampled
+            return sampling.SampledFrames(sampled.frames[:1], sampled.times[:1], 4.0), spent
+        return sampled, spent
 
     monkeypatch.setattr(sampling, "_decode_samples", decoder_that_skips_nearly_everything)
     sampled = sampling.sample_query(path)
     assert calls == [True, False]
     assert len(sampled.times) == 8
+
+
+def test_a_query_past_its_decoding_budget_is_sampled_at_keyframes(tmp_path: Path) -> None:
+    # 8 s with a keyframe at least every second: a budget of 30 frames decodes the first
+    # 1.25 s in full, then keyframes only, and the clip keeps its length.
+    source = clip(2, 8.0)
+    path = encode_mp4(source, FPS, tmp_path / "hd.mp4", keyframe_interval=FPS)
+    with av.open(str(path)) as container:
+        keyframes = [f.time for f in container.decode(video=0) if f.key_frame]
+    height, width = source.shape[1:3]
+    sampled = sample_query(path, 2.0, decode_budget_px=30 * width * height)
+    assert np.allclose(sampled.times[:3], [0.0, 0.5, 1.0], atol=0.1)
+    # The decoder's threads may have started a frame or two past the budget; after them,
+    # only keyframes were decoded.
+    late = sampled.times[sampled.times >= 2.0]
+    assert len(late) >= 6
+    assert all(np.min(np.abs(np.asarray(keyframes) - t)) < 1e-3 for t in late)
+    assert sampled.duration_s == pytest.approx(8.0, abs=0.1)
+    unbounded = sample_query(path, 2.0, decode_budget_px=None)
+    assert len(unbounded.times) == 16 > len(sampled.times)
+
+
+def test_a_frame_wider_than_16_9_keeps_the_height_of_one(tmp_path: Path) -> None:
+    # Side by side, each clip gets the pixels it would have on its own.
+    pair = np.concatenate([clip(1, 1.0), clip(2, 1.0)], axis=2)
+    sampled = sample_video(encode_mp4(pair, FPS, tmp_path / "pair.mp4"), 2.0, max_side=160)
+    # 320x96: the height a 16:9 frame has at max_side 160 (90), the width in proportion.
+    assert sampled.frames.shape[1:3] == (90, 300)
