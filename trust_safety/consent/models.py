@@ -92,3 +92,5 @@ class ConsentGenerationRow(Base):
     asset_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     removed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     removed_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # Set once the generation failed for good (GenerationFailed's reason, e.g. consent_revoked).
+    failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -36,10 +36,16 @@ class OptOutRow(Base):
 
 
 class OptOutBlockRow(Base):
-    """One generation request refused citing this opt-out (counted for the rights holder)."""
+    """One generation this opt-out blocked: its request at the prompt gate, or its output.
+
+    The generation id is the key that makes a redelivered event count once; the rights
+    holder's view never shows it (nor who asked, nor the prompt)."""
 
     __tablename__ = "optout_blocks"
 
     optout_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     generation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     blocked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    stage: Mapped[str] = mapped_column(String(16), nullable=False)  # prompt / output
+    # What of the holder's own filing matched: terms (prompt) or reference sha256s (output).
+    matched: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)

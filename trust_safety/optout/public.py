@@ -3,14 +3,21 @@
 * ``prompt_matcher(services)``: the compiled prompt matcher for the registry as projected now
   (recompiled only when an opt-out changed); ``optout_stage(services)`` wraps it as the
   moderation pipeline's ``ip`` stage, whose evidence cites ``optout:<id>``.
-* ``reference_media_index(services, embedder, loader)``: the output-matching seam, synced to
-  the registry's outputs-scoped opt-outs; the reverse-search embedder plugs in here.
+* ``output_matches(services, frames)``: the outputs-scoped opt-outs whose reference media
+  these (sampled) output frames show, with the frames that show it (output moderation's
+  ``ip`` category, trust_safety/output/classifiers.py). The index behind it follows the
+  opt-out events in the store before every match (``output_index.py``).
+* ``reference_media_index(services, embedder, loader)``: a global-embedding seam, synced to
+  the registry's outputs-scoped opt-outs (an embedding alone misses crops and overlays;
+  output moderation uses the local-feature index above).
 * ``training_exclusions(services)``: opt-outs scoped to training, for dataset exports.
+* ``territory_code(value)``: a request's territory, validated (ISO 3166-1 alpha-2 only).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
@@ -18,8 +25,11 @@ from core.ports import Resource
 from core.services import Services
 from trust_safety.classifiers.text_embedding import TextEmbedder
 from trust_safety.optout.facts import Scope
+from trust_safety.optout.media_loader import LocalFileMediaLoader
 from trust_safety.optout.models import OptOutRow
+from trust_safety.optout.output_index import MatchedFrame, OptOutOutputMatch, OutputOptOutIndex
 from trust_safety.optout.output_matcher import (
+    Frame,
     FrameEmbedder,
     OutputMatch,
     ReferenceMediaIndex,
@@ -29,20 +39,26 @@ from trust_safety.optout.projection import record_from_row
 from trust_safety.optout.prompt_matcher import OptOutPromptMatcher, PromptMatchResult
 from trust_safety.optout.registry import OptOutRecord
 from trust_safety.optout.stage import OptOutStage, optout_id_from_ref, optout_ref
+from trust_safety.optout.territories import UnknownTerritory, territory_code
 
 __all__ = [
+    "OUTPUT_INDEX",
+    "MatchedFrame",
+    "OptOutOutputMatch",
     "OptOutStage",
+    "UnknownTerritory",
     "OutputMatch",
     "PromptMatchResult",
     "optout_id_from_ref",
     "optout_ref",
     "optout_stage",
+    "output_matches",
     "prompt_matcher",
     "reference_media_index",
     "registry_records",
+    "territory_code",
     "training_exclusions",
 ]
-
 
 
 def registry_records(services: Services) -> tuple[int, list[OptOutRecord]]:
@@ -110,3 +126,15 @@ def reference_media_index(
 
 def training_exclusions(services: Services) -> list[OptOutRecord]:
     return [r for r in registry_records(services)[1] if r.enforced(Scope.TRAINING)]
+
+
+# One per process; tests may override it (another loader, another matching-frame count).
+OUTPUT_INDEX = Resource[OutputOptOutIndex](
+    "optout.output_index", lambda services: OutputOptOutIndex(services, LocalFileMediaLoader())
+)
+
+
+def output_matches(
+    services: Services, frames: Sequence[Frame], *, territory: str | None = None
+) -> list[OptOutOutputMatch]:
+    return services.resource(OUTPUT_INDEX).match(frames, territory=territory)

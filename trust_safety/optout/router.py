@@ -1,26 +1,34 @@
 """HTTP API of the IP opt-out registry.
 
 Rights holders file, amend and withdraw their own opt-outs and see, for each of them only,
-how many generation requests it blocked. Another holder's opt-out answers 404. Admins see all.
+how many generation requests and outputs it blocked, per day, and which of its terms or
+reference files matched (``/stats``), never who asked, what they asked or which generation.
+Another holder's opt-out answers 404. Admins see (and list) every opt-out.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from core.app import ServicesDep
 from core.auth import Principal, Role, require_roles
+from core.db import as_utc
 from core.openapi import id_path, problems
 from trust_safety.optout.errors import OptOutNotFound
 from trust_safety.optout.facts import BlobRef, OptOutTerms, Scope
 from trust_safety.optout.models import OptOutBlockRow, OptOutRow
-from trust_safety.optout.projection import record_from_row
+from trust_safety.optout.projection import OUTPUT, PROMPT, record_from_row
 from trust_safety.optout.registry import OptOutRecord
-from trust_safety.optout.schemas import OptOutAcceptedPublic, OptOutListPublic, OptOutPublic
+from trust_safety.optout.schemas import (
+    OptOutAcceptedPublic,
+    OptOutListPublic,
+    OptOutPublic,
+    OptOutStatsPublic,
+)
 from trust_safety.optout.service import OptOutService, load_optout
 
 router = APIRouter(prefix="/v1/optouts", tags=["optout"], responses=problems(401, 403, 503))
@@ -56,7 +64,7 @@ class WithdrawOptOut(_Body):
     reason: str = Field(default="", max_length=500)
 
 
-def _public(record: OptOutRecord, blocked: int) -> dict[str, Any]:
+def _public(record: OptOutRecord, blocked: dict[str, int]) -> dict[str, Any]:
     return {
         "optout_id": record.optout_id,
         "rights_holder_id": record.rights_holder_id,
@@ -70,19 +78,63 @@ def _public(record: OptOutRecord, blocked: int) -> dict[str, Any]:
         "updated_at": record.updated_at.isoformat(),
         "withdrawn_at": record.withdrawn_at.isoformat() if record.withdrawn_at else None,
         "version": record.version,
-        "blocked_requests": blocked,
+        "blocked_requests": blocked.get(PROMPT, 0),
+        "blocked_outputs": blocked.get(OUTPUT, 0),
     }
 
 
-def _blocked_counts(s: Any, optout_ids: list[str]) -> dict[str, int]:
+def _blocked_counts(s: Any, optout_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Per opt-out: generations blocked at the prompt and at the output."""
     if not optout_ids:
         return {}
     rows = s.execute(
-        select(OptOutBlockRow.optout_id, func.count())
+        select(OptOutBlockRow.optout_id, OptOutBlockRow.stage, func.count())
         .where(OptOutBlockRow.optout_id.in_(optout_ids))
-        .group_by(OptOutBlockRow.optout_id)
+        .group_by(OptOutBlockRow.optout_id, OptOutBlockRow.stage)
     ).all()
-    return {optout_id: int(count) for optout_id, count in rows}
+    counts: dict[str, dict[str, int]] = {}
+    for optout_id, stage, count in rows:
+        counts.setdefault(optout_id, {})[stage] = int(count)
+    return counts
+
+
+def _stats(s: Any, record: OptOutRecord) -> dict[str, Any]:
+    rows = s.execute(
+        select(OptOutBlockRow.blocked_at, OptOutBlockRow.stage, OptOutBlockRow.matched).where(
+            OptOutBlockRow.optout_id == record.optout_id
+        )
+    ).all()
+    days: dict[str, dict[str, int]] = {}
+    matched: dict[tuple[str, str], dict[str, int]] = {}
+    uris = {m.sha256: m.uri for m in record.reference_media}
+    for blocked_at, stage, values in rows:
+        key = PROMPT if stage == PROMPT else OUTPUT
+        on = as_utc(blocked_at) or blocked_at  # blocked_at is NOT NULL
+        day = days.setdefault(on.date().isoformat(), {PROMPT: 0, OUTPUT: 0})
+        day[key] += 1
+        kind = "term" if key == PROMPT else "reference_media"
+        for value in values or []:
+            counts = matched.setdefault((kind, str(value)), {PROMPT: 0, OUTPUT: 0})
+            counts[key] += 1
+    return {
+        "optout_id": record.optout_id,
+        "blocked_requests": sum(d[PROMPT] for d in days.values()),
+        "blocked_outputs": sum(d[OUTPUT] for d in days.values()),
+        "by_day": [
+            {"day": day, "prompts": d[PROMPT], "outputs": d[OUTPUT]}
+            for day, d in sorted(days.items())
+        ],
+        "matched": [
+            {
+                "kind": kind,
+                "value": value,
+                "uri": uris.get(value) if kind == "reference_media" else None,
+                "prompts": c[PROMPT],
+                "outputs": c[OUTPUT],
+            }
+            for (kind, value), c in sorted(matched.items())
+        ],
+    }
 
 
 def _require_holder(services: Any, principal: Principal, optout_id: str) -> None:
@@ -97,7 +149,7 @@ def _owned(services: Any, principal: Principal, optout_id: str) -> dict[str, Any
         row = s.get(OptOutRow, optout_id)
         if row is None or not principal.owns(row.rights_holder_id):
             raise OptOutNotFound(f"no opt-out {optout_id!r}")
-        return _public(record_from_row(row), _blocked_counts(s, [optout_id]).get(optout_id, 0))
+        return _public(record_from_row(row), _blocked_counts(s, [optout_id]).get(optout_id, {}))
 
 
 @router.post(
@@ -112,21 +164,31 @@ def file_optout(body: FileOptOut, principal: HolderP, services: ServicesDep) -> 
 
 
 @router.get("", response_model=OptOutListPublic)
-def list_my_optouts(principal: HolderP, services: ServicesDep) -> dict[str, Any]:
+def list_optouts(principal: HolderP, services: ServicesDep) -> dict[str, Any]:
+    """A rights holder's own opt-outs; every opt-out for an admin."""
+    query = select(OptOutRow).order_by(OptOutRow.filed_at, OptOutRow.optout_id)
+    if not principal.is_admin:
+        query = query.where(OptOutRow.rights_holder_id == principal.id)
     with services.read_sessions() as s:
-        rows = s.scalars(
-            select(OptOutRow)
-            .where(OptOutRow.rights_holder_id == principal.id)
-            .order_by(OptOutRow.filed_at, OptOutRow.optout_id)
-        ).all()
+        rows = s.scalars(query).all()
         counts = _blocked_counts(s, [r.optout_id for r in rows])
-        items = [_public(record_from_row(r), counts.get(r.optout_id, 0)) for r in rows]
+        items = [_public(record_from_row(r), counts.get(r.optout_id, {})) for r in rows]
     return {"optouts": items}
 
 
 @router.get("/{optout_id}", response_model=OptOutPublic, responses=problems(404, 422))
 def get_optout(optout_id: OptOutId, principal: HolderP, services: ServicesDep) -> dict[str, Any]:
     return _owned(services, principal, optout_id)
+
+
+@router.get("/{optout_id}/stats", response_model=OptOutStatsPublic, responses=problems(404, 422))
+def optout_stats(optout_id: OptOutId, principal: HolderP, services: ServicesDep) -> dict[str, Any]:
+    """Blocks per UTC day and what of the filing matched; who asked is never shown."""
+    with services.read_sessions() as s:
+        row = s.get(OptOutRow, optout_id)
+        if row is None or not principal.owns(row.rights_holder_id):
+            raise OptOutNotFound(f"no opt-out {optout_id!r}")
+        return _stats(s, record_from_row(row))
 
 
 @router.patch("/{optout_id}", response_model=OptOutAcceptedPublic, responses=_COMMAND)
@@ -140,8 +202,13 @@ def amend_optout(
 
 @router.post("/{optout_id}/withdraw", response_model=OptOutAcceptedPublic, responses=_COMMAND)
 def withdraw_optout(
-    optout_id: OptOutId, body: WithdrawOptOut, principal: HolderP, services: ServicesDep
+    optout_id: OptOutId,
+    principal: HolderP,
+    services: ServicesDep,
+    body: Annotated[WithdrawOptOut | None, Body()] = None,
 ) -> dict[str, Any]:
+    """Withdraw an opt-out; the body (a ``reason``) is optional."""
     _require_holder(services, principal, optout_id)
-    version = OptOutService(services).withdraw(principal.actor(), optout_id, body.reason)
+    reason = body.reason if body is not None else ""
+    version = OptOutService(services).withdraw(principal.actor(), optout_id, reason)
     return {"optout_id": optout_id, "stream_version": version}

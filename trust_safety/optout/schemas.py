@@ -46,7 +46,34 @@ class OptOutPublic(BaseModel):
     withdrawn_at: Timestamp | None
     version: int
     blocked_requests: int = Field(ge=0, description="generation requests it refused")
+    blocked_outputs: int = Field(ge=0, description="generated outputs it blocked")
 
 
 class OptOutListPublic(BaseModel):
     optouts: list[OptOutPublic]
+
+
+class OptOutDayPublic(BaseModel):
+    day: str = Field(description="UTC date, YYYY-MM-DD")
+    prompts: int = Field(ge=0, description="generation requests refused that day")
+    outputs: int = Field(ge=0, description="generated outputs blocked that day")
+
+
+class OptOutMatchedPublic(BaseModel):
+    """One of the holder's own terms or reference files, and how often it matched."""
+
+    kind: Literal["term", "reference_media"]
+    value: str = Field(description="the term, or the reference file's sha256")
+    uri: str | None = Field(description="the reference file's address (reference_media)")
+    prompts: int = Field(ge=0)
+    outputs: int = Field(ge=0)
+
+
+class OptOutStatsPublic(BaseModel):
+    """What an opt-out blocked: counts only, never who asked, what or which generation."""
+
+    optout_id: str
+    blocked_requests: int = Field(ge=0)
+    blocked_outputs: int = Field(ge=0)
+    by_day: list[OptOutDayPublic]
+    matched: list[OptOutMatchedPublic]

@@ -11,6 +11,12 @@ it: the policy then decides whether that fails closed or open.
   ResNet embedding, age estimate; ``trust_safety.classifiers.faces``): ``people`` from faces,
   and the faces themselves (:attr:`FrameScores.faces`), which output moderation matches
   against enrolled cameos and public figures (``likeness``) and reads ages from (``minors``).
+* :class:`OptOutMediaClassifier` — the IP opt-out registry's reference media, found in the
+  frames by local features (``trust_safety.optout.output_index``): ``ip`` is 1.0 on every
+  frame of an opt-out the output shows (enough of its sampled frames do), 0.0 elsewhere;
+  each such frame's detection cites ``optout:<id>``, the reference file's hash and the
+  score. Output moderation always runs it (:func:`optout_classifier`), whatever else is
+  configured: every output is matched against the registry.
 * :class:`ClipZeroShotClassifier` — open_clip with an operator-configured local checkpoint;
   every category is a set of text prompts, scored by softmax against neutral prompts.
 """
@@ -34,6 +40,7 @@ SELF_HARM = "self_harm"
 HATE_SYMBOLS = "hate_symbols"
 PEOPLE = "people"
 LIKENESS = "likeness"
+IP = "ip"  # a rights holder's opted-out work (the prompt gate's category of the same name)
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,52 @@ class DlibFaceClassifier:
                 )
             )
         return out
+
+
+class OptOutMatches(Protocol):
+    """The opt-outs a batch of sampled frames shows (``trust_safety.optout.public``)."""
+
+    def __call__(self, frames: Sequence[np.ndarray]) -> Sequence[Any]: ...
+
+
+class OptOutMediaClassifier:
+    """Output frames against the rights holders' reference media (see the module's notes).
+
+    ``matches(frames)`` returns :class:`~trust_safety.optout.output_index.OptOutOutputMatch`
+    values; only the frames of an opt-out the whole batch matched score 1.0, so a single
+    frame that happens to share a few features with a reference never blocks."""
+
+    name = "optout-reference-media"
+    categories: tuple[str, ...] = (IP,)
+
+    def __init__(self, matches: OptOutMatches, model_id: str = "") -> None:
+        self._matches = matches
+        self.model_versions: dict[str, str] = {"optout_matcher": model_id} if model_id else {}
+
+    def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]:
+        _check(frames)
+        found: list[list[dict[str, Any]]] = [[] for _ in frames]
+        for match in self._matches(frames):
+            for hit in match.frames:
+                found[hit.frame].append({"label": "optout", "ref": match.ref, **hit.evidence()})
+        return [
+            FrameScores(scores={IP: 1.0 if hits else 0.0}, detections=tuple(hits)) for hits in found
+        ]
+
+
+def optout_classifier(services: Any) -> OptOutMediaClassifier:
+    """The opt-out classifier bound to this process's registry index."""
+    from trust_safety.optout.public import OUTPUT_INDEX
+
+    index = services.resource(OUTPUT_INDEX)
+    return OptOutMediaClassifier(index.match, index.model_id)
+
+
+def with_optouts(services: Any, classifiers: Sequence[FrameClassifier]) -> list[FrameClassifier]:
+    """``classifiers`` and the opt-out classifier (once): what output moderation runs."""
+    if any(c.name == OptOutMediaClassifier.name for c in classifiers):
+        return list(classifiers)
+    return [*classifiers, optout_classifier(services)]
 
 
 DEFAULT_CLIP_PROMPTS: dict[str, tuple[str, ...]] = {

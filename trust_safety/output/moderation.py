@@ -26,6 +26,14 @@ Faces (a classifier with ``analyses_faces``, the dlib analyzer) decide two categ
   "blocked because a face-like texture was seen". Likeness matches every detection, weak ones
   included: a texture does not match an enrolled face, and a faint real face still must.
 
+``ip``: a rights holder's opted-out work, found by the opt-out classifier (the registry's
+reference images and clips, matched by local features, so crops, rescales, re-encodes, colour
+shifts, mirror images and a copy pasted into part of the frame are still found). A block
+cites each opt-out as ``optout:<id>`` in the verdict's ``subjects`` and lists, per opt-out,
+the matched frames (index, time, reference file hash, score) in its ``matches``. It fails
+open when nothing evaluated it: output moderation always runs the opt-out classifier, so
+"not evaluated" means a caller gave no classifier list with it (a unit test).
+
 Without a face analyzer, ``minors`` falls back to person detectors (NudeNet): nobody on screen
 in two sampled frames evaluates it with 0 (``no_people_detected``); someone on screen whom
 nothing can judge leaves it not evaluated, and the fail-closed default blocks.
@@ -44,6 +52,7 @@ import numpy.typing as npt
 from trust_safety.classifiers.faces import Face
 from trust_safety.output.classifiers import (
     HATE_SYMBOLS,
+    IP,
     LIKENESS,
     MINORS,
     PEOPLE,
@@ -127,7 +136,7 @@ class OutputPolicy:
 
 
 DEFAULT_OUTPUT_POLICY = OutputPolicy(
-    version="output-2026-12-1",
+    version="output-2026-12-2",
     rules={
         SEXUAL: CategoryRule(threshold=0.5, fail_closed=True),
         MINORS: CategoryRule(threshold=0.5, fail_closed=True),
@@ -136,6 +145,8 @@ DEFAULT_OUTPUT_POLICY = OutputPolicy(
         VIOLENCE_GORE: CategoryRule(threshold=0.6, fail_closed=False),
         SELF_HARM: CategoryRule(threshold=0.6, fail_closed=False),
         HATE_SYMBOLS: CategoryRule(threshold=0.6, fail_closed=False),
+        # An output showing a rights holder's reference media (1.0) blocks.
+        IP: CategoryRule(threshold=0.5, fail_closed=False),
         # People on screen are recorded; they never block by themselves.
         PEOPLE: CategoryRule(threshold=None, fail_closed=False),
     },
@@ -217,7 +228,10 @@ class CategoryVerdict:
     )
     worst_frame_s: float | None = None
     strict: bool = False  # the minor-mode threshold applied
-    subjects: tuple[str, ...] = ()  # likeness: "cameo:<id>" / "public_figure:<id>" not consented
+    # likeness: "cameo:<id>" / "public_figure:<id>" not consented; ip: "optout:<id>"
+    subjects: tuple[str, ...] = ()
+    # ip: per opt-out, the sampled frames that show its reference media
+    matches: tuple[Mapping[str, Any], ...] = ()
 
     def as_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -234,6 +248,8 @@ class CategoryVerdict:
             record["strict"] = True
         if self.subjects:
             record["subjects"] = list(self.subjects)
+        if self.matches:
+            record["matches"] = [dict(m) for m in self.matches]
         return record
 
 
@@ -381,6 +397,8 @@ def moderate_frames(
         threshold = policy.threshold(category, minor_mode)
         strict = threshold != rule.threshold
         verdicts[category] = _decide(category, rule, threshold, best, evaluators, None, strict)
+    if IP in verdicts:
+        verdicts[IP] = _with_optout_matches(verdicts[IP], frames_out)
     if LIKENESS in policy.rules:
         verdicts[LIKENESS] = _likeness(
             policy.rules[LIKENESS], frames_out, analyzers, likeness is not None
@@ -420,6 +438,33 @@ def _best(
             if score is not None and (best is None or score > best[0]):
                 best = (float(score), f.time_s)
     return best, evaluators
+
+
+def _with_optout_matches(
+    verdict: CategoryVerdict, frames: Sequence[SampledFrame]
+) -> CategoryVerdict:
+    """The ``ip`` verdict with the opt-outs it cites and the frames that show each."""
+    by_ref: dict[str, list[dict[str, Any]]] = {}
+    for frame in frames:
+        for detections in frame.detections.values():
+            for d in detections:
+                if d.get("label") != "optout":
+                    continue
+                hit = {k: v for k, v in d.items() if k not in ("label", "ref")}
+                by_ref.setdefault(str(d["ref"]), []).append(
+                    {"index": frame.index, "time_s": frame.time_s, **hit}
+                )
+    if not by_ref:
+        return verdict
+    matches = tuple(
+        {
+            "ref": ref,
+            "reference_sha256s": sorted({str(h["reference_sha256"]) for h in hits}),
+            "frames": hits,
+        }
+        for ref, hits in sorted(by_ref.items())
+    )
+    return replace(verdict, subjects=tuple(sorted(by_ref)), matches=matches)
 
 
 def _likeness(
