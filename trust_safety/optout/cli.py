@@ -78,5 +78,16 @@ def install_cli(sub: Any) -> None:
     p.set_defaults(func=cmd_import)
     p = sub.add_parser("optout-match", help="which opt-outs a prompt matches, and how")
     p.add_argument("prompt")
-    p.add_argument("--territory", default=None, help="ISO 3166-1 alpha-2 of the request")
+    p.add_argument(
+        "--territory", default=None, type=_territory, help="ISO 3166-1 alpha-2 of the request"
+    )
     p.set_defaults(func=cmd_match)
+
+
+def _territory(value: str) -> str:
+    from trust_safety.optout.territories import UnknownTerritory, territory_code
+
+    try:
+        return territory_code(value)
+    except UnknownTerritory as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -288,11 +288,23 @@ def normalise_territories(values: Iterable[str]) -> frozenset[str]:
     return frozenset(result)
 
 
+def territory_code(value: str) -> str:
+    """One request's territory: an ISO 3166-1 alpha-2 code, upper-cased ("XX", "UK" and
+    "*" are refused: a request comes from one real place)."""
+    code = value.strip().upper()
+    if code not in ISO_3166_ALPHA2:
+        raise UnknownTerritory(f"{value!r} is not an ISO 3166-1 alpha-2 territory code")
+    return code
+
+
 def applies_in(territories: frozenset[str], territory: str | None) -> bool:
     """Does an opt-out with these territories apply to a request from ``territory``?
 
     A request whose territory is unknown is treated as being everywhere: the opt-out applies.
+    So is one that names no real territory ("XX"): a made-up code must not step around every
+    territorial opt-out.
     """
     if WORLDWIDE in territories or territory is None:
         return True
-    return territory.upper() in territories
+    code = territory.strip().upper()
+    return code not in ISO_3166_ALPHA2 or code in territories

@@ -46,3 +46,8 @@ def test_bad_files_exit_2_without_a_traceback(env, tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert "optout" in err and "Traceback" not in err
+
+
+def test_match_refuses_a_territory_that_is_not_a_country(env, capsys):
+    assert main(["optout-match", "captain comet", "--territory", "XX"]) == 2
+    assert "not an ISO 3166-1 alpha-2 territory code" in capsys.readouterr().err

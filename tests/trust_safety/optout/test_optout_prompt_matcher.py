@@ -137,6 +137,9 @@ def test_territories_scope_the_match(matcher):
     assert ids(matcher, "Mickey Mouse dancing", territory="US") == ("oo-mickey",)
     assert ids(matcher, "Mickey Mouse dancing", territory="BR") == ()
     assert ids(matcher, "Mickey Mouse dancing", territory=None) == ("oo-mickey",)
+    # A made-up territory is no territory: it does not step around a territorial opt-out.
+    for made_up in ("XX", "UK", "zz"):
+        assert ids(matcher, "Mickey Mouse dancing", territory=made_up) == ("oo-mickey",)
 
 
 def test_withdrawn_and_other_scopes_are_not_compiled(registry):
