@@ -201,3 +201,37 @@ def test_optout_filed_after_approval_stops_the_job_at_pickup(client, services, h
 def recheck(services: Any, **request: Any) -> PickupAnswer:
     """The pick-up re-check, asked the way the generator asks it: through its port."""
     return services.port(PICKUP_POLICY).recheck(PickupRequest(**request))
+
+
+def test_admins_list_every_optout_and_withdraw_needs_no_body(client, services, holders):
+    (holder, h), (_, other_h) = holders
+    mine = file(client, h)
+    theirs = file(client, other_h, {**FILING, "terms": {"characters": ["Nebula Knightress"]}})
+    drain(services, REGISTRY)
+    _, admin_h = make_principal(services, "admin")
+    listed = client.get("/v1/optouts", headers=admin_h).json()["optouts"]
+    assert sorted(o["optout_id"] for o in listed) == sorted([mine, theirs])
+    assert [o["optout_id"] for o in client.get("/v1/optouts", headers=h).json()["optouts"]] == [
+        mine
+    ]
+    # No body at all (the reason is optional), and an explicit reason, both withdraw.
+    bare = client.post(f"/v1/optouts/{mine}/withdraw", headers=h)
+    assert bare.status_code == 200, bare.text
+    assert bare.json()["stream_version"] == 2
+    reasoned = client.post(
+        f"/v1/optouts/{theirs}/withdraw", headers=other_h, json={"reason": "licensed"}
+    )
+    assert reasoned.status_code == 200
+    bad = client.post(f"/v1/optouts/{theirs}/withdraw", headers=other_h, json={"why": 1})
+    assert bad.status_code in (409, 422)
+    stranger = client.post(f"/v1/optouts/{theirs}/withdraw", headers=h)
+    assert stranger.status_code == 404
+    operation = client.get("/openapi.json").json()["paths"]["/v1/optouts/{optout_id}/withdraw"]
+    assert operation["post"]["requestBody"].get("required", False) is False
+
+
+def test_filing_refuses_made_up_territories(client, holders):
+    (_, h), _ = holders
+    for made_up in (["XX"], ["UK"], ["US", "ZZ"]):
+        refused = client.post("/v1/optouts", headers=h, json={**FILING, "territories": made_up})
+        assert refused.status_code == 422, refused.text
