@@ -31,6 +31,12 @@ class CameoAlreadyRetired(Conflict):
     code = "consent.cameo_retired"
 
 
+class GranteeNotFound(NotFound):
+    """Consent can be granted only to an account that exists."""
+
+    code = "consent.grantee_not_found"
+
+
 class AppearanceNotFound(NotFound):
     code = "consent.appearance_not_found"
 

@@ -54,6 +54,9 @@ class AppearanceStatus(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     REMOVED = "removed"
+    # The generation failed for good (``GenerationFailed``: its consent was revoked before
+    # it rendered, an opt-out, a backend fault): no video exists, and none will.
+    FAILED = "failed"
 
 
 CONSENT = "consent"

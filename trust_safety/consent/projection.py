@@ -1,7 +1,8 @@
 """The ConsentLedger projection: cameos, grants, history and appearances.
 
 It reads ``consent`` (its own events), ``generation`` (which videos use which cameos:
-requested, approved, published) and ``asset`` (whether each video is removed, as the assets
+requested, approved, published), ``render`` (a generation that failed for good: its
+appearances show ``failed``, never a draft that will not come) and ``asset`` (whether each video is removed, as the assets
 domain decided it), the foreign ones through their contract classes. Follows are not copied
 here: the mutual-follows audience asks the feed's ``follow_graph`` port when it decides. Handlers take every time from the event, so a replay
 rebuilds the same tables.
@@ -15,7 +16,12 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from contracts.assets import AssetVisibilityChanged, HoldKind
-from contracts.generation import AssetPublished, GenerationApproved, GenerationRequested
+from contracts.generation import (
+    AssetPublished,
+    GenerationApproved,
+    GenerationFailed,
+    GenerationRequested,
+)
 from core.events import RecordedEvent
 from core.projections import Projection, handles
 from trust_safety.consent.facts import (
@@ -86,7 +92,7 @@ def _appearances_recorded(s: Session, generation_id: str) -> bool:
 
 class ConsentLedger(Projection):
     name = "consent-ledger"
-    categories = ("consent", "generation", "provenance", "asset")
+    categories = ("consent", "generation", "render", "provenance", "asset")
     tables: ClassVar[tuple[Table, ...]] = (  # type: ignore[assignment]
         CameoRow.__table__,
         CameoPersonRow.__table__,
@@ -122,6 +128,9 @@ class ConsentLedger(Projection):
         row.requester_id = row.requester_id or approved.requester_id
         row.cameo_ids = _ids(approved.cameo_ids)  # the approval's list wins over the request's
         self._record_appearances(s, event, row, AppearanceStatus.DRAFT)
+        if row.failure_reason is not None:
+            # the failure (another stream, another topic) was heard first
+            self._record_appearances(s, event, row, AppearanceStatus.FAILED)
         if row.asset_id is not None:
             # the publication (another stream, another topic) was heard first
             self._record_appearances(s, event, row, AppearanceStatus.PUBLISHED)
@@ -136,6 +145,15 @@ class ConsentLedger(Projection):
             # appearances, published, when it arrives
             return
         self._record_appearances(s, event, row, AppearanceStatus.PUBLISHED)
+
+    @handles(GenerationFailed)
+    def _failed(self, s: Session, event: RecordedEvent) -> None:
+        failed: GenerationFailed = event.payload_as(GenerationFailed)
+        row = _generation(s, failed.generation_id)
+        row.failure_reason = failed.reason
+        if row.requester_id is None or not _appearances_recorded(s, failed.generation_id):
+            return  # the approval records them, failed, when it arrives
+        self._record_appearances(s, event, row, AppearanceStatus.FAILED)
 
     def _record_appearances(
         self, s: Session, event: RecordedEvent, row: ConsentGenerationRow, status: AppearanceStatus

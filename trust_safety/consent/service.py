@@ -22,16 +22,21 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from core.aggregate import Transaction, transact
-from core.errors import ConcurrencyConflict
+from core.errors import ConcurrencyConflict, ValidationFailed
 from core.events import Actor, stream_id, utcnow
 from core.fact_stream import FactStream
 from core.folds import Recorded
-from core.identity import AgeAssuranceSource
+from core.identity import AgeAssuranceSource, principal_stream
 from core.services import Services
 from trust_safety.classifiers.faces import Face, nearest_distance, shared_face_analyzer
 from trust_safety.consent import commands
 from trust_safety.consent.enrolment import Capture, EnrolmentResult, analyse_capture
-from trust_safety.consent.errors import CameoNotFound, EnrolmentIdentityMismatch
+from trust_safety.consent.errors import (
+    CameoNotFound,
+    EnrolmentIdentityMismatch,
+    GranteeNotFound,
+    InvalidCameoInput,
+)
 from trust_safety.consent.facts import Audience, CameoFact, LivenessResult
 from trust_safety.consent.ledger import CameoRecord, apply
 from trust_safety.consent.settings import EnrolmentSettings
@@ -276,13 +281,27 @@ class ConsentService:
         self, actor: Actor, cameo_id: str, grantee_id: str, expires_at: datetime | None
     ) -> int:
         now = self.clock()
-        return self._on_cameo(
-            actor,
-            cameo_id,
-            lambda r: commands.grant_cameo_consent(
-                r, actor.id, grantee_id, now=now, expires_at=expires_at
-            ),
-        )
+
+        def grant(record: CameoRecord) -> CameoFact:
+            fact = commands.grant_cameo_consent(
+                record, actor.id, grantee_id, now=now, expires_at=expires_at
+            )
+            # after the command: a refusal of the grant itself (an expiry in the past, the
+            # owner's own id) says what is wrong with it first
+            self._require_principal(grantee_id)
+            return fact
+
+        return self._on_cameo(actor, cameo_id, grant)
+
+    def _require_principal(self, principal_id: str) -> None:
+        """A grant names an account: one that was never created (a typo) protects nobody and
+        would sit in the ledger as a consent nobody can use. Its identity stream says."""
+        try:
+            stream = principal_stream(principal_id)
+        except ValidationFailed as exc:
+            raise InvalidCameoInput(str(exc)) from None
+        if self.services.store.stream_version(stream) == 0:
+            raise GranteeNotFound(f"no account {principal_id!r} to grant consent to")
 
     def revoke(self, actor: Actor, cameo_id: str, grantee_id: str) -> int:
         return self._on_cameo(

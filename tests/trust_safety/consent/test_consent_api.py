@@ -97,7 +97,9 @@ def test_bad_input_gets_problem_json(client, people):
         },
     )
     assert claimed.status_code == 422
-    empty = client.post("/v1/cameos", headers=ada_h, data={"handle": "good_one", "display_name": "X"})
+    empty = client.post(
+        "/v1/cameos", headers=ada_h, data={"handle": "good_one", "display_name": "X"}
+    )
     assert empty.status_code == 422 and empty.json()["code"] == "enrolment_capture_invalid"
     cameo = register(client, ada_h, "ada")
     past = client.post(
@@ -254,3 +256,43 @@ def test_a_publication_heard_before_its_approval_is_still_published(client, serv
     drain(services, LEDGER)
     seen = client.get(f"/v1/cameos/{cameo}/appearances", headers=ada_h).json()["appearances"]
     assert [(a["generation_id"], a["status"]) for a in seen] == [("g-early", "published")]
+
+
+def test_a_grant_names_an_account_that_exists(client, services, people):
+    (_ada, ada_h), (bo, _) = people["ada"], people["bo"]
+    cameo = register(client, ada_h, "ada")
+    version = services.store.stream_version(stream_id("consent", cameo))
+    nobody = client.post(
+        f"/v1/cameos/{cameo}/grants", headers=ada_h, json={"grantee_id": "p_never_created"}
+    )
+    assert nobody.status_code == 404 and nobody.json()["code"] == "consent.grantee_not_found"
+    odd = client.post(f"/v1/cameos/{cameo}/grants", headers=ada_h, json={"grantee_id": "a b/c"})
+    assert odd.status_code == 422
+    assert services.store.stream_version(stream_id("consent", cameo)) == version  # no grant
+    ok = client.post(f"/v1/cameos/{cameo}/grants", headers=ada_h, json={"grantee_id": bo})
+    assert ok.status_code == 201
+
+
+@pytest.mark.parametrize("failure_first", [False, True])
+def test_a_generation_that_failed_is_listed_as_failed_not_as_a_draft(
+    client, services, people, failure_first
+):
+    (_ada, ada_h), (bo, _) = people["ada"], people["bo"]
+    cameo = register(client, ada_h, "ada", audience="everyone")
+    drain(services, LEDGER)
+    failed = ce.generation_failed("g-revoked", reason="consent_revoked", error="revoked")
+    if failure_first:  # the render stream's topic may be heard first
+        ce.append(services, failed)
+        drain(services, LEDGER)
+    generation_flow(services, "g-revoked", bo, [cameo])
+    generation_flow(services, "g-draft", bo, [cameo])
+    if not failure_first:
+        drain(services, LEDGER)
+        ce.append(services, failed)
+    drain(services, LEDGER)
+    seen = client.get(f"/v1/cameos/{cameo}/appearances", headers=ada_h).json()["appearances"]
+    assert sorted((a["generation_id"], a["status"]) for a in seen) == [
+        ("g-draft", "draft"),
+        ("g-revoked", "failed"),
+    ]
+    assert replay_check(services, PROJECTIONS, progress=False, out=lambda _: None) == []
