@@ -29,6 +29,7 @@ from trust_safety.output.classifiers import (
     DlibFaceClassifier,
     FrameClassifier,
     NudeNetClassifier,
+    with_optouts,
 )
 from trust_safety.output.likeness import RequestLikeness, match_events, request_of
 from trust_safety.output.moderation import DEFAULT_OUTPUT_POLICY, OutputPolicy, moderate_frames
@@ -73,8 +74,10 @@ class OutputModeration(Processor):
     ) -> None:
         self.services = services
         settings = services.settings.section(OutputModerationSettings)
-        self.classifiers = (
-            list(classifiers) if classifiers is not None else services.resource(CLASSIFIERS)
+        # Whatever else is configured, every output is matched against the opt-out registry.
+        self.classifiers = with_optouts(
+            services,
+            list(classifiers) if classifiers is not None else services.resource(CLASSIFIERS),
         )
         self.blobs = services.port(BLOB_STORE)
         self.policy = replace(
