@@ -16,6 +16,8 @@ class GeneratorSettings(DomainSettings):
 
     backend: Literal["procedural", "diffusers"] = "procedural"
     weights_dir: Path | None = None  # diffusers: a directory saved with save_pretrained
+    # diffusers: an image-to-video pipeline's directory, for image_to_video and extend
+    image_weights_dir: Path | None = None
     device: str = "cuda"
     dtype: Literal["float16", "bfloat16", "float32"] = "float16"
     inference_steps: int = Field(default=30, ge=1, le=500)
