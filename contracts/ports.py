@@ -13,7 +13,7 @@ port                   provided by    required by
 ``fingerprint_search`` reverse_search provenance
 ``blob_store``         generator      provenance, trust_safety (output)
 ``follow_graph``       feed           trust_safety (consent)
-``generation_inputs``  trust_safety   generator
+``generation_inputs``  trust_safety   generator, provenance
 =====================  =============  =========================================
 
 Decoding and encoding video is no port: it holds no deployment state, so every domain calls
@@ -108,14 +108,20 @@ class FollowGraph(Protocol):
 
 
 class GenerationInputs(Protocol):
-    """The media a request brought as its input (an image-to-video upload), as the domain that
-    received and moderated it keeps it.
+    """The media a request renders from (an image-to-video upload, the video an extend
+    continues), as the domain that received and moderated it keeps it.
 
     ``upload_image`` returns the upload's stored bytes when ``upload_id`` is an approved image
     upload of ``requester_id`` (the gate approved the request on that basis), else None: a
-    render never reads someone else's or a refused upload."""
+    render never reads someone else's or a refused upload.
+
+    ``source_video`` returns the MP4 bytes of generation ``generation_id`` as it was signed
+    when it is ``requester_id``'s own and not removed, else None (not theirs, not finished,
+    blocked at output, or removed)."""
 
     def upload_image(self, upload_id: str, requester_id: str) -> bytes | None: ...
+
+    def source_video(self, generation_id: str, requester_id: str) -> bytes | None: ...
 
 
 PICKUP_POLICY = Port[PickupPolicy](
@@ -132,5 +138,6 @@ FOLLOW_GRAPH = Port[FollowGraph](
     "follow_graph", "whether two accounts follow each other, for the mutual-follows audience"
 )
 GENERATION_INPUTS = Port[GenerationInputs](
-    "generation_inputs", "the approved upload an image-to-video request renders from"
+    "generation_inputs",
+    "the approved upload an image-to-video request renders from, the video an extend continues",
 )

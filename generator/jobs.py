@@ -9,8 +9,9 @@ reads them by type name and payload field, never through the gate's code. Field 
 * tier: ``tier`` / ``plan`` (``free`` unless ``paid``/``pro``/``plus``)
 * cameos: ``cameo_ids`` (approval's list wins over the request's)
 * remix parents: ``remix_of`` / ``remix_parents`` / ``parent_generation_ids`` (ids)
-* ``kind`` and, for image-to-video, ``upload_id`` (its bytes come through the
-  ``generation_inputs`` port, never from the uploading domain's code)
+* ``kind`` and, for image-to-video, ``upload_id``; for an extend, ``extends`` (the source
+  generation). Their bytes come through the ``generation_inputs`` port, never from the
+  uploading or signing domain's code.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class GenerationJob:
     remix_of: tuple[str, ...]
     kind: str = "text_to_video"
     upload_id: str | None = None
+    extends: str | None = None
 
     def render_request(self, image: NDArray[np.uint8] | None = None) -> RenderRequest:
         return RenderRequest(
@@ -61,6 +63,23 @@ class GenerationJob:
             fps=self.fps,
             negative_prompt=self.negative_prompt,
             image=image,
+        )
+
+    def extension_request(self, last_frame: NDArray[np.uint8], fps: int) -> RenderRequest:
+        """What an extend renders: an image-to-video clip from the source's last frame, at the
+        source's size and rate (the result is one clip), one frame longer than the requested
+        duration because its first frame is that last frame again and is dropped."""
+        height, width = last_frame.shape[:2]
+        frames = max(1, int(round(self.duration_s * fps))) + 1
+        return RenderRequest(
+            prompt=self.prompt,
+            seed=self.seed,
+            width=width,
+            height=height,
+            duration_s=frames / fps,
+            fps=fps,
+            negative_prompt=self.negative_prompt,
+            image=last_frame,
         )
 
 
@@ -141,6 +160,12 @@ def job_from_stream(history: Sequence[RecordedEvent], settings: GeneratorSetting
     upload_id = _first(fields, ("upload_id",))
     if upload_id is not None and requester is None:
         raise InvalidRenderRequest(f"generation {generation_id} names an upload but no requester")
+    kind = str(_first(fields, ("kind",)) or "text_to_video")
+    extends = _first(fields, ("extends",))
+    if kind == "extend" and (extends is None or requester is None):
+        raise InvalidRenderRequest(
+            f"generation {generation_id} is an extend without a source or a requester"
+        )
     job = GenerationJob(
         generation_id=generation_id,
         requester_id=None if requester is None else str(requester),
@@ -154,8 +179,9 @@ def job_from_stream(history: Sequence[RecordedEvent], settings: GeneratorSetting
         tier="paid" if tier_value in _PAID else "free",
         cameo_ids=_ids(cameo_source.get("cameo_ids")),
         remix_of=_ids(_first(fields, ("remix_of", "remix_parents", "parent_generation_ids"))),
-        kind=str(_first(fields, ("kind",)) or "text_to_video"),
+        kind=kind,
         upload_id=None if upload_id is None else str(upload_id),
+        extends=None if kind != "extend" or extends is None else str(extends),
     )
     job.render_request()  # validate sizes and duration now, with a typed error
     return job

@@ -8,8 +8,11 @@ stores the file in the blob store and appends ``GenerationCompleted``. Its event
 stream ``render-<generation_id>``, each at the version of that stream it read.
 
 An image-to-video job renders from its upload's bytes, asked of the ``generation_inputs``
-port (the uploading domain keeps them); an upload that is gone or not the requester's ends
-the job as ``invalid_request``.
+port (the uploading domain keeps them). An extend asks the same port for its source video
+as it was signed, renders an image-to-video clip from the source's last frame at the
+source's size and rate, and delivers **the source followed by the extension as one clip**
+(so it is the requested duration longer than the source). An input that is gone or not the
+requester's ends the job as ``invalid_request``.
 
 Failures that a retry cannot fix (invalid request, missing weights, consent revoked) end the
 job at once with ``GenerationFailed``. Anything else is retried by the worker runtime; after
@@ -26,6 +29,7 @@ import os
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +50,8 @@ from core.media import MediaLimitExceeded, open_image
 from core.ports import Resource
 from core.projections import Append, Processor
 from core.services import Services
-from core.video import encode_mp4
-from generator.backends.base import ProceduralBackend, VideoBackend
+from core.video import EncodingError, decode_frames, encode_mp4
+from generator.backends.base import ProceduralBackend, RenderedVideo, RenderRequest, VideoBackend
 from generator.errors import BackendFailed, BackendUnavailable, InvalidRenderRequest
 from generator.events import DEAD_LETTER, GenerationDeadLettered
 from generator.jobs import APPROVED, GenerationJob, generation_id_of, is_finished, job_from_stream
@@ -83,6 +87,7 @@ def build_backend(settings: GeneratorSettings) -> VideoBackend:
         assert settings.weights_dir is not None  # the settings validator guarantees it
         return DiffusersBackend(
             settings.weights_dir,
+            image_weights_dir=settings.image_weights_dir,
             device=settings.device,
             dtype=settings.dtype,
             num_inference_steps=settings.inference_steps,
@@ -212,8 +217,48 @@ class GeneratorWorker(Processor):
             )
         return decode_input_image(data)
 
-    def _render(self, job: GenerationJob) -> Any:
-        request = job.render_request(self._input_image(job))
+    def _source_video(self, job: GenerationJob) -> tuple[NDArray[np.uint8], int] | None:
+        if job.extends is None:
+            return None
+        data = (
+            None
+            if job.requester_id is None
+            else self.inputs.source_video(job.extends, job.requester_id)
+        )
+        if data is None:
+            raise InvalidRenderRequest(
+                f"generation {job.extends} is not a signed video of the requester to extend"
+            )
+        with tempfile.TemporaryDirectory(prefix="cf-src-") as tmp:
+            path = Path(tmp) / "source.mp4"
+            path.write_bytes(data)
+            try:
+                frames, fps = decode_frames(path)
+            except EncodingError as exc:
+                raise InvalidRenderRequest(f"the source video cannot be decoded: {exc}") from exc
+        if fps <= 0:
+            raise InvalidRenderRequest("the source video has no frame rate")
+        return frames, max(1, int(round(fps)))
+
+    def _render(self, job: GenerationJob) -> RenderedVideo:
+        source = self._source_video(job)
+        if source is None:
+            request = job.render_request(self._input_image(job))
+        else:
+            request = job.extension_request(source[0][-1], source[1])
+        rendered = self._render_with_retries(request)
+        if source is None:
+            return rendered
+        frames = source[0]
+        extension = rendered.frames[1:]  # its first frame is the source's last one again
+        if extension.shape[1:] != frames.shape[1:]:
+            raise InvalidRenderRequest(
+                f"the extension is {extension.shape[2]}x{extension.shape[1]}, "
+                f"the source {frames.shape[2]}x{frames.shape[1]}"
+            )
+        return replace(rendered, frames=np.concatenate([frames, extension]))
+
+    def _render_with_retries(self, request: RenderRequest) -> RenderedVideo:
         retrying = Retrying(
             retry=retry_if_exception_type(BackendFailed),
             stop=stop_after_attempt(self.settings.backend_retries),

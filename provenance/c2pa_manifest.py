@@ -2,11 +2,19 @@
 
 Nothing may re-encode a file after :func:`sign_video`: the manifest hashes the MP4 boxes
 (``c2pa.hash.bmff``), so any later change makes a reader report ``Invalid``.
+
+Ingredients: a video this one derives from (a remixed source, the video an extend
+continues) is ``parentOf``; an image it was rendered from (image-to-video) is ``inputTo``.
+Each records its title, an ``instance_id`` naming what it is here, and, in its ``metadata``,
+the SHA-256 of the exact bytes (``org.clearframe.sha256``): the builder stores a thumbnail,
+not a hash, of an ingredient without a manifest of its own.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 import json
 import threading
 from collections.abc import Sequence
@@ -37,6 +45,33 @@ class RemixParent:
 
 
 @dataclass(frozen=True)
+class InputImage:
+    """An image this generation was rendered from; recorded as an ``inputTo`` ingredient."""
+
+    data: bytes
+    title: str
+    upload_id: str | None = None
+
+    @property
+    def mime(self) -> str:
+        return image_mime(self.data)
+
+
+def image_mime(data: bytes) -> str:
+    """The MIME type of image bytes, by their signature (the formats C2PA ingredients take)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    raise UnsupportedMedia("an input image must be PNG, JPEG or WebP to be an ingredient")
+
+
+SHA256_KEY = "org.clearframe.sha256"
+
+
+@dataclass(frozen=True)
 class ManifestFacts:
     """Everything a generated asset's manifest states about it."""
 
@@ -48,6 +83,7 @@ class ManifestFacts:
     watermark_serial: int | None
     visible_watermark: bool
     remix_parents: Sequence[RemixParent] = field(default_factory=tuple)
+    input_images: Sequence[InputImage] = field(default_factory=tuple)
 
 
 def soft_binding_value(serial: int) -> str:
@@ -160,11 +196,19 @@ def sign_video(
             c2pa.Builder(manifest, context=ctx) as builder,
         ):
             for parent in facts.remix_parents:
-                ingredient = {"title": parent.title, "relationship": "parentOf"}
-                if parent.generation_id:
-                    ingredient["instance_id"] = f"clearframe:generation:{parent.generation_id}"
                 with open(parent.path, "rb") as fh:
+                    digest = hashlib.file_digest(fh, "sha256").hexdigest()
+                    fh.seek(0)
+                    ingredient = _ingredient(parent.title, "parentOf", digest)
+                    if parent.generation_id:
+                        ingredient["instance_id"] = f"clearframe:generation:{parent.generation_id}"
                     builder.add_ingredient(ingredient, MP4_MIME, fh)
+            for image in facts.input_images:
+                digest = hashlib.sha256(image.data).hexdigest()
+                ingredient = _ingredient(image.title, "inputTo", digest)
+                if image.upload_id:
+                    ingredient["instance_id"] = f"clearframe:upload:{image.upload_id}"
+                builder.add_ingredient(ingredient, image.mime, io.BytesIO(image.data))
             with open(source, "rb") as src, open(tmp, "w+b") as out:
                 manifest_bytes = builder.sign(signer, MP4_MIME, src, out)
         tmp.replace(dest)
@@ -175,6 +219,10 @@ def sign_video(
         tmp.unlink(missing_ok=True)
         raise SigningError(f"C2PA signing of {source.name} failed: {exc}") from exc
     return bytes(manifest_bytes)
+
+
+def _ingredient(title: str, relationship: str, sha256: str) -> dict[str, Any]:
+    return {"title": title, "relationship": relationship, "metadata": {SHA256_KEY: sha256}}
 
 
 @dataclass(frozen=True)

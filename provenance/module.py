@@ -22,7 +22,7 @@ def warm(services: Services) -> None:
 
 
 def load() -> Module:
-    from contracts.ports import BLOB_STORE, FINGERPRINT_SEARCH, WATERMARKER
+    from contracts.ports import BLOB_STORE, FINGERPRINT_SEARCH, GENERATION_INPUTS, WATERMARKER
     from provenance.projection import ProvenanceAssets
     from provenance.public import GenerationWatermarker
     from provenance.router import router
@@ -38,8 +38,8 @@ def load() -> Module:
         provides={WATERMARKER: GenerationWatermarker},
         # Signed files live in the blob store; a verification report includes the
         # fingerprint matches of reverse search, which is required rather than optional so
-        # that a report never silently lacks them.
-        requires=[BLOB_STORE, FINGERPRINT_SEARCH],
+        # that a report never silently lacks them; an image-to-video input is an ingredient.
+        requires=[BLOB_STORE, FINGERPRINT_SEARCH, GENERATION_INPUTS],
     )
 
 

@@ -12,6 +12,10 @@ request, approval and render it signs for are read from all of the generation's 
    that file is signed separately as the download; paid tier downloads the canonical file;
 3. ``AssetSigned`` and ``AssetPublished`` are appended together.
 
+Ingredients: remixed sources and the video an extend continues are ``parentOf`` (their
+signed files, from this domain's assets); an image-to-video request's upload is ``inputTo``
+(its bytes from the ``generation_inputs`` port, as the render read them).
+
 Signing is the last step for every file: nothing re-encodes a signed file.
 """
 
@@ -33,7 +37,7 @@ from contracts.generation import (
     generation_history,
 )
 from contracts.output_review import OutputReleased, output_asset_id
-from contracts.ports import BLOB_STORE
+from contracts.ports import BLOB_STORE, GENERATION_INPUTS
 from core.blobs import BlobStore
 from core.events import SYSTEM_ACTOR, RecordedEvent, stream_id
 from core.ports import Resource
@@ -42,6 +46,7 @@ from core.services import Services
 from core.video import decode_frames, encode_mp4
 from provenance.c2pa_manifest import (
     SOFT_BINDING_ALG,
+    InputImage,
     ManifestFacts,
     RemixParent,
     read_manifest,
@@ -101,6 +106,7 @@ class AssetSigning(Processor):
         self.services = services
         self.settings = provenance_settings(services)
         self.blobs = services.port(BLOB_STORE)
+        self.inputs = services.port(GENERATION_INPUTS)
 
     def handle(self, event: RecordedEvent) -> Sequence[Append]:
         allowed = event.type == MODERATED and event.payload.get("decision") == "allow"
@@ -146,6 +152,7 @@ class AssetSigning(Processor):
             watermark_serial=serial,
             visible_watermark=False,
             remix_parents=tuple(parents),
+            input_images=tuple(self._input_images(request, requester)),
         )
         with tempfile.TemporaryDirectory(prefix="cf-sign-") as tmp_name:
             tmp = Path(tmp_name)
@@ -222,6 +229,19 @@ class AssetSigning(Processor):
             RemixParent(blobs.path(by_id[g].blob_address), f"Clearframe generation {g}", g)
             for g in generation_ids
         ]
+
+    def _input_images(self, request: Mapping[str, Any], requester: Any) -> list[InputImage]:
+        upload_id = request.get("upload_id")
+        if not upload_id:
+            return []
+        data = (
+            None if requester is None else self.inputs.upload_image(str(upload_id), str(requester))
+        )
+        if data is None:
+            # The render read it through the same port; a manifest that leaves out what the
+            # video was made from would misstate its origin, so wait (and retry) instead.
+            raise LookupError(f"the input image {upload_id} is no longer available to sign with")
+        return [InputImage(data, f"Clearframe upload {upload_id}", str(upload_id))]
 
 
 def _with_visible(facts: ManifestFacts) -> ManifestFacts:

@@ -314,9 +314,11 @@ def _fit_layers(
     src = image.astype(np.float32)
     cover = max(width / iw, height / ih)
     cw, ch = max(width, round(iw * cover)), max(height, round(ih * cover))
-    back = cv2.resize(src, (cw, ch), interpolation=cv2.INTER_AREA if cover < 1 else cv2.INTER_CUBIC)
+    cover_size = cv2.resize(
+        src, (cw, ch), interpolation=cv2.INTER_AREA if cover < 1 else cv2.INTER_CUBIC
+    )
     x0, y0 = (cw - width) // 2, (ch - height) // 2
-    back = np.ascontiguousarray(back[y0 : y0 + height, x0 : x0 + width])
+    back = np.ascontiguousarray(cover_size[y0 : y0 + height, x0 : x0 + width], dtype=np.float32)
     sigma = IMAGE_BACKDROP_BLUR * max(width, height)
     back = np.asarray(cv2.GaussianBlur(back, (0, 0), sigma), dtype=np.float32)
     contain = min(width / iw, height / ih)
@@ -379,7 +381,7 @@ def animate_image(
         moved = cv2.remap(
             frame0, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
         )
-        out[f] = _broadcast(moved)
+        out[f] = _broadcast(np.asarray(moved, dtype=np.float32))
     return out
 
 

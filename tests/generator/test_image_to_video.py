@@ -4,12 +4,14 @@ frame) and moves the camera into it; the worker reads that image through the
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import c2pa
 import cv2
 import numpy as np
 import pytest
@@ -26,6 +28,7 @@ from generator.jobs import job_from_stream
 from generator.settings import GeneratorSettings
 from generator.similarity import frame_similarity
 from generator.worker import GeneratorWorker, decode_input_image
+from provenance.c2pa_manifest import SHA256_KEY
 from tests.generator.helpers import last, request_and_approve
 from tests.utils import drain, make_principal
 from trust_safety.classifiers.faces import nearest_distance, shared_face_analyzer
@@ -144,6 +147,13 @@ def _upload(client: Any, headers: dict[str, str], data: bytes) -> str:
 
 
 SMALL = {"width": 160, "height": 96, "duration_s": 1.0, "fps": 6}
+PIPELINE = [
+    "generator",
+    "output-moderation",
+    "provenance-signing",
+    "generation-jobs",
+    "provenance-assets",
+]
 
 
 def test_the_worker_renders_from_the_requesters_own_upload(services: Services, client: Any) -> None:
@@ -196,3 +206,33 @@ def test_the_inputs_port_hands_out_only_approved_images_of_the_requester(
     assert inputs.upload_image("0" * 32, requester) is None
     worker = GeneratorWorker(services)
     assert worker.inputs is inputs
+
+
+def test_the_signed_asset_names_the_upload_as_its_input(services: Services, client: Any) -> None:
+    requester, headers = make_principal(services, "user")
+    still = render_clip("a paper lantern", 9, 256, 256, 0.2, fps=5)[0].copy()
+    data = _png(still)
+    upload_id = _upload(client, headers, data)
+    request_and_approve(
+        services,
+        "g-in",
+        requester,
+        "a lantern",
+        seed=4,
+        upload_id=upload_id,
+        kind="image_to_video",
+        **SMALL,
+    )
+    drain(services, PIPELINE)
+    signed = last(services, "g-in", "AssetSigned").payload
+    blobs = services.port(BLOB_STORE)
+    # Both the canonical file and the free tier's visibly marked download say so.
+    for address in (signed["blob_address"], signed["download_blob_address"]):
+        with open(blobs.path(address), "rb") as fh, c2pa.Reader("video/mp4", fh) as reader:
+            manifest = json.loads(reader.json())
+        (ingredient,) = manifest["manifests"][manifest["active_manifest"]]["ingredients"]
+        assert ingredient["relationship"] == "inputTo"
+        assert ingredient["instance_id"] == f"clearframe:upload:{upload_id}"
+        assert ingredient["title"] == f"Clearframe upload {upload_id}"
+        assert ingredient["format"] == "image/png"
+        assert ingredient["metadata"][SHA256_KEY] == hashlib.sha256(data).hexdigest()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -10,11 +12,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from PIL import Image
 
 from core.video import encode_mp4
 from generator.backends.procedural import render_clip
+from generator.similarity import frame_similarity
 from provenance.c2pa_manifest import (
+    SHA256_KEY,
     TRAINED_ALGORITHMIC_MEDIA,
+    InputImage,
     ManifestFacts,
     RemixParent,
     read_manifest,
@@ -283,3 +289,55 @@ def test_visible_watermark_moves_and_marks_every_frame() -> None:
     assert diff.mean() < 0.08
     with pytest.raises(InvalidPayload):
         apply_visible_watermark(frames.astype(np.float32), 12)  # type: ignore[arg-type]
+
+
+def test_an_input_image_is_an_inputto_ingredient_and_a_parent_is_parentof(
+    creds: SigningCredentials, clip_mp4: Path, tmp_path: Path
+) -> None:
+    """Read back with c2pa's own Reader: each ingredient's relationship, its instance id, the
+    SHA-256 of the exact input bytes, and the image's thumbnail that the manifest hashes."""
+    photo = Image.open(Path(__file__).parents[1] / "data" / "faces" / "kit_harington_2.jpg")
+    frame = np.asarray(photo.convert("RGB").resize((192, 114)), dtype=np.uint8)
+    png = io.BytesIO()
+    Image.fromarray(frame).save(png, format="PNG")
+    image = png.getvalue()
+    parent = tmp_path / "parent.mp4"
+    sign_video(clip_mp4, parent, facts(generation_id="gen-parent"), creds)
+    child = tmp_path / "child.mp4"
+    sign_video(
+        clip_mp4,
+        child,
+        facts(
+            generation_id="gen-child",
+            remix_parents=(RemixParent(parent, "the source", "gen-parent"),),
+            input_images=(InputImage(image, "Clearframe upload up-1", "up-1"),),
+        ),
+        creds,
+    )
+    assert read_manifest(child, creds.trust_anchors_pem).state == "Trusted"
+    with open(child, "rb") as fh, c2pa.Reader("video/mp4", fh) as reader:
+        data = json.loads(reader.json())
+        manifest = data["manifests"][data["active_manifest"]]
+        by_relationship = {i["relationship"]: i for i in manifest["ingredients"]}
+        assert set(by_relationship) == {"parentOf", "inputTo"}
+        source, upload = by_relationship["parentOf"], by_relationship["inputTo"]
+        thumbnail = io.BytesIO()
+        reader.resource_to_stream(upload["thumbnail"]["identifier"], thumbnail)
+    assert (source["title"], source["instance_id"]) == (
+        "the source",
+        "clearframe:generation:gen-parent",
+    )
+    assert source["metadata"][SHA256_KEY] == hashlib.sha256(parent.read_bytes()).hexdigest()
+    assert (upload["title"], upload["instance_id"], upload["format"]) == (
+        "Clearframe upload up-1",
+        "clearframe:upload:up-1",
+        "image/png",
+    )
+    assert upload["metadata"][SHA256_KEY] == hashlib.sha256(image).hexdigest()
+    # The thumbnail the manifest hashes is of this image, not of another.
+    thumb = np.asarray(Image.open(io.BytesIO(thumbnail.getvalue())).convert("RGB"))
+    other = render_clip("a harbour at dawn", 8, 192, 114, 0.2, fps=5)[0]
+    ours, theirs = frame_similarity(frame, thumb), frame_similarity(other, thumb)
+    assert ours > 0.8 and theirs < 0.4, (ours, theirs)
+    with pytest.raises(UnsupportedMedia, match="PNG, JPEG or WebP"):
+        _ = InputImage(b"GIF89a....", "a gif").mime

@@ -1,12 +1,20 @@
-"""The ``generation_inputs`` port as trust_safety provides it: an image-to-video request's
-upload, read back from where upload moderation stored its approved bytes.
+"""The ``generation_inputs`` port as trust_safety provides it: the media a request renders
+from, handed out only on the terms the gate approved the request on.
 
-Only an approved image upload of the requester is handed out, which is what the gate checked
-before approving the request; the generator never learns where or how uploads are kept.
+* an image-to-video request's upload, read back from where upload moderation stored its
+  approved bytes: only an approved image upload of the requester;
+* an extend's source video: the requester's own generation, as it was signed (the canonical
+  asset: invisible watermark, no visible mark), unless its visibility is ``removed``.
+
+The generator never learns where or how uploads and assets are kept.
 """
 
 from __future__ import annotations
 
+from contracts.assets import ASSET
+from contracts.generation import generation_history
+from contracts.ports import BLOB_STORE
+from core.events import stream_id
 from core.services import Services
 
 
@@ -34,3 +42,27 @@ class UploadInputs:
             return path.read_bytes()
         except FileNotFoundError:
             return None
+
+    def source_video(self, generation_id: str, requester_id: str) -> bytes | None:
+        store = self.services.store
+        history = generation_history(store, generation_id)
+        approved = [e for e in history if e.type == "GenerationApproved"]
+        signed = [e for e in history if e.type == "AssetSigned"]
+        # The same rule as the gate's lineage check: only one's own video is extended.
+        if not approved or approved[-1].payload.get("requester_id") != requester_id:
+            return None
+        if not signed:
+            return None  # not finished, or blocked at output: nothing to continue
+        visibility = [
+            e.payload.get("visibility")
+            for e in store.read_stream(stream_id(ASSET, generation_id))
+            if e.type == "AssetVisibilityChanged"
+        ]
+        if visibility and visibility[-1] == "removed":
+            return None
+        address = str(signed[-1].payload["blob_address"])
+        blobs = self.services.port(BLOB_STORE)
+        if not blobs.exists(address):
+            return None
+        with blobs.open(address) as fh:
+            return fh.read()
