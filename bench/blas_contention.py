@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> dict:
     rng = np.random.default_rng(0)
     if args.index is not None:
         index, _ = FingerprintIndex.load(args.index)
-        stored = index._raw.view
-        queries = stored[rng.integers(0, len(stored), args.queries)].astype(np.float32)
+        picked = rng.integers(0, len(index._raw), args.queries)
+        queries = index._raw.rows(picked)
     else:
         index, queries = synthetic_index(args.vectors, args.queries, rng)
 

@@ -436,7 +436,7 @@ def synthetic_pad(
     so they compete with true matches the way a larger real archive would; isotropic random
     vectors would be trivially far from every query.
     """
-    real = index._raw.view.astype(np.float32)
+    real = index._raw.rows(slice(None))
     added = 0
     batch = 2000
     base = index.asset_count

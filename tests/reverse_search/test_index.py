@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
@@ -14,7 +16,7 @@ from reverse_search.errors import (
     InvalidFramesError,
     UnknownAssetError,
 )
-from reverse_search.index import FingerprintIndex, IndexConfig
+from reverse_search.index import FingerprintIndex, IndexConfig, quantise_rows
 
 DIM = 24
 FRAMES = 12
@@ -92,6 +94,55 @@ class IndexContract:
         assert self.top_asset(loaded, 3) != "asset-3"
         loaded.restore("asset-3")
         assert self.top_asset(loaded, 3) == "asset-3"
+
+    def test_a_snapshot_holds_the_raw_store_in_int8_and_an_exact_structure_not_at_all(
+        self, tmp_path: Path
+    ) -> None:
+        index = self.make()
+        snap = index.save(tmp_path)
+        with np.load(snap / "vectors.npz") as arrays:
+            assert set(arrays.files) == {"time", "codes", "scales"}
+            assert arrays["codes"].dtype == np.int8 and arrays["codes"].shape[1] == DIM
+        assert (snap / "index.faiss").exists() == (index.structure == "ivf")
+        loaded, _ = FingerprintIndex.load(tmp_path)
+        raw, times, _ = loaded.vectors_of("asset-9")
+        original = _asset_vectors(9)
+        cosine = (
+            (raw * original).sum(1) / np.linalg.norm(raw, axis=1) / np.linalg.norm(original, axis=1)
+        )
+        assert cosine.min() > 0.9999 and np.array_equal(times, _times())
+
+    def test_reads_a_version_1_snapshot(self, tmp_path: Path) -> None:
+        # Version 1: float16 raw vectors, slots, and index.faiss whatever the structure.
+        index = self.make()
+        snap = index.save(tmp_path)
+        meta = json.loads((snap / "meta.json").read_text())
+        meta["format_version"] = 1
+        (snap / "meta.json").write_text(json.dumps(meta))
+        raw = np.concatenate([index.vectors_of(f"asset-{i}")[0] for i in range(40)])
+        np.savez(
+            snap / "vectors.npz",
+            slot=np.repeat(np.arange(40, dtype=np.int32), FRAMES),
+            time=np.tile(_times(), 40),
+            raw=raw.astype(np.float16),
+        )
+        faiss.write_index(index._faiss, str(snap / "index.faiss"))
+        loaded, _ = FingerprintIndex.load(tmp_path)
+        assert loaded.vector_count == index.vector_count
+        assert self.top_asset(loaded, 21) == "asset-21"
+        assert np.allclose(
+            loaded.vectors_of("asset-21")[0], raw[21 * FRAMES : 22 * FRAMES], atol=3e-3
+        )
+
+
+def test_raw_rows_quantise_to_the_same_codes_again() -> None:
+    rows = np.random.default_rng(5).normal(size=(200, DIM)).astype(np.float32)
+    rows[0] = 0.0  # a row of zeros has a scale too
+    codes, scales = quantise_rows(rows)
+    restored = codes.astype(np.float32) * scales.astype(np.float32)[:, None]
+    again, again_scales = quantise_rows(restored)
+    assert np.array_equal(codes, again) and np.array_equal(scales, again_scales)
+    assert np.abs(restored - rows).max() <= np.abs(rows).max(axis=1).max() / 127
 
 
 class TestFlatIndex(IndexContract):

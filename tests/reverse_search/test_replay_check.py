@@ -89,7 +89,8 @@ def test_faiss_divergences_are_counted(archive: Services) -> None:
         vector = int(index.entry("asset-g1").vector_ids[0])
         index._faiss.remove_ids(np.array([vector], dtype=np.int64))  # one frame lost from FAISS
         stored = int(index.entry("asset-g2").vector_ids[1])
-        index._raw.view[stored] = -index._raw.view[stored]  # a corrupted stored fingerprint
+        codes = index._raw.codes.view
+        codes[stored] = -codes[stored]  # a corrupted stored fingerprint
     report = check(archive)
     assert found(report) == [("faiss-index", 0, 0, 3, 0)]
     assert report.state == DIFFERENT
