@@ -51,6 +51,7 @@ def _seed(client: TestClient, services: Services, user_id: str, user: dict[str, 
           admin: dict[str, str]) -> None:  # fmt: skip
     """A little of everything, so lists and views answer with bodies to check."""
     publish(services, "fuzz-asset-1", user_id)
+    drain(services, ["cases-assets"])  # a report names a video the cases domain has seen
     register_cameo(client, user, "fuzzy.cat")  # from a real capture (tests/utils/enrolment.py)
     r = client.post("/v1/optouts", headers=admin, json={
         "rights_holder_name": "Fuzz Studios", "terms": {"characters": ["Captain Fuzz"]},

@@ -23,6 +23,7 @@ from core.services import Services
 from core.settings import Settings
 from reverse_search.engine import engine_for
 from tests.core.fixtures import CounterAdded, CounterOpened, CounterProjection, test_metadata
+from tests.utils import contract_events as ce
 from tests.utils import drain, make_principal
 from tests.utils.enrolment import register_cameo
 from trust_safety.optout.projection import OptOutRegistry
@@ -60,8 +61,8 @@ def check(services: Services, **kwargs: Any) -> ReplayReport:
 def populate(services: Services) -> None:
     """Rows in every projection, made through the API and the real workers: two opt-outs, a
     cameo, follows, two generations that are published and one refused by the opt-out, a
-    report on each published asset, an enforcement action on each (a removal, a label), and an
-    appeal of each."""
+    report on each published asset, an enforcement action on each (a removal, a label), an
+    appeal of each, and two outputs output moderation blocked."""
     with TestClient(create_app(services), raise_server_exceptions=True) as c:
         maker, mh = make_principal(services, "user", name="Maker")
         fan, fh = make_principal(services, "user", name="Fan")
@@ -119,6 +120,25 @@ def populate(services: Services) -> None:
                 json={"decision_id": acted.json()["action_id"], "statement": "It is me."},
             )
             assert appeal.status_code == 201, appeal.text
+        # What output moderation records of a block (the shipped classifiers pass these
+        # harmless prompts, so the blocked outputs' read model is fed its record directly),
+        # on a master that was really rendered.
+        master = next(
+            e.payload["master_blob"]
+            for e in services.store.iter_all(categories=("output",))
+            if e.type == "OutputModerated"
+        )
+        for n, score in ((1, 0.91), (2, 0.97)):
+            verdict = {"category": "sexual", "outcome": "block", "max_score": score,
+                       "threshold": 0.5, "worst_frame_s": 0.5}  # fmt: skip
+            blocked = ce.output_moderated(
+                f"g-blocked-{n}",
+                "block",
+                blocked_categories=["sexual"],
+                verdicts=[verdict],
+                master_blob=master,
+            )
+            ce.append(services, blocked)
         drain(services)
 
 

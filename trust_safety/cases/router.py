@@ -115,7 +115,7 @@ class DecideBody(_Body):
     "/reports",
     status_code=201,
     response_model=ReportFiledPublic,
-    responses=problems(400, 409, 413, 422),
+    responses=problems(400, 404, 409, 413, 422),
 )
 def file_report(
     body: ReportSubmission, principal: AnyUser, services: ServicesDep
