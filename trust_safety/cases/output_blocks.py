@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,14 +27,17 @@ from contracts.output_review import OutputReleased, output_asset_id
 from contracts.statement_of_reasons import AutomatedDecision, DecisionGround, SourceType
 from core.aggregate import Transaction
 from core.db import as_utc
+from core.errors import ValidationFailed
 from core.events import SYSTEM_ACTOR, EventPayload, RecordedEvent, stream_id
 from core.projections import Append
+from core.store import EventStore
 from trust_safety.cases.enforcement import EnforcementDecision, Evidence, action_event
 from trust_safety.cases.events import INBOX
 from trust_safety.cases.inbox import enforcement_message, notice
 from trust_safety.cases.models import OutputBlockRow
 from trust_safety.cases.notices import CATEGORY_PROFILES, CategoryProfile, ReportCategory
 from trust_safety.cases.policy import DEFAULT_POLICY, CasesPolicy, appeal_deadline
+from trust_safety.optout.facts import OPTOUT, OptOutFiled
 
 BLOCK_RULE = "output-moderation"
 
@@ -47,6 +50,7 @@ _AS_NOTICE: Mapping[str, ReportCategory] = {
     "violence_gore": ReportCategory.VIOLENCE,
     "hate_symbols": ReportCategory.HATE_SPEECH,
     "sexual": ReportCategory.SEXUAL_CONTENT,
+    "ip": ReportCategory.INTELLECTUAL_PROPERTY,  # a rights holder's reference media matched
 }
 
 
@@ -56,9 +60,17 @@ def block_action_id(generation_id: str) -> str:
 
 
 def _profile(category: str) -> CategoryProfile:
-    if category.startswith("optout"):  # a rights holder's opt-out matched the output
-        return CATEGORY_PROFILES[ReportCategory.INTELLECTUAL_PROPERTY]
     return CATEGORY_PROFILES[_AS_NOTICE.get(category, ReportCategory.OTHER)]
+
+
+def rights_holder_of(store: EventStore, optout_id: str) -> str | None:
+    """Who filed the opt-out, from its own stream: the rights holder an appeal must hear."""
+    try:
+        events = store.read_stream(stream_id(OPTOUT, optout_id))
+    except ValidationFailed:  # not an id an opt-out can have
+        return None
+    filed = [e for e in events if e.type == OptOutFiled.event_type_name]
+    return str(filed[0].payload["rights_holder_id"]) if filed else None
 
 
 def primary_category(categories: Iterable[str]) -> str | None:
@@ -79,8 +91,20 @@ def _finding(verdict: Mapping[str, Any]) -> str:
     )
 
 
+def _subjects(blocking: Iterable[Mapping[str, Any]], kind: str) -> list[str]:
+    return [
+        str(s).split(":", 1)[1]
+        for v in blocking
+        for s in v.get("subjects", ())
+        if str(s).startswith(f"{kind}:")
+    ]
+
+
 def block_decision(
-    generation_id: str, requester_id: str, moderated: OutputModerated
+    generation_id: str,
+    requester_id: str,
+    moderated: OutputModerated,
+    rights_holders: Callable[[str], str | None] = lambda _: None,
 ) -> EnforcementDecision:
     blocking = [v for v in moderated.verdicts if v.get("outcome") == "block"]
     primary = primary_category(moderated.blocked_categories) or "other"
@@ -89,12 +113,12 @@ def block_decision(
         for v in moderated.verdicts
         if v.get("max_score") is not None and 0.0 <= float(v["max_score"]) <= 1.0
     }
-    cameos = [
-        s.split(":", 1)[1]
-        for v in blocking
-        for s in v.get("subjects", ())
-        if str(s).startswith("cameo:")
-    ]
+    cameos = _subjects(blocking, "cameo")
+    # The first opt-out whose holder is known: that holder is heard on appeal (appeals.py).
+    optout = next(
+        ((o, h) for o in _subjects(blocking, "optout") if (h := rights_holders(o)) is not None),
+        None,
+    )
     findings = "; ".join(_finding(v) for v in blocking) or ", ".join(moderated.blocked_categories)
     return EnforcementDecision(
         kind=ActionKind.BLOCK_OUTPUT,
@@ -120,11 +144,14 @@ def block_decision(
             rule_version=moderated.policy_version[:100],
             classifier_scores=scores,
             matched_cameo_id=cameos[0] if cameos else None,
+            matched_optout_id=optout[0] if optout else None,
+            optout_rights_holder_id=optout[1] if optout else None,
         ),
     )
 
 
 def block_appends(
+    store: EventStore,
     generation_id: str,
     requester_id: str,
     moderated: OutputModerated,
@@ -134,7 +161,9 @@ def block_appends(
     """The block's action and the requester's notice, for output moderation to commit with
     the ``OutputModerated`` they follow from."""
     action_id = block_action_id(generation_id)
-    decision = block_decision(generation_id, requester_id, moderated)
+    decision = block_decision(
+        generation_id, requester_id, moderated, lambda o: rights_holder_of(store, o)
+    )
     taken = action_event(
         action_id, decision, decided_at, SYSTEM_ACTOR.id, set(), set(), generation_id
     )

@@ -119,7 +119,7 @@ class OutputModeration(Processor):
         # Whoever asked is told and may contest; a request stored without its requester (or
         # erased) leaves nobody to act against.
         block = (
-            block_appends(generation_id, request.requester_id, moderated, utcnow())
+            block_appends(store, generation_id, request.requester_id, moderated, utcnow())
             if result.blocked and request.requester_id
             else []
         )

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from contracts.ports import BLOB_STORE
+from core.events import utcnow
 from core.modules import all_projections
 from core.projections import Runner, make_runner
 from core.replay import replay_check
@@ -22,8 +23,9 @@ from provenance.c2pa_manifest import read_manifest
 from provenance.signing import credentials
 from tests.generator.helpers import last, request_and_approve, stream_types
 from tests.trust_safety.cases.transparency_db_rules import validate_statement
+from tests.utils import contract_events as ce
 from tests.utils import drain, make_principal, runners
-from trust_safety.cases.output_blocks import block_action_id
+from trust_safety.cases.output_blocks import block_action_id, block_appends, rights_holder_of
 from trust_safety.output.classifiers import SEXUAL, FrameScores
 from trust_safety.output.moderation import CategoryRule, OutputPolicy
 from trust_safety.output.processor import OutputModeration
@@ -281,3 +283,64 @@ def test_people_cannot_take_or_fake_an_output_block(client: Any, services: Servi
     }
     refused = client.post("/v1/enforcement/actions", headers=who["rev_a"][1], json=body)
     assert refused.status_code == 422 and refused.json()["code"] == "invalid_enforcement"
+
+
+def test_a_block_on_an_opt_out_hears_its_rights_holder_on_appeal(
+    client: Any, services: Services
+) -> None:
+    """An output blocked for a rights holder's reference media (category ``ip``, subject
+    ``optout:<id>``) names the opt-out and its holder as evidence, read from the opt-out's
+    stream; the requester's appeal then invites the holder to respond, as for any decision
+    that rested on an opt-out."""
+    maker, mh = make_principal(services, "user")
+    holder, hh = make_principal(services, "rights_holder", name="Comet Studios")
+    make_principal(services, "reviewer")
+    filed = client.post(
+        "/v1/optouts",
+        headers=hh,
+        json={
+            "rights_holder_name": "Comet Studios",
+            "terms": {"works": ["Captain Comet Adventures"], "characters": ["Captain Comet"]},
+            "scopes": ["prompts"],
+            "territories": ["*"],
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    optout_id = filed.json()["optout_id"]
+    verdict = {
+        "category": "ip",
+        "outcome": "block",
+        "max_score": 1.0,
+        "threshold": 0.5,
+        "worst_frame_s": 0.5,
+        "subjects": [f"optout:{optout_id}"],
+    }
+    moderated = ce.output_moderated(
+        "g-ip", "block", blocked_categories=["ip"], verdicts=[verdict], policy_version="output-t"
+    )
+    appends = block_appends(services.store, "g-ip", maker, moderated, utcnow())
+    for append in appends:
+        services.store.append(
+            append.stream_id,
+            list(append.events),
+            expected_version=append.expected_version,
+            actor=append.actor,
+        )
+    drain(services, ["cases-actions", "cases-appeals", "cases-inbox"])
+    action_id = block_action_id("g-ip")
+    action = client.get(f"/v1/enforcement/actions/{action_id}", headers=mh).json()
+    assert action["statement_of_reasons"]["category"] == (
+        "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS"
+    )
+    appealed = client.post(
+        "/v1/appeals", headers=mh, json={"decision_id": action_id, "statement": STATEMENT}
+    )
+    assert appealed.status_code == 201, appealed.text
+    assert appealed.json()["rights_holder_due_at"] is not None
+    drain(services, ["cases-inbox"])
+    invited = client.get("/v1/inbox", headers=hh).json()["notifications"]
+    assert [n["kind"] for n in invited] == ["rights_holder_invited"]
+    assert invited[0]["refs"]["decision_id"] == action_id
+    # an opt-out id nobody filed names no holder
+    assert rights_holder_of(services.store, "no-such-optout") is None
+    assert rights_holder_of(services.store, optout_id) == holder
