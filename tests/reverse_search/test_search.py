@@ -134,3 +134,48 @@ def test_a_side_by_side_stack_with_unrelated_footage_is_found(
     frames = np.concatenate([other, clip(13)], axis=2)  # no border between the two
     best = searcher.search_file(_query(tmp_path, frames, "side_by_side")).matches[0]
     assert best.asset_id == "gen-13" and best.score > 0.5
+
+
+@pytest.mark.parametrize("space", ["unwhitened", "background_whitened"])
+def test_a_pairs_score_does_not_depend_on_the_archive_size_and_strangers_stay_below_the_cutoff(
+    space: str,
+) -> None:
+    from reverse_search.sampling import SampledFrames
+    from reverse_search.search import background_whitening
+
+    embedder = VisualDescriptor()
+    config = (
+        IndexConfig(whitening_dim=None)
+        if space == "unwhitened"
+        else IndexConfig(whitening_min_vectors=10**9)  # never fitted: the background's
+    )
+
+    def sampled(frames: np.ndarray) -> SampledFrames:
+        every = frames[:: FPS // 2]
+        return SampledFrames(
+            np.ascontiguousarray(every), np.arange(len(every)) * 0.5, len(every) / 2
+        )
+
+    copy = sampled(np.clip(clip(3)[24:120, 8:-8, ::-1].astype(int) + 20, 0, 255).astype(np.uint8))
+    strangers = [sampled(clip(700 + j)) for j in range(4)]
+    scores: dict[int, tuple[float, float]] = {}
+    for size in (6, 30):
+        index = FingerprintIndex(
+            embedder.name, embedder.dim, config, background_whitening(embedder, config)
+        )
+        searcher = ReverseSearcher(embedder, index)
+        for i in range(size):
+            searcher.ingest(f"gen-{i}", sampled(clip(i)))
+        index.rebuild()
+        assert (index.whitening is None) == (space == "unwhitened")
+        best = searcher.search(copy).matches[0]
+        assert best.asset_id == "gen-3"
+        top_stranger = max(
+            (m.score for s in strangers for m in searcher.search(s).matches), default=0.0
+        )
+        scores[size] = (best.score, top_stranger)
+    # The same pair scores the same against 6 videos and 30: floors come from the fixed
+    # background, never from the archive.
+    assert scores[6][0] == pytest.approx(scores[30][0], abs=1e-6)
+    assert min(s for s, _ in scores.values()) > 0.5
+    assert max(t for _, t in scores.values()) < 0.15
