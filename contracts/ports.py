@@ -14,6 +14,7 @@ port                   provided by    required by
 ``blob_store``         generator      provenance, trust_safety (output)
 ``follow_graph``       feed           trust_safety (consent)
 ``generation_inputs``  trust_safety   generator, provenance
+``featured_policy``    trust_safety   feed (declared in ``contracts.featured``)
 =====================  =============  =========================================
 
 Decoding and encoding video is no port: it holds no deployment state, so every domain calls

@@ -8,10 +8,11 @@ keeps the block and its statement of reasons.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pytest
 
 from contracts.ports import BLOB_STORE
 from core.events import utcnow
@@ -49,6 +50,12 @@ CONSUMERS = [
 STATEMENT = "This is a paper boat on a pond; nothing in it is sexual. Please look again."
 RELEASE = "The frames show a paper boat; the classifier mistook the water's texture for skin."
 UPHOLD = "The frames at 0.0 s and 0.5 s show explicit content; the block stands as decided."
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def services(request: pytest.FixtureRequest, make_services: Callable[..., Services]) -> Services:
+    """The embedded default, and the production database (same code, chosen by settings)."""
+    return make_services(request.param)
 
 
 class Scripted:
