@@ -235,3 +235,37 @@ def test_filing_refuses_made_up_territories(client, holders):
     for made_up in (["XX"], ["UK"], ["US", "ZZ"]):
         refused = client.post("/v1/optouts", headers=h, json={**FILING, "territories": made_up})
         assert refused.status_code == 422, refused.text
+
+
+def test_the_holders_stats_name_the_matched_term_never_the_request(client, services, holders):
+    (_, h), _ = holders
+    optout_id = file(client, h)
+    drain(services, REGISTRY)
+    requester, _ = make_principal(services, "user")
+    for generation_id, prompt in (
+        ("g-a", "captian comet rescues a kitten"),
+        ("g-b", "the komet kid at the fair"),
+        ("g-c", "a quiet lake at dawn"),
+    ):
+        emit(
+            services,
+            "generation",
+            generation_id,
+            "GenerationRequested",
+            generation_id=generation_id,
+            requester_id=requester,
+            prompt=prompt,
+        )
+    drain(services, ["prompt-moderation", *REGISTRY])
+    stats = client.get(f"/v1/optouts/{optout_id}/stats", headers=h)
+    assert stats.status_code == 200, stats.text
+    body = stats.json()
+    assert (body["blocked_requests"], body["blocked_outputs"]) == (2, 0)
+    assert [(d["prompts"], d["outputs"]) for d in body["by_day"]] == [(2, 0)]
+    assert [(m["kind"], m["value"], m["prompts"]) for m in body["matched"]] == [
+        ("term", "Captian Comet", 1),
+        ("term", "Komet Kid", 1),
+    ]
+    for leak in (requester, "g-a", "kitten", "fair"):
+        assert leak not in stats.text
+    assert replay_check(services, PROJECTIONS, progress=False, out=lambda _: None) == []

@@ -19,6 +19,7 @@ import pytest
 
 from contracts.ports import BLOB_STORE
 from core.events import Actor
+from core.replay import replay_check
 from core.video import encode_mp4
 from generator.backends.procedural import render_clip
 from tests.generator.helpers import last, request_and_approve
@@ -30,6 +31,7 @@ from trust_safety.optout.facts import BlobRef, MediaKind
 from trust_safety.optout.keypoints import KeypointDescriber, ReferenceBank
 from trust_safety.optout.media_loader import sha256_of
 from trust_safety.optout.public import OUTPUT_INDEX, output_matches
+from trust_safety.optout.registration import PROJECTIONS
 from trust_safety.optout.service import OptOutService
 from trust_safety.output.classifiers import IP, OptOutMediaClassifier
 from trust_safety.output.moderation import DEFAULT_OUTPUT_POLICY, moderate_frames
@@ -87,7 +89,7 @@ def test_a_new_optout_is_matched_at_once_then_amended_and_withdrawn(services, tm
     (match,) = output_matches(services, shown)
     assert match.optout_id == optout_id and match.ref == f"optout:{optout_id}"
     assert [f.frame for f in match.frames] == [0, 1, 2] and match.frames_checked == 3
-    assert all(f.inliers >= 15 for f in match.frames)
+    assert all(f.inliers >= 12 for f in match.frames)
     assert output_matches(services, [fit(other, W, H)] * 3) == []
     # An amendment that replaces the reference file replaces what is matched.
     optouts.amend(holder, optout_id, reference_media=[reference_file(tmp_path, "other.png", other)])
@@ -212,3 +214,4 @@ def test_end_to_end_output_block_and_the_holders_stats(backend, make_services, t
             assert requester not in text and "g-copy" not in text and "night" not in text
         _, stranger_h = make_principal(services, "rights_holder")
         assert client.get(f"/v1/optouts/{optout_id}/stats", headers=stranger_h).status_code == 404
+    assert replay_check(services, PROJECTIONS, progress=False, out=lambda _: None) == []
