@@ -179,6 +179,7 @@ def test_a_blocked_output_is_appealed_reviewed_released_signed_and_published(
     assert detail.status_code == 200 and detail.json()["appeals"][0]["appeal_id"] == appeal_id
     assert client.get(f"/v1/output-blocks/{action_id}", headers=other_rh).status_code == 404
     assert client.get(f"/v1/output-blocks/{action_id}", headers=mh).status_code == 403
+    assert client.get(f"/v1/output-blocks/{action_id}").status_code == 401
     assert client.get("/v1/output-blocks/nope", headers=who["admin"][1]).status_code == 404
     assert client.get(f"/v1/output-blocks/{'x' * 300}", headers=rh).status_code == 422
 
