@@ -191,7 +191,7 @@ def optout_classifier(services: Any) -> OptOutMediaClassifier:
     return OptOutMediaClassifier(index.match, index.model_id)
 
 
-def with_optouts(services: Any, classifiers: Sequence[FrameClassifier]) -> list[FrameClassifier]:
+def with_optouts(services: Any, classifiers: list[FrameClassifier]) -> list[FrameClassifier]:
     """``classifiers`` and the opt-out classifier (once): what output moderation runs."""
     if any(c.name == OptOutMediaClassifier.name for c in classifiers):
         return list(classifiers)

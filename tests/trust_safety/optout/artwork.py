@@ -49,7 +49,9 @@ def artwork(seed: int, width: int = 480, height: int = 360) -> Image:
 def _jpeg(img: Image, quality: int) -> Image:
     ok, data = cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
-    return np.ascontiguousarray(cv2.imdecode(data, cv2.IMREAD_COLOR)[:, :, ::-1])
+    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    assert decoded is not None
+    return np.ascontiguousarray(decoded[:, :, ::-1])
 
 
 def crop(img: Image, keep: float = 0.7) -> Image:
