@@ -76,15 +76,17 @@ class DescriptorConfig:
     # Below this many frames nothing tells static picture borders from content edges.
     detect_min_frames: int = 3
     # Archived frames wider than this (width / height of their content) are also indexed
-    # as 9:16 windows at these horizontal positions (0: left edge, 0.5: centre, 1: right
-    # edge): a vertical reframe keeps only a third of a 16:9 frame, which no view of the
-    # query can turn back into the whole frame. Empty: whole frames only.
+    # by a 9:16 window: a vertical reframe keeps only a third of a 16:9 frame, which no view
+    # of the query can turn back into the whole frame. Positions run from 0 (left edge) to 1
+    # (right edge); with ``reframe_cycle`` each frame gets one window and consecutive frames
+    # take the positions in turn, so the index grows by one row per frame, not three.
+    # Empty positions: whole frames only.
     reframe_min_aspect: float = 1.4
     reframe_aspect: float = 9 / 16
-    reframe_positions: tuple[float, ...] = (0.5,)
-    # Windows for every n-th archived frame only: a query frame between two windows still
-    # votes for the hypothesis through the window half a sampling step away.
-    reframe_every: int = 2
+    reframe_positions: tuple[float, ...] = (0.5, 0.3, 0.7)
+    reframe_cycle: bool = True
+    # Windows for every n-th archived frame only.
+    reframe_every: int = 1
 
     def fingerprint(self) -> str:
         payload = json.dumps(asdict(self), sort_keys=True).encode()
@@ -251,9 +253,18 @@ class VisualDescriptor:
             frame_of.append(i)
             h, w = content.shape[:2]
             window = max(8, int(round(h * cfg.reframe_aspect)))
-            if w < cfg.reframe_min_aspect * h or window >= w or i % cfg.reframe_every:
+            if (
+                not cfg.reframe_positions
+                or w < cfg.reframe_min_aspect * h
+                or window >= w
+                or i % cfg.reframe_every
+            ):
                 continue
-            for position in cfg.reframe_positions:
+            positions = cfg.reframe_positions
+            if cfg.reframe_cycle:
+                turn = (i // cfg.reframe_every) % len(positions)
+                positions = positions[turn : turn + 1]
+            for position in positions:
                 x0 = int(round(position * (w - window)))
                 crops.append(content[:, x0 : x0 + window])
                 frame_of.append(i)

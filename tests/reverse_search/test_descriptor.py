@@ -176,19 +176,22 @@ def test_unknown_symmetry_is_refused() -> None:
         VisualDescriptor(DescriptorConfig(query_symmetries=("rot45",)))
 
 
-def test_wide_archived_frames_are_also_indexed_by_their_centre_9_16_window(
+def test_wide_archived_frames_are_also_indexed_by_a_9_16_window(
     descriptor: VisualDescriptor,
 ) -> None:
     frames = np.ascontiguousarray(clip(4)[:48:12])  # 4 frames, 160x96 (wider than 1.4:1)
     rows, frame_of = descriptor.embed_reference(frames)
-    # Every frame whole, and every other frame's window after it.
-    assert frame_of.tolist() == [0, 0, 1, 2, 2, 3]
-    assert np.allclose(rows[[0, 2, 3, 5]], descriptor.embed(frames), atol=1e-6)
+    # Every frame whole, then one window, its position (centre, left of it, right of it)
+    # taking turns from frame to frame.
+    assert frame_of.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert np.allclose(rows[::2], descriptor.embed(frames), atol=1e-6)
     width = round(HEIGHT * 9 / 16)
-    x0 = round((WIDTH - width) / 2)
-    window = np.ascontiguousarray(frames[0][:, x0 : x0 + width])
-    # (described again, the crop is trimmed of its own uniform edges: not bit-identical)
-    assert _sim(rows[1], descriptor.embed(window)[0]) > 0.98
+    turns = [(0, 0.5), (1, 0.3), (2, 0.7), (3, 0.5)]
+    for row, (frame, position) in zip(rows[1::2], turns, strict=True):
+        x0 = round(position * (WIDTH - width))
+        window = np.ascontiguousarray(frames[frame][:, x0 : x0 + width])
+        # (described again, the crop is trimmed of its own uniform edges: not bit-identical)
+        assert _sim(row, descriptor.embed(window)[0]) > 0.98
     # A frame that is not wide has no window: a 9:16 reframe of it would be itself.
     narrow = np.ascontiguousarray(frames[:, :, :100])
     assert descriptor.embed_reference(narrow)[1].tolist() == [0, 1, 2, 3]
