@@ -136,6 +136,9 @@ class SearchReport:
 
     @property
     def message(self) -> str:
+        if self.query_kind == "text":
+            # CLIP's text-to-frame similarities are not calibrated; no cutoff applies to them.
+            return f"{len(self.hits)} generation(s) ranked by similarity to the text"
         if self.hits:
             return f"{len(self.hits)} generation(s) match above the score cutoff {self.min_score:g}"
         return (
