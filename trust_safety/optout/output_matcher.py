@@ -1,4 +1,9 @@
-"""Matching generated outputs against rights holders' reference media (the output seam).
+"""Matching generated outputs against rights holders' reference media by global embeddings.
+
+Output moderation does not use this index: an embedding of a whole frame misses a work that
+is cropped, recoloured or pasted into part of a new scene, so it matches by local features
+(``keypoints.py``, ``output_index.py``). This module keeps the frame types and checks both
+share, and the seam for a global embedder (open_clip) where one is wanted.
 
 The reverse-search package owns the real frame embedder (open_clip); this module owns what
 the opt-out registry needs from any embedder and how a match is decided, so the embedder plugs
