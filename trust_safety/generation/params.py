@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.generation import GenerationKind, GenerationParameters, Tier
 
@@ -46,6 +46,20 @@ class GenerationRequestIn(BaseModel):
     remix_of: list[Identifier] = Field(default_factory=list, max_length=4)
     cameo_ids: list[Identifier] = Field(default_factory=list, max_length=MAX_CAMEOS)
     territory: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
+
+    @field_validator("territory")
+    @classmethod
+    def _a_real_territory(cls, value: str | None) -> str | None:
+        # A made-up code ("XX") would otherwise be stored as the request's territory; the
+        # opt-out registry owns which codes are real.
+        if value is None:
+            return None
+        from trust_safety.optout.public import territory_code
+
+        try:
+            return territory_code(value)
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
 
     @model_validator(mode="after")
     def _kind_needs_its_inputs(self) -> GenerationRequestIn:

@@ -132,6 +132,8 @@ def test_living_artist_rewrite_reaches_the_generator(
         {"prompt": "a cat", "seed": -1},
         {"prompt": "a cat", "cameo_ids": ["a", "b", "c", "d", "e"]},
         {"prompt": "a cat", "surprise": True},
+        {"prompt": "a cat", "territory": "XX"},
+        {"prompt": "a cat", "territory": "UK"},
     ],
 )
 def test_bad_requests_are_refused_before_anything_is_appended(
