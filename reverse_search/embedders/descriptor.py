@@ -14,8 +14,10 @@ caption's saturated white cannot dominate it), and described by three blocks:
 Blocks are normalised separately, weighted, concatenated and L2-normalised; the index
 PCA-whitens them with statistics fitted on the archive. Edits the archive never contains
 are handled on the query side: a horizontally flipped view, each picture detected inside
-the frame (``layout.py``: picture-in-picture, blurred fill, mosaic tiles) and a grid of
-half-size regions as a fallback.
+the frame (``layout.py``: picture-in-picture, blurred fill, mosaic tiles, the halves of a
+side-by-side pair) and a grid of half-size regions as a fallback. The one edit a query
+cannot undo, a 9:16 reframe that keeps a third of a wide frame, is met on the archive side:
+wide archived frames are also indexed by a 9:16 window (``embed_reference``).
 
 Every setting was chosen with ``bench/copy_detection.py`` and a frame-level proxy of it.
 """
@@ -152,6 +154,8 @@ class VisualDescriptor:
             + cfg.grid * cfg.grid * 2
         )
         self._dct_frequencies = (u[self._dct_mask], v[self._dct_mask])
+        if cfg.reframe_every < 1 or not all(0.0 <= p <= 1.0 for p in cfg.reframe_positions):
+            raise ValueError("reframe_every must be at least 1 and positions within [0, 1]")
         for name in self.config.query_symmetries:
             if name not in SYMMETRIES:
                 raise ValueError(f"unknown query symmetry {name!r}; known: {sorted(SYMMETRIES)}")
