@@ -25,7 +25,7 @@ from tests.utils.bombs import bomb_png
 JSON_LIMIT = 64 * 1024
 UPLOAD_LIMIT = 512 * 1024
 REPORT = {
-    "target": {"kind": "asset", "id": "asset-1"},
+    "target": {"kind": "account", "id": "acct-1"},
     "category": "spam",
     "explanation": "this is spam, plainly",
     "good_faith": True,
