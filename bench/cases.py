@@ -294,11 +294,12 @@ def main() -> None:
             return not held_in_search(asset, action_id)
 
         def held_in_search(asset: str, action_id: str) -> bool:
-            from reverse_search.models import AssetRecord
+            from reverse_search.models import GenerationRecord
 
+            # The index keeps holds on the generation (the bench's generation id is its asset's).
             with services.read_sessions() as s:
-                row = s.get(AssetRecord, asset)
-                return row is not None and action_id in row.holds
+                row = s.get(GenerationRecord, asset)
+                return row is not None and any(h.get("key") == action_id for h in row.holds)
 
         rounds = min(args.visibility, len(assets))
         owner_by_asset = {a: owners[i % len(owners)] for i, a in enumerate(assets)}
