@@ -2,10 +2,11 @@
 
 Structure
 ---------
-Vectors live in a ``faiss.IndexIDMap2`` whose external ids are our vector ids (never
-reused). The wrapped structure is chosen by size at each build: exact ``IndexFlatIP`` while
-the archive is small, ``IndexIVFScalarQuantizer`` (8-bit, inner product) once it is larger
-than ``flat_max_vectors``. HNSW is not used because it cannot delete.
+FAISS ids are our vector ids (never reused). The structure is chosen by size at each
+build: exact ``IndexFlatIP`` (in a ``faiss.IndexIDMap2``, as a flat index keeps no ids) while
+the archive is small, ``IndexIVFScalarQuantizer`` (8-bit, inner product, holding our ids in
+its inverted lists itself) once it is larger than ``flat_max_vectors``. HNSW is not used
+because it cannot delete.
 
 Besides FAISS the index keeps, per vector, its asset slot, its time in the asset and its raw
 (un-whitened) descriptor, quantised to int8 with one float16 scale per vector (``RawStore``:
@@ -25,10 +26,15 @@ On-disk format (``save`` / ``load``; see docs/reverse_search.md)
 ----------------------------------------------------------------
 A directory holding ``CURRENT`` (the name of the active snapshot) and snapshot folders
 ``snap-NNNNNNNN/`` with ``meta.json``, ``vectors.npz`` (times, raw codes and scales; the
-slots follow from the assets' vector ranges), ``index.faiss`` for an IVF structure and,
-once fitted, ``whitening.npz``. An exact (flat) structure is not written: it holds every
-whitened vector in float32, nearly three times the raw store, and is rebuilt from the raw
-store on load in well under a second at its largest (150,000 vectors). A snapshot is written to a temporary folder, every file fsynced, the
+slots follow from the assets' vector ranges), ``ivf.npz`` for an IVF structure and, once
+fitted, ``whitening.npz``. No FAISS structure is written whole: its vectors are the raw
+store again, whitened and encoded. A flat one (every whitened vector in float32, nearly
+three times the raw store) is rebuilt from the raw store on load, in well under a second
+at its largest (150,000 vectors). Of an IVF one, ``ivf.npz`` keeps what training fitted
+(the centroids, the scalar quantiser's ranges) and each vector's list number (4 bytes, -1
+for a vector not in FAISS); loading re-encodes the raw store into those lists without
+assigning anything again, so it gives back the same lists and the same answers, for about
+4 bytes a vector instead of the ~150 the saved lists took. A snapshot is written to a temporary folder, every file fsynced, the
 folder renamed into place, and only then ``CURRENT`` is replaced by an fsynced temporary
 file renamed over it: a crash at any point leaves the previous snapshot active and whole.
 """
@@ -38,7 +44,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,10 +62,12 @@ from reverse_search.errors import (
     UnknownAssetError,
 )
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # Version 1 kept raw descriptors in float16 and the slots and the flat structure on disk;
-# it is still read (its raw vectors quantised as they load).
-_READABLE_FORMATS = (1, 2)
+# version 2 kept an IVF structure whole (index.faiss, an IndexIDMap2). Both are still read
+# (version 1's raw vectors quantised as they load), and saved again as version 3.
+_READABLE_FORMATS = (1, 2, 3)
+_LOAD_CHUNK = 65_536
 _CURRENT = "CURRENT"
 
 ProgressCallback = Callable[[int, int], None]
@@ -213,8 +221,7 @@ class FingerprintIndex:
 
     @property
     def structure(self) -> str:
-        inner = faiss.downcast_index(self._faiss.index)
-        return "ivf" if isinstance(inner, faiss.IndexIVF) else "flat"
+        return "ivf" if _ivf_of(self._faiss) is not None else "flat"
 
     @property
     def vector_count(self) -> int:
@@ -266,7 +273,7 @@ class FingerprintIndex:
     def searchable_counts(self) -> dict[str, int]:
         """Per asset, how many of its vectors a search can find now: in the FAISS structure
         and not excluded by a removal."""
-        ids = faiss.vector_to_array(self._faiss.id_map).astype(np.int64)
+        ids = np.concatenate([ids for _, ids in self._faiss_ids()] or [np.zeros(0, np.int64)])
         ids = ids[(ids >= 0) & (ids < len(self._slot_of.view))]
         if self._excluded:
             ids = ids[~np.isin(ids, np.fromiter(self._excluded, np.int64))]
@@ -447,25 +454,87 @@ class FingerprintIndex:
             shrinkage=cfg.whitening_shrinkage,
         )
 
-    def _new_structure(self, expected_vectors: int) -> faiss.IndexIDMap2:
+    def _new_structure(self, expected_vectors: int) -> faiss.Index:
         dim = self.dim
         if expected_vectors <= self.config.flat_max_vectors:
-            inner: faiss.Index = faiss.IndexFlatIP(dim)
-        else:
-            # FAISS wants about 39 training points per centroid for stable k-means.
-            nlist = max(
-                1,
-                min(
-                    int(self.config.ivf_lists_per_sqrt * np.sqrt(expected_vectors)),
-                    min(expected_vectors, self.config.ivf_train_sample) // 39,
-                ),
+            return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        return self._new_ivf(self._ivf_list_count(expected_vectors))
+
+    def _ivf_list_count(self, expected_vectors: int) -> int:
+        # FAISS wants about 39 training points per centroid for stable k-means.
+        return max(
+            1,
+            min(
+                int(self.config.ivf_lists_per_sqrt * np.sqrt(expected_vectors)),
+                min(expected_vectors, self.config.ivf_train_sample) // 39,
+            ),
+        )
+
+    def _new_ivf(self, nlist: int) -> faiss.IndexIVFScalarQuantizer:
+        # faiss's Python wrappers keep a reference to the quantizer.
+        return faiss.IndexIVFScalarQuantizer(
+            faiss.IndexFlatIP(self.dim),
+            self.dim,
+            nlist,
+            faiss.ScalarQuantizer.QT_8bit,
+            faiss.METRIC_INNER_PRODUCT,
+        )
+
+    def _faiss_ids(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Our vector ids in the FAISS structure, as (IVF list number, ids); -1 for flat."""
+        mapped = faiss.downcast_index(self._faiss)
+        # The flat structure, and a version-2 snapshot's IVF, sit in an IndexIDMap2 whose
+        # id_map turns FAISS's positions into our ids.
+        external = (
+            faiss.vector_to_array(mapped.id_map).astype(np.int64)
+            if isinstance(mapped, faiss.IndexIDMap2)
+            else None
+        )
+        ivf = _ivf_of(self._faiss)
+        if ivf is None:
+            yield -1, external if external is not None else np.zeros(0, np.int64)
+            return
+        inverted = ivf.invlists
+        if inverted is None:
+            raise IndexCorruptError("the IVF structure has no inverted lists")
+        for number in range(ivf.nlist):
+            size = inverted.list_size(number)
+            if size:
+                ids = faiss.rev_swig_ptr(inverted.get_ids(number), size).astype(np.int64)
+                yield number, ids if external is None else external[ids]
+
+    def _ivf_state(self, ivf: faiss.IndexIVFScalarQuantizer) -> dict[str, np.ndarray]:
+        """What ``ivf.npz`` keeps: the trained parts and each vector id's list (-1: none)."""
+        lists = np.full(len(self._slot_of.view), -1, dtype=np.int32)
+        for number, ids in self._faiss_ids():
+            lists[ids] = number
+        return {
+            "centroids": ivf.quantizer.reconstruct_n(0, ivf.nlist),
+            "quantiser": faiss.vector_to_array(ivf.sq.trained),
+            "lists": lists,
+        }
+
+    def _ivf_from(self, state: dict[str, np.ndarray], snap: Path) -> faiss.IndexIVFScalarQuantizer:
+        """The IVF structure a version-3 snapshot describes, its lists refilled from the raw
+        store (each vector into the list it was in, so nothing is assigned again)."""
+        centroids, lists = state["centroids"], state["lists"]
+        if centroids.ndim != 2 or centroids.shape[1] != self.dim or len(centroids) < 1:
+            raise IndexCorruptError(f"{snap}: ivf.npz's centroids do not fit the index")
+        if lists.shape != (len(self._slot_of.view),) or lists.max(initial=-1) >= len(centroids):
+            raise IndexCorruptError(f"{snap}: ivf.npz's lists disagree with the vectors")
+        ivf = self._new_ivf(len(centroids))
+        ivf.quantizer.add(np.ascontiguousarray(centroids, dtype=np.float32))
+        faiss.copy_array_to_vector(state["quantiser"].astype(np.float32), ivf.sq.trained)
+        ivf.is_trained = True
+        ids = np.flatnonzero(lists >= 0).astype(np.int64)
+        for start in range(0, len(ids), _LOAD_CHUNK):
+            part = np.ascontiguousarray(ids[start : start + _LOAD_CHUNK])
+            vectors = np.ascontiguousarray(self._transform(self._raw.rows(part)), np.float32)
+            assigned = np.ascontiguousarray(lists[part], dtype=np.int64)
+            ivf.add_core(
+                len(part), faiss.swig_ptr(vectors), faiss.swig_ptr(part), faiss.swig_ptr(assigned)
             )
-            quantizer = faiss.IndexFlatIP(dim)
-            inner = faiss.IndexIVFScalarQuantizer(
-                quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
-            )
-        # faiss's Python wrappers keep references to the wrapped quantizer and index.
-        return faiss.IndexIDMap2(inner)
+        return ivf
 
     def _train(self, ids: np.ndarray) -> None:
         if self._faiss.is_trained:
@@ -496,8 +565,15 @@ class FingerprintIndex:
             codes=self._raw.codes.view,
             scales=self._raw.scales.view,
         )
-        if self.structure == "ivf":
-            faiss.write_index(self._faiss, str(tmp / "index.faiss"))
+        ivf = _ivf_of(self._faiss)
+        if ivf is not None:
+            state = self._ivf_state(ivf)
+            np.savez(
+                tmp / "ivf.npz",
+                centroids=state["centroids"],
+                quantiser=state["quantiser"],
+                lists=state["lists"],
+            )
         if self.whitening is not None:
             (tmp / "whitening.npz").write_bytes(self.whitening.to_bytes())
         meta = {
@@ -567,9 +643,13 @@ class FingerprintIndex:
                     raw = RawStore.of(arrays["codes"], arrays["scales"])
             stored = (
                 faiss.read_index(str(snap / "index.faiss"))
-                if version == 1 or meta["structure"] == "ivf"
+                if version == 1 or (version == 2 and meta["structure"] == "ivf")
                 else None
             )
+            ivf_state: dict[str, np.ndarray] | None = None
+            if version == 3 and meta["structure"] == "ivf":
+                with np.load(snap / "ivf.npz") as arrays:
+                    ivf_state = {k: arrays[k] for k in ("centroids", "quantiser", "lists")}
             whitening_path = snap / "whitening.npz"
             whitening = (
                 PCAWhitening.from_bytes(whitening_path.read_bytes())
@@ -596,8 +676,8 @@ class FingerprintIndex:
             raise IndexCorruptError(f"{snap}: vectors.npz disagrees with meta.json")
         if stored is not None and (stored.ntotal != meta["faiss_vectors"] or stored.d != index.dim):
             raise IndexCorruptError(f"{snap}: index.faiss disagrees with meta.json")
-        if stored is not None and not isinstance(stored, faiss.IndexIDMap2):
-            raise IndexCorruptError(f"{snap}: index.faiss is not an IndexIDMap2")
+        if stored is not None and not isinstance(stored, faiss.IndexIDMap2 | faiss.IndexIVF):
+            raise IndexCorruptError(f"{snap}: index.faiss is not an IndexIDMap2 or an IVF index")
         index._slot_of = _GrowingArray.of(_slots_from(meta["assets"], allocated, snap))
         index._time_of = _GrowingArray.of(time_of.astype(np.float32))
         index._raw = raw
@@ -624,24 +704,37 @@ class FingerprintIndex:
             range(len(index._slot_assets))
         ):
             raise IndexCorruptError(f"{snap}: asset slots are not contiguous")
-        if stored is None:
+        held = [a.vector_ids for a in index._assets.values() if a.in_faiss]
+        held_ids = np.sort(np.concatenate(held)) if held else np.zeros(0, np.int64)
+        if stored is not None:
+            index._faiss = stored
+        elif ivf_state is not None:
+            if not np.array_equal(np.flatnonzero(ivf_state["lists"] >= 0), held_ids):
+                raise IndexCorruptError(f"{snap}: ivf.npz's lists disagree with the assets")
+            index._faiss = index._ivf_from(ivf_state, snap)
+        else:
             # The exact structure is rebuilt from the raw store (see the module docstring).
             index._faiss = index._new_structure(0)
-            held = [a.vector_ids for a in index._assets.values() if a.in_faiss]
-            ids = np.sort(np.concatenate(held)) if held else np.zeros(0, np.int64)
-            for start in range(0, len(ids), 65_536):
-                part = ids[start : start + 65_536]
+            for start in range(0, len(held_ids), _LOAD_CHUNK):
+                part = held_ids[start : start + _LOAD_CHUNK]
                 index._faiss.add_with_ids(index._transform(index._raw.rows(part)), part)
-            if index._faiss.ntotal != meta["faiss_vectors"]:
-                raise IndexCorruptError(f"{snap}: the assets disagree with meta.json's count")
-        else:
-            index._faiss = stored
+        if index._faiss.ntotal != meta["faiss_vectors"]:
+            raise IndexCorruptError(f"{snap}: the assets disagree with meta.json's count")
         index._selector_dirty = bool(index._excluded)
         return index, meta.get("checkpoint")
 
     def extend_from(self, entries: Iterable[tuple[str, np.ndarray, np.ndarray, float]]) -> int:
         """Add many assets; returns the number of vectors added."""
         return sum(self.add(*entry) for entry in entries)
+
+
+def _ivf_of(index: faiss.Index) -> faiss.IndexIVFScalarQuantizer | None:
+    """The IVF structure of ``index`` (bare, or in a version-2 snapshot's IndexIDMap2)."""
+    try:
+        found = faiss.downcast_index(faiss.extract_index_ivf(index))
+    except RuntimeError:
+        return None
+    return found if isinstance(found, faiss.IndexIVFScalarQuantizer) else None
 
 
 def _slots_from(assets: list[dict[str, Any]], allocated: int, snap: Path) -> np.ndarray:

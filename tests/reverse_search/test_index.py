@@ -103,7 +103,13 @@ class IndexContract:
         with np.load(snap / "vectors.npz") as arrays:
             assert set(arrays.files) == {"time", "codes", "scales"}
             assert arrays["codes"].dtype == np.int8 and arrays["codes"].shape[1] == DIM
-        assert (snap / "index.faiss").exists() == (index.structure == "ivf")
+        # No FAISS structure is written whole: an IVF one keeps its training and list numbers.
+        assert not (snap / "index.faiss").exists()
+        assert (snap / "ivf.npz").exists() == (index.structure == "ivf")
+        if index.structure == "ivf":
+            with np.load(snap / "ivf.npz") as arrays:
+                assert arrays["lists"].dtype == np.int32
+                assert arrays["lists"].shape == (index.vector_count,)
         loaded, _ = FingerprintIndex.load(tmp_path)
         raw, times, _ = loaded.vectors_of("asset-9")
         original = _asset_vectors(9)
@@ -134,6 +140,32 @@ class IndexContract:
             loaded.vectors_of("asset-21")[0], raw[21 * FRAMES : 22 * FRAMES], atol=3e-3
         )
 
+    def test_reads_a_version_2_snapshot_and_saves_it_as_version_3(self, tmp_path: Path) -> None:
+        # Version 2: the raw store in int8, and an IVF structure whole in an IndexIDMap2.
+        index = self.make()
+        index.remove("asset-5")
+        snap = index.save(tmp_path / "v2")
+        meta = json.loads((snap / "meta.json").read_text())
+        meta["format_version"] = 2
+        (snap / "meta.json").write_text(json.dumps(meta))
+        if index.structure == "ivf":
+            (snap / "ivf.npz").unlink()
+            trained = faiss.clone_index(faiss.extract_index_ivf(index._faiss))
+            trained.reset()
+            legacy = faiss.IndexIDMap2(trained)
+            ids = np.concatenate([index.entry(f"asset-{i}").vector_ids for i in range(40)])
+            legacy.add_with_ids(index.transform_queries(index._raw.rows(ids)), ids)
+            faiss.write_index(legacy, str(snap / "index.faiss"))
+        loaded, _ = FingerprintIndex.load(tmp_path / "v2")
+        again, _ = FingerprintIndex.load(loaded.save(tmp_path / "v3").parent)
+        query = np.concatenate([_asset_vectors(i)[:2] for i in (5, 7, 30)])
+        for other in (loaded, again):
+            assert other.structure == index.structure
+            a, b = index.search(query, 5), other.search(query, 5)
+            assert np.array_equal(a.slots, b.slots)
+            assert np.allclose(a.similarities, b.similarities, atol=1e-5)
+        assert self.top_asset(again, 5) != "asset-5" and self.top_asset(again, 7) == "asset-7"
+
 
 def test_raw_rows_quantise_to_the_same_codes_again() -> None:
     rows = np.random.default_rng(5).normal(size=(200, DIM)).astype(np.float32)
@@ -160,6 +192,17 @@ class TestWhitenedIvfIndex(IndexContract):
     def test_structure(self) -> None:
         index = self.make()
         assert index.structure == "ivf" and index.whitening is not None and index.dim == 16
+
+    def test_an_ivf_snapshot_whose_lists_disagree_is_refused(self, tmp_path: Path) -> None:
+        index = self.make()
+        snap = index.save(tmp_path)
+        assert index.structure == "ivf"
+        with np.load(snap / "ivf.npz") as arrays:
+            state = {k: arrays[k] for k in arrays.files}
+        state["lists"][3] = -1  # a vector of a searchable asset in no list
+        np.savez(snap / "ivf.npz", **state)
+        with pytest.raises(IndexCorruptError, match="lists"):
+            FingerprintIndex.load(tmp_path)
 
 
 def test_needs_rebuild_when_the_archive_outgrows_flat() -> None:
