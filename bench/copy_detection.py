@@ -833,6 +833,16 @@ def main(argv: list[str] | None = None) -> dict:
         index.save(snapshot)
         scaled_bytes = snapshot_bytes(snapshot)
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        load_start = time.perf_counter()
+        loaded, _ = FingerprintIndex.load(snapshot)
+        load_s = time.perf_counter() - load_start
+        # The loaded snapshot must answer as the index it was saved from.
+        probe_rng = np.random.default_rng(11)
+        probe_ids = probe_rng.choice(index.vector_count, size=2000, replace=False)
+        probes = index._raw.rows(np.sort(probe_ids).astype(np.int64))
+        saved_hits, loaded_hits = index.search(probes, 10), loaded.search(probes, 10)
+        loaded_agreement = float((saved_hits.slots == loaded_hits.slots).mean())
+        del loaded
         report["scale"] = {
             "videos": index.asset_count,
             "vectors": index.vector_count,
@@ -846,6 +856,9 @@ def main(argv: list[str] | None = None) -> dict:
             "distractor_p95_top_score": scaled["per_transform"]["distractor"]["p95_top_score"],
             "snapshot_bytes": scaled_bytes,
             "snapshot_bytes_per_video": round(scaled_bytes / index.asset_count),
+            "snapshot_bytes_per_vector": round(scaled_bytes / max(1, index.vector_count)),
+            "snapshot_load_s": round(load_s, 1),
+            "loaded_neighbours_agreement": round(loaded_agreement, 4),
             "peak_rss_mb": round(rss_mb),
         }
         print(
