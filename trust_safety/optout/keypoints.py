@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from trust_safety.optout.output_matcher import Frame, validate_frames
+from trust_safety.optout.reference_media import Frame, validate_frames
 
 Keypoints = npt.NDArray[np.float32]
 Descriptors = npt.NDArray[np.uint8]

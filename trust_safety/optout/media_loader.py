@@ -17,7 +17,7 @@ import numpy as np
 from core.media import MediaLimitExceeded, decode_evenly, open_image, video_open_options
 from trust_safety.optout.errors import InvalidOptOut
 from trust_safety.optout.facts import BlobRef, MediaKind
-from trust_safety.optout.output_matcher import Frame
+from trust_safety.optout.reference_media import Frame
 
 
 def sha256_of(path: Path) -> str:

@@ -31,7 +31,7 @@ from trust_safety.optout.keypoints import (
     KeypointSettings,
     ReferenceBank,
 )
-from trust_safety.optout.output_matcher import Frame, ReferenceMediaLoader, validate_frames
+from trust_safety.optout.reference_media import Frame, ReferenceMediaLoader, validate_frames
 from trust_safety.optout.registry import OptOutRecord, RecordedOptOutFact, apply
 from trust_safety.optout.stage import optout_ref
 from trust_safety.optout.territories import applies_in

@@ -7,9 +7,6 @@
   these (sampled) output frames show, with the frames that show it (output moderation's
   ``ip`` category, trust_safety/output/classifiers.py). The index behind it follows the
   opt-out events in the store before every match (``output_index.py``).
-* ``reference_media_index(services, embedder, loader)``: a global-embedding seam, synced to
-  the registry's outputs-scoped opt-outs (an embedding alone misses crops and overlays;
-  output moderation uses the local-feature index above).
 * ``training_exclusions(services)``: opt-outs scoped to training, for dataset exports.
 * ``territory_code(value)``: a request's territory, validated (ISO 3166-1 alpha-2 only).
 """
@@ -28,15 +25,9 @@ from trust_safety.optout.facts import Scope
 from trust_safety.optout.media_loader import LocalFileMediaLoader
 from trust_safety.optout.models import OptOutRow
 from trust_safety.optout.output_index import MatchedFrame, OptOutOutputMatch, OutputOptOutIndex
-from trust_safety.optout.output_matcher import (
-    Frame,
-    FrameEmbedder,
-    OutputMatch,
-    ReferenceMediaIndex,
-    ReferenceMediaLoader,
-)
 from trust_safety.optout.projection import record_from_row
 from trust_safety.optout.prompt_matcher import OptOutPromptMatcher, PromptMatchResult
+from trust_safety.optout.reference_media import Frame
 from trust_safety.optout.registry import OptOutRecord
 from trust_safety.optout.stage import OptOutStage, optout_id_from_ref, optout_ref
 from trust_safety.optout.territories import UnknownTerritory, territory_code
@@ -47,14 +38,12 @@ __all__ = [
     "OptOutOutputMatch",
     "OptOutStage",
     "UnknownTerritory",
-    "OutputMatch",
     "PromptMatchResult",
     "optout_id_from_ref",
     "optout_ref",
     "optout_stage",
     "output_matches",
     "prompt_matcher",
-    "reference_media_index",
     "registry_records",
     "territory_code",
     "training_exclusions",
@@ -107,21 +96,6 @@ def prompt_matcher(services: Services) -> tuple[int, OptOutPromptMatcher]:
 def optout_stage(services: Services) -> OptOutStage:
     position, matcher = prompt_matcher(services)
     return OptOutStage(matcher, registry_position=position)
-
-
-def reference_media_index(
-    services: Services,
-    embedder: FrameEmbedder,
-    loader: ReferenceMediaLoader,
-    *,
-    threshold: float = 0.9,
-    min_matching_frames: int = 2,
-) -> ReferenceMediaIndex:
-    index = ReferenceMediaIndex(
-        embedder, loader, threshold=threshold, min_matching_frames=min_matching_frames
-    )
-    index.sync(registry_records(services)[1])
-    return index
 
 
 def training_exclusions(services: Services) -> list[OptOutRecord]:
