@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from core.events import Actor
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from core.cli import CliError, _wired_services
+    from core.cli import EXIT_INPUT, CliError, _wired_services
     from provenance.service import check_file
 
     path = Path(args.file)
@@ -27,6 +28,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     )
     out: dict[str, Any] = {"check_id": check_id, **report.to_dict()}
     print(json.dumps(out, indent=2 if args.pretty else None, default=str))
+    if report.conclusion == "unreadable":
+        # As the API's 422: the check is recorded, but the file itself was the problem.
+        print(
+            f"error: {path.name} cannot be decoded as a video; nothing in it could be checked",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
     return 0
 
 

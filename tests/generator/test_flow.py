@@ -172,9 +172,15 @@ def test_verification_api_and_cli_record_audit_events(
     assert main(["verify", str(signed), "--no-fingerprints"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["conclusion"] == "signed_by_us" and printed["generation_id"] == "g-v"
+    garbage = signed.with_name("garbage.mp4")
+    garbage.write_bytes(b"\x00" * 4096)
+    assert main(["verify", str(garbage), "--no-fingerprints"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["conclusion"] == "unreadable"
+    assert "cannot be decoded" in captured.err and str(garbage.parent) not in captured.err
 
     audits = [e for e in services.store.read_all() if e.type == "ProvenanceChecked"]
-    assert [a.payload["channel"] for a in audits] == ["api", "api", "api", "api", "cli"]
+    assert [a.payload["channel"] for a in audits] == ["api", "api", "api", "api", "cli", "cli"]
     assert audits[0].actor.id == requester
     assert audits[0].payload["sha256"] == body["sha256"]
 
