@@ -1,13 +1,40 @@
-"""The generation gate's events for the generator suites, built from the published contracts."""
+"""The generation gate's events for the generator suites, built from the published contracts,
+the processors a render passes through, and a classifier whose scores a test chooses."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from contracts.generation import generation_history
 from core.events import SYSTEM_ACTOR, Actor, RecordedEvent
 from core.services import Services
 from tests.utils import contract_events as ce
+from trust_safety.output.classifiers import SEXUAL, FrameScores
+
+# From an approved request to a signed, downloadable asset.
+PIPELINE = [
+    "generator",
+    "output-moderation",
+    "provenance-signing",
+    "generation-jobs",
+    "provenance-assets",
+]
+
+
+class ScriptedSexual:
+    """Scores every frame the same for sexual content (the output classifier protocol)."""
+
+    name = "scripted"
+    categories = (SEXUAL,)
+
+    def __init__(self, score: float) -> None:
+        self.score = score
+
+    def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]:
+        return [FrameScores({SEXUAL: self.score}) for _ in frames]
 
 
 def request_and_approve(

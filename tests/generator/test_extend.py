@@ -17,18 +17,11 @@ from core.video import decode_frames
 from generator.similarity import frame_similarity
 from provenance.c2pa_manifest import SHA256_KEY
 from provenance.public import watermarker
-from tests.generator.helpers import last, request_and_approve
+from tests.generator.helpers import PIPELINE, last, request_and_approve
 from tests.utils import contract_events as ce
 from tests.utils import drain, make_principal
 
 SOURCE = {"width": 160, "height": 96, "duration_s": 1.0, "fps": 6}
-PIPELINE = [
-    "generator",
-    "output-moderation",
-    "provenance-signing",
-    "generation-jobs",
-    "provenance-assets",
-]
 
 
 def _frames(services: Services, address: str) -> np.ndarray:

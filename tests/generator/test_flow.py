@@ -4,7 +4,6 @@ generator -> output moderation -> signing -> download and verification."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +23,18 @@ from generator.settings import GeneratorSettings
 from generator.worker import GeneratorWorker
 from provenance.c2pa_manifest import read_manifest
 from provenance.signing import credentials
-from tests.generator.helpers import last, request_and_approve, stream_types
+from tests.generator.helpers import (
+    PIPELINE,
+    ScriptedSexual,
+    last,
+    request_and_approve,
+    stream_types,
+)
 from tests.utils import drain, make_principal
-from trust_safety.output.classifiers import SEXUAL, FrameScores
+from trust_safety.output.classifiers import SEXUAL
 from trust_safety.output.processor import OutputModeration
 
 SMALL = {"width": 160, "height": 96, "duration_s": 1.0, "fps": 12}
-PIPELINE = [
-    "generator",
-    "output-moderation",
-    "provenance-signing",
-    "generation-jobs",
-    "provenance-assets",
-]
 
 
 def test_free_and_paid_generations_end_signed_and_downloadable(
@@ -185,17 +183,6 @@ def test_verification_api_and_cli_record_audit_events(
     assert audits[0].payload["sha256"] == body["sha256"]
 
 
-class Scripted:
-    name = "scripted"
-    categories = (SEXUAL,)
-
-    def __init__(self, score: float) -> None:
-        self.score = score
-
-    def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]:
-        return [FrameScores({SEXUAL: self.score}) for _ in frames]
-
-
 def _runners(
     services: Services,
     *,
@@ -218,7 +205,7 @@ def _runners(
 def test_blocked_output_is_never_signed_or_downloadable(services: Services, client: Any) -> None:
     requester, headers = make_principal(services, "user")
     request_and_approve(services, "g-b", requester, "something", **SMALL)
-    moderation = OutputModeration(services, classifiers=[Scripted(0.97)])
+    moderation = OutputModeration(services, classifiers=[ScriptedSexual(0.97)])
     drain(services, built=_runners(services, moderation=moderation))
     types = stream_types(services, "g-b")
     assert "AssetSigned" not in types and "AssetPublished" not in types

@@ -29,7 +29,7 @@ from generator.settings import GeneratorSettings
 from generator.similarity import frame_similarity
 from generator.worker import GeneratorWorker, decode_input_image
 from provenance.c2pa_manifest import SHA256_KEY
-from tests.generator.helpers import last, request_and_approve
+from tests.generator.helpers import PIPELINE, last, request_and_approve
 from tests.utils import drain, make_principal
 from trust_safety.classifiers.faces import nearest_distance, shared_face_analyzer
 
@@ -147,13 +147,6 @@ def _upload(client: Any, headers: dict[str, str], data: bytes) -> str:
 
 
 SMALL = {"width": 160, "height": 96, "duration_s": 1.0, "fps": 6}
-PIPELINE = [
-    "generator",
-    "output-moderation",
-    "provenance-signing",
-    "generation-jobs",
-    "provenance-assets",
-]
 
 
 def test_the_worker_renders_from_the_requesters_own_upload(services: Services, client: Any) -> None:

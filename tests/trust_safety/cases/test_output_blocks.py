@@ -8,10 +8,9 @@ keeps the block and its statement of reasons.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pytest
 
 from contracts.ports import BLOB_STORE
@@ -22,12 +21,17 @@ from core.replay import replay_check
 from core.services import Services
 from provenance.c2pa_manifest import read_manifest
 from provenance.signing import credentials
-from tests.generator.helpers import last, request_and_approve, stream_types
+from tests.generator.helpers import (
+    ScriptedSexual,
+    last,
+    request_and_approve,
+    stream_types,
+)
 from tests.trust_safety.cases.transparency_db_rules import validate_statement
 from tests.utils import contract_events as ce
 from tests.utils import drain, make_principal, runners
 from trust_safety.cases.output_blocks import block_action_id, block_appends, rights_holder_of
-from trust_safety.output.classifiers import SEXUAL, FrameScores
+from trust_safety.output.classifiers import SEXUAL
 from trust_safety.output.moderation import CategoryRule, OutputPolicy
 from trust_safety.output.processor import OutputModeration
 
@@ -58,26 +62,13 @@ def services(request: pytest.FixtureRequest, make_services: Callable[..., Servic
     return make_services(request.param)
 
 
-class Scripted:
-    """Scores every frame the same for sexual content (the pipeline's classifier protocol)."""
-
-    name = "scripted"
-    categories = (SEXUAL,)
-
-    def __init__(self, score: float) -> None:
-        self.score = score
-
-    def classify(self, frames: Sequence[np.ndarray]) -> list[FrameScores]:
-        return [FrameScores({SEXUAL: self.score}) for _ in frames]
-
-
 # Sexual content only, so that the block has one category (with the default policy, what
 # nothing here evaluates, minors and likeness, blocks too).
 POLICY = OutputPolicy(version="output-test-1", rules={SEXUAL: CategoryRule(0.5, fail_closed=True)})
 
 
 def pipeline(services: Services) -> list[Runner]:
-    moderation = OutputModeration(services, classifiers=[Scripted(0.97)], policy=POLICY)
+    moderation = OutputModeration(services, classifiers=[ScriptedSexual(0.97)], policy=POLICY)
     return [*runners(services, CONSUMERS), make_runner(moderation, services)]
 
 
