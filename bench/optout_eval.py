@@ -35,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.utils.harmless import HARMLESS_PROMPTS  # noqa: E402
 from trust_safety.classifiers.text_embedding import MiniLMEmbedder  # noqa: E402
 from trust_safety.moderation.normalise import normalise  # noqa: E402
 from trust_safety.optout.prompt_matcher import OptOutPromptMatcher  # noqa: E402
@@ -128,18 +129,6 @@ def main() -> None:
     print(json.dumps(figures))
 
 
-HARMLESS = (
-    "an ocean at dusk",
-    "a paper boat on a pond",
-    "a cat asleep on a windowsill",
-    "a lighthouse at dawn",
-    "a forest in autumn",
-    "lanterns over a river",
-    "a city street at night",
-    "colourful shapes",
-)
-
-
 def outputs(works: int, verbose: bool) -> None:
     import tempfile
 
@@ -227,7 +216,7 @@ def outputs(works: int, verbose: bool) -> None:
             false_transformed[name].append(bool(unfiled))
     harmless = [
         render_clip(prompt, seed, width, height, 2.0, fps=fps)
-        for prompt in HARMLESS
+        for prompt in HARMLESS_PROMPTS
         for seed in range(5)
     ]
     false_harmless = [bool(ip_refs(clip)) for clip in harmless]

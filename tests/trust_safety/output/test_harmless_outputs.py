@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from generator.backends.procedural import render_clip
+from tests.utils.harmless import HARMLESS_PROMPTS
 from trust_safety.classifiers.faces import shared_face_analyzer
 from trust_safety.likeness.index import FaceIndex
 from trust_safety.output.classifiers import LIKENESS, MINORS
@@ -26,16 +27,6 @@ from trust_safety.output.processor import build_classifiers
 from trust_safety.output.settings import OutputModerationSettings
 
 FACES = Path(__file__).resolve().parents[2] / "data" / "faces"
-HARMLESS = (
-    "an ocean at dusk",
-    "a paper boat on a pond",
-    "a cat asleep on a windowsill",
-    "a lighthouse at dawn",
-    "a forest in autumn",
-    "lanterns over a river",
-    "a city street at night",
-    "colourful shapes",
-)
 SEEDS = range(5)  # 8 prompts x 5 seeds: 40 outputs, 4 sampled frames each
 
 
@@ -82,7 +73,7 @@ def test_harmless_procedural_outputs_are_never_blocked_as_minors_or_likeness(
         ]
 
     checked = with_weak_detections = 0
-    for prompt in HARMLESS:
+    for prompt in HARMLESS_PROMPTS:
         for seed in SEEDS:
             clip = render_clip(prompt, seed, 320, 184, 2.0, fps=4)
             result = moderate_frames(clip, 4, classifiers, DEFAULT_OUTPUT_POLICY, judge)  # type: ignore[arg-type]
