@@ -157,6 +157,10 @@ def create_app(services: Services | None = None) -> FastAPI:
                     body["relay"] = {"error": type(exc).__name__}
         else:
             checks["broker"] = "embedded (sql tail)"
+        models = services.warm_up.check()
+        if models is not None:
+            checks["models"] = models
+            body["models"] = services.warm_up.modules()
         ready = all(v == "ok" or v.startswith("embedded") for v in checks.values())
         return JSONResponse(
             {"ready": ready, "checks": checks, **body}, status_code=200 if ready else 503

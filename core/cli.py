@@ -164,17 +164,26 @@ def _warm_in_background(services: Services) -> threading.Thread:
 
     hooks = [(m.name, hook) for m in load_modules() for hook in m.warm]
 
+    names = list(dict.fromkeys(n for n, _ in hooks))
+    services.warm_up.begin(names)
+
     def run() -> None:
         started = time.monotonic()
         failed = []
-        for name, hook in hooks:
-            try:
-                hook(services)
-            except Exception as exc:  # the first request that needs it will say why
+        for name in names:
+            error: BaseException | None = None
+            for hook in (h for n, h in hooks if n == name):
+                try:
+                    hook(services)
+                except Exception as exc:  # the first request that needs it will say why
+                    error = exc
+                    logging.getLogger(__name__).warning(
+                        "warming %s failed: %s: %s", name, type(exc).__name__, exc
+                    )
+            if error is not None:
                 failed.append(name)
-                logging.getLogger(__name__).warning(
-                    "warming %s failed: %s: %s", name, type(exc).__name__, exc
-                )
+            # each module reports as soon as its own models are loaded
+            services.warm_up.finished(name, error)
         took = time.monotonic() - started
         note = f" ({', '.join(failed)} failed: see the log)" if failed else ""
         print(f"  ready: models warm after {took:.1f} s{note}", flush=True)

@@ -15,6 +15,7 @@ from core.ports import Port, Resource, Wiring, WiringError
 from core.privacy import Keyring, attach_keyring
 from core.settings import Settings
 from core.store import EventStore
+from core.warmup import WarmUp
 
 T = TypeVar("T")
 
@@ -30,6 +31,8 @@ class Services:
     # (core/replay.py), whose inputs outside the event log are read, never written.
     replay_source: Services | None = None
     wiring: Wiring | None = None
+    # the models' warm-up as ``serve`` runs it (core/warmup.py), read by /readyz
+    warm_up: WarmUp = field(default_factory=WarmUp)
     # ports and resources built so far, keyed by their declaration
     _built: dict[object, Any] = field(default_factory=dict, repr=False)
     _build_locks: dict[object, threading.Lock] = field(default_factory=dict, repr=False)

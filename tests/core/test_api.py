@@ -33,6 +33,28 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert ready.json()["checks"] == {"database": "ok", "broker": "embedded (sql tail)"}
 
 
+def test_readiness_waits_for_the_models_warm_up(services: Services) -> None:
+    """serve warms the models in the background; until they are loaded /readyz says 503."""
+    with TestClient(create_app(services)) as c:
+        services.warm_up.begin(["trust_safety", "reverse_search"])
+        warming = c.get("/readyz")
+        assert warming.status_code == 503
+        assert warming.json()["checks"]["models"] == "warming"
+        services.warm_up.finished("trust_safety")
+        assert c.get("/readyz").json()["models"] == {
+            "trust_safety": "ready",
+            "reverse_search": "warming",
+        }
+        services.warm_up.finished("reverse_search")
+        ready = c.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"]["models"] == "ok"
+        services.warm_up.finished("reverse_search", OSError("/srv/weights missing"))
+        failed = c.get("/readyz")
+        assert failed.status_code == 503
+        assert failed.json()["checks"]["models"] == "failed: reverse_search"
+        assert "/srv" not in failed.text
+
+
 def test_readiness_reports_an_unreachable_broker(make_services) -> None:  # type: ignore[no-untyped-def]
     from core.app import create_app as build
 

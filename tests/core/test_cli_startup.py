@@ -11,6 +11,7 @@ import sys
 import threading
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from core.modules import Module
 from core.ports import Resource
 from core.services import Services
 from core.settings import Settings
+from core.warmup import WarmUp
 
 ROOT = Path(__file__).resolve().parents[2]
 # fastapi too: managing principals and tokens needs the database, not the web framework
@@ -191,14 +193,20 @@ def test_serve_warms_the_models_in_the_background(
 
     modules = (Module(name="models", warm=[slow]), Module(name="other", warm=[broken]))
     monkeypatch.setattr("core.modules.load_modules", lambda: modules)
-    thread = _warm_in_background(object())
+    services = SimpleNamespace(warm_up=WarmUp())
+    thread = _warm_in_background(services)  # type: ignore[arg-type]
     assert "warming models in the background (models, other)" in capsys.readouterr().out
     assert thread.is_alive()  # serve went on while the models load
+    assert services.warm_up.modules()["models"] == "warming"
+    assert services.warm_up.check() in ("warming", "failed: other")
     release.set()
     thread.join(10)
     assert warmed == ["slow"]
     out = capsys.readouterr().out
     assert "ready: models warm after" in out and "other failed" in out
+    # the failure names its type only: the message may hold a server path
+    assert services.warm_up.modules() == {"models": "ready", "other": "failed: OSError"}
+    assert services.warm_up.check() == "failed: other"
 
 
 def test_a_model_is_built_once_when_threads_ask_together() -> None:
