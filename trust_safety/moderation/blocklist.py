@@ -11,6 +11,7 @@ Entries hold only unambiguous terms. Words that are harmless in most prompts ("s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,12 +23,24 @@ from trust_safety.moderation.errors import (
     InvalidModerationData,
     StaleListVersion,
 )
-from trust_safety.moderation.lexicon import Lexicon, term_form
+from trust_safety.moderation.lexicon import Lexicon, term_form, term_regex
 from trust_safety.moderation.normalise import NormalisedPrompt
 from trust_safety.moderation.policy import WEAK_SIGNAL_PREFIX
 from trust_safety.moderation.stages import Evidence, ModerationContext, StageResult
 
 MAX_TERM_CHARS = 80
+
+# Words that put what follows them out of the request: "no gore", "without nudity", "free of
+# blood". The scope ends at the clause (punctuation, "but", "and then", "with") and after a few
+# words, so "no gore but a beheading" keeps the beheading, and a negated word only stops
+# counting as a list hit: the semantic stage still reads the whole prompt, so a harmful request
+# is not excused by a disclaimer tacked onto it.
+_NEGATION_CUES = (
+    r"no|not|without|never|zero|minus|free of|instead of|rather than|avoid|avoiding|"
+    r"sin|sans|ohne|senza|sem|kein|keine|keinen|pas de|sans aucun|nada de"
+)
+_SCOPE_WORDS = 3
+_NEGATED = r"(?<![a-z0-9])(?:{cues})(?:\s+(?!but\b|with\b|and\b|then\b)[a-z0-9'-]+){{0,{n}}}?\s+(?P<term>{term})"
 
 
 @dataclass(frozen=True)
@@ -179,6 +192,11 @@ class BlocklistStage:
             if lexicon is None:
                 continue
             for hit in lexicon.find(prompt):
+                if _only_negated(prompt, hit.term):
+                    evidence.append(
+                        Evidence(category, "negated_term", hit.term, 0.0, view=hit.view)
+                    )
+                    continue
                 scores[category] = 1.0
                 evidence.append(Evidence(category, "blocklist_term", hit.term, 1.0, view=hit.view))
         signals: dict[str, float] = {}
@@ -187,7 +205,14 @@ class BlocklistStage:
             if weak is None:
                 continue
             for hit in weak.find(prompt):
-                signals[f"{WEAK_SIGNAL_PREFIX}{category.value}"] = 1.0
+                if _only_negated(prompt, hit.term):
+                    evidence.append(
+                        Evidence(category, "negated_term", hit.term, 0.0, view=hit.view)
+                    )
+                    continue
+                # the number of distinct weak terms: the policy caps what one alone can add
+                key = f"{WEAK_SIGNAL_PREFIX}{category.value}"
+                signals[key] = signals.get(key, 0.0) + 1.0
                 evidence.append(Evidence(category, "weak_term", hit.term, 0.0, view=hit.view))
         return StageResult(
             stage=self.name,
@@ -197,3 +222,22 @@ class BlocklistStage:
             evidence=tuple(evidence),
             data_versions={"blocklist": str(self.blocklist.version)},
         )
+
+
+def _only_negated(prompt: NormalisedPrompt, term: str) -> bool:
+    """True when every occurrence of ``term`` in the base view sits in a negation's scope.
+
+    Only the base view is read: a term found only through an obfuscated view (spaced out,
+    leetspeak) is never treated as negated, because hiding a word is not how people say
+    "no gore".
+    """
+    text = prompt.base
+    occurrences = re.compile(rf"(?<![a-z0-9]){term_regex(term)}[a-z]*(?![a-z0-9])")
+    spans = [m.start() for m in occurrences.finditer(text)]
+    if not spans:
+        return False
+    negated = re.compile(
+        _NEGATED.format(cues=_NEGATION_CUES, n=_SCOPE_WORDS, term=term_regex(term))
+    )
+    negated_starts = {m.start("term") for m in negated.finditer(text)}
+    return all(start in negated_starts for start in spans)

@@ -48,6 +48,11 @@ class Policy:
     # Added to a category's *semantic* score when a weak term of that category is present:
     # a risky word plus a risky meaning is stronger evidence than either alone.
     weak_term_boost: float = 0.0
+    # With a minor referred to, the minors score and the sexual score add up: sexual or
+    # suggestive content next to a child is refused even when each score alone is low. The
+    # sum is over the scores before weak-term boosts, so an innocent "bedroom" next to a
+    # "teen" does not count as sexual content. None switches the rule off.
+    minor_sexual_sum_threshold: float | None = None
 
     def __post_init__(self) -> None:
         missing = [c.value for c in Category if c not in self.thresholds]
@@ -60,6 +65,13 @@ class Policy:
                 )
         if not 0.0 <= self.weak_term_boost < 0.5:
             raise InvalidPolicy(f"weak_term_boost must be in [0, 0.5), got {self.weak_term_boost}")
+        if self.minor_sexual_sum_threshold is not None and not (
+            0.0 < self.minor_sexual_sum_threshold <= 2.0
+        ):
+            raise InvalidPolicy(
+                "minor_sexual_sum_threshold must be in (0, 2], "
+                f"got {self.minor_sexual_sum_threshold}"
+            )
         for category, strict in self.minor_thresholds.items():
             if category not in _MINOR_STRICT:
                 raise InvalidPolicy(
@@ -74,19 +86,23 @@ class Policy:
     def decide(self, results: Iterable[StageResult]) -> PolicyOutcome:
         scores: dict[Category, float] = {}
         minor_mode = False
-        boosted: set[Category] = set()
+        unboosted: dict[Category, float] = {}
+        # category -> the number of its distinct weak terms in the prompt
+        weak_terms: dict[Category, float] = {}
         results = list(results)
         for result in results:
             if result.signals.get(MINOR_SIGNAL, 0.0) > 0.0:
                 minor_mode = True
             for signal, value in result.signals.items():
                 if signal.startswith(WEAK_SIGNAL_PREFIX) and value > 0.0:
-                    boosted.add(Category(signal.removeprefix(WEAK_SIGNAL_PREFIX)))
+                    category = Category(signal.removeprefix(WEAK_SIGNAL_PREFIX))
+                    weak_terms[category] = weak_terms.get(category, 0.0) + float(value)
         for result in results:
             for category, score in result.scores.items():
                 value = float(score)
-                if result.stage == "semantic" and category in boosted:
-                    value = min(1.0, value + self.weak_term_boost)
+                unboosted[category] = max(unboosted.get(category, 0.0), value)
+                if result.stage == "semantic" and category in weak_terms:
+                    value = min(1.0, value + self.boost_for(weak_terms[category]))
                 scores[category] = max(scores.get(category, 0.0), value)
         applied = dict(self.thresholds)
         if minor_mode:
@@ -94,8 +110,19 @@ class Policy:
         refused = {c for c, s in scores.items() if s >= applied[c]}
         if minor_mode and Category.SEXUAL in refused:
             refused.add(Category.MINORS)
+        if (
+            minor_mode
+            and self.minor_sexual_sum_threshold is not None
+            and unboosted.get(Category.MINORS, 0.0) + unboosted.get(Category.SEXUAL, 0.0)
+            >= self.minor_sexual_sum_threshold
+        ):
+            refused.add(Category.MINORS)
         ordered = tuple(c for c in SEVERITY_ORDER if c in refused)
         return PolicyOutcome(ordered, scores, minor_mode, applied)
+
+    def boost_for(self, weak_term_count: float) -> float:
+        """The boost a category's semantic score gets from its weak terms (however many)."""
+        return self.weak_term_boost if weak_term_count > 0.0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +130,7 @@ class Policy:
             "thresholds": {c.value: v for c, v in self.thresholds.items()},
             "minor_thresholds": {c.value: v for c, v in self.minor_thresholds.items()},
             "weak_term_boost": self.weak_term_boost,
+            "minor_sexual_sum_threshold": self.minor_sexual_sum_threshold,
         }
 
 
@@ -112,9 +140,11 @@ def policy_from_json(data: Mapping[str, Any]) -> Policy:
         thresholds = {parse_category(k): float(v) for k, v in data["thresholds"].items()}
         minor = {parse_category(k): float(v) for k, v in data.get("minor_thresholds", {}).items()}
         boost = float(data.get("weak_term_boost", 0.0))
+        raw_sum = data.get("minor_sexual_sum_threshold")
+        minor_sum = None if raw_sum is None else float(raw_sum)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidPolicy(f"policy data is malformed: {exc}") from exc
-    return Policy(version, thresholds, minor, boost)
+    return Policy(version, thresholds, minor, boost, minor_sum)
 
 
 def load_default_policy() -> Policy:

@@ -121,3 +121,38 @@ def test_shipped_list_catches_evasive_spellings_and_spares_idioms() -> None:
     assert categories("how to make m e t h") == {Category.ILLEGAL_ACTIVITY}
     assert categories("a nude lipstick shade, seen with the naked eye") == set()
     assert categories("suicide prevention week poster") == set()
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a zombie film scene, no gore",
+        "a sword duel on a castle wall without blood or gore",
+        "a beach volleyball match without nudity",
+        "a haunted house tour, free of gore",
+    ],
+)
+def test_a_negated_term_refuses_nothing_and_stays_in_the_evidence(prompt: str) -> None:
+    result = BlocklistStage(load_default_blocklist()).evaluate(
+        normalise(prompt), ModerationContext()
+    )
+    assert result.scores == {} and result.signals == {}
+    assert {e.kind for e in result.evidence} == {"negated_term"}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "category"),
+    [
+        # the disclaimer's scope ends at "but": the second mention is requested
+        ("no gore but a beheading with gore everywhere", Category.VIOLENCE_GORE),
+        # a negation elsewhere in the prompt does not reach the term
+        ("full frontal nudity, no clothes, no censoring", Category.SEXUAL),
+        # hiding the word is not negating it: only the plain text is read for negation
+        ("no filter, g.o.r.e everywhere", Category.VIOLENCE_GORE),
+    ],
+)
+def test_negation_does_not_excuse_a_term_outside_its_scope(prompt: str, category: Category) -> None:
+    result = BlocklistStage(load_default_blocklist()).evaluate(
+        normalise(prompt), ModerationContext()
+    )
+    assert result.scores.get(category) == 1.0

@@ -78,3 +78,32 @@ def test_invalid_policies_are_refused() -> None:
 def test_shipped_policy_round_trips() -> None:
     shipped = load_default_policy()
     assert policy_from_json(shipped.to_json()) == shipped
+
+
+def test_sexual_content_with_a_minor_is_refused_on_the_sum_of_low_scores() -> None:
+    """Minors 0.73 and sexual 0.21 each sit under their threshold; together they do not."""
+    strict = Policy(
+        "test",
+        {c: 0.75 for c in Category},
+        {Category.SEXUAL: 0.5},
+        0.2,
+        minor_sexual_sum_threshold=0.85,
+    )
+    outcome = strict.decide([semantic(minors=0.73, sexual=0.21), MINOR])
+    assert outcome.refused == (Category.MINORS,)
+    # the rule needs a minor referred to, and both scores
+    assert strict.decide([semantic(minors=0.73, sexual=0.21)]).approved
+    assert strict.decide([semantic(minors=0.62, sexual=0.05), MINOR]).approved
+    # a weak term's boost does not count towards the sum ("a teen in his bedroom")
+    bedroom = StageResult("blocklist", "1", signals={"weak_term:sexual": 1.0})
+    assert strict.decide([semantic(minors=0.6, sexual=0.1), MINOR, bedroom]).approved
+
+
+def test_the_minor_sum_threshold_is_validated_and_round_trips() -> None:
+    data = load_default_policy().to_json()
+    assert data["minor_sexual_sum_threshold"] is not None
+    assert policy_from_json(data) == load_default_policy()
+    with pytest.raises(InvalidPolicy, match="minor_sexual_sum_threshold"):
+        policy_from_json({**data, "minor_sexual_sum_threshold": 3.0})
+    with pytest.raises(InvalidPolicy, match="malformed"):
+        policy_from_json({**data, "minor_sexual_sum_threshold": "high"})
