@@ -4,7 +4,7 @@
 so that the first decision does not pay for a model load. Until that thread is done the
 service answers, but a load balancer should not send it traffic yet: ``/readyz`` says 503
 with ``checks.models = "warming"``. A process that never starts warming (a test client, a
-one-off CLI command) builds models on first use and reports them as ``lazy``, which is ready.
+one-off CLI command) builds models on first use, and its ``/readyz`` has no ``models`` check.
 """
 
 from __future__ import annotations

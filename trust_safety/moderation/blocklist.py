@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from trust_safety.moderation.categories import Category, parse_category
@@ -210,9 +211,7 @@ class BlocklistStage:
                         Evidence(category, "negated_term", hit.term, 0.0, view=hit.view)
                     )
                     continue
-                # the number of distinct weak terms: the policy caps what one alone can add
-                key = f"{WEAK_SIGNAL_PREFIX}{category.value}"
-                signals[key] = signals.get(key, 0.0) + 1.0
+                signals[f"{WEAK_SIGNAL_PREFIX}{category.value}"] = 1.0
                 evidence.append(Evidence(category, "weak_term", hit.term, 0.0, view=hit.view))
         return StageResult(
             stage=self.name,
@@ -231,13 +230,19 @@ def _only_negated(prompt: NormalisedPrompt, term: str) -> bool:
     leetspeak) is never treated as negated, because hiding a word is not how people say
     "no gore".
     """
-    text = prompt.base
-    occurrences = re.compile(rf"(?<![a-z0-9]){term_regex(term)}[a-z]*(?![a-z0-9])")
-    spans = [m.start() for m in occurrences.finditer(text)]
-    if not spans:
+    occurrences, negated = _negation_patterns(term)
+    starts = [m.start() for m in occurrences.finditer(prompt.base)]
+    if not starts:
         return False
-    negated = re.compile(
-        _NEGATED.format(cues=_NEGATION_CUES, n=_SCOPE_WORDS, term=term_regex(term))
+    negated_starts = {m.start("term") for m in negated.finditer(prompt.base)}
+    return all(start in negated_starts for start in starts)
+
+
+@lru_cache(maxsize=4096)
+def _negation_patterns(term: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A term's mentions, and its mentions inside a negation; compiled once per term."""
+    form = term_regex(term)
+    return (
+        re.compile(rf"(?<![a-z0-9]){form}[a-z]*(?![a-z0-9])"),
+        re.compile(_NEGATED.format(cues=_NEGATION_CUES, n=_SCOPE_WORDS, term=form)),
     )
-    negated_starts = {m.start("term") for m in negated.finditer(text)}
-    return all(start in negated_starts for start in spans)

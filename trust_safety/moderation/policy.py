@@ -87,22 +87,20 @@ class Policy:
         scores: dict[Category, float] = {}
         minor_mode = False
         unboosted: dict[Category, float] = {}
-        # category -> the number of its distinct weak terms in the prompt
-        weak_terms: dict[Category, float] = {}
+        boosted: set[Category] = set()
         results = list(results)
         for result in results:
             if result.signals.get(MINOR_SIGNAL, 0.0) > 0.0:
                 minor_mode = True
             for signal, value in result.signals.items():
                 if signal.startswith(WEAK_SIGNAL_PREFIX) and value > 0.0:
-                    category = Category(signal.removeprefix(WEAK_SIGNAL_PREFIX))
-                    weak_terms[category] = weak_terms.get(category, 0.0) + float(value)
+                    boosted.add(Category(signal.removeprefix(WEAK_SIGNAL_PREFIX)))
         for result in results:
             for category, score in result.scores.items():
                 value = float(score)
                 unboosted[category] = max(unboosted.get(category, 0.0), value)
-                if result.stage == "semantic" and category in weak_terms:
-                    value = min(1.0, value + self.boost_for(weak_terms[category]))
+                if result.stage == "semantic" and category in boosted:
+                    value = min(1.0, value + self.weak_term_boost)
                 scores[category] = max(scores.get(category, 0.0), value)
         applied = dict(self.thresholds)
         if minor_mode:
@@ -119,10 +117,6 @@ class Policy:
             refused.add(Category.MINORS)
         ordered = tuple(c for c in SEVERITY_ORDER if c in refused)
         return PolicyOutcome(ordered, scores, minor_mode, applied)
-
-    def boost_for(self, weak_term_count: float) -> float:
-        """The boost a category's semantic score gets from its weak terms (however many)."""
-        return self.weak_term_boost if weak_term_count > 0.0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {

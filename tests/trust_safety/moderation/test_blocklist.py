@@ -148,7 +148,7 @@ def test_a_negated_term_refuses_nothing_and_stays_in_the_evidence(prompt: str) -
         # a negation elsewhere in the prompt does not reach the term
         ("full frontal nudity, no clothes, no censoring", Category.SEXUAL),
         # hiding the word is not negating it: only the plain text is read for negation
-        ("no filter, g.o.r.e everywhere", Category.VIOLENCE_GORE),
+        ("a castle siege, no g.o.r.e", Category.VIOLENCE_GORE),
     ],
 )
 def test_negation_does_not_excuse_a_term_outside_its_scope(prompt: str, category: Category) -> None:
