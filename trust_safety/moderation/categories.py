@@ -48,6 +48,15 @@ USER_FACING_REASON: dict[Category, str] = {
 }
 
 
+# Not a harm: the gate cannot yet read the prompt's language (or its words mix scripts), so it
+# does not approve it. A refusal code of its own, never a Category, because nothing was scored.
+LANGUAGE_UNSUPPORTED = "language_unsupported"
+LANGUAGE_UNSUPPORTED_REASON = (
+    "The prompt's language is not supported yet. Please write it in one of the supported "
+    "languages."
+)
+
+
 def parse_category(value: str) -> Category:
     from trust_safety.moderation.errors import UnknownCategory
 

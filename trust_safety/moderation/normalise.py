@@ -232,6 +232,11 @@ class NormalisedPrompt:
     def views(self) -> dict[str, str]:
         return {"base": self.base, "leet": self.leet, "joined": self.joined}
 
+    @property
+    def native(self) -> str:
+        """The prompt as written, only NFKC-normalised and case-folded (see ``native_form``)."""
+        return native_form(self.original)
+
     def distinct_views(self) -> tuple[str, ...]:
         """What the embedder sees: the base view and, when it differs, the most repaired one.
 
@@ -269,6 +274,14 @@ def base_form(text: str) -> str:
     text = fold_confusables(text.casefold())
     # casefold can reintroduce composed forms (e.g. "ǰ"); fold once more for stability.
     text = fold_confusables(unicodedata.normalize("NFKC", text))
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def native_form(text: str) -> str:
+    """NFKC, invisible characters removed, case folded, whitespace collapsed, and nothing
+    else: the form a multilingual model reads. Diacritics and non-Latin letters stay, since
+    folding Cyrillic look-alikes would turn Russian into nonsense."""
+    text = strip_invisible(unicodedata.normalize("NFKC", text)).casefold()
     return _WHITESPACE.sub(" ", text).strip()
 
 

@@ -8,17 +8,29 @@ reason category and a fixed sentence, never a list entry or an exemplar.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from trust_safety.classifiers.text_embedding import TextEmbedder, default_cache_dir, shared_minilm
+from trust_safety.classifiers.text_embedding import (
+    TextEmbedder,
+    default_cache_dir,
+    shared_minilm,
+    shared_multilingual,
+)
 from trust_safety.moderation.artists import ArtistStyleStage, load_default_artists
 from trust_safety.moderation.blocklist import BlocklistStage, load_default_blocklist
-from trust_safety.moderation.categories import USER_FACING_REASON, Category
+from trust_safety.moderation.categories import (
+    LANGUAGE_UNSUPPORTED,
+    LANGUAGE_UNSUPPORTED_REASON,
+    USER_FACING_REASON,
+    Category,
+)
 from trust_safety.moderation.errors import DuplicateStage
 from trust_safety.moderation.figures import PublicFigureStage, load_default_figures
+from trust_safety.moderation.language import LanguageReading, identify
 from trust_safety.moderation.minors import MinorsStage
+from trust_safety.moderation.multilingual import default_multilingual_stages
 from trust_safety.moderation.normalise import normalise
 from trust_safety.moderation.policy import Policy, load_default_policy
 from trust_safety.moderation.semantic import SemanticStage, load_default_exemplars
@@ -30,7 +42,11 @@ from trust_safety.moderation.stages import (
     StageResult,
 )
 
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
+
+# Why a decision wants a second reader (the LLM filter, where one is configured).
+REFERRAL_LANGUAGE = "language_unsupported"
+REFERRAL_BORDERLINE = "borderline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +64,19 @@ class ModerationDecision:
     # What the generator receives: the rewritten prompt when a rewrite applied.
     effective_prompt: str
     normalised_prompt: str
+    language: LanguageReading
+    # REFERRAL_LANGUAGE: the language is not covered (the decision is refused unless a
+    # second reader approves it); REFERRAL_BORDERLINE: approved, but a score came within the
+    # policy's referral margin of its threshold. None: nothing for a second reader.
+    referral: str | None = None
+
+    @property
+    def refusal_code(self) -> str | None:
+        """What the requester is told was wrong: a category, or that the language is not
+        supported yet; None when approved."""
+        if self.approved:
+            return None
+        return self.reason.value if self.reason is not None else LANGUAGE_UNSUPPORTED
 
     def user_view(self) -> dict[str, Any]:
         if self.approved:
@@ -55,18 +84,21 @@ class ModerationDecision:
                 "outcome": "approved",
                 "prompt_rewritten": self.rewrite is not None,
             }
-        assert self.reason is not None
         return {
             "outcome": "refused",
-            "reason_category": self.reason.value,
-            "reason": USER_FACING_REASON[self.reason],
+            "reason_category": self.refusal_code,
+            "reason": (
+                USER_FACING_REASON[self.reason]
+                if self.reason is not None
+                else LANGUAGE_UNSUPPORTED_REASON
+            ),
         }
 
     def to_record(self) -> dict[str, Any]:
         """The full decision, for the ``PromptModerated`` event and reviewers."""
         return {
             "approved": self.approved,
-            "reason": self.reason.value if self.reason else None,
+            "reason": self.refusal_code,
             "refused_categories": [c.value for c in self.refused_categories],
             "policy_version": self.policy_version,
             "pipeline_version": PIPELINE_VERSION,
@@ -78,6 +110,8 @@ class ModerationDecision:
             "rewrite": self.rewrite.to_record() if self.rewrite else None,
             "effective_prompt": self.effective_prompt,
             "normalised_prompt": self.normalised_prompt,
+            "language": self.language.to_record(),
+            "referral": self.referral,
         }
 
 
@@ -111,6 +145,8 @@ class PromptModerationPipeline:
     def moderate(self, prompt: str, context: ModerationContext | None = None) -> ModerationDecision:
         context = context or ModerationContext()
         normalised = normalise(prompt)
+        language = identify(prompt)
+        context = replace(context, language=language.code)
         results: list[StageResult] = [stage.evaluate(normalised, context) for stage in self.stages]
         outcome = self.policy.decide(results)
         rewrite = next((r.rewrite for r in results if r.rewrite is not None), None)
@@ -123,8 +159,16 @@ class PromptModerationPipeline:
         data_versions: dict[str, str] = {}
         for r in results:
             data_versions.update(r.data_versions)
+        # A harm the stages could read is refused for what it is; a prompt they could not
+        # read is not approved on silence.
+        approved = outcome.approved and language.covered
+        referral: str | None = None
+        if outcome.approved and not language.covered:
+            referral = REFERRAL_LANGUAGE
+        elif outcome.approved and self.policy.borderline(outcome):
+            referral = REFERRAL_BORDERLINE
         return ModerationDecision(
-            approved=outcome.approved,
+            approved=approved,
             reason=outcome.primary,
             refused_categories=outcome.refused,
             policy_version=self.policy.version,
@@ -134,14 +178,17 @@ class PromptModerationPipeline:
             minor_mode=outcome.minor_mode,
             evidence=evidence,
             rewrite=rewrite,
-            effective_prompt=rewrite.after if (rewrite and outcome.approved) else prompt,
+            effective_prompt=rewrite.after if (rewrite and approved) else prompt,
             normalised_prompt=normalised.base,
+            language=language,
+            referral=referral,
         )
 
 
 def build_default_pipeline(
     *,
     embedder: TextEmbedder | None = None,
+    multilingual_embedder: TextEmbedder | None = None,
     extra_stages: Sequence[PromptStage] = (),
     policy: Policy | None = None,
     cache_dir: Path | None = None,
@@ -149,14 +196,16 @@ def build_default_pipeline(
     """The shipped stages over the shipped data. ``extra_stages`` is where other packages'
     stages (the IP opt-out matcher) plug in."""
     embedder = embedder if embedder is not None else shared_minilm()
+    cache_dir = cache_dir or default_cache_dir()
+    english = load_default_exemplars()
+    multilingual = multilingual_embedder if multilingual_embedder is not None else shared_multilingual()
     stages: list[PromptStage] = [
         BlocklistStage(load_default_blocklist()),
         MinorsStage(),
         PublicFigureStage(load_default_figures()),
         ArtistStyleStage(load_default_artists()),
-        SemanticStage(
-            embedder, load_default_exemplars(), cache_dir=cache_dir or default_cache_dir()
-        ),
+        SemanticStage(embedder, english, cache_dir=cache_dir),
+        *default_multilingual_stages(multilingual, english, cache_dir=cache_dir),
         *extra_stages,
     ]
     return PromptModerationPipeline(stages, policy or load_default_policy())

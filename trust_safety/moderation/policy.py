@@ -21,6 +21,8 @@ from trust_safety.moderation.stages import StageResult
 MINOR_SIGNAL = "minor_reference"
 # Set by the blocklist stage when a context-dependent word of a category appears.
 WEAK_SIGNAL_PREFIX = "weak_term:"
+# The stages whose scores are similarities a weak term may boost (English and multilingual).
+SEMANTIC_STAGES = ("semantic", "semantic_multilingual")
 _MINOR_STRICT = (Category.SEXUAL, Category.VIOLENCE_GORE, Category.SELF_HARM)
 
 
@@ -53,6 +55,9 @@ class Policy:
     # sum is over the scores before weak-term boosts, so an innocent "bedroom" next to a
     # "teen" does not count as sexual content. None switches the rule off.
     minor_sexual_sum_threshold: float | None = None
+    # An approved prompt with a score this close below its threshold is borderline: where an
+    # LLM filter is configured it reads the prompt before the approval stands.
+    referral_margin: float = 0.1
 
     def __post_init__(self) -> None:
         missing = [c.value for c in Category if c not in self.thresholds]
@@ -72,6 +77,8 @@ class Policy:
                 "minor_sexual_sum_threshold must be in (0, 2], "
                 f"got {self.minor_sexual_sum_threshold}"
             )
+        if not 0.0 <= self.referral_margin < 0.5:
+            raise InvalidPolicy(f"referral_margin must be in [0, 0.5), got {self.referral_margin}")
         for category, strict in self.minor_thresholds.items():
             if category not in _MINOR_STRICT:
                 raise InvalidPolicy(
@@ -99,7 +106,7 @@ class Policy:
             for category, score in result.scores.items():
                 value = float(score)
                 unboosted[category] = max(unboosted.get(category, 0.0), value)
-                if result.stage == "semantic" and category in boosted:
+                if result.stage in SEMANTIC_STAGES and category in boosted:
                     value = min(1.0, value + self.weak_term_boost)
                 scores[category] = max(scores.get(category, 0.0), value)
         applied = dict(self.thresholds)
@@ -118,6 +125,13 @@ class Policy:
         ordered = tuple(c for c in SEVERITY_ORDER if c in refused)
         return PolicyOutcome(ordered, scores, minor_mode, applied)
 
+    def borderline(self, outcome: PolicyOutcome) -> bool:
+        """An approved outcome with a score within ``referral_margin`` of its threshold."""
+        return any(
+            score >= outcome.thresholds_applied[category] - self.referral_margin
+            for category, score in outcome.scores.items()
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "version": self.version,
@@ -125,6 +139,7 @@ class Policy:
             "minor_thresholds": {c.value: v for c, v in self.minor_thresholds.items()},
             "weak_term_boost": self.weak_term_boost,
             "minor_sexual_sum_threshold": self.minor_sexual_sum_threshold,
+            "referral_margin": self.referral_margin,
         }
 
 
@@ -136,9 +151,10 @@ def policy_from_json(data: Mapping[str, Any]) -> Policy:
         boost = float(data.get("weak_term_boost", 0.0))
         raw_sum = data.get("minor_sexual_sum_threshold")
         minor_sum = None if raw_sum is None else float(raw_sum)
+        margin = float(data.get("referral_margin", 0.1))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidPolicy(f"policy data is malformed: {exc}") from exc
-    return Policy(version, thresholds, minor, boost, minor_sum)
+    return Policy(version, thresholds, minor, boost, minor_sum, margin)
 
 
 def load_default_policy() -> Policy:

@@ -24,7 +24,7 @@ from trust_safety.classifiers.text_embedding import TextEmbedder, embed_with_dis
 from trust_safety.moderation.categories import Category, parse_category
 from trust_safety.moderation.data import shipped_json
 from trust_safety.moderation.errors import InvalidModerationData
-from trust_safety.moderation.normalise import NormalisedPrompt
+from trust_safety.moderation.normalise import NormalisedPrompt, base_form
 from trust_safety.moderation.stages import Evidence, ModerationContext, StageResult
 
 BENIGN = "benign"
@@ -130,8 +130,6 @@ class SemanticStage:
         benign_contrast: float = BENIGN_CONTRAST,
         probe_c: float = PROBE_C,
     ) -> None:
-        from trust_safety.moderation.normalise import base_form
-
         self.embedder = embedder
         self.exemplars = exemplars
         self._benign_contrast = benign_contrast
@@ -142,7 +140,7 @@ class SemanticStage:
             for index, text in enumerate(items):
                 labels.append(label)
                 # Exemplars are embedded in the same normalised form prompts are.
-                texts.append(base_form(text))
+                texts.append(self.exemplar_form(text))
                 refs.append(f"{label}:{index}")
         self._refs = refs
         self._matrix = embed_with_disk_cache(embedder, texts, cache_dir)
@@ -153,6 +151,10 @@ class SemanticStage:
         self._categories = [Category(label) for label in self._label_rows if label != BENIGN]
         self.probe = LinearProbe(self._matrix, labels, c=probe_c)
         self._probe_column = {label: i for i, label in enumerate(self.probe.classes)}
+
+    @staticmethod
+    def exemplar_form(text: str) -> str:
+        return base_form(text)
 
     @property
     def stage_version(self) -> str:

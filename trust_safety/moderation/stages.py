@@ -28,6 +28,9 @@ class ModerationContext:
     # ISO 3166-1 alpha-2 code of the request's territory (opt-outs can be territorial);
     # None means unknown, and every territorial rule applies.
     territory: str | None = None
+    # The prompt's language (ISO 639-1, "und" when it has no letters), set by the pipeline
+    # from its own reading; stages for other languages stay silent on "en".
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,8 @@ def test_refusal_shows_the_category_but_never_the_matched_term(
         "public_figures",
         "living_artists",
         "semantic",
+        "terms_i18n",
+        "semantic_multilingual",
     }
 
 

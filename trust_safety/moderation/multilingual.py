@@ -1,0 +1,359 @@
+"""Moderation of prompts that are not in English.
+
+Two stages, both silent on English prompts (the English stages are measured and tuned on
+their own, and the multilingual model is no better at English than MiniLM):
+
+- ``semantic_multilingual``: the semantic stage over a multilingual sentence encoder
+  (USE-multilingual v3). Its exemplars are the English ones plus translations of a sample of
+  them per language (``data/exemplars_i18n.json``): in a shared space an English exemplar
+  already lands near its translation, and the translations teach the probe that language is
+  not a signal. The prompt is read in its native form, diacritics and scripts intact. Where a
+  glossary exists (Hindi, which the encoder was not trained on), a word-by-word English gloss
+  of the prompt is scored as a second view.
+- ``terms_i18n``: per-language term lists (``data/terms_i18n.json``), the counterpart of the
+  English blocklist: strong terms refuse outright, weak terms raise the same
+  ``weak_term:<category>`` signal, and each language's negation cues keep "sin sangre" from
+  counting as blood. Scripts written without spaces (Chinese, Japanese) and Korean, whose
+  particles attach to the word, match terms inside words; the others match whole words.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from trust_safety.classifiers.text_embedding import TextEmbedder
+from trust_safety.moderation.categories import Category, parse_category
+from trust_safety.moderation.data import shipped_json
+from trust_safety.moderation.errors import InvalidModerationData
+from trust_safety.moderation.language import UNDETERMINED
+from trust_safety.moderation.normalise import NormalisedPrompt, native_form
+from trust_safety.moderation.policy import WEAK_SIGNAL_PREFIX
+from trust_safety.moderation.semantic import BENIGN, ExemplarSet, SemanticStage
+from trust_safety.moderation.stages import Evidence, ModerationContext, StageResult
+
+# Languages whose words the term lists match inside longer words (no spaces, or particles
+# glued to the noun), and those whose negation follows the word it negates ("血なし").
+_INFIX_LANGUAGES = frozenset({"zh", "ja", "ko"})
+_UNSPACED = frozenset({"zh", "ja"})
+_NEGATION_AFTER = frozenset({"ja", "ko"})
+# Languages the encoder was not trained on: it reads them as noise, so only their English
+# gloss is scored.
+_GLOSS_ONLY = frozenset({"hi"})
+_SCOPE_WORDS = 3
+_SCOPE_CHARS = 6
+
+
+def _silent(context: ModerationContext) -> bool:
+    return context.language in (None, "en", UNDETERMINED)
+
+
+def merged_exemplars(english: ExemplarSet, translated: Mapping[str, Any]) -> ExemplarSet:
+    """English exemplars with every language's translations appended under the same label."""
+    try:
+        version = int(translated["version"])
+        languages = translated["languages"]
+        merged: dict[str, list[str]] = {k: list(v) for k, v in english.exemplars.items()}
+        for lang, labels in sorted(languages.items()):
+            for label, texts in labels.items():
+                if label != BENIGN:
+                    parse_category(label)
+                if not isinstance(texts, list) or not all(
+                    isinstance(t, str) and t.strip() for t in texts
+                ):
+                    raise InvalidModerationData(
+                        f"translated exemplars for {lang}/{label} must be non-empty strings"
+                    )
+                merged.setdefault(label, []).extend(texts)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidModerationData(f"translated exemplar data is malformed: {exc}") from exc
+    return ExemplarSet(english.version * 1000 + version, {k: tuple(v) for k, v in merged.items()})
+
+
+def load_default_multilingual_exemplars(english: ExemplarSet) -> ExemplarSet:
+    return merged_exemplars(english, shipped_json("exemplars_i18n.json"))
+
+
+def words(text: str) -> list[str]:
+    """Whitespace-separated tokens with punctuation trimmed off their ends.
+
+    Not ``\\w+``: Python counts the vowel signs of Devanagari and other Indic scripts as
+    non-word characters, and would cut "पार्क" into three pieces.
+    """
+    out = []
+    for token in text.split():
+        start, end = 0, len(token)
+        while start < end and unicodedata.category(token[start])[0] in "PS":
+            start += 1
+        while end > start and unicodedata.category(token[end - 1])[0] in "PS":
+            end -= 1
+        if start < end:
+            out.append(token[start:end])
+    return out
+
+
+# Longest ending a word may carry past a glossary entry in a spaced script, for inflections
+# the glossary does not list: three letters cover plurals and most case endings.
+_MAX_SUFFIX = 3
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """Word -> English, read into a word-by-word English gloss of a prompt.
+
+    Scripts without spaces (Chinese, Japanese) are segmented by longest match; in the others
+    a word is looked up whole, else by its longest listed prefix within ``_MAX_SUFFIX``
+    letters of the whole word.
+    """
+
+    language: str
+    entries: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        longest = max((len(k) for k in self.entries), default=1)
+        object.__setattr__(self, "_longest", longest)
+
+    def gloss(self, text: str) -> str:
+        out: list[str] = []
+        for token in words(text):
+            out.extend(self._segment(token) if self.language in _UNSPACED else self._word(token))
+        return " ".join(w for w in out if w)
+
+    def _word(self, token: str) -> list[str]:
+        if token in self.entries:
+            return [self.entries[token]]
+        for cut in range(1, min(_MAX_SUFFIX, len(token) - 2) + 1):
+            stem = token[:-cut]
+            if stem in self.entries:
+                return [self.entries[stem]]
+        return []
+
+    def _segment(self, token: str) -> list[str]:
+        out: list[str] = []
+        i = 0
+        longest: int = getattr(self, "_longest")
+        while i < len(token):
+            for size in range(min(longest, len(token) - i), 0, -1):
+                piece = token[i : i + size]
+                if piece in self.entries:
+                    out.append(self.entries[piece])
+                    i += size
+                    break
+            else:
+                i += 1
+        return out
+
+
+class MultilingualSemanticStage(SemanticStage):
+    name = "semantic_multilingual"
+    version = "1"
+
+    def __init__(
+        self,
+        embedder: TextEmbedder,
+        exemplars: ExemplarSet,
+        *,
+        glossaries: Mapping[str, Glossary] | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        super().__init__(embedder, exemplars, cache_dir=cache_dir)
+        self.glossaries = dict(glossaries or {})
+
+    @staticmethod
+    def exemplar_form(text: str) -> str:
+        return native_form(text)
+
+    def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
+        if _silent(context):
+            return StageResult(stage=self.name, version=self.stage_version)
+        language = str(context.language)
+        views: list[str] = []
+        names: list[str] = []
+        if language not in _GLOSS_ONLY:
+            views.append(prompt.native)
+            names.append("native")
+        glossary = self.glossaries.get(language)
+        gloss = glossary.gloss(prompt.native) if glossary is not None else ""
+        if gloss:
+            views.append(gloss)
+            names.append("gloss")
+        if not views:
+            return StageResult(stage=self.name, version=self.stage_version)
+        scores, refs, best_views = self.scores_for_views(views)
+        evidence = tuple(
+            Evidence(category, "exemplar", refs[category], score, view=names[best_views[category]])
+            for category, score in scores.items()
+        )
+        return StageResult(
+            stage=self.name,
+            version=self.stage_version,
+            scores=scores,
+            evidence=evidence,
+            data_versions={"exemplars_multilingual": str(self.exemplars.version)},
+        )
+
+
+@dataclass(frozen=True)
+class LanguageTerms:
+    strong: Mapping[Category, frozenset[str]]
+    weak: Mapping[Category, frozenset[str]]
+    negation: frozenset[str]
+    allow: frozenset[str]
+
+
+@dataclass(frozen=True)
+class TermLists:
+    version: int
+    languages: Mapping[str, LanguageTerms]
+
+
+def _terms(raw: Any, where: str) -> dict[Category, frozenset[str]]:
+    if not isinstance(raw, dict):
+        raise InvalidModerationData(f"{where} must map categories to term lists")
+    out: dict[Category, frozenset[str]] = {}
+    for label, terms in raw.items():
+        if not isinstance(terms, list) or not all(isinstance(t, str) and t.strip() for t in terms):
+            raise InvalidModerationData(f"{where}/{label} must be a list of non-empty strings")
+        out[parse_category(label)] = frozenset(native_form(t) for t in terms)
+    return out
+
+
+def term_lists_from_json(data: Mapping[str, Any]) -> TermLists:
+    try:
+        version = int(data["version"])
+        raw_languages = data["languages"]
+        languages = {
+            str(lang): LanguageTerms(
+                strong=_terms(spec.get("lists", {}), f"{lang}/lists"),
+                weak=_terms(spec.get("weak", {}), f"{lang}/weak"),
+                negation=frozenset(native_form(c) for c in spec.get("negation", [])),
+                allow=frozenset(native_form(a) for a in spec.get("allow", [])),
+            )
+            for lang, spec in raw_languages.items()
+        }
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidModerationData(f"term list data is malformed: {exc}") from exc
+    return TermLists(version, languages)
+
+
+def load_default_term_lists() -> TermLists:
+    return term_lists_from_json(shipped_json("terms_i18n.json"))
+
+
+def load_default_glossaries() -> dict[str, Glossary]:
+    data = shipped_json("terms_i18n.json").get("gloss", {})
+    return {
+        lang: Glossary(lang, {native_form(k): str(v) for k, v in entries.items()})
+        for lang, entries in data.items()
+    }
+
+
+@lru_cache(maxsize=8192)
+def _term_pattern(term: str, infix: bool) -> re.Pattern[str]:
+    body = re.escape(term)
+    return re.compile(body if infix else rf"(?<!\w){body}(?!\w)")
+
+
+def _negated(text: str, start: int, end: int, cues: frozenset[str], language: str) -> bool:
+    """Is the match at [start, end) inside a negation's scope?"""
+    if not cues:
+        return False
+    if language in _INFIX_LANGUAGES:
+        before = text[max(0, start - _SCOPE_CHARS) : start]
+        after = text[end : end + _SCOPE_CHARS]
+        if language in _NEGATION_AFTER and any(after.lstrip().startswith(c) for c in cues):
+            return True
+        return any(c in before for c in cues)
+    preceding = " ".join(words(text[:start])[-(_SCOPE_WORDS + 1) :])
+    return any(re.search(rf"(?<!\w){re.escape(c)}(?!\w)", preceding) is not None for c in cues)
+
+
+class LocalTermStage:
+    name = "terms_i18n"
+    version = "1"
+
+    def __init__(self, lists: TermLists) -> None:
+        self.lists = lists
+
+    def _hits(
+        self, text: str, terms: Mapping[Category, frozenset[str]], spec: LanguageTerms, lang: str
+    ) -> list[tuple[Category, str, bool]]:
+        infix = lang in _INFIX_LANGUAGES
+        masked = text
+        for idiom in spec.allow:
+            masked = masked.replace(idiom, " " * len(idiom))
+        hits = []
+        for category, words in terms.items():
+            for term in sorted(words):
+                matches = list(_term_pattern(term, infix).finditer(masked))
+                if not matches:
+                    continue
+                negated = all(
+                    _negated(masked, m.start(), m.end(), spec.negation, lang) for m in matches
+                )
+                hits.append((category, term, negated))
+        return hits
+
+    def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
+        spec = self.lists.languages.get(str(context.language))
+        if _silent(context) or spec is None:
+            return StageResult(stage=self.name, version=self.version)
+        lang = str(context.language)
+        text = prompt.native
+        scores: dict[Category, float] = {}
+        signals: dict[str, float] = {}
+        evidence: list[Evidence] = []
+        for category, term, negated in self._hits(text, spec.strong, spec, lang):
+            kind = "negated_term" if negated else "term"
+            evidence.append(Evidence(category, kind, f"{lang}:{term}", 1.0, view="native"))
+            if not negated:
+                scores[category] = 1.0
+        for category, term, negated in self._hits(text, spec.weak, spec, lang):
+            if negated:
+                continue
+            signals[f"{WEAK_SIGNAL_PREFIX}{category.value}"] = 1.0
+            evidence.append(Evidence(category, "weak_term", f"{lang}:{term}", 0.0, view="native"))
+        return StageResult(
+            stage=self.name,
+            version=self.version,
+            scores=scores,
+            evidence=tuple(evidence),
+            signals=signals,
+            data_versions={"terms_i18n": str(self.lists.version)},
+        )
+
+
+_SHARED: dict[tuple[str, str], tuple[Any, ...]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def default_multilingual_stages(
+    embedder: TextEmbedder, english: ExemplarSet, *, cache_dir: Path | None
+) -> tuple[Any, ...]:
+    """The two stages over the shipped data, built once per process and encoder.
+
+    They hold no live list (the term lists and translations ship with the code), and fitting
+    the probe over two thousand exemplars takes a second or two: every service instance in a
+    process shares one build.
+    """
+    key = (embedder.model_id, f"{english.version}")
+    with _SHARED_LOCK:
+        built = _SHARED.get(key)
+        if built is None:
+            built = (
+                LocalTermStage(load_default_term_lists()),
+                MultilingualSemanticStage(
+                    embedder,
+                    load_default_multilingual_exemplars(english),
+                    glossaries=load_default_glossaries(),
+                    cache_dir=cache_dir,
+                ),
+            )
+            _SHARED[key] = built
+    return built
