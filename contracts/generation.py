@@ -3,7 +3,9 @@
 * ``generation-<id>`` (the gate, trust_safety): ``GenerationRequested -> PromptModerated ->
   GenerationApproved | GenerationRefused``. The request is a fact the requester stated, the
   moderation decision a fact the gate reached (with its evidence), and the approval or
-  refusal the outcome other domains act on.
+  refusal the outcome other domains act on. A decision referred to the LLM filter
+  (``PromptModerated.referral`` set) has no outcome of its own: ``PromptFilterReviewed`` and
+  the outcome follow it.
 * ``render-<id>`` (the generator): ``GenerationStarted -> GenerationCompleted |
   GenerationFailed``. It reads ``GenerationApproved``'s ``prompt`` (the rewritten prompt when
   a rewrite applied) and ``cameo_ids``.
@@ -91,12 +93,41 @@ class PromptModerated(EventPayload):
     generation_id: str
     approved: bool
     reason_category: str | None
-    stage: str | None  # which check refused: prompt, upload, consent, lineage
+    # which check refused: prompt, upload, consent, lineage; llm_filter when referred
+    stage: str | None
     prompt_decision: dict[str, Any]
     upload: dict[str, Any] | None = None
     consent: dict[str, Any] | None = None
     lineage: dict[str, Any] | None = None
     requester_id: str | None = None  # whose prompt it is (None in events before erasure)
+    # Why the decision was handed to the LLM filter (language_unsupported, borderline): then
+    # approved is False, reason_category None, and PromptFilterReviewed brings the outcome.
+    # None: the gate decided alone (every event before the filter existed).
+    referral: str | None = None
+
+
+@event_type("PromptFilterReviewed", category=GENERATION)
+class PromptFilterReviewed(EventPayload):
+    """The LLM filter's answer on a referred prompt, written with the outcome it led to.
+
+    ``failure`` is set (timeout, unavailable, invalid_answer, busy, error) when the filter gave
+    no verdict: the request was then refused (fail closed) and ``verdict`` is None. The
+    rationale is the model's free text and may quote the prompt, so it is the requester's.
+    """
+
+    personal_data: ClassVar[PersonalData | None] = PersonalData(
+        subject="requester_id", fields=("rationale",)
+    )
+
+    generation_id: str
+    requester_id: str
+    referral: str
+    verdict: Literal["allow", "refuse"] | None
+    reason_category: str | None  # the harm category a refusal names (None: allow, or unnamed)
+    rationale: str
+    model_id: str
+    elapsed_ms: int = Field(ge=0)
+    failure: str | None = Field(default=None, pattern="^[a-z_]{1,64}$")
 
 
 @event_type("GenerationApproved", category=GENERATION)
@@ -253,6 +284,7 @@ class GenerationParameters(BaseModel):
 _STAGES = {
     "GenerationRequested": 0,
     "PromptModerated": 0,
+    "PromptFilterReviewed": 0,
     "GenerationApproved": 1,
     "GenerationRefused": 1,
     "GenerationStarted": 2,

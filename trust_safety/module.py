@@ -8,6 +8,7 @@ from core.modules import Domain, Module
 from trust_safety.cases import cli as cases_cli
 from trust_safety.consent.settings import EnrolmentSettings
 from trust_safety.generation import cli as gate_cli
+from trust_safety.moderation.filter_settings import PromptFilterSettings
 from trust_safety.optout import cli as optout_cli
 from trust_safety.output.settings import OutputModerationSettings
 from trust_safety.uploads.settings import UploadSettings
@@ -17,9 +18,11 @@ if TYPE_CHECKING:
 
 
 def warm(services: Services) -> None:
-    """Load the text embedder, the exemplars, the opt-out matcher and the image classifiers,
-    and decide one harmless prompt, so that the first real decision does not pay for them."""
-    from trust_safety.generation.gate import gate_pipeline
+    """Load the text embedder, the exemplars, the opt-out matcher, the image classifiers and
+    a local LLM filter, and decide one harmless prompt, so that the first real decision does
+    not pay for them."""
+    from trust_safety.generation.gate import PROMPT_FILTER, gate_pipeline
+    from trust_safety.moderation.llm_filter import LocalTransformersFilter, TimedFilter
     from trust_safety.moderation.stages import ModerationContext
     from trust_safety.output.processor import CLASSIFIERS
     from trust_safety.uploads.service import shared_moderator
@@ -27,6 +30,11 @@ def warm(services: Services) -> None:
     gate_pipeline(services).moderate("a watercolour of a lighthouse at dawn", ModerationContext())
     shared_moderator(services)
     services.resource(CLASSIFIERS)
+    prompt_filter = services.resource(PROMPT_FILTER)
+    if isinstance(prompt_filter, TimedFilter) and isinstance(
+        prompt_filter.inner, LocalTransformersFilter
+    ):
+        prompt_filter.inner.load()
 
 
 def load() -> Module:
@@ -96,5 +104,5 @@ module = Domain(
     name="trust_safety",
     load=load,
     cli=[cases_cli.install_cli, optout_cli.install_cli, gate_cli.install_cli],
-    settings=[EnrolmentSettings, OutputModerationSettings, UploadSettings],
+    settings=[EnrolmentSettings, OutputModerationSettings, UploadSettings, PromptFilterSettings],
 )

@@ -10,7 +10,10 @@ Checks, in order, each recorded in ``PromptModerated`` whether it passed or not:
 4. consent: every cameo the request names or @mentions may be used by the requester now.
 
 The first failing check refuses the request; otherwise it is approved with the prompt the
-pipeline produced (a living-artist rewrite included).
+pipeline produced (a living-artist rewrite included). Where an LLM filter is configured, a
+decision the pipeline refers (a language it cannot read, a borderline approval) whose other
+checks passed is recorded as referred (``PromptModerated.referral``) without an outcome; the
+``prompt-filter-review`` processor (``filter_review.py``) asks the filter and decides.
 """
 
 from __future__ import annotations
@@ -34,9 +37,17 @@ from trust_safety.classifiers.text_embedding import TextEmbedder, default_cache_
 from trust_safety.generation.lists import LiveLists, load_live_lists
 from trust_safety.moderation.artists import ArtistStyleStage, load_default_artists
 from trust_safety.moderation.blocklist import BlocklistStage
-from trust_safety.moderation.categories import USER_FACING_REASON, Category
+from trust_safety.moderation.categories import (
+    LANGUAGE_UNSUPPORTED,
+    LANGUAGE_UNSUPPORTED_REASON,
+    USER_FACING_REASON,
+    Category,
+)
 from trust_safety.moderation.figures import PublicFigureStage
+from trust_safety.moderation.filter_settings import PromptFilterSettings
+from trust_safety.moderation.llm_filter import PromptFilter, build_filter
 from trust_safety.moderation.minors import MinorsStage
+from trust_safety.moderation.multilingual import default_gloss_stage, default_multilingual_stages
 from trust_safety.moderation.pipeline import ModerationDecision, PromptModerationPipeline
 from trust_safety.moderation.policy import load_default_policy
 from trust_safety.moderation.semantic import SemanticStage, load_default_exemplars
@@ -47,6 +58,9 @@ GATE_REASONS: dict[str, str] = {
     "upload_refused": "The uploaded input cannot be used for generation.",
     "source_unavailable": "The video to extend or remix is not available to you.",
     "invalid_request": "The request is incomplete and cannot be judged.",
+    LANGUAGE_UNSUPPORTED: LANGUAGE_UNSUPPORTED_REASON,
+    # a borderline prompt the LLM filter could not read in time (it fails closed)
+    "review_unavailable": "The prompt could not be checked right now. Please try again later.",
 }
 
 
@@ -67,6 +81,26 @@ def _default_embedder(_services: Services) -> TextEmbedder:
 TEXT_EMBEDDER = Resource[TextEmbedder]("moderation.text_embedder", _default_embedder)
 
 
+def _default_multilingual_embedder(_services: Services) -> TextEmbedder:
+    from trust_safety.classifiers.text_embedding import shared_multilingual
+
+    return shared_multilingual()
+
+
+# The multilingual stage's encoder (USE-multilingual) for prompts in other languages.
+MULTILINGUAL_EMBEDDER = Resource[TextEmbedder](
+    "moderation.multilingual_embedder", _default_multilingual_embedder
+)
+
+
+def _configured_filter(services: Services) -> PromptFilter | None:
+    return build_filter(services.settings.section(PromptFilterSettings))
+
+
+# The LLM filter referred decisions go to (CLEARFRAME_LLM_FILTER_*); None: none configured.
+PROMPT_FILTER = Resource[PromptFilter | None]("moderation.prompt_filter", _configured_filter)
+
+
 class _PipelineCache:
     """The static stages are built once; list-backed stages are rebuilt when a list moves."""
 
@@ -77,6 +111,13 @@ class _PipelineCache:
         # (CLEARFRAME_CACHE_DIR), shared by every service instance and test.
         self.semantic = SemanticStage(
             embedder, load_default_exemplars(), cache_dir=default_cache_dir()
+        )
+        self.multilingual = tuple(
+            default_multilingual_stages(
+                services.resource(MULTILINGUAL_EMBEDDER),
+                load_default_exemplars(),
+                cache_dir=default_cache_dir(),
+            )
         )
         self.artists = ArtistStyleStage(load_default_artists())
         self.minors = MinorsStage()
@@ -94,7 +135,16 @@ class _PipelineCache:
                 self.key = lists.key
             blocklist_stage, figure_stage = self.list_stages
         return PromptModerationPipeline(
-            [blocklist_stage, self.minors, figure_stage, self.artists, self.semantic, *extra],
+            [
+                blocklist_stage,
+                self.minors,
+                figure_stage,
+                self.artists,
+                self.semantic,
+                *self.multilingual,
+                default_gloss_stage([blocklist_stage, self.semantic]),
+                *extra,
+            ],
             self.policy,
         )
 
@@ -168,6 +218,7 @@ class PromptModeration(Processor):
             "allowed": consent.allowed,
             "decisions": [d.decision.as_evidence() for d in consent.decisions],
             "unresolved_mentions": list(consent.unresolved_mentions),
+            "cameo_ids": list(consent.cameo_ids),
         }
 
         failure: tuple[str, str] | None = None
@@ -176,10 +227,35 @@ class PromptModeration(Processor):
         elif upload is not None and not upload["ok"]:
             failure = ("upload", "upload_refused")
         elif not decision.approved:
-            assert decision.reason is not None
-            failure = ("prompt", decision.reason.value)
+            failure = ("prompt", str(decision.refusal_code))
         elif not consent.allowed:
             failure = ("consent", "cameo_consent")
+
+        # A referred decision waits for the filter's reading, but only when nothing else
+        # refused: a pipeline referral is never a harm it found.
+        others_passed = lineage["ok"] and (upload is None or upload["ok"]) and consent.allowed
+        if (
+            decision.referral is not None
+            and others_passed
+            and self.services.resource(PROMPT_FILTER) is not None
+        ):
+            referred = PromptModerated(
+                generation_id=generation_id,
+                approved=False,
+                reason_category=None,
+                stage="llm_filter",
+                prompt_decision=decision.to_record(),
+                upload=upload,
+                consent=consent_record,
+                lineage=lineage,
+                requester_id=requester,
+                referral=decision.referral,
+            )
+            return [
+                Append(
+                    event.stream_id, [referred], expected_version=len(history), actor=SYSTEM_ACTOR
+                )
+            ]
 
         moderated = PromptModerated(
             generation_id=generation_id,
