@@ -27,7 +27,10 @@ def warm(services: Services) -> None:
     from trust_safety.output.processor import CLASSIFIERS
     from trust_safety.uploads.service import shared_moderator
 
-    gate_pipeline(services).moderate("a watercolour of a lighthouse at dawn", ModerationContext())
+    pipeline = gate_pipeline(services)
+    pipeline.moderate("a watercolour of a lighthouse at dawn", ModerationContext())
+    # A prompt in another language loads the multilingual encoder and the glossaries.
+    pipeline.moderate("una acuarela de un faro al amanecer", ModerationContext())
     shared_moderator(services)
     services.resource(CLASSIFIERS)
     prompt_filter = services.resource(PROMPT_FILTER)

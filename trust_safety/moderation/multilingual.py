@@ -1,15 +1,16 @@
 """Moderation of prompts that are not in English.
 
-Two stages, both silent on English prompts (the English stages are measured and tuned on
+Three stages, all silent on English prompts (the English stages are measured and tuned on
 their own, and the multilingual model is no better at English than MiniLM):
 
 - ``semantic_multilingual``: the semantic stage over a multilingual sentence encoder
   (USE-multilingual v3). Its exemplars are the English ones plus translations of a sample of
   them per language (``data/exemplars_i18n.json``): in a shared space an English exemplar
   already lands near its translation, and the translations teach the probe that language is
-  not a signal. The prompt is read in its native form, diacritics and scripts intact. Where a
-  glossary exists (Hindi, which the encoder was not trained on), a word-by-word English gloss
-  of the prompt is scored as a second view.
+  not a signal. The prompt is read in its native form, diacritics and scripts intact.
+- ``gloss_en``: the English blocklist and MiniLM semantic stage over a word-by-word English
+  gloss of the prompt (``data/glossaries.json``). It is the only reader of Hindi, which the
+  encoder was not trained on, and a second reader of the others.
 - ``terms_i18n``: per-language term lists (``data/terms_i18n.json``), the counterpart of the
   English blocklist: strong terms refuse outright, weak terms raise the same
   ``weak_term:<category>`` signal, and each language's negation cues keep "sin sangre" from
@@ -22,29 +23,30 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from core.once import once
 from trust_safety.classifiers.text_embedding import TextEmbedder
 from trust_safety.moderation.categories import Category, parse_category
 from trust_safety.moderation.data import shipped_json
 from trust_safety.moderation.errors import InvalidModerationData
 from trust_safety.moderation.language import UNDETERMINED
-from trust_safety.moderation.normalise import NormalisedPrompt, native_form
+from trust_safety.moderation.normalise import NormalisedPrompt, native_form, normalise
 from trust_safety.moderation.policy import WEAK_SIGNAL_PREFIX
 from trust_safety.moderation.semantic import BENIGN, ExemplarSet, SemanticStage
-from trust_safety.moderation.stages import Evidence, ModerationContext, StageResult
+from trust_safety.moderation.stages import Evidence, ModerationContext, PromptStage, StageResult
 
 # Languages whose words the term lists match inside longer words (no spaces, or particles
 # glued to the noun), and those whose negation follows the word it negates ("血なし").
 _INFIX_LANGUAGES = frozenset({"zh", "ja", "ko"})
 _UNSPACED = frozenset({"zh", "ja"})
 _NEGATION_AFTER = frozenset({"ja", "ko"})
-# Languages the encoder was not trained on: it reads them as noise, so only their English
-# gloss is scored.
+# Languages the encoder was not trained on: it reads them as noise, so only the English
+# stages over their gloss (GlossStage) score them.
 _GLOSS_ONLY = frozenset({"hi"})
 _SCOPE_WORDS = 3
 _SCOPE_CHARS = 6
@@ -114,10 +116,11 @@ class Glossary:
 
     language: str
     entries: Mapping[str, str]
+    version: int = 1
+    longest: int = field(init=False, default=1)
 
     def __post_init__(self) -> None:
-        longest = max((len(k) for k in self.entries), default=1)
-        object.__setattr__(self, "_longest", longest)
+        object.__setattr__(self, "longest", max((len(k) for k in self.entries), default=1))
 
     def gloss(self, text: str) -> str:
         out: list[str] = []
@@ -137,7 +140,7 @@ class Glossary:
     def _segment(self, token: str) -> list[str]:
         out: list[str] = []
         i = 0
-        longest: int = getattr(self, "_longest")
+        longest = self.longest
         while i < len(token):
             for size in range(min(longest, len(token) - i), 0, -1):
                 piece = token[i : i + size]
@@ -154,40 +157,16 @@ class MultilingualSemanticStage(SemanticStage):
     name = "semantic_multilingual"
     version = "1"
 
-    def __init__(
-        self,
-        embedder: TextEmbedder,
-        exemplars: ExemplarSet,
-        *,
-        glossaries: Mapping[str, Glossary] | None = None,
-        cache_dir: Path | None = None,
-    ) -> None:
-        super().__init__(embedder, exemplars, cache_dir=cache_dir)
-        self.glossaries = dict(glossaries or {})
-
     @staticmethod
     def exemplar_form(text: str) -> str:
         return native_form(text)
 
     def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
-        if _silent(context):
+        if _silent(context) or context.language in _GLOSS_ONLY:
             return StageResult(stage=self.name, version=self.stage_version)
-        language = str(context.language)
-        views: list[str] = []
-        names: list[str] = []
-        if language not in _GLOSS_ONLY:
-            views.append(prompt.native)
-            names.append("native")
-        glossary = self.glossaries.get(language)
-        gloss = glossary.gloss(prompt.native) if glossary is not None else ""
-        if gloss:
-            views.append(gloss)
-            names.append("gloss")
-        if not views:
-            return StageResult(stage=self.name, version=self.stage_version)
-        scores, refs, best_views = self.scores_for_views(views)
+        scores, refs, _ = self.scores_for_views([prompt.native])
         evidence = tuple(
-            Evidence(category, "exemplar", refs[category], score, view=names[best_views[category]])
+            Evidence(category, "exemplar", refs[category], score, view="native")
             for category, score in scores.items()
         )
         return StageResult(
@@ -246,12 +225,77 @@ def load_default_term_lists() -> TermLists:
     return term_lists_from_json(shipped_json("terms_i18n.json"))
 
 
+def glossaries_from_json(data: Mapping[str, Any]) -> dict[str, Glossary]:
+    try:
+        return {
+            str(lang): Glossary(
+                str(lang),
+                {native_form(k): str(v) for k, v in entries.items()},
+                int(data["version"]),
+            )
+            for lang, entries in data["languages"].items()
+        }
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InvalidModerationData(f"glossary data is malformed: {exc}") from exc
+
+
+@once
 def load_default_glossaries() -> dict[str, Glossary]:
-    data = shipped_json("terms_i18n.json").get("gloss", {})
-    return {
-        lang: Glossary(lang, {native_form(k): str(v) for k, v in entries.items()})
-        for lang, entries in data.items()
-    }
+    """Parsed once per process: the shipped glossaries hold some 70,000 entries."""
+    return glossaries_from_json(shipped_json("glossaries.json"))
+
+
+def default_gloss_stage(english: Sequence[PromptStage]) -> GlossStage:
+    return GlossStage(load_default_glossaries(), english)
+
+
+class GlossStage:
+    """The English stages over a word-by-word English gloss of a prompt in another language.
+
+    The English blocklist and MiniLM probe are the gate's best-measured readers; a gloss
+    ("woman naked sex explicit bed") is broken English, but its harm words are English words.
+    Scores are the English stages' own, so the policy's thresholds apply to them unchanged;
+    their signals (weak terms) join the prompt's.
+    """
+
+    name = "gloss_en"
+    version = "1"
+
+    def __init__(self, glossaries: Mapping[str, Glossary], english: Sequence[PromptStage]) -> None:
+        self.glossaries = dict(glossaries)
+        self.english = tuple(english)
+
+    def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
+        glossary = self.glossaries.get(str(context.language))
+        gloss = (
+            glossary.gloss(prompt.native) if glossary is not None and not _silent(context) else ""
+        )
+        if not gloss:
+            return StageResult(stage=self.name, version=self.version)
+        glossed = normalise(gloss)
+        english_context = replace(context, language="en")
+        scores: dict[Category, float] = {}
+        signals: dict[str, float] = {}
+        evidence: list[Evidence] = []
+        versions: dict[str, str] = {"glossaries": str(glossary.version) if glossary else ""}
+        for stage in self.english:
+            result = stage.evaluate(glossed, english_context)
+            for category, score in result.scores.items():
+                scores[category] = max(scores.get(category, 0.0), float(score))
+            signals.update(result.signals)
+            evidence += [
+                Evidence(e.category, e.kind, e.ref, e.score, view=f"gloss:{e.view or 'base'}")
+                for e in result.evidence
+            ]
+            versions.update(result.data_versions)
+        return StageResult(
+            stage=self.name,
+            version=self.version,
+            scores=scores,
+            evidence=tuple(evidence),
+            signals=signals,
+            data_versions=versions,
+        )
 
 
 @lru_cache(maxsize=8192)
@@ -349,10 +393,7 @@ def default_multilingual_stages(
             built = (
                 LocalTermStage(load_default_term_lists()),
                 MultilingualSemanticStage(
-                    embedder,
-                    load_default_multilingual_exemplars(english),
-                    glossaries=load_default_glossaries(),
-                    cache_dir=cache_dir,
+                    embedder, load_default_multilingual_exemplars(english), cache_dir=cache_dir
                 ),
             )
             _SHARED[key] = built

@@ -30,8 +30,8 @@ from trust_safety.moderation.errors import DuplicateStage
 from trust_safety.moderation.figures import PublicFigureStage, load_default_figures
 from trust_safety.moderation.language import LanguageReading, identify
 from trust_safety.moderation.minors import MinorsStage
-from trust_safety.moderation.multilingual import default_multilingual_stages
-from trust_safety.moderation.normalise import normalise
+from trust_safety.moderation.multilingual import default_gloss_stage, default_multilingual_stages
+from trust_safety.moderation.normalise import NormalisedPrompt, normalise
 from trust_safety.moderation.policy import Policy, load_default_policy
 from trust_safety.moderation.semantic import SemanticStage, load_default_exemplars
 from trust_safety.moderation.stages import (
@@ -142,12 +142,18 @@ class PromptModerationPipeline:
     def stage(self, name: str) -> PromptStage | None:
         return next((s for s in self.stages if s.name == name), None)
 
-    def moderate(self, prompt: str, context: ModerationContext | None = None) -> ModerationDecision:
-        context = context or ModerationContext()
+    def read(
+        self, prompt: str, context: ModerationContext | None = None
+    ) -> tuple[NormalisedPrompt, LanguageReading, list[StageResult]]:
+        """Every stage's reading of the prompt, before the policy decides (the threshold fit
+        replays policies over these)."""
         normalised = normalise(prompt)
         language = identify(prompt)
-        context = replace(context, language=language.code)
-        results: list[StageResult] = [stage.evaluate(normalised, context) for stage in self.stages]
+        context = replace(context or ModerationContext(), language=language.code)
+        return normalised, language, [stage.evaluate(normalised, context) for stage in self.stages]
+
+    def moderate(self, prompt: str, context: ModerationContext | None = None) -> ModerationDecision:
+        normalised, language, results = self.read(prompt, context)
         outcome = self.policy.decide(results)
         rewrite = next((r.rewrite for r in results if r.rewrite is not None), None)
         evidence = tuple(
@@ -198,14 +204,19 @@ def build_default_pipeline(
     embedder = embedder if embedder is not None else shared_minilm()
     cache_dir = cache_dir or default_cache_dir()
     english = load_default_exemplars()
-    multilingual = multilingual_embedder if multilingual_embedder is not None else shared_multilingual()
+    multilingual = (
+        multilingual_embedder if multilingual_embedder is not None else shared_multilingual()
+    )
+    blocklist = BlocklistStage(load_default_blocklist())
+    semantic = SemanticStage(embedder, english, cache_dir=cache_dir)
     stages: list[PromptStage] = [
-        BlocklistStage(load_default_blocklist()),
+        blocklist,
         MinorsStage(),
         PublicFigureStage(load_default_figures()),
         ArtistStyleStage(load_default_artists()),
-        SemanticStage(embedder, english, cache_dir=cache_dir),
+        semantic,
         *default_multilingual_stages(multilingual, english, cache_dir=cache_dir),
+        default_gloss_stage([blocklist, semantic]),
         *extra_stages,
     ]
     return PromptModerationPipeline(stages, policy or load_default_policy())

@@ -22,7 +22,7 @@ MINOR_SIGNAL = "minor_reference"
 # Set by the blocklist stage when a context-dependent word of a category appears.
 WEAK_SIGNAL_PREFIX = "weak_term:"
 # The stages whose scores are similarities a weak term may boost (English and multilingual).
-SEMANTIC_STAGES = ("semantic", "semantic_multilingual")
+SEMANTIC_STAGES = ("semantic", "semantic_multilingual", "gloss_en")
 _MINOR_STRICT = (Category.SEXUAL, Category.VIOLENCE_GORE, Category.SELF_HARM)
 
 
@@ -58,6 +58,11 @@ class Policy:
     # An approved prompt with a score this close below its threshold is borderline: where an
     # LLM filter is configured it reads the prompt before the approval stands.
     referral_margin: float = 0.1
+    # A stage whose scores sit on another scale than the English semantic stage's has its own
+    # threshold per category (fitted, see bench/fit_thresholds.py): its score is shifted by
+    # the difference before it joins the others, so a score at the stage's threshold counts
+    # as one at the category's threshold. A list hit (1.0) stays a refusal.
+    stage_thresholds: Mapping[str, Mapping[Category, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         missing = [c.value for c in Category if c not in self.thresholds]
@@ -77,6 +82,12 @@ class Policy:
                 "minor_sexual_sum_threshold must be in (0, 2], "
                 f"got {self.minor_sexual_sum_threshold}"
             )
+        for stage, per_category in self.stage_thresholds.items():
+            for category, value in per_category.items():
+                if not 0.0 < value <= 1.0:
+                    raise InvalidPolicy(
+                        f"stage threshold {stage}/{category.value} must be in (0, 1], got {value}"
+                    )
         if not 0.0 <= self.referral_margin < 0.5:
             raise InvalidPolicy(f"referral_margin must be in [0, 0.5), got {self.referral_margin}")
         for category, strict in self.minor_thresholds.items():
@@ -103,11 +114,16 @@ class Policy:
                 if signal.startswith(WEAK_SIGNAL_PREFIX) and value > 0.0:
                     boosted.add(Category(signal.removeprefix(WEAK_SIGNAL_PREFIX)))
         for result in results:
+            own = self.stage_thresholds.get(result.stage, {})
             for category, score in result.scores.items():
                 value = float(score)
-                unboosted[category] = max(unboosted.get(category, 0.0), value)
+                shift = self.thresholds[category] - own[category] if category in own else 0.0
+                unboosted[category] = max(
+                    unboosted.get(category, 0.0), min(1.0, max(0.0, value + shift))
+                )
                 if result.stage in SEMANTIC_STAGES and category in boosted:
                     value = min(1.0, value + self.weak_term_boost)
+                value = min(1.0, max(0.0, value + shift))
                 scores[category] = max(scores.get(category, 0.0), value)
         applied = dict(self.thresholds)
         if minor_mode:
@@ -140,6 +156,10 @@ class Policy:
             "weak_term_boost": self.weak_term_boost,
             "minor_sexual_sum_threshold": self.minor_sexual_sum_threshold,
             "referral_margin": self.referral_margin,
+            "stage_thresholds": {
+                stage: {c.value: v for c, v in per.items()}
+                for stage, per in self.stage_thresholds.items()
+            },
         }
 
 
@@ -152,9 +172,13 @@ def policy_from_json(data: Mapping[str, Any]) -> Policy:
         raw_sum = data.get("minor_sexual_sum_threshold")
         minor_sum = None if raw_sum is None else float(raw_sum)
         margin = float(data.get("referral_margin", 0.1))
+        stage_thresholds = {
+            str(stage): {parse_category(k): float(v) for k, v in per.items()}
+            for stage, per in data.get("stage_thresholds", {}).items()
+        }
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidPolicy(f"policy data is malformed: {exc}") from exc
-    return Policy(version, thresholds, minor, boost, minor_sum, margin)
+    return Policy(version, thresholds, minor, boost, minor_sum, margin, stage_thresholds)
 
 
 def load_default_policy() -> Policy:

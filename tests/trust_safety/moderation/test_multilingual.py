@@ -126,3 +126,23 @@ def test_malformed_term_data_is_refused_with_a_clear_error() -> None:
 def test_a_glossary_reads_known_words_only() -> None:
     glossary = Glossary("hi", {"कुत्ता": "dog", "पार्क": "park", "में": "in"})
     assert glossary.gloss("पार्क में कुत्ता दौड़ता है") == "park in dog"
+
+
+def test_the_english_stages_read_a_gloss_of_a_language_the_encoder_cannot() -> None:
+    from trust_safety.moderation.blocklist import BlocklistStage, load_default_blocklist
+    from trust_safety.moderation.multilingual import GlossStage
+
+    glossary = Glossary("hi", {"नग्न": "naked", "महिला": "woman", "कुत्ता": "dog"})
+    stage = GlossStage({"hi": glossary}, [BlocklistStage(load_default_blocklist())])
+    hindi = ModerationContext(language="hi")
+    result = stage.evaluate(normalise("नग्न महिला"), hindi)
+    assert result.scores.get(Category.SEXUAL) == 1.0
+    assert any(e.view == "gloss:base" for e in result.evidence)
+    assert stage.evaluate(normalise("कुत्ता"), hindi).scores == {}
+    # English prompts are the English stages' own business.
+    assert stage.evaluate(normalise("naked"), ModerationContext(language="en")).scores == {}
+
+
+def test_longest_match_segments_text_without_spaces() -> None:
+    glossary = Glossary("zh", {"操场": "playground", "操": "fuck", "孩子": "child", "在": "in"})
+    assert glossary.gloss("孩子在操场") == "child in playground"

@@ -59,6 +59,7 @@ def test_refusal_shows_the_category_but_never_the_matched_term(
         "semantic",
         "terms_i18n",
         "semantic_multilingual",
+        "gloss_en",
     }
 
 

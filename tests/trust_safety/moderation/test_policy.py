@@ -107,3 +107,22 @@ def test_the_minor_sum_threshold_is_validated_and_round_trips() -> None:
         policy_from_json({**data, "minor_sexual_sum_threshold": 3.0})
     with pytest.raises(InvalidPolicy, match="malformed"):
         policy_from_json({**data, "minor_sexual_sum_threshold": "high"})
+
+
+def test_a_stage_with_its_own_threshold_is_judged_on_its_own_scale() -> None:
+    policy = Policy(
+        "t",
+        {c: 0.75 for c in Category},
+        stage_thresholds={"semantic_multilingual": {Category.SELF_HARM: 0.6}},
+    )
+    at_own = StageResult("semantic_multilingual", "1", scores={Category.SELF_HARM: 0.62})
+    assert policy.decide([at_own]).refused == (Category.SELF_HARM,)
+    elsewhere = StageResult("semantic", "1", scores={Category.SELF_HARM: 0.62})
+    assert policy.decide([elsewhere]).approved
+    # A list hit stays a refusal whatever the stage's own threshold.
+    strict = Policy(
+        "t", {c: 0.75 for c in Category}, stage_thresholds={"gloss_en": {Category.SEXUAL: 0.95}}
+    )
+    hit = StageResult("gloss_en", "1", scores={Category.SEXUAL: 1.0})
+    assert strict.decide([hit]).refused == (Category.SEXUAL,)
+    assert strict.decide([StageResult("gloss_en", "1", scores={Category.SEXUAL: 0.9})]).approved
