@@ -130,7 +130,7 @@ class _PipelineCache:
             if self.list_stages is None or self.key != lists.key:
                 self.list_stages = (
                     BlocklistStage(lists.blocklist),
-                    PublicFigureStage(lists.figures),
+                    PublicFigureStage(lists.figures, lists.offices),
                 )
                 self.key = lists.key
             blocklist_stage, figure_stage = self.list_stages
@@ -195,6 +195,7 @@ class PromptModeration(Processor):
             requester_id=requester,
             likeness_consent=likeness_consent(self.services, clock=lambda: event.occurred_at),
             territory=(p.get("territory") or None),
+            at=event.occurred_at,
         )
         decision = gate_pipeline(self.services).moderate(str(p["prompt"]), context)
         # A public figure the pipeline let through was consented via the figure's cameo; the

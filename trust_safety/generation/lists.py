@@ -1,6 +1,7 @@
 """The live moderation lists: the shipped data folded with the admins' edit events.
 
-Each list has its own stream (``modlist-blocklist``, ``modlist-public_figures``); an edit is
+Each list has its own stream (``modlist-blocklist``, ``modlist-public_figures``, which also
+carries the dated office table, since an office holder must be a listed figure); an edit is
 validated against the folded list and appended with ``expected_version`` = the stream version
 it was validated against, so two admins editing at once cannot both win. The list version a
 decision records is the shipped version plus the number of edits, which the fold reproduces
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol, TypeVar
 
 from core.events import Actor, EventPayload, RecordedEvent, stream_id
@@ -19,6 +21,9 @@ from trust_safety.generation.events import (
     MODLIST,
     BlocklistTermAdded,
     BlocklistTermRemoved,
+    OfficeHolderSet,
+    OfficeTitleAdded,
+    OfficeTitleRemoved,
     PublicFigureDelisted,
     PublicFigureListed,
 )
@@ -35,6 +40,7 @@ from trust_safety.moderation.figures import (
     load_default_figures,
     parse_figure,
 )
+from trust_safety.moderation.offices import OfficeTable, load_default_offices
 
 BLOCKLIST_STREAM = stream_id(MODLIST, "blocklist")
 FIGURES_STREAM = stream_id(MODLIST, "public_figures")
@@ -67,12 +73,29 @@ def fold_figures(base: PublicFigureList, events: list[RecordedEvent]) -> PublicF
     return current
 
 
+def fold_offices(base: OfficeTable, events: list[RecordedEvent]) -> OfficeTable:
+    current = base
+    for event in events:
+        p = event.payload
+        if event.type == "OfficeHolderSet":
+            current = current.with_holder(
+                p["office_id"], p["figure_id"], date.fromisoformat(p["start"])
+            )
+        elif event.type == "OfficeTitleAdded":
+            current = current.with_title(p["office_id"], p["language"], p["title"])
+        elif event.type == "OfficeTitleRemoved":
+            current, _ = current.without_title(p["office_id"], p["language"], p["title"])
+    return current
+
+
 @dataclass(frozen=True)
 class LiveLists:
     blocklist: Blocklist
     blocklist_stream_version: int
     figures: PublicFigureList
+    # the office table shares the figures' stream, so figures_stream_version covers it
     figures_stream_version: int
+    offices: OfficeTable
 
     @property
     def key(self) -> tuple[int, int]:
@@ -87,6 +110,7 @@ def load_live_lists(services: Services) -> LiveLists:
         len(blocklist_events),
         _live_figures(figure_events),
         len(figure_events),
+        _live_offices(figure_events),
     )
 
 
@@ -124,6 +148,10 @@ def _live_blocklist(events: list[RecordedEvent]) -> Blocklist:
 
 def _live_figures(events: list[RecordedEvent]) -> PublicFigureList:
     return fold_figures(load_default_figures(), events)
+
+
+def _live_offices(events: list[RecordedEvent]) -> OfficeTable:
+    return fold_offices(load_default_offices(), events)
 
 
 def add_blocklist_term(
@@ -188,3 +216,83 @@ def delist_public_figure(
         return updated, PublicFigureDelisted(figure_id=figure_id, list_version=updated.version)
 
     return _edit(services, FIGURES_STREAM, _live_figures, delist, actor, expected_list_version)
+
+
+def _office_edit(
+    services: Services,
+    change: Callable[[OfficeTable, PublicFigureList], tuple[OfficeTable, EventPayload]],
+    actor: Actor,
+    expected_list_version: int | None,
+) -> OfficeTable:
+    """Fold the figures' stream (figures and offices), apply one office edit, append its event
+    at the version folded: a holder is checked against the figures of the same version."""
+    events = services.store.read_stream(FIGURES_STREAM)
+    offices = _live_offices(events)
+    if expected_list_version is not None and expected_list_version != offices.version:
+        raise StaleListVersion(
+            f"the office table is at version {offices.version}, the edit expected {expected_list_version}"
+        )
+    try:
+        updated, event = change(offices, _live_figures(events))
+    except InvalidModerationData as exc:  # shipped data is trusted; admin input is not
+        raise InvalidBlocklistEdit(exc.detail) from exc
+    services.store.append(FIGURES_STREAM, [event], expected_version=len(events), actor=actor)
+    return updated
+
+
+def set_office_holder(
+    services: Services,
+    office_id: str,
+    figure_id: str,
+    start: date,
+    actor: Actor,
+    expected_list_version: int | None,
+) -> OfficeTable:
+    def put(current: OfficeTable, figures: PublicFigureList) -> tuple[OfficeTable, EventPayload]:
+        if figures.get(figure_id) is None:
+            raise InvalidBlocklistEdit(f"no public figure with id {figure_id!r}; list them first")
+        updated = current.with_holder(office_id, figure_id, start)
+        return updated, OfficeHolderSet(
+            office_id=office_id,
+            figure_id=figure_id,
+            start=start.isoformat(),
+            list_version=updated.version,
+        )
+
+    return _office_edit(services, put, actor, expected_list_version)
+
+
+def add_office_title(
+    services: Services,
+    office_id: str,
+    language: str,
+    title: str,
+    actor: Actor,
+    expected_list_version: int | None,
+) -> OfficeTable:
+    def add(current: OfficeTable, _figures: PublicFigureList) -> tuple[OfficeTable, EventPayload]:
+        updated = current.with_title(office_id, language, title)  # validates the title
+        return updated, OfficeTitleAdded(
+            office_id=office_id, language=language, title=title, list_version=updated.version
+        )
+
+    return _office_edit(services, add, actor, expected_list_version)
+
+
+def remove_office_title(
+    services: Services,
+    office_id: str,
+    language: str,
+    title: str,
+    actor: Actor,
+    expected_list_version: int | None,
+) -> OfficeTable:
+    def remove(
+        current: OfficeTable, _figures: PublicFigureList
+    ) -> tuple[OfficeTable, EventPayload]:
+        updated, stored = current.without_title(office_id, language, title)
+        return updated, OfficeTitleRemoved(
+            office_id=office_id, language=language, title=stored, list_version=updated.version
+        )
+
+    return _office_edit(services, remove, actor, expected_list_version)

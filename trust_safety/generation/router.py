@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -101,10 +102,40 @@ class FigureIn(BaseModel):
     expected_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
 
 
+OfficeId = Annotated[
+    str,
+    Path(
+        min_length=2,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9-]{1,63}$",
+        description="the office's id, e.g. pope, us-president",
+    ),
+]
+Language = Annotated[str, Path(pattern=r"^[a-z]{2}$", description="ISO 639-1 code")]
+
+
+class OfficeHolderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    figure_id: str = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")
+    start: date = Field(description="the day the holder takes office (ISO date)")
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
+
+
+class OfficeTitleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    language: str = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code")
+    title: str = Field(min_length=1, max_length=80)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
+
+
 @admin_router.get("/lists", response_model=ModerationListsPublic)
 def current_lists(principal: AdminDep, services: ServicesDep) -> dict[str, Any]:
     live = lists.load_live_lists(services)
-    return {"blocklist": live.blocklist.to_json(), "public_figures": live.figures.to_json()}
+    return {
+        "blocklist": live.blocklist.to_json(),
+        "public_figures": live.figures.to_json(),
+        "public_offices": live.offices.to_json(),
+    }
 
 
 @admin_router.post(
@@ -173,4 +204,53 @@ def delete_figure(
     expected_version: ExpectedVersion = None,
 ) -> dict[str, Any]:
     updated = lists.delist_public_figure(services, figure_id, principal.actor(), expected_version)
+    return {"version": updated.version}
+
+
+@admin_router.put(
+    "/public-offices/{office_id}/holder",
+    response_model=ListVersionPublic,
+    responses=problems(400, 404, 409, 422),
+)
+def put_office_holder(
+    office_id: OfficeId, body: OfficeHolderIn, principal: AdminDep, services: ServicesDep
+) -> dict[str, Any]:
+    """``OfficeHolderSet``: the figure holds the office from ``start`` on."""
+    updated = lists.set_office_holder(
+        services, office_id, body.figure_id, body.start, principal.actor(), body.expected_version
+    )
+    return {"version": updated.version}
+
+
+@admin_router.post(
+    "/public-offices/{office_id}/titles",
+    status_code=201,
+    response_model=ListVersionPublic,
+    responses=problems(400, 404, 409, 422),
+)
+def add_office_title(
+    office_id: OfficeId, body: OfficeTitleIn, principal: AdminDep, services: ServicesDep
+) -> dict[str, Any]:
+    updated = lists.add_office_title(
+        services, office_id, body.language, body.title, principal.actor(), body.expected_version
+    )
+    return {"version": updated.version}
+
+
+@admin_router.delete(
+    "/public-offices/{office_id}/titles/{language}/{title}",
+    response_model=ListVersionPublic,
+    responses=problems(404, 409, 422),
+)
+def remove_office_title(
+    office_id: OfficeId,
+    language: Language,
+    title: Annotated[str, Path(min_length=1, max_length=80)],
+    principal: AdminDep,
+    services: ServicesDep,
+    expected_version: ExpectedVersion = None,
+) -> dict[str, Any]:
+    updated = lists.remove_office_title(
+        services, office_id, language, title, principal.actor(), expected_version
+    )
     return {"version": updated.version}

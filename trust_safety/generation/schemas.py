@@ -93,9 +93,33 @@ class PublicFiguresPublic(BaseModel):
     figures: list[PublicFigurePublic]
 
 
+class OfficeHolderPublic(BaseModel):
+    figure_id: str
+    from_: str = Field(alias="from", description="ISO date the holder took office")
+    to: str | None = Field(description="ISO date the term ended (exclusive); null in office")
+
+    model_config = {"populate_by_name": True, "serialize_by_alias": True}
+
+
+class OfficePublic(BaseModel):
+    id: str
+    name: str
+    titles: dict[str, list[str]] = Field(description="language (ISO 639-1) -> titles")
+    exclusions: list[str]
+    holders: list[OfficeHolderPublic]
+
+
+class PublicOfficesPublic(BaseModel):
+    version: int
+    source: str
+    qualifiers: dict[str, dict[str, list[str]]]
+    offices: list[OfficePublic]
+
+
 class ModerationListsPublic(BaseModel):
     blocklist: BlocklistPublic
     public_figures: PublicFiguresPublic
+    public_offices: PublicOfficesPublic
 
 
 class ListVersionPublic(BaseModel):

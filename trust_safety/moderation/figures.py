@@ -3,6 +3,11 @@
 A depiction is refused unless the requester holds consent for that figure (their own verified
 cameo, or a grant from the figure's cameo); the stage asks the ``LikenessConsent`` callable in
 the context and records both the match and the consent answer as evidence.
+
+A figure named only by the office they hold ("the Pope", "el presidente de Estados Unidos")
+is resolved through the dated office table (``offices.py``) to the holder on the day of the
+request (``ModerationContext.at``) and treated exactly as if named: the same consent question,
+the same score.
 """
 
 from __future__ import annotations
@@ -23,6 +28,12 @@ from trust_safety.moderation.errors import (
 )
 from trust_safety.moderation.lexicon import canonical_term
 from trust_safety.moderation.normalise import NormalisedPrompt, squeeze, words_only
+from trust_safety.moderation.offices import (
+    OfficeMatcher,
+    OfficeTable,
+    day_of,
+    load_default_offices,
+)
 from trust_safety.moderation.stages import Evidence, ModerationContext, StageResult
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
@@ -220,34 +231,72 @@ class FigureMatcher:
 
 class PublicFigureStage:
     name = "public_figures"
-    version = "1"
+    version = "2"
 
-    def __init__(self, figures: PublicFigureList) -> None:
+    def __init__(self, figures: PublicFigureList, offices: OfficeTable | None = None) -> None:
         self._matcher = FigureMatcher(figures)
+        # None: no office table, titles resolve to no one (and no version is recorded).
+        self._offices = OfficeMatcher(offices) if offices is not None else None
+
+    @classmethod
+    def with_offices(
+        cls, figures: PublicFigureList, offices: OfficeTable | None = None
+    ) -> PublicFigureStage:
+        """The stage over ``figures`` and an office table (default: the shipped one)."""
+        if offices is None:
+            offices = load_default_offices([f.figure_id for f in figures.figures])
+        return cls(figures, offices)
 
     @property
     def figures(self) -> PublicFigureList:
         return self._matcher.figures
 
+    @property
+    def offices(self) -> OfficeTable | None:
+        return self._offices.table if self._offices is not None else None
+
     def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
         evidence: list[Evidence] = []
         unconsented = 0.0
-        for match in self._matcher.match(prompt):
+        # (figure id, score, view, how it matched) — a name first, then a title naming the
+        # holder of an office, never twice for one figure.
+        matches: list[tuple[str, float, str, str]] = [
+            (m.figure_id, m.score, m.view, "fuzzy" if m.fuzzy else "alias")
+            for m in self._matcher.match(prompt)
+        ]
+        named = {figure_id for figure_id, *_ in matches}
+        if self._offices is not None:
+            for office in self._offices.match(prompt, day_of(context.at)):
+                by_title = f"by title: {office.office_id} (holder since {office.since.isoformat()})"
+                # What the prompt said and which office it named, for reviewers, whether or not
+                # consent clears the holder.
+                evidence.append(
+                    Evidence(
+                        Category.PUBLIC_FIGURES,
+                        "office_title",
+                        f"office:{office.office_id}",
+                        0.0,
+                        view=office.view,
+                        detail=f"{office.language}:{office.title} -> {office.figure_id}",
+                    )
+                )
+                if office.figure_id not in named:
+                    named.add(office.figure_id)
+                    matches.append((office.figure_id, 1.0, office.view, by_title))
+        for figure_id, score, view, how in matches:
             consented = bool(
                 context.requester_id is not None
                 and context.likeness_consent is not None
-                and context.likeness_consent(context.requester_id, match.figure_id)
+                and context.likeness_consent(context.requester_id, figure_id)
             )
             evidence.append(
                 Evidence(
                     Category.PUBLIC_FIGURES,
                     "public_figure",
-                    match.figure_id,
-                    match.score,
-                    view=match.view,
-                    detail="consent on record"
-                    if consented
-                    else ("fuzzy" if match.fuzzy else "alias"),
+                    figure_id,
+                    score,
+                    view=view,
+                    detail="consent on record" if consented else how,
                 )
             )
             if not consented:
@@ -255,10 +304,13 @@ class PublicFigureStage:
                 # evidence for reviewers, not a discount on the refusal.
                 unconsented = 1.0
         scores = {Category.PUBLIC_FIGURES: unconsented} if unconsented else {}
+        versions = {"public_figures": str(self._matcher.figures.version)}
+        if self._offices is not None:
+            versions["public_offices"] = str(self._offices.table.version)
         return StageResult(
             stage=self.name,
             version=self.version,
             scores=scores,
             evidence=tuple(evidence),
-            data_versions={"public_figures": str(self._matcher.figures.version)},
+            data_versions=versions,
         )

@@ -212,7 +212,7 @@ def build_default_pipeline(
     stages: list[PromptStage] = [
         blocklist,
         MinorsStage(),
-        PublicFigureStage(load_default_figures()),
+        PublicFigureStage.with_offices(load_default_figures()),
         ArtistStyleStage(load_default_artists()),
         semantic,
         *default_multilingual_stages(multilingual, english, cache_dir=cache_dir),

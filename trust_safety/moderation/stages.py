@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from trust_safety.moderation.categories import Category
@@ -31,6 +32,9 @@ class ModerationContext:
     # The prompt's language (ISO 639-1, "und" when it has no letters), set by the pipeline
     # from its own reading; stages for other languages stay silent on "en".
     language: str | None = None
+    # The moment the request is judged at (the gate passes the request event's time), so a
+    # title resolves to the office holder of that day; None means now.
+    at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
