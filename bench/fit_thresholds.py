@@ -5,8 +5,9 @@
 Every dev prompt (English and the translated sets) is read once by the shipped stages; the
 fit then replays candidate policies over those readings with the policy's own ``decide``.
 Fitted: the own thresholds of the stages whose scores sit on another scale (the multilingual
-encoder's, and the English stages' over a gloss), and with ``--fit all`` each category's
-threshold too. The
+encoder's, and the English stages' over a gloss), what a single weak term may add to a
+semantic score (the boost cap; two distinct weak terms add the full boost), and with
+``--fit all`` each category's threshold too. The
 objective is missed prohibited prompts plus ``--fp-cost`` times refused benign ones,
 minimised by coordinate descent over a grid, starting from the shipped policy.
 
@@ -14,7 +15,7 @@ Cross-validation: the dev prompts are split into folds by *source* prompt (a pro
 translations stay in one fold, or the fit would see the answer in another language); each
 fold is scored by a policy fitted on the others. That estimate is what the fitted values are
 worth on prompts the fit did not see. The final values are fitted on all dev prompts; with
-``--write`` they go to ``trust_safety/moderation/data/policy.json`` under a new version.
+``--write --version V`` they go to ``trust_safety/moderation/data/policy.json`` as version V.
 
 Calibration: per score band, the share of prompts in it that are prohibited, for the
 combined score the policy compares with its threshold. The last line is one JSON object.
@@ -49,10 +50,13 @@ from trust_safety.moderation.stages import StageResult  # noqa: E402
 
 POLICY_PATH = ROOT / "trust_safety" / "moderation" / "data" / "policy.json"
 # The stages with their own scale; the English semantic stage's scale is the categories'.
-OWN_SCALE_STAGES = ("semantic_multilingual", "gloss_en")
+OWN_SCALE_STAGES = ("semantic_multilingual", "gloss_en", "gloss_en:sole")
 # Categories decided by lists and name matching only: their thresholds are not fitted.
 NOT_FITTED = (Category.PUBLIC_FIGURES, Category.IP)
 GRID = [round(0.40 + 0.02 * i, 2) for i in range(29)]  # 0.40 .. 0.96
+# What one weak term may add (the policy's single_weak_term_boost), up to the full boost.
+SINGLE_BOOST = "single_weak_term_boost"
+BOOST_GRID = [round(0.02 * i, 2) for i in range(11)]  # 0 .. 0.20
 # Bands of the highest score over its threshold (1.0: at the threshold).
 BANDS = [0.0, 0.4, 0.6, 0.8, 0.9, 1.0, 1.1, 1.2, 10.0]
 
@@ -103,6 +107,8 @@ def cost(policy: Policy, readings: list[Reading], fp_cost: float) -> float:
 
 
 def with_value(policy: Policy, stage: str | None, category: Category, value: float) -> Policy:
+    if stage == SINGLE_BOOST:
+        return replace(policy, single_weak_term_boost=value)
     if stage is None:
         thresholds = {**policy.thresholds, category: value}
         # A minor threshold may not be looser than the general one.
@@ -114,28 +120,45 @@ def with_value(policy: Policy, stage: str | None, category: Category, value: flo
 
 
 def current(policy: Policy, stage: str | None, category: Category) -> float:
+    if stage == SINGLE_BOOST:
+        single = policy.single_weak_term_boost
+        return policy.weak_term_boost if single is None else single
     if stage is None:
         return policy.thresholds[category]
     return policy.stage_thresholds.get(stage, {}).get(category, policy.thresholds[category])
 
 
 def fit(
-    start: Policy, readings: list[Reading], fp_cost: float, *, categories: bool, passes: int = 2
+    start: Policy,
+    readings: list[Reading],
+    fp_cost: float,
+    *,
+    categories: bool,
+    max_single_boost: float,
+    passes: int = 2,
 ) -> Policy:
+    # The cap is a product rule (one weak term must not decide), not a free parameter: the
+    # fit chooses below it, and fits the thresholds around it.
+    single = start.single_weak_term_boost
+    if single is None or single > max_single_boost:
+        start = replace(start, single_weak_term_boost=max_single_boost)
+    boost_grid = [v for v in BOOST_GRID if v <= max_single_boost]
     policy = start
     fitted = [c for c in Category if c not in NOT_FITTED]
     params: list[tuple[str | None, Category]] = [(None, c) for c in fitted] if categories else []
     params += [(s, c) for s in OWN_SCALE_STAGES for c in fitted]
+    params.append((SINGLE_BOOST, Category.SEXUAL))  # the category is unused
     best = cost(policy, readings, fp_cost)
     for _ in range(passes):
         moved = False
         for stage, category in params:
             here = current(policy, stage, category)
-            for value in GRID:
+            for value in boost_grid if stage == SINGLE_BOOST else GRID:
                 candidate = with_value(policy, stage, category, value)
                 c = cost(candidate, readings, fp_cost)
-                # Ties go to the stricter-on-benign (higher) threshold nearest the current one.
-                if c < best - 1e-9 or (abs(c - best) < 1e-9 and value > here):
+                # Ties go to the stricter-on-benign value: a higher threshold, a smaller boost.
+                stricter = value < here if stage == SINGLE_BOOST else value > here
+                if c < best - 1e-9 or (abs(c - best) < 1e-9 and stricter):
                     best, policy, here, moved = c, candidate, value, moved or c < best
         if not moved:
             break
@@ -204,6 +227,7 @@ def main() -> None:
     parser.add_argument("--fp-cost", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--write", action="store_true", help="write the fitted policy.json")
+    parser.add_argument("--version", default=None, help="the written policy's version (--write)")
     parser.add_argument(
         "--fit",
         choices=["stages", "all"],
@@ -213,6 +237,12 @@ def main() -> None:
         "all: the categories' thresholds as well",
     )
     parser.add_argument(
+        "--max-single-boost",
+        type=float,
+        default=0.15,
+        help="the most one weak term may add (the cap the fit stays under; default 0.15)",
+    )
+    parser.add_argument(
         "--readings", type=Path, default=None, help="cache the stages' readings in this file"
     )
     args = parser.parse_args()
@@ -220,6 +250,10 @@ def main() -> None:
         parser.error("--folds must be at least 2")
     if args.fp_cost <= 0:
         parser.error("--fp-cost must be positive")
+    if not 0.0 <= args.max_single_boost <= 0.5:
+        parser.error("--max-single-boost must be in [0, 0.5]")
+    if args.write and not args.version:
+        parser.error("--write needs --version (the policy version decisions will record)")
     import torch
 
     torch.set_num_threads(1)
@@ -246,12 +280,24 @@ def main() -> None:
     for i, test_idx in enumerate(folds(dev, args.folds, args.seed)):
         test = set(test_idx)
         train = [r for j, r in enumerate(dev) if j not in test]
-        policy = fit(shipped, train, args.fp_cost, categories=args.fit == "all")
+        policy = fit(
+            shipped,
+            train,
+            args.fp_cost,
+            categories=args.fit == "all",
+            max_single_boost=args.max_single_boost,
+        )
         m, p, f, b = errors(policy, [dev[j] for j in test_idx])
         cv_missed, cv_prohibited = cv_missed + m, cv_prohibited + p
         cv_refused, cv_benign = cv_refused + f, cv_benign + b
         print(f"fold {i}: recall {1 - m / max(p, 1):.3f}, fpr {f / max(b, 1):.3f}", file=sys.stderr)
-    final = fit(shipped, dev, args.fp_cost, categories=args.fit == "all")
+    final = fit(
+        shipped,
+        dev,
+        args.fp_cost,
+        categories=args.fit == "all",
+        max_single_boost=args.max_single_boost,
+    )
     summary = {
         "bench": "fit_thresholds",
         "fp_cost": args.fp_cost,
@@ -277,7 +323,7 @@ def main() -> None:
         )
     if args.write:
         data = final.to_json()
-        data["version"] = time.strftime("%Y-%m-%d") + ".fit"
+        data["version"] = args.version
         POLICY_PATH.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {POLICY_PATH.relative_to(ROOT)}", file=sys.stderr)
     print(json.dumps(summary))

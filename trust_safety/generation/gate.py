@@ -142,7 +142,7 @@ class _PipelineCache:
                 self.artists,
                 self.semantic,
                 *self.multilingual,
-                default_gloss_stage([blocklist_stage, self.semantic]),
+                default_gloss_stage(blocklist_stage, self.semantic),
                 *extra,
             ],
             self.policy,

@@ -205,14 +205,18 @@ class BlocklistStage:
             weak = self.blocklist.weak_lexicon(category)
             if weak is None:
                 continue
+            found: set[str] = set()
             for hit in weak.find(prompt):
                 if _only_negated(prompt, hit.term):
                     evidence.append(
                         Evidence(category, "negated_term", hit.term, 0.0, view=hit.view)
                     )
                     continue
-                signals[f"{WEAK_SIGNAL_PREFIX}{category.value}"] = 1.0
+                found.add(hit.term)
                 evidence.append(Evidence(category, "weak_term", hit.term, 0.0, view=hit.view))
+            if found:
+                # The count of distinct weak terms: the policy caps what one of them adds.
+                signals[f"{WEAK_SIGNAL_PREFIX}{category.value}"] = float(len(found))
         return StageResult(
             stage=self.name,
             version=self.version,

@@ -52,8 +52,7 @@ USER_FACING_REASON: dict[Category, str] = {
 # does not approve it. A refusal code of its own, never a Category, because nothing was scored.
 LANGUAGE_UNSUPPORTED = "language_unsupported"
 LANGUAGE_UNSUPPORTED_REASON = (
-    "The prompt's language is not supported yet. Please write it in one of the supported "
-    "languages."
+    "The prompt's language is not supported yet. Please write it in one of the supported languages."
 )
 
 

@@ -29,6 +29,8 @@ from core.once import once
 COVERED: frozenset[str] = frozenset(
     {"en", "es", "pt", "fr", "de", "it", "ru", "ja", "zh", "ko", "ar", "hi", "id"}
 )
+# The covered languages not written in Latin script.
+NON_LATIN_LANGUAGES: frozenset[str] = frozenset({"ru", "ja", "zh", "ko", "ar", "hi"})
 # Undetermined: no letters at all (emoji, numbers); the English stages read what there is.
 UNDETERMINED = "und"
 
@@ -265,24 +267,10 @@ def identify(prompt: str) -> LanguageReading:
             words = _WORD.findall(text)
     mixed = _mixed_word(words)
     if mixed is not None:
-        return LanguageReading(
-            UNDETERMINED,
-            LanguageStatus.MIXED_SCRIPTS,
-            max(shares, key=lambda s: shares[s]),
-            1.0,
-            shares,
-            detail=f"one word mixes scripts: {mixed[:40]!r}",
-        )
+        return _mixed_scripts(shares, f"one word mixes scripts: {mixed[:40]!r}")
     non_latin = {s: v for s, v in shares.items() if s != "latin" and v >= _MIXED_SHARE}
     if len(non_latin) >= 2 and frozenset(non_latin) not in _NATURAL_PAIRS:
-        return LanguageReading(
-            UNDETERMINED,
-            LanguageStatus.MIXED_SCRIPTS,
-            max(shares, key=lambda s: shares[s]),
-            1.0,
-            shares,
-            detail=f"written in several scripts: {sorted(non_latin)}",
-        )
+        return _mixed_scripts(shares, f"written in several scripts: {sorted(non_latin)}")
     # Latin next to another script is ordinary (a brand or a loanword): the other script says
     # which language it is.
     script = max(non_latin or shares, key=lambda s: shares[s])
@@ -307,6 +295,13 @@ def identify(prompt: str) -> LanguageReading:
     ):
         best, best_p = next((code, p) for code, p in read if code in COVERED)
     return _reading(best, script, best_p, shares)
+
+
+def _mixed_scripts(shares: Mapping[str, float], detail: str) -> LanguageReading:
+    dominant = max(shares, key=lambda s: shares[s])
+    return LanguageReading(
+        UNDETERMINED, LanguageStatus.MIXED_SCRIPTS, dominant, 1.0, shares, detail=detail
+    )
 
 
 def _reading(

@@ -36,7 +36,7 @@ from trust_safety.moderation.data import shipped_json
 from trust_safety.moderation.errors import InvalidModerationData
 from trust_safety.moderation.language import UNDETERMINED
 from trust_safety.moderation.normalise import NormalisedPrompt, native_form, normalise
-from trust_safety.moderation.policy import WEAK_SIGNAL_PREFIX
+from trust_safety.moderation.policy import MINOR_SIGNAL, WEAK_SIGNAL_PREFIX
 from trust_safety.moderation.semantic import BENIGN, ExemplarSet, SemanticStage
 from trust_safety.moderation.stages import Evidence, ModerationContext, PromptStage, StageResult
 
@@ -48,6 +48,8 @@ _NEGATION_AFTER = frozenset({"ja", "ko"})
 # Languages the encoder was not trained on: it reads them as noise, so only the English
 # stages over their gloss (GlossStage) score them.
 _GLOSS_ONLY = frozenset({"hi"})
+# The name gloss_en's result takes for a language it reads alone (see GlossStage).
+GLOSS_SOLE = "gloss_en:sole"
 _SCOPE_WORDS = 3
 _SCOPE_CHARS = 6
 
@@ -184,6 +186,9 @@ class LanguageTerms:
     weak: Mapping[Category, frozenset[str]]
     negation: frozenset[str]
     allow: frozenset[str]
+    # Words that refer to a child ("niña", "подросток"): they raise the policy's
+    # minor_reference signal, as the English minors stage does, and refuse nothing alone.
+    minor_reference: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -213,6 +218,7 @@ def term_lists_from_json(data: Mapping[str, Any]) -> TermLists:
                 weak=_terms(spec.get("weak", {}), f"{lang}/weak"),
                 negation=frozenset(native_form(c) for c in spec.get("negation", [])),
                 allow=frozenset(native_form(a) for a in spec.get("allow", [])),
+                minor_reference=frozenset(native_form(m) for m in spec.get("minor_reference", [])),
             )
             for lang, spec in raw_languages.items()
         }
@@ -245,25 +251,34 @@ def load_default_glossaries() -> dict[str, Glossary]:
     return glossaries_from_json(shipped_json("glossaries.json"))
 
 
-def default_gloss_stage(english: Sequence[PromptStage]) -> GlossStage:
-    return GlossStage(load_default_glossaries(), english)
+def default_gloss_stage(blocklist: PromptStage, semantic: PromptStage) -> GlossStage:
+    return GlossStage(load_default_glossaries(), [semantic], signal_stages=[blocklist])
 
 
 class GlossStage:
-    """The English stages over a word-by-word English gloss of a prompt in another language.
+    """The English semantic stage over a word-by-word English gloss of a prompt in another
+    language.
 
-    The English blocklist and MiniLM probe are the gate's best-measured readers; a gloss
-    ("woman naked sex explicit bed") is broken English, but its harm words are English words.
-    Scores are the English stages' own, so the policy's thresholds apply to them unchanged;
-    their signals (weak terms) join the prompt's.
+    MiniLM's probe is the gate's best-measured reader; a gloss ("woman naked sex explicit
+    bed") is broken English, but its harm words are English words. The English lists read the
+    gloss for their weak terms only (``signal_stages``): a gloss word is one sense of the
+    original picked without context ("nude" the colour, "shirtless" as "naked chest"), so it
+    may add to a score but never refuse alone. The language's own strong terms are
+    ``terms_i18n``'s, curated in that language.
     """
 
     name = "gloss_en"
     version = "1"
 
-    def __init__(self, glossaries: Mapping[str, Glossary], english: Sequence[PromptStage]) -> None:
+    def __init__(
+        self,
+        glossaries: Mapping[str, Glossary],
+        english: Sequence[PromptStage],
+        signal_stages: Sequence[PromptStage] = (),
+    ) -> None:
         self.glossaries = dict(glossaries)
         self.english = tuple(english)
+        self.signal_stages = tuple(signal_stages)
 
     def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
         glossary = self.glossaries.get(str(context.language))
@@ -288,8 +303,19 @@ class GlossStage:
                 for e in result.evidence
             ]
             versions.update(result.data_versions)
+        for stage in self.signal_stages:
+            result = stage.evaluate(glossed, english_context)
+            signals.update(result.signals)
+            evidence += [
+                Evidence(e.category, e.kind, e.ref, 0.0, view=f"gloss:{e.view or 'base'}")
+                for e in result.evidence
+                if e.kind == "weak_term"
+            ]
+            versions.update(result.data_versions)
         return StageResult(
-            stage=self.name,
+            # Where the gloss is the only reader its scores mean something else than beside
+            # the encoder's, so the policy keeps a threshold for each case.
+            stage=GLOSS_SOLE if context.language in _GLOSS_ONLY else self.name,
             version=self.version,
             scores=scores,
             evidence=tuple(evidence),
@@ -298,10 +324,12 @@ class GlossStage:
         )
 
 
-@lru_cache(maxsize=8192)
-def _term_pattern(term: str, infix: bool) -> re.Pattern[str]:
-    body = re.escape(term)
-    return re.compile(body if infix else rf"(?<!\w){body}(?!\w)")
+@lru_cache(maxsize=1024)
+def _terms_pattern(terms: frozenset[str], infix: bool) -> re.Pattern[str]:
+    """Every term of one list in one pattern. A lookahead finds a match at each position, so
+    overlapping terms ("desnuda", "mujer desnuda") are all found in one pass."""
+    body = "|".join(re.escape(t) for t in sorted(terms, key=lambda t: (-len(t), t)))
+    return re.compile(rf"(?=({body}))" if infix else rf"(?<!\w)(?=({body})(?!\w))")
 
 
 def _negated(text: str, start: int, end: int, cues: frozenset[str], language: str) -> bool:
@@ -334,14 +362,15 @@ class LocalTermStage:
             masked = masked.replace(idiom, " " * len(idiom))
         hits = []
         for category, words in terms.items():
-            for term in sorted(words):
-                matches = list(_term_pattern(term, infix).finditer(masked))
-                if not matches:
-                    continue
-                negated = all(
-                    _negated(masked, m.start(), m.end(), spec.negation, lang) for m in matches
-                )
-                hits.append((category, term, negated))
+            if not words:
+                continue
+            spans: dict[str, list[bool]] = {}
+            for match in _terms_pattern(words, infix).finditer(masked):
+                term = match.group(1)
+                start = match.start(1)
+                negated = _negated(masked, start, start + len(term), spec.negation, lang)
+                spans.setdefault(term, []).append(negated)
+            hits += [(category, term, all(flags)) for term, flags in sorted(spans.items())]
         return hits
 
     def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
@@ -361,8 +390,17 @@ class LocalTermStage:
         for category, term, negated in self._hits(text, spec.weak, spec, lang):
             if negated:
                 continue
-            signals[f"{WEAK_SIGNAL_PREFIX}{category.value}"] = 1.0
+            key = f"{WEAK_SIGNAL_PREFIX}{category.value}"
+            signals[key] = signals.get(key, 0.0) + 1.0  # distinct weak terms, as in English
             evidence.append(Evidence(category, "weak_term", f"{lang}:{term}", 0.0, view="native"))
+        if spec.minor_reference:
+            minors = {Category.MINORS: spec.minor_reference}
+            for _, term, negated in self._hits(text, minors, spec, lang):
+                if not negated:
+                    signals[MINOR_SIGNAL] = 1.0
+                    evidence.append(
+                        Evidence(None, "minor_reference", f"{lang}:{term}", 1.0, view="native")
+                    )
         return StageResult(
             stage=self.name,
             version=self.version,

@@ -216,7 +216,7 @@ def build_default_pipeline(
         ArtistStyleStage(load_default_artists()),
         semantic,
         *default_multilingual_stages(multilingual, english, cache_dir=cache_dir),
-        default_gloss_stage([blocklist, semantic]),
+        default_gloss_stage(blocklist, semantic),
         *extra_stages,
     ]
     return PromptModerationPipeline(stages, policy or load_default_policy())

@@ -22,7 +22,7 @@ MINOR_SIGNAL = "minor_reference"
 # Set by the blocklist stage when a context-dependent word of a category appears.
 WEAK_SIGNAL_PREFIX = "weak_term:"
 # The stages whose scores are similarities a weak term may boost (English and multilingual).
-SEMANTIC_STAGES = ("semantic", "semantic_multilingual", "gloss_en")
+SEMANTIC_STAGES = ("semantic", "semantic_multilingual", "gloss_en", "gloss_en:sole")
 _MINOR_STRICT = (Category.SEXUAL, Category.VIOLENCE_GORE, Category.SELF_HARM)
 
 
@@ -50,6 +50,9 @@ class Policy:
     # Added to a category's *semantic* score when a weak term of that category is present:
     # a risky word plus a risky meaning is stronger evidence than either alone.
     weak_term_boost: float = 0.0
+    # What a single weak term may add: one risky word must not decide a prompt on its own (a
+    # theatre scene with "blood"), two distinct ones add the full boost. None: no cap.
+    single_weak_term_boost: float | None = None
     # With a minor referred to, the minors score and the sexual score add up: sexual or
     # suggestive content next to a child is refused even when each score alone is low. The
     # sum is over the scores before weak-term boosts, so an innocent "bedroom" next to a
@@ -75,6 +78,13 @@ class Policy:
                 )
         if not 0.0 <= self.weak_term_boost < 0.5:
             raise InvalidPolicy(f"weak_term_boost must be in [0, 0.5), got {self.weak_term_boost}")
+        if self.single_weak_term_boost is not None and not (
+            0.0 <= self.single_weak_term_boost <= self.weak_term_boost
+        ):
+            raise InvalidPolicy(
+                "single_weak_term_boost must be in [0, weak_term_boost], "
+                f"got {self.single_weak_term_boost}"
+            )
         if self.minor_sexual_sum_threshold is not None and not (
             0.0 < self.minor_sexual_sum_threshold <= 2.0
         ):
@@ -105,14 +115,17 @@ class Policy:
         scores: dict[Category, float] = {}
         minor_mode = False
         unboosted: dict[Category, float] = {}
-        boosted: set[Category] = set()
+        # Per category, the most distinct weak terms any one stage found.
+        weak_terms: dict[Category, float] = {}
         results = list(results)
         for result in results:
             if result.signals.get(MINOR_SIGNAL, 0.0) > 0.0:
                 minor_mode = True
             for signal, value in result.signals.items():
                 if signal.startswith(WEAK_SIGNAL_PREFIX) and value > 0.0:
-                    boosted.add(Category(signal.removeprefix(WEAK_SIGNAL_PREFIX)))
+                    category = Category(signal.removeprefix(WEAK_SIGNAL_PREFIX))
+                    weak_terms[category] = max(weak_terms.get(category, 0.0), float(value))
+        boost = {c: self._boost(count) for c, count in weak_terms.items()}
         for result in results:
             own = self.stage_thresholds.get(result.stage, {})
             for category, score in result.scores.items():
@@ -121,8 +134,8 @@ class Policy:
                 unboosted[category] = max(
                     unboosted.get(category, 0.0), min(1.0, max(0.0, value + shift))
                 )
-                if result.stage in SEMANTIC_STAGES and category in boosted:
-                    value = min(1.0, value + self.weak_term_boost)
+                if result.stage in SEMANTIC_STAGES and category in boost:
+                    value = min(1.0, value + boost[category])
                 value = min(1.0, max(0.0, value + shift))
                 scores[category] = max(scores.get(category, 0.0), value)
         applied = dict(self.thresholds)
@@ -141,6 +154,11 @@ class Policy:
         ordered = tuple(c for c in SEVERITY_ORDER if c in refused)
         return PolicyOutcome(ordered, scores, minor_mode, applied)
 
+    def _boost(self, weak_terms: float) -> float:
+        if weak_terms >= 2 or self.single_weak_term_boost is None:
+            return self.weak_term_boost
+        return self.single_weak_term_boost
+
     def borderline(self, outcome: PolicyOutcome) -> bool:
         """An approved outcome with a score within ``referral_margin`` of its threshold."""
         return any(
@@ -154,6 +172,7 @@ class Policy:
             "thresholds": {c.value: v for c, v in self.thresholds.items()},
             "minor_thresholds": {c.value: v for c, v in self.minor_thresholds.items()},
             "weak_term_boost": self.weak_term_boost,
+            "single_weak_term_boost": self.single_weak_term_boost,
             "minor_sexual_sum_threshold": self.minor_sexual_sum_threshold,
             "referral_margin": self.referral_margin,
             "stage_thresholds": {
@@ -169,6 +188,8 @@ def policy_from_json(data: Mapping[str, Any]) -> Policy:
         thresholds = {parse_category(k): float(v) for k, v in data["thresholds"].items()}
         minor = {parse_category(k): float(v) for k, v in data.get("minor_thresholds", {}).items()}
         boost = float(data.get("weak_term_boost", 0.0))
+        raw_single = data.get("single_weak_term_boost")
+        single = None if raw_single is None else float(raw_single)
         raw_sum = data.get("minor_sexual_sum_threshold")
         minor_sum = None if raw_sum is None else float(raw_sum)
         margin = float(data.get("referral_margin", 0.1))
@@ -178,7 +199,16 @@ def policy_from_json(data: Mapping[str, Any]) -> Policy:
         }
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidPolicy(f"policy data is malformed: {exc}") from exc
-    return Policy(version, thresholds, minor, boost, minor_sum, margin, stage_thresholds)
+    return Policy(
+        version,
+        thresholds,
+        minor,
+        boost,
+        single,
+        minor_sum,
+        margin,
+        stage_thresholds,
+    )
 
 
 def load_default_policy() -> Policy:

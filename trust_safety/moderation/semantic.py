@@ -24,6 +24,7 @@ from trust_safety.classifiers.text_embedding import TextEmbedder, embed_with_dis
 from trust_safety.moderation.categories import Category, parse_category
 from trust_safety.moderation.data import shipped_json
 from trust_safety.moderation.errors import InvalidModerationData
+from trust_safety.moderation.language import NON_LATIN_LANGUAGES
 from trust_safety.moderation.normalise import NormalisedPrompt, base_form
 from trust_safety.moderation.stages import Evidence, ModerationContext, StageResult
 
@@ -194,6 +195,10 @@ class SemanticStage:
         return scores, refs, best_views
 
     def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
+        if context.language in NON_LATIN_LANGUAGES:
+            # MiniLM reads Latin-script English; Cyrillic, Han or Devanagari text is noise
+            # to it (the multilingual stages and the gloss read those prompts).
+            return StageResult(stage=self.name, version=self.stage_version)
         views = prompt.distinct_views()
         scores, refs, best_views = self.scores_for_views(views)
         evidence = [

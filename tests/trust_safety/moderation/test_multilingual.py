@@ -13,13 +13,13 @@ from trust_safety.moderation.multilingual import (
     load_default_term_lists,
     term_lists_from_json,
 )
-from trust_safety.moderation.normalise import normalise
+from trust_safety.moderation.normalise import NormalisedPrompt, normalise
 from trust_safety.moderation.pipeline import (
     REFERRAL_LANGUAGE,
     PromptModerationPipeline,
     build_default_pipeline,
 )
-from trust_safety.moderation.stages import ModerationContext
+from trust_safety.moderation.stages import ModerationContext, StageResult
 
 
 @pytest.fixture(scope="module")
@@ -132,13 +132,28 @@ def test_the_english_stages_read_a_gloss_of_a_language_the_encoder_cannot() -> N
     from trust_safety.moderation.blocklist import BlocklistStage, load_default_blocklist
     from trust_safety.moderation.multilingual import GlossStage
 
-    glossary = Glossary("hi", {"नग्न": "naked", "महिला": "woman", "कुत्ता": "dog"})
-    stage = GlossStage({"hi": glossary}, [BlocklistStage(load_default_blocklist())])
+    class EchoSemantic:
+        """Scores what the gloss says, so the test sees the English the stage was given."""
+
+        name = "semantic"
+        version = "t"
+
+        def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
+            score = 0.9 if "naked woman" in prompt.base else 0.1
+            return StageResult(self.name, self.version, scores={Category.SEXUAL: score})
+
+    glossary = Glossary("hi", {"नग्न": "naked", "महिला": "woman", "खून": "blood"})
+    stage = GlossStage(
+        {"hi": glossary}, [EchoSemantic()], signal_stages=[BlocklistStage(load_default_blocklist())]
+    )
     hindi = ModerationContext(language="hi")
     result = stage.evaluate(normalise("नग्न महिला"), hindi)
-    assert result.scores.get(Category.SEXUAL) == 1.0
-    assert any(e.view == "gloss:base" for e in result.evidence)
-    assert stage.evaluate(normalise("कुत्ता"), hindi).scores == {}
+    assert result.scores.get(Category.SEXUAL) == 0.9
+    # The English lists read the gloss for weak terms only: a glossed word never refuses alone.
+    blood = stage.evaluate(normalise("खून"), hindi)
+    assert blood.scores.get(Category.SEXUAL) == 0.1
+    assert any(s.startswith("weak_term:") for s in blood.signals)
+    assert all(e.kind == "weak_term" for e in blood.evidence)
     # English prompts are the English stages' own business.
     assert stage.evaluate(normalise("naked"), ModerationContext(language="en")).scores == {}
 
@@ -146,3 +161,16 @@ def test_the_english_stages_read_a_gloss_of_a_language_the_encoder_cannot() -> N
 def test_longest_match_segments_text_without_spaces() -> None:
     glossary = Glossary("zh", {"操场": "playground", "操": "fuck", "孩子": "child", "在": "in"})
     assert glossary.gloss("孩子在操场") == "child in playground"
+
+
+def test_a_child_named_in_another_language_switches_the_policy_to_minor_mode(
+    pipeline: PromptModerationPipeline,
+) -> None:
+    stage = LocalTermStage(load_default_term_lists())
+    result = stage.evaluate(
+        normalise("una niña jugando en el parque"), ModerationContext(language="es")
+    )
+    assert result.signals.get("minor_reference") == 1.0
+    assert not result.scores
+    decision = pipeline.moderate("una niña jugando en el parque con su perro")
+    assert decision.approved and decision.minor_mode

@@ -126,3 +126,19 @@ def test_a_stage_with_its_own_threshold_is_judged_on_its_own_scale() -> None:
     hit = StageResult("gloss_en", "1", scores={Category.SEXUAL: 1.0})
     assert strict.decide([hit]).refused == (Category.SEXUAL,)
     assert strict.decide([StageResult("gloss_en", "1", scores={Category.SEXUAL: 0.9})]).approved
+
+
+def test_one_weak_term_adds_at_most_the_capped_boost() -> None:
+    capped = Policy(
+        "t", {c: 0.75 for c in Category}, weak_term_boost=0.2, single_weak_term_boost=0.05
+    )
+    one = StageResult("blocklist", "1", signals={"weak_term:violence_gore": 1.0})
+    two = StageResult("blocklist", "1", signals={"weak_term:violence_gore": 2.0})
+    theatre = semantic(violence_gore=0.6)
+    # A theatre scene near the threshold is not pushed over it by one risky word...
+    assert capped.decide([theatre, one]).approved
+    assert capped.decide([theatre, one]).scores[Category.VIOLENCE_GORE] == pytest.approx(0.65)
+    # ...two distinct ones add the full boost.
+    assert capped.decide([theatre, two]).refused == (Category.VIOLENCE_GORE,)
+    with pytest.raises(InvalidPolicy, match="single_weak_term_boost"):
+        Policy("t", {c: 0.75 for c in Category}, weak_term_boost=0.1, single_weak_term_boost=0.2)

@@ -31,7 +31,8 @@ def decisions(cache_dir: Path) -> dict[str, Any]:
         decision = pipeline.moderate(row["text"])
         out[row["id"]] = {
             "outcome": "approved" if decision.approved else "refused",
-            "reason": decision.reason.value if decision.reason else None,
+            "reason": decision.refusal_code,
+            "language": decision.language.code,
             "refused": [c.value for c in decision.refused_categories],
             "minor_mode": decision.minor_mode,
             "rewritten": decision.rewrite.after if decision.rewrite else None,
