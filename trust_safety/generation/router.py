@@ -102,15 +102,8 @@ class FigureIn(BaseModel):
     expected_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
 
 
-OfficeId = Annotated[
-    str,
-    Path(
-        min_length=2,
-        max_length=64,
-        pattern=r"^[a-z0-9][a-z0-9-]{1,63}$",
-        description="the office's id, e.g. pope, us-president",
-    ),
-]
+# The API's id pattern, as every {..._id}; an unknown or malformed office is a 404.
+OfficeId = Annotated[str, id_path("the office's id, e.g. pope, us-president")]
 Language = Annotated[str, Path(pattern=r"^[a-z]{2}$", description="ISO 639-1 code")]
 
 
@@ -210,7 +203,7 @@ def delete_figure(
 @admin_router.put(
     "/public-offices/{office_id}/holder",
     response_model=ListVersionPublic,
-    responses=problems(400, 404, 409, 422),
+    responses=problems(400, 404, 409, 413, 422),
 )
 def put_office_holder(
     office_id: OfficeId, body: OfficeHolderIn, principal: AdminDep, services: ServicesDep
@@ -226,7 +219,7 @@ def put_office_holder(
     "/public-offices/{office_id}/titles",
     status_code=201,
     response_model=ListVersionPublic,
-    responses=problems(400, 404, 409, 422),
+    responses=problems(400, 404, 409, 413, 422),
 )
 def add_office_title(
     office_id: OfficeId, body: OfficeTitleIn, principal: AdminDep, services: ServicesDep
