@@ -277,7 +277,10 @@ class OptOutPromptMatcher:
         prompt: NormalisedPrompt,
         *,
         territory: str | None = None,
+        by_meaning: bool = True,
     ) -> PromptMatchResult:
+        """``by_meaning=False`` skips the semantic match (the embedder cannot read the
+        prompt's script); names and aliases still match."""
         applicable = {
             oid for oid, c in self._optouts.items() if applies_in(c.territories, territory)
         }
@@ -328,7 +331,12 @@ class OptOutPromptMatcher:
 
         semantic: list[OptOutPromptMatch] = []
         description_scores: dict[str, float] = {}
-        if self._semantic_matrix is not None and self.embedder is not None and applicable:
+        if (
+            by_meaning
+            and self._semantic_matrix is not None
+            and self.embedder is not None
+            and applicable
+        ):
             vectors = np.asarray(self.embedder.embed(list(prompt.distinct_views())))
             sims = (vectors @ self._semantic_matrix.T).max(axis=0)
             anchor = (

@@ -9,6 +9,7 @@ enforced, and the rights holder's blocked-request count is taken from those cita
 from __future__ import annotations
 
 from trust_safety.moderation.categories import Category
+from trust_safety.moderation.language import NON_LATIN_LANGUAGES
 from trust_safety.moderation.normalise import NormalisedPrompt
 from trust_safety.moderation.stages import Evidence, ModerationContext, StageResult
 from trust_safety.optout.prompt_matcher import OptOutPromptMatcher
@@ -37,7 +38,9 @@ class OptOutStage:
     def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
         # The request's territory, when the context carries one (unknown: every opt-out applies).
         territory = getattr(context, "territory", None)
-        result = self.matcher.match(prompt, territory=territory)
+        # The English embedder reads Latin-script text only; names still match in any prompt.
+        by_meaning = context.language not in NON_LATIN_LANGUAGES
+        result = self.matcher.match(prompt, territory=territory, by_meaning=by_meaning)
         evidence = tuple(
             Evidence(
                 Category.IP,
