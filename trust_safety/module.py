@@ -8,6 +8,8 @@ from core.modules import Domain, Module
 from trust_safety.cases import cli as cases_cli
 from trust_safety.consent.settings import EnrolmentSettings
 from trust_safety.generation import cli as gate_cli
+from trust_safety.hash_banks import cli as hash_banks_cli
+from trust_safety.hash_banks.settings import HashBankSettings
 from trust_safety.moderation.filter_settings import PromptFilterSettings
 from trust_safety.optout import cli as optout_cli
 from trust_safety.output.settings import OutputModerationSettings
@@ -48,6 +50,7 @@ def load() -> Module:
     from trust_safety.consent import registration as _consent
     from trust_safety.generation import registration as _gate
     from trust_safety.generation.inputs import UploadInputs
+    from trust_safety.hash_banks import registration as _hash_banks
     from trust_safety.likeness import registration as _likeness
     from trust_safety.likeness.gallery_router import router as gallery_router
     from trust_safety.optout import registration as _optout
@@ -64,6 +67,7 @@ def load() -> Module:
             *_gate.ROUTERS,
             gallery_router,
             *_likeness.ROUTERS,
+            *_hash_banks.ROUTERS,
         ],
         projections={
             **_cases.PROJECTIONS,
@@ -72,6 +76,7 @@ def load() -> Module:
             **_gate.PROJECTIONS,
             **_assets.PROJECTIONS,
             **_likeness.PROJECTIONS,
+            **_hash_banks.PROJECTIONS,
         },
         processors={
             **_output.PROCESSORS,
@@ -89,6 +94,7 @@ def load() -> Module:
             "trust_safety.likeness.events",
             "trust_safety.likeness.gallery",
             *_likeness.MODEL_MODULES,
+            *_hash_banks.MODEL_MODULES,
         ],
         warm=[warm],
         erasure=[*_consent.ERASURE],
@@ -106,6 +112,17 @@ def load() -> Module:
 module = Domain(
     name="trust_safety",
     load=load,
-    cli=[cases_cli.install_cli, optout_cli.install_cli, gate_cli.install_cli],
-    settings=[EnrolmentSettings, OutputModerationSettings, UploadSettings, PromptFilterSettings],
+    cli=[
+        cases_cli.install_cli,
+        optout_cli.install_cli,
+        gate_cli.install_cli,
+        hash_banks_cli.install_cli,
+    ],
+    settings=[
+        EnrolmentSettings,
+        OutputModerationSettings,
+        UploadSettings,
+        PromptFilterSettings,
+        HashBankSettings,
+    ],
 )

@@ -51,6 +51,10 @@ _AS_NOTICE: Mapping[str, ReportCategory] = {
     "hate_symbols": ReportCategory.HATE_SPEECH,
     "sexual": ReportCategory.SEXUAL_CONTENT,
     "ip": ReportCategory.INTELLECTUAL_PROPERTY,  # a rights holder's reference media matched
+    # a hash bank's known media (trust_safety/hash_banks): known_<the bank's category>
+    "known_csam": ReportCategory.CHILD_SAFETY,
+    "known_ncii": ReportCategory.NON_CONSENSUAL_INTIMATE_IMAGERY,
+    "known_terrorism": ReportCategory.TERRORISM_OR_VIOLENT_EXTREMISM,
 }
 
 

@@ -23,6 +23,7 @@ from core.projections import Append, Processor
 from core.services import Services
 from core.video import decode_frames
 from trust_safety.cases.output_blocks import block_appends
+from trust_safety.hash_banks.hooks import screen_output
 from trust_safety.output.classifiers import (
     ClipConfig,
     ClipZeroShotClassifier,
@@ -101,6 +102,8 @@ class OutputModeration(Processor):
             return ()
         master = str(event.payload["master_blob"])
         frames, fps = decode_frames(self.blobs.path(master))
+        # Known harmful media by hash first: a blocking bank's match blocks whatever else says.
+        known = screen_output(self.services, self.blobs.path(master), frames, fps)
         request = request_of(self.services, generation_id, event.occurred_at)
         judge = RequestLikeness(self.services, request)
         result = moderate_frames(frames, fps, self.classifiers, self.policy, judge)
@@ -116,15 +119,20 @@ class OutputModeration(Processor):
             classifiers=list(result.classifiers),
             master_blob=master,
         )
+        moderated = known.apply(moderated)
         # Whoever asked is told and may contest; a request stored without its requester (or
         # erased) leaves nobody to act against.
         block = (
             block_appends(store, generation_id, request.requester_id, moderated, utcnow())
-            if result.blocked and request.requester_id
+            if moderated.decision == "block" and request.requester_id
             else []
+        )
+        evidence = known.appends(
+            self.services, generation_id, request.requester_id, event.occurred_at, utcnow()
         )
         return [
             Append(own, [moderated], expected_version=len(history), actor=SYSTEM_ACTOR),
             *block,
             *matches,
+            *evidence,
         ]

@@ -60,6 +60,8 @@ class UploadRefusal(StrEnum):
     MINOR = "minor"
     PUBLIC_FIGURE = "public_figure"
     REAL_PERSON = "real_person"
+    # the file matched a hash bank that blocks (trust_safety/hash_banks)
+    KNOWN_MEDIA = "known_media"
 
 
 _REFUSAL_OF = {
@@ -88,6 +90,8 @@ class UploadDecision:
     model_versions: dict[str, str]
     consent: list[dict[str, Any]] = field(default_factory=list)
     policy_version: str = UPLOAD_POLICY_VERSION
+    # what the hash banks made of the file (trust_safety.hash_banks.screening)
+    hash_match: dict[str, Any] | None = None
 
     @property
     def cameos_shown(self) -> tuple[str, ...]:
@@ -122,6 +126,7 @@ class UploadDecision:
             "face_policy": self.policy.evidence(),
             "model_versions": dict(self.model_versions),
             "policy_version": self.policy_version,
+            **({"hash_match": self.hash_match} if self.hash_match is not None else {}),
         }
 
 

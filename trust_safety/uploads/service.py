@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.db import transaction
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.events import Actor, stream_id, utcnow
 from core.ports import Resource
 from core.services import Services
+from trust_safety.hash_banks.hooks import commit_match, screen_upload
 from trust_safety.uploads.events import UPLOAD, UploadModerated
 from trust_safety.uploads.faces import FacePolicy, LedgerLikeness
 from trust_safety.uploads.moderation import UploadDecision, UploadModerator
@@ -67,14 +69,20 @@ def receive_upload(
     """Moderate and record an upload. ``cameo_ids``: the cameos the request that will use it
     brings in; a face in it may be one of them where the consent ledger allows."""
     moderator = moderator or shared_moderator(services)
+    received_at = utcnow()
     decision = moderator.moderate(
         data,
         uploader_id=owner.id,
-        likeness=LedgerLikeness(services, utcnow()),
+        likeness=LedgerLikeness(services, received_at),
         declared_type=declared_type,
         cameo_ids=cameo_ids,
     )
     upload_id = uuid.uuid4().hex
+    # Every upload is matched against the hash banks, approved or not: a match in a blocking
+    # bank refuses it, and its evidence, ban and report commit with the decision below.
+    known = screen_upload(services, data, decision.media_type.value)
+    decision = known.apply(decision)
+    match = known.appends(services, upload_id, owner.id, data, received_at)
     blob: str | None = None
     if decision.approved:
         blob = f"{decision.sha256}{_EXTENSIONS[decision.media_type.value]}"
@@ -84,21 +92,24 @@ def receive_upload(
             tmp = target.with_suffix(f".{uuid.uuid4().hex}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, target)
-    services.store.append(
-        stream_id(UPLOAD, upload_id),
-        [
-            UploadModerated(
-                upload_id=upload_id,
-                owner_id=owner.id,
-                approved=decision.approved,
-                reason_category=decision.reason.value if decision.reason else None,
-                decision=decision.to_record(),
-                blob=blob,
-            )
-        ],
-        expected_version=0,
-        actor=owner,
-    )
+    with transaction(services.sessions) as session:
+        services.store.append(
+            stream_id(UPLOAD, upload_id),
+            [
+                UploadModerated(
+                    upload_id=upload_id,
+                    owner_id=owner.id,
+                    approved=decision.approved,
+                    reason_category=decision.reason.value if decision.reason else None,
+                    decision=decision.to_record(),
+                    blob=blob,
+                )
+            ],
+            expected_version=0,
+            actor=owner,
+            session=session,
+        )
+        commit_match(services, match, session)
     return ReceivedUpload(upload_id, decision)
 
 
