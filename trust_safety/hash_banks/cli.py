@@ -87,12 +87,23 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_hash(args: argparse.Namespace) -> int:
     """Print a file's signals in the hash file format (to bank something by hand)."""
-    from trust_safety.hash_banks.signals import hash_image, hash_video
+    import io
+
+    from trust_safety.hash_banks.signals import (
+        bank_signals,
+        decode_video_rgb,
+        digests,
+        rgb_of_image_bytes,
+    )
 
     data = Path(args.file).read_bytes()
-    is_video = Path(args.file).suffix.lower() in (".mp4", ".mov", ".webm", ".mkv")
-    hashes = hash_video(data) if is_video else hash_image(data)
-    for signal_type, signal in hashes.bankable():
+    md5, sha256 = digests(data)
+    if Path(args.file).suffix.lower() in (".mp4", ".mov", ".webm", ".mkv"):
+        frames, times = decode_video_rgb(io.BytesIO(data), args.seconds_per_hash)
+        signals = bank_signals(frames, times)
+    else:
+        signals = bank_signals([rgb_of_image_bytes(data)])
+    for signal_type, signal in [("md5", md5), ("sha256", sha256), *signals]:
         print(f"{signal_type} {signal}")
     return 0
 
@@ -145,8 +156,11 @@ def install_cli(sub: Any) -> None:
     f = s.add_parser("fetch", help="fetch from the configured exchanges")
     f.add_argument("--only", nargs="*", help="exchange names (ncmec, stopncii, fb_threatexchange)")
     f.set_defaults(func=cmd_fetch)
-    h = s.add_parser("hash", help="print a file's signals as hash file lines")
+    h = s.add_parser(
+        "hash", help="print a file's signals (with centre-crop variants) as hash file lines"
+    )
     h.add_argument("file")
+    h.add_argument("--seconds-per-hash", type=float, default=1.0)
     h.set_defaults(func=cmd_hash)
     g = s.add_parser("purge-evidence", help="shred evidence whose retention ended")
     g.set_defaults(func=cmd_purge)

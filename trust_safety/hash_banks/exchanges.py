@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from threatexchange.exchanges.signal_exchange_api import SignalExchangeAPI
 from threatexchange.utils.dataclass_json import dataclass_dump_dict, dataclass_load_dict
 
 from core.aggregate import Transaction, transact
-from core.events import Actor, RecordedEvent
+from core.events import Actor
 from core.services import Services
 from trust_safety.hash_banks.banks import BANKS, AddHashes, BankState, CompleteImport, RemoveHashes
 from trust_safety.hash_banks.errors import (
@@ -141,10 +141,13 @@ def import_from_exchange(
         state: BankState = loaded.state
         if state.created is None:
             raise UnknownBank(f"no hash bank {bank_id!r}")
+        # A hash's source key names the list it came from (the exchange and, for files, the
+        # file) and its record there; a later import of that list updates those hashes only.
+        scope = f"{exchange}:{source}|"
         by_key: dict[str, set[tuple[str, str]]] = {}
         for pair, source_key in state.hashes.items():
-            if source_key is not None and source_key.startswith(f"{exchange}|"):
-                by_key.setdefault(source_key.split("|", 1)[1], set()).add(pair)
+            if source_key is not None and source_key.startswith(scope):
+                by_key.setdefault(source_key[len(scope) :], set()).add(pair)
         add: list[BankEntry] = []
         remove: list[BankEntry] = []
         unchanged = 0
@@ -152,7 +155,7 @@ def import_from_exchange(
             before = by_key.get(key, set())
             for t, s in sorted(signals - before):
                 if (t, s) not in state.hashes:
-                    add.append(BankEntry(signal_type=t, signal=s, source_key=f"{exchange}|{key}"))
+                    add.append(BankEntry(signal_type=t, signal=s, source_key=f"{scope}{key}"))
             remove += [BankEntry(signal_type=t, signal=s) for t, s in sorted(before - signals)]
             unchanged += len(before & signals)
         if full:  # a file is the whole list: what it no longer holds leaves the bank
@@ -217,12 +220,14 @@ def import_file(
     *,
     actor: Actor,
     signal_type: str | None = None,
+    name: str | None = None,
 ) -> ImportResult:
     """Import a local hash file (threatexchange's file format) into the bank: the file is
-    the bank's whole list from that file, so a hash removed from it leaves the bank."""
+    the bank's whole list from that file (``name``, default its file name), so a hash that a
+    new version of the file no longer holds leaves the bank."""
     api = file_exchange(path, signal_type)
     return import_from_exchange(
-        services, bank_id, api, source=str(path.name), actor=actor, resume=False
+        services, bank_id, api, source=(name or path.name)[:200], actor=actor, resume=False
     )
 
 
@@ -316,6 +321,24 @@ def configured_exchanges(settings: HashBankSettings) -> list[ConfiguredExchange]
 # -- contributing confirmed hashes back -----------------------------------------------------------
 
 
+class ContributionFile(LocalFileSignalExchangeAPI):
+    """threatexchange's local file exchange, taking contributions: threatexchange 1.2.17's own
+    ``report_opinion`` opens the file with an invalid mode (``"wta"``) and fails on an empty
+    file, so positives are appended here in the same line format its ``fetch_iter`` reads."""
+
+    def report_opinion(
+        self,
+        s_type: type[Any],
+        signal: str,
+        opinion: fetch_state.SignalOpinion,
+    ) -> None:
+        if opinion.category != fetch_state.SignalOpinionCategory.POSITIVE_CLASS or opinion.tags:
+            raise NotImplementedError
+        path = Path(self.collab.filename)
+        with path.open("a", encoding="utf-8") as out:
+            out.write(f"{s_type.get_name()} {signal}\n")
+
+
 def contribution_target(settings: HashBankSettings) -> AnyExchange | None:
     """The exchange confirmed hashes go back to, or None when the operator did not opt in."""
     if not settings.contribute_confirmed:
@@ -325,7 +348,7 @@ def contribution_target(settings: HashBankSettings) -> AnyExchange | None:
         path = Path(settings.contribute_file)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(exist_ok=True)
-        return LocalFileSignalExchangeAPI(
+        return ContributionFile(
             FileCollaborationConfig(name="contributions", filename=str(path.resolve()))
         )
     for exchange in configured_exchanges(settings):
@@ -357,7 +380,3 @@ def contribute(
         except Exception as exc:  # the exchange's failure is recorded, never raised at a reviewer
             out.append((signal_type, signal, "failed", str(exc)[:500]))
     return out
-
-
-def exchange_names(events: Mapping[str, RecordedEvent]) -> list[str]:  # pragma: no cover
-    return sorted(events)

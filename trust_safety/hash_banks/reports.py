@@ -297,26 +297,12 @@ class ReportSubmissionError(ServiceUnavailable):
     code = "hotline_submission_failed"
 
 
-def report_xml(report: Mapping[str, Any]) -> bytes:
-    """The ``report`` document as XML, the form the CyberTipline's ``/submit`` takes."""
-
-    def put(parent: ET.Element, name: str, value: Any) -> None:
-        if isinstance(value, Mapping):
-            node = ET.SubElement(parent, name)
-            for k, v in value.items():
-                put(node, k, v)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                put(parent, name, item)
-        elif value is not None:
-            ET.SubElement(parent, name).text = (
-                str(value).lower() if isinstance(value, bool) else str(value)
-            )
-
-    root = ET.Element("report")
+def report_xml(report: Mapping[str, Any], root: str = "report") -> bytes:
+    """A document as XML, the form the CyberTipline's ``/submit`` and ``/fileinfo`` take."""
+    element = ET.Element(root)
     for key, value in report.items():
-        put(root, key, value)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        _xml_put(element, key, value)
+    return ET.tostring(element, encoding="utf-8", xml_declaration=True)
 
 
 class HttpCyberTiplineClient:
@@ -385,14 +371,7 @@ class HttpCyberTiplineClient:
                 "fileId": file_id,
                 **{k: v for k, v in info.items() if k != "evidenceId"},
             }
-            body = ET.Element("fileDetails")
-            for k, v in details.items():
-                _xml_put(body, k, v)
-            self._post(
-                "/fileinfo",
-                content=ET.tostring(body, encoding="utf-8", xml_declaration=True),
-                headers=headers,
-            )
+            self._post("/fileinfo", content=report_xml(details, "fileDetails"), headers=headers)
         self._post("/finish", data={"id": remote})
         return remote
 

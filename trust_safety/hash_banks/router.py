@@ -265,7 +265,12 @@ def import_hashes(
         path = Path(tmp) / "hashes.txt"
         path.write_bytes(data)
         result = import_file(
-            services, bank_id, path, actor=principal.actor(), signal_type=signal_type or None
+            services,
+            bank_id,
+            path,
+            actor=principal.actor(),
+            signal_type=signal_type or None,
+            name=file.filename or "upload",
         )
     return {"bank_id": bank_id, **result.as_dict()}
 

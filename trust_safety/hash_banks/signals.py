@@ -267,11 +267,6 @@ def vpdq_features(
     )
 
 
-def sample_times(duration_s: float, seconds_per_hash: float) -> list[float]:
-    n = max(1, int(duration_s / seconds_per_hash + 1e-9) + (0 if duration_s > 0 else 1))
-    return [i * seconds_per_hash for i in range(n)]
-
-
 def frames_every(
     frames: Sequence[npt.NDArray[np.uint8]], fps: float, seconds_per_hash: float
 ) -> tuple[list[npt.NDArray[np.uint8]], list[float]]:
