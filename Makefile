@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# embed the moderation exemplars now, not on the first request (CLEARFRAME_CACHE_DIR)
+	$(VENV)/bin/clearframe build-model-cache
 	@touch $(STAMP)
 
 ## run: migrate the embedded SQLite database and start the API with all workers in-process

@@ -52,24 +52,88 @@ def pg_database_url() -> Iterator[Callable[[], str]]:
     admin.dispose()
 
 
+class MigratedTemplates:
+    """Each backend migrated once per session by the real ``alembic upgrade``; a test's fresh
+    database is a copy of it (SQLite's backup API; PostgreSQL's ``CREATE DATABASE ...
+    TEMPLATE``), the same schema at a tenth of the cost of migrating again for every test.
+    Tests of the migrations themselves migrate empty databases of their own."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._sqlite: Path | None = None
+        self._postgres: str | None = None
+        self.admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+    def sqlite_copy(self, dest: Path) -> None:
+        import sqlite3
+
+        if self._sqlite is None:
+            template = self.root / "template.db"
+            upgrade(f"sqlite:///{template}")
+            self._sqlite = template
+        source = sqlite3.connect(self._sqlite)
+        target = sqlite3.connect(dest)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+
+    def postgres_copy(self) -> str:
+        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+        if self._postgres is None:
+            name = f"cf_template_{uuid.uuid4().hex[:12]}"
+            with self.admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            upgrade(f"{base}/{name}")
+            self._postgres = name
+        copy = f"cf_test_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{self._postgres}"'))
+        return copy
+
+    def close(self) -> None:
+        if self._postgres is not None:
+            with self.admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self._postgres}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.close()
+
+
 @pytest.fixture
-def make_services(tmp_path: Path, pg_database_url: Callable[[], str]) -> Iterator[Callable[..., Services]]:
+def make_services(
+    tmp_path: Path,
+    pg_database_url: Callable[[], str],
+    migrated_templates: MigratedTemplates,
+) -> Iterator[Callable[..., Services]]:
     """``make_services("sqlite" | "postgres", **settings)``: migrated services on a fresh DB."""
     built: list[Services] = []
+    copies: list[str] = []
 
     def make(backend: str = "sqlite", migrate: bool = True, **overrides: object) -> Services:
         data_dir = tmp_path / f"data-{len(built)}"
+        data_dir.mkdir(parents=True, exist_ok=True)
         if backend == "sqlite":
             url = f"sqlite:///{data_dir / 'clearframe.db'}"
+            if migrate:
+                migrated_templates.sqlite_copy(data_dir / "clearframe.db")
         elif backend == "postgres":
-            url = pg_database_url()
+            if migrate:
+                name = migrated_templates.postgres_copy()
+                copies.append(name)
+                url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+            else:
+                url = pg_database_url()
         else:
             raise ValueError(backend)
         settings = Settings(database_url=url, data_dir=data_dir, poll_interval_s=0.01,
                             **overrides)  # type: ignore[arg-type]
-        data_dir.mkdir(parents=True, exist_ok=True)
-        if migrate:
-            upgrade(url)
         services = Services.from_settings(settings)
         built.append(services)
         return services
@@ -77,6 +141,10 @@ def make_services(tmp_path: Path, pg_database_url: Callable[[], str]) -> Iterato
     yield make
     for s in built:
         s.close()
+    if copies:
+        with migrated_templates.admin.connect() as conn:
+            for name in copies:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

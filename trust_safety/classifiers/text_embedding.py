@@ -224,11 +224,7 @@ def embed_with_disk_cache(
     items = _check_texts(texts)
     if cache_dir is None:
         return embedder.embed(items)
-    key = hashlib.sha256()
-    key.update(embedder.model_id.encode())
-    for text in items:
-        key.update(b"\x00" + text.encode())
-    path = cache_dir / f"emb-{key.hexdigest()[:32]}.npy"
+    path = disk_cache_path(embedder, items, cache_dir)
     if path.is_file():
         try:
             cached = np.load(path, allow_pickle=False)
@@ -242,6 +238,15 @@ def embed_with_disk_cache(
     np.save(tmp, vectors, allow_pickle=False)
     os.replace(tmp, path)
     return vectors
+
+
+def disk_cache_path(embedder: TextEmbedder, texts: Sequence[str], cache_dir: Path) -> Path:
+    """Where ``embed_with_disk_cache`` keeps this corpus's vectors for this model."""
+    key = hashlib.sha256()
+    key.update(embedder.model_id.encode())
+    for text in texts:
+        key.update(b"\x00" + text.encode())
+    return cache_dir / f"emb-{key.hexdigest()[:32]}.npy"
 
 
 def default_cache_dir() -> Path:

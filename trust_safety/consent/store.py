@@ -180,3 +180,13 @@ class SqlConsentLedger:
                 .order_by(CameoRow.registered_at)
             )
         )
+
+    def cameo_ids_granted_to(self, person_id: str) -> list[str]:
+        """Cameos whose owner's latest decision about ``person_id`` is a grant."""
+        return list(
+            self.session.scalars(
+                select(CameoPersonRow.cameo_id).where(
+                    CameoPersonRow.person_id == person_id, CameoPersonRow.granted.is_(True)
+                )
+            )
+        )

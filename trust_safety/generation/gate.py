@@ -50,6 +50,7 @@ from trust_safety.moderation.minors import MinorsStage
 from trust_safety.moderation.multilingual import default_gloss_stage, default_multilingual_stages
 from trust_safety.moderation.pipeline import ModerationDecision, PromptModerationPipeline
 from trust_safety.moderation.policy import load_default_policy
+from trust_safety.moderation.private_names import load_default_person_names, private_name_stage
 from trust_safety.moderation.semantic import SemanticStage, load_default_exemplars
 from trust_safety.moderation.stages import ModerationContext, PromptStage
 
@@ -119,11 +120,13 @@ class _PipelineCache:
                 cache_dir=default_cache_dir(),
             )
         )
-        self.artists = ArtistStyleStage(load_default_artists())
+        self.artist_list = load_default_artists()
+        self.artists = ArtistStyleStage(self.artist_list)
+        self.person_names = load_default_person_names()
         self.minors = MinorsStage()
         self.policy = load_default_policy()
         self.key: tuple[int, int] | None = None
-        self.list_stages: tuple[PromptStage, PromptStage] | None = None
+        self.list_stages: tuple[PromptStage, PromptStage, PromptStage] | None = None
 
     def pipeline(self, lists: LiveLists, extra: Sequence[PromptStage]) -> PromptModerationPipeline:
         with self.lock:
@@ -131,15 +134,18 @@ class _PipelineCache:
                 self.list_stages = (
                     BlocklistStage(lists.blocklist),
                     PublicFigureStage(lists.figures, lists.offices),
+                    # Knows the live figure list: a figure's name is never a private person's.
+                    private_name_stage(lists.figures, self.artist_list, self.person_names),
                 )
                 self.key = lists.key
-            blocklist_stage, figure_stage = self.list_stages
+            blocklist_stage, figure_stage, private_names = self.list_stages
         return PromptModerationPipeline(
             [
                 blocklist_stage,
                 self.minors,
                 figure_stage,
                 self.artists,
+                private_names,
                 self.semantic,
                 *self.multilingual,
                 default_gloss_stage(blocklist_stage, self.semantic),
@@ -189,11 +195,17 @@ class PromptModeration(Processor):
 
         lineage = self._check_lineage(p, requester)
         upload = self._check_upload(p, requester)
-        from trust_safety.consent.public import check_request_consent, likeness_consent
+        from trust_safety.consent.public import (
+            cameo_name_consent,
+            check_request_consent,
+            likeness_consent,
+        )
 
+        at_request = lambda: event.occurred_at  # noqa: E731
         context = ModerationContext(
             requester_id=requester,
-            likeness_consent=likeness_consent(self.services, clock=lambda: event.occurred_at),
+            likeness_consent=likeness_consent(self.services, clock=at_request),
+            cameo_name_consent=cameo_name_consent(self.services, clock=at_request),
             territory=(p.get("territory") or None),
             at=event.occurred_at,
         )

@@ -72,6 +72,11 @@ class ModerationRecordPublic(BaseModel):
     generation_id: str
     decided: bool
     decision: dict[str, Any] | None = Field(description="the PromptModerated payload")
+    filter_review: dict[str, Any] | None = Field(
+        default=None,
+        description="the PromptFilterReviewed payload (the LLM filter's verdict, rationale, "
+        "model and timing) when the decision was referred to it",
+    )
 
 
 class BlocklistPublic(BaseModel):

@@ -131,10 +131,12 @@ def moderation_record(services: Services, generation_id: str) -> dict[str, Any]:
     """The full decision with evidence: for reviewers, never for requesters."""
     events = services.store.read_stream(stream_id(GENERATION, generation_id))
     moderated = [e for e in events if e.type == "PromptModerated"]
+    reviewed = [e for e in events if e.type == "PromptFilterReviewed"]
     if not events:
         raise NotFound(f"no generation {generation_id!r}")
     return {
         "generation_id": generation_id,
         "decided": bool(moderated),
         "decision": dict(moderated[-1].payload) if moderated else None,
+        "filter_review": dict(reviewed[-1].payload) if reviewed else None,
     }

@@ -104,10 +104,7 @@ class ArtistStyleStage:
             (text for text in candidates if any(p.search(text) for _, p in mentioned)),
             prompt.joined,
         )
-        rewritten = source
-        for artist, pattern in mentioned:
-            rewritten = pattern.sub(f"in the style of {artist.generic_style}", rewritten)
-        rewritten = re.sub(r"\s{2,}", " ", rewritten).strip()
+        rewritten = _restyle(source, mentioned)
         refs = tuple(a.artist_id for a, _ in mentioned)
         evidence = tuple(
             Evidence(
@@ -119,9 +116,21 @@ class ArtistStyleStage:
             self.name,
             self.version,
             evidence=evidence,
-            rewrite=Rewrite("living_artist_style", prompt.original, rewritten, refs),
+            rewrite=Rewrite(
+                "living_artist_style",
+                prompt.original,
+                rewritten,
+                refs,
+                apply=lambda text: _restyle(text, mentioned),
+            ),
             data_versions={"living_artists": str(self.artists.version)},
         )
+
+
+def _restyle(text: str, mentioned: list[tuple[LivingArtist, re.Pattern[str]]]) -> str:
+    for artist, pattern in mentioned:
+        text = pattern.sub(f"in the style of {artist.generic_style}", text)
+    return re.sub(r"\s{2,}", " ", text).strip()
 
 
 def _contains_words(haystack: str, needle: str) -> bool:

@@ -27,6 +27,11 @@ from trust_safety.moderation.errors import (
     StaleListVersion,
 )
 from trust_safety.moderation.lexicon import canonical_term
+from trust_safety.moderation.native_names import (
+    NativeNameMatcher,
+    is_native_name,
+    native_pattern,
+)
 from trust_safety.moderation.normalise import NormalisedPrompt, squeeze, words_only
 from trust_safety.moderation.offices import (
     OfficeMatcher,
@@ -98,7 +103,12 @@ def parse_figure(raw: Mapping[str, Any]) -> PublicFigure:
     aliases = tuple(str(a) for a in raw.get("aliases", ()))
     exclusions = tuple(str(e) for e in raw.get("exclusions", ()))
     for label in (name, *aliases):
-        if len(canonical_term(label).replace(" ", "")) < 3:
+        if is_native_name(label):
+            if native_pattern(label) is None:
+                raise InvalidModerationData(
+                    f"alias {label!r} of {figure_id} is too short to match safely"
+                )
+        elif len(canonical_term(label).replace(" ", "")) < 3:
             raise InvalidModerationData(
                 f"alias {label!r} of {figure_id} is too short to match safely"
             )
@@ -183,9 +193,15 @@ class FigureMatcher:
         self._fuzzy_by_len: dict[int, list[tuple[list[str], str, str]]] = {}
         self._glued: list[tuple[str, str, str]] = []
         self._exclusions: dict[str, tuple[str, ...]] = {}
+        # Names written in other scripts are matched in the text as written (native_names.py).
+        self._native = NativeNameMatcher(
+            (f.figure_id, label) for f in figures.figures for label in f.all_names()
+        )
         for figure in figures.figures:
             self._exclusions[figure.figure_id] = tuple(canonical_term(e) for e in figure.exclusions)
             for label in figure.all_names():
+                if is_native_name(label):
+                    continue
                 canon = canonical_term(label)
                 pattern = re.compile(rf"(?<![a-z0-9]){re.escape(canon)}(?:s)?(?![a-z0-9])")
                 self._exact.append((pattern, figure.figure_id, canon))
@@ -226,6 +242,9 @@ class FigureMatcher:
             for glued, figure_id, alias in self._glued:
                 if figure_id not in found and glued in squeezed_run:
                     found[figure_id] = FigureMatch(figure_id, alias, 1.0, "joined_run", fuzzy=False)
+        for hit in self._native.find(prompt.native):
+            if hit.owner not in found or found[hit.owner].fuzzy:
+                found[hit.owner] = FigureMatch(hit.owner, hit.name, 1.0, "native", fuzzy=False)
         return list(found.values())
 
 

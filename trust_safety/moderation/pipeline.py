@@ -33,6 +33,7 @@ from trust_safety.moderation.minors import MinorsStage
 from trust_safety.moderation.multilingual import default_gloss_stage, default_multilingual_stages
 from trust_safety.moderation.normalise import NormalisedPrompt, normalise
 from trust_safety.moderation.policy import Policy, load_default_policy
+from trust_safety.moderation.private_names import private_name_stage
 from trust_safety.moderation.semantic import SemanticStage, load_default_exemplars
 from trust_safety.moderation.stages import (
     Evidence,
@@ -60,7 +61,9 @@ class ModerationDecision:
     scores: dict[Category, float]
     minor_mode: bool
     evidence: tuple[Evidence, ...]
-    rewrite: Rewrite | None
+    # The prompt's rewrites as the pipeline chained them, each step's before being the
+    # previous step's after; ``rewrite`` is all of them at once (first before, last after).
+    rewrites: tuple[Rewrite, ...]
     # What the generator receives: the rewritten prompt when a rewrite applied.
     effective_prompt: str
     normalised_prompt: str
@@ -69,6 +72,19 @@ class ModerationDecision:
     # second reader approves it); REFERRAL_BORDERLINE: approved, but a score came within the
     # policy's referral margin of its threshold. None: nothing for a second reader.
     referral: str | None = None
+
+    @property
+    def rewrite(self) -> Rewrite | None:
+        if not self.rewrites:
+            return None
+        if len(self.rewrites) == 1:
+            return self.rewrites[0]
+        return Rewrite(
+            "+".join(r.kind for r in self.rewrites),
+            self.rewrites[0].before,
+            self.rewrites[-1].after,
+            tuple(ref for r in self.rewrites for ref in r.refs),
+        )
 
     @property
     def refusal_code(self) -> str | None:
@@ -108,6 +124,7 @@ class ModerationDecision:
             "minor_mode": self.minor_mode,
             "evidence": [e.to_record() for e in self.evidence],
             "rewrite": self.rewrite.to_record() if self.rewrite else None,
+            "rewrites": [r.to_record() for r in self.rewrites],
             "effective_prompt": self.effective_prompt,
             "normalised_prompt": self.normalised_prompt,
             "language": self.language.to_record(),
@@ -155,7 +172,7 @@ class PromptModerationPipeline:
     def moderate(self, prompt: str, context: ModerationContext | None = None) -> ModerationDecision:
         normalised, language, results = self.read(prompt, context)
         outcome = self.policy.decide(results)
-        rewrite = next((r.rewrite for r in results if r.rewrite is not None), None)
+        rewrites = chain_rewrites(prompt, [r.rewrite for r in results if r.rewrite is not None])
         evidence = tuple(
             e
             for r in results
@@ -183,12 +200,54 @@ class PromptModerationPipeline:
             scores=dict(outcome.scores),
             minor_mode=outcome.minor_mode,
             evidence=evidence,
-            rewrite=rewrite,
-            effective_prompt=rewrite.after if (rewrite and approved) else prompt,
+            rewrites=rewrites,
+            effective_prompt=rewrites[-1].after if (rewrites and approved) else prompt,
             normalised_prompt=normalised.base,
             language=language,
             referral=referral,
         )
+
+
+def chain_rewrites(prompt: str, rewrites: Sequence[Rewrite]) -> tuple[Rewrite, ...]:
+    """The stages' rewrites applied one after another, in stage order.
+
+    Each stage rewrote the prompt as typed; here each change is made to the text the previous
+    one left. A rewrite that cannot be replayed on that text (it had matched a repaired view,
+    or has no ``apply``) starts from its own ``after``, with the earlier changes made again
+    on top, so no change is lost.
+    """
+    steps: list[Rewrite] = []
+    text = prompt
+    for rewrite in rewrites:
+        after = rewrite.apply(text) if rewrite.apply is not None else text
+        if after == text:
+            after = rewrite.after
+            for earlier in steps:
+                if earlier.apply is not None:
+                    after = earlier.apply(after)
+        if after == text:
+            continue
+        steps.append(replace(rewrite, before=text, after=after))
+        text = after
+    return tuple(steps)
+
+
+def build_exemplar_cache(cache_dir: Path) -> list[Path]:
+    """Embed the shipped exemplars for both semantic stages into ``cache_dir`` (or find them
+    there), so that no request pays for it; the files written or found."""
+    from trust_safety.moderation.multilingual import (
+        MultilingualSemanticStage,
+        load_default_multilingual_exemplars,
+    )
+
+    english = load_default_exemplars()
+    stages = (
+        SemanticStage(shared_minilm(), english, cache_dir=cache_dir),
+        MultilingualSemanticStage(
+            shared_multilingual(), load_default_multilingual_exemplars(english), cache_dir=cache_dir
+        ),
+    )
+    return [s.cache_file for s in stages if s.cache_file is not None]
 
 
 def build_default_pipeline(
@@ -209,11 +268,14 @@ def build_default_pipeline(
     )
     blocklist = BlocklistStage(load_default_blocklist())
     semantic = SemanticStage(embedder, english, cache_dir=cache_dir)
+    figures = load_default_figures()
+    artists = load_default_artists()
     stages: list[PromptStage] = [
         blocklist,
         MinorsStage(),
-        PublicFigureStage.with_offices(load_default_figures()),
-        ArtistStyleStage(load_default_artists()),
+        PublicFigureStage.with_offices(figures),
+        ArtistStyleStage(artists),
+        private_name_stage(figures, artists),
         semantic,
         *default_multilingual_stages(multilingual, english, cache_dir=cache_dir),
         default_gloss_stage(blocklist, semantic),

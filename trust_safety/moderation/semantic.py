@@ -20,7 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from trust_safety.classifiers.text_embedding import TextEmbedder, embed_with_disk_cache
+from trust_safety.classifiers.text_embedding import (
+    TextEmbedder,
+    disk_cache_path,
+    embed_with_disk_cache,
+)
 from trust_safety.moderation.categories import Category, parse_category
 from trust_safety.moderation.data import shipped_json
 from trust_safety.moderation.errors import InvalidModerationData
@@ -144,6 +148,7 @@ class SemanticStage:
                 texts.append(self.exemplar_form(text))
                 refs.append(f"{label}:{index}")
         self._refs = refs
+        self.cache_file = disk_cache_path(embedder, texts, cache_dir) if cache_dir else None
         self._matrix = embed_with_disk_cache(embedder, texts, cache_dir)
         label_array = np.array(labels)
         self._label_rows: dict[str, np.ndarray] = {

@@ -20,12 +20,16 @@ from trust_safety.moderation.normalise import NormalisedPrompt
 # requester's own verified cameo or the figure's cameo was granted to them. The consent
 # ledger provides it; moderation only calls it.
 LikenessConsent = Callable[[str, str], bool]
+# Answers "may this requester depict the person of this name?": True when a cameo the
+# requester may use (their own, or one granted to them) carries that display name.
+CameoNameConsent = Callable[[str, str], bool]
 
 
 @dataclass(frozen=True, slots=True)
 class ModerationContext:
     requester_id: str | None = None
     likeness_consent: LikenessConsent | None = None
+    cameo_name_consent: CameoNameConsent | None = None
     # ISO 3166-1 alpha-2 code of the request's territory (opt-outs can be territorial);
     # None means unknown, and every territorial rule applies.
     territory: str | None = None
@@ -61,12 +65,19 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Rewrite:
-    """A change the pipeline made to the prompt before generation (kept in the decision)."""
+    """A change the pipeline made to the prompt before generation (kept in the decision).
+
+    ``before``/``after`` are the stage's own rewrite of the prompt as typed. ``apply`` makes
+    the same change to any text, so the pipeline can chain several stages' rewrites (an
+    artist's style and a private name in one prompt); without it a later rewrite starts from
+    this one's ``after``.
+    """
 
     kind: str
     before: str
     after: str
     refs: tuple[str, ...]
+    apply: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
 
     def to_record(self) -> dict[str, Any]:
         return {

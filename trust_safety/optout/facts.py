@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.events import EventPayload, PersonalData, event_type
 from trust_safety.optout.territories import UnknownTerritory, normalise_territories
@@ -74,6 +74,27 @@ def _unique(values: list[str]) -> list[str]:
     return list(seen.values())
 
 
+class Brand(BaseModel):
+    """A brand kept off generated objects. A prompt naming it is not refused: the object is
+    described generically instead ("a Fizzco can" -> "a cola can"), and the rewrite recorded.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Term
+    aliases: list[Term] = Field(default_factory=list, max_length=20)
+    # Words that read in the brand's place: "cola", "smartphone", "sports car".
+    generic: Term = Field(max_length=80)
+
+    @field_validator("aliases")
+    @classmethod
+    def _dedupe_aliases(cls, values: list[str]) -> list[str]:
+        return _unique(values)
+
+    def all_names(self) -> list[str]:
+        return _unique([self.name, *self.aliases])
+
+
 class OptOutTerms(BaseModel):
     """What a rights holder wants kept out, as they describe it."""
 
@@ -89,10 +110,24 @@ class OptOutTerms(BaseModel):
         default_factory=list, max_length=50
     )
 
+    # Brands of objects (not works or characters): rewritten generically, never refused.
+    brands: list[Brand] = Field(default_factory=list, max_length=MAX_TERMS_PER_LIST)
+
     @field_validator("works", "characters", "aliases", "misspellings", "descriptions")
     @classmethod
     def _dedupe(cls, values: list[str]) -> list[str]:
         return _unique(values)
+
+    @model_validator(mode="after")
+    def _generic_names_no_brand(self) -> OptOutTerms:
+        for brand in self.brands:
+            generic = f" {' '.join(brand.generic.casefold().split())} "
+            for name in brand.all_names():
+                if f" {name.casefold()} " in generic:
+                    raise ValueError(
+                        f"the generic description of {brand.name!r} must not name the brand"
+                    )
+        return self
 
     def names(self) -> list[str]:
         """Every name the opt-out protects, misspellings excluded."""

@@ -35,12 +35,13 @@ from rapidfuzz.process import cdist
 
 from trust_safety.classifiers.text_embedding import TextEmbedder
 from trust_safety.moderation.lexicon import canonical_term
+from trust_safety.moderation.native_names import NativeNameMatcher, is_native_name
 from trust_safety.moderation.normalise import NormalisedPrompt, base_form, squeeze, words_only
+from trust_safety.moderation.vocabulary import EnglishVocabulary, default_vocabulary
 from trust_safety.optout.errors import EmbeddingMismatch
 from trust_safety.optout.facts import Scope
 from trust_safety.optout.registry import OptOutRecord
 from trust_safety.optout.territories import applies_in
-from trust_safety.optout.vocabulary import EnglishVocabulary, default_vocabulary
 
 
 class MatchMethod(StrEnum):
@@ -166,14 +167,26 @@ class OptOutPromptMatcher:
         fuzzy_terms: list[_Term] = []
         semantic_texts: list[str] = []
         semantic_owner: list[str] = []
+        native_names: list[tuple[str, str]] = []
         for record in optouts:
             if not record.enforced(Scope.PROMPTS):
                 continue
             compiled = _CompiledOptOut(record.optout_id, record.territories)
             self._optouts[record.optout_id] = compiled
-            named = [(n, TermKind.NAME) for n in record.terms.names()]
-            named += [(w, TermKind.IMPLICIT) for w in self._implicit_aliases(record.terms.names())]
-            named += [(m, TermKind.MISSPELLING) for m in record.terms.misspellings]
+            # Names in other scripts ("ピカチュウ", "Человек-паук") are matched as written.
+            native_names.extend(
+                (record.optout_id, n)
+                for n in [*record.terms.names(), *record.terms.misspellings]
+                if is_native_name(n)
+            )
+            latin = [n for n in record.terms.names() if not is_native_name(n)]
+            named = [(n, TermKind.NAME) for n in latin]
+            named += [(w, TermKind.IMPLICIT) for w in self._implicit_aliases(latin)]
+            named += [
+                (m, TermKind.MISSPELLING)
+                for m in record.terms.misspellings
+                if not is_native_name(m)
+            ]
             for text, kind in named:
                 term = self._compile_term(record.optout_id, text, kind)
                 if term is None:
@@ -192,6 +205,7 @@ class OptOutPromptMatcher:
                 compiled.name_rows.append(len(semantic_texts))
                 semantic_texts.append(canonical_term(name))
                 semantic_owner.append(record.optout_id)
+        self._native = NativeNameMatcher(native_names)
         self._fuzzy_terms = fuzzy_terms
         self._fuzzy_joined = [t.joined for t in fuzzy_terms]
         self._semantic_texts = semantic_texts
@@ -323,6 +337,13 @@ class OptOutPromptMatcher:
                                     term.optout_id, MatchMethod.ALIAS, 1.0, term.text, "joined", run
                                 )
                             )
+        for native in self._native.find(prompt.native):
+            if native.owner in applicable:
+                lexical.append(
+                    OptOutPromptMatch(
+                        native.owner, MatchMethod.ALIAS, 1.0, native.name, "native", native.span
+                    )
+                )
         for term, hit, usage in self._fuzzy(views, applicable):
             if term.ambiguous:
                 ambiguous_hits.append((term, hit, usage))

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from core.ports import Resource
 from core.services import Services
 from trust_safety.classifiers.text_embedding import TextEmbedder
+from trust_safety.optout.brands import BrandRewriter
 from trust_safety.optout.facts import Scope
 from trust_safety.optout.media_loader import LocalFileMediaLoader
 from trust_safety.optout.models import OptOutRow
@@ -63,6 +64,7 @@ class _MatcherCache:
         self.lock = threading.Lock()
         self.key: tuple[int, int] | None = None
         self.matcher: OptOutPromptMatcher | None = None
+        self.brands: BrandRewriter | None = None
 
 
 def _default_embedder(_services: Services) -> TextEmbedder | None:
@@ -82,20 +84,26 @@ def prompt_matcher(services: Services) -> tuple[int, OptOutPromptMatcher]:
     Tests or deployments may override :data:`TEXT_EMBEDDER` with another text embedder (or
     None: lexical matching only) before the first call.
     """
+    position, matcher, _brands = _compiled(services)
+    return position, matcher
+
+
+def _compiled(services: Services) -> tuple[int, OptOutPromptMatcher, BrandRewriter]:
     cache = services.resource(MATCHER_CACHE)
     embedder = services.resource(TEXT_EMBEDDER)
     position, records = registry_records(services)
     key = (position, len(records))
     with cache.lock:
-        if cache.matcher is None or cache.key != key:
+        if cache.matcher is None or cache.brands is None or cache.key != key:
             cache.matcher = OptOutPromptMatcher(records, embedder)
+            cache.brands = BrandRewriter(records)
             cache.key = key
-        return position, cache.matcher
+        return position, cache.matcher, cache.brands
 
 
 def optout_stage(services: Services) -> OptOutStage:
-    position, matcher = prompt_matcher(services)
-    return OptOutStage(matcher, registry_position=position)
+    position, matcher, brands = _compiled(services)
+    return OptOutStage(matcher, registry_position=position, brands=brands)
 
 
 def training_exclusions(services: Services) -> list[OptOutRecord]:

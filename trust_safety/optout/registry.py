@@ -192,8 +192,10 @@ def _require_something_to_match(
 ) -> None:
     """An opt-out that can never match anything would give the holder false comfort."""
     scope_set = set(scopes)
-    if Scope.PROMPTS in scope_set and not terms.names():
-        raise InvalidOptOut("a prompts-scoped opt-out needs at least one work or character name")
+    if Scope.PROMPTS in scope_set and not (terms.names() or terms.brands):
+        raise InvalidOptOut(
+            "a prompts-scoped opt-out needs at least one work, character or brand name"
+        )
     if Scope.OUTPUTS in scope_set and not media:
         raise InvalidOptOut("an outputs-scoped opt-out needs at least one reference image or clip")
     if Scope.TRAINING in scope_set and not (terms.names() or media):

@@ -17,12 +17,21 @@ class OptOutAcceptedPublic(BaseModel):
     stream_version: int = Field(ge=1)
 
 
+class BrandPublic(BaseModel):
+    name: str
+    aliases: list[str]
+    generic: str = Field(description="the words a prompt gets in the brand's place")
+
+
 class OptOutTermsPublic(BaseModel):
     works: list[str]
     characters: list[str]
     aliases: list[str]
     misspellings: list[str]
     descriptions: list[str]
+    brands: list[BrandPublic] = Field(
+        description="brands rewritten to their generic description, never refused"
+    )
 
 
 class ReferenceMediaPublic(BaseModel):

@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 
-from core.events import stream_id
 from core.services import Services
+from tests.trust_safety.generation.gate_calls import GATE, events, request
 from tests.utils import drain, make_principal
 from tests.utils.llm_filter import ChatServer, build_tiny_lm, running_chat_server
 from trust_safety.generation.filter_review import PromptFilterReview
 from trust_safety.moderation.language import identify
 from trust_safety.optout.public import TEXT_EMBEDDER as OPTOUT_EMBEDDER
 
-GATE = ["prompt-moderation", "generation-requests"]
 REVIEW = ["prompt-filter-review", "generation-requests"]
 TURKISH = "Bir köpek yavrusu karlı bir parkta top ile oynuyor"  # a puppy playing in a snowy park
 BORDERLINE = "a horror film monster attacking a village"
@@ -66,18 +65,8 @@ def openai_env(server: ChatServer, **extra: str) -> dict[str, str]:
     return {"kind": "openai", "url": server.url, "model": "judge", "api_key": API_KEY, **extra}
 
 
-def request(client: Any, headers: dict[str, str], prompt: str) -> str:
-    response = client.post("/v1/generations", headers=headers, json={"prompt": prompt})
-    assert response.status_code == 202, response.text
-    return str(response.json()["generation_id"])
-
-
 def status(client: Any, headers: dict[str, str], generation_id: str) -> dict[str, Any]:
     return dict(client.get(f"/v1/generations/{generation_id}", headers=headers).json())
-
-
-def events(services: Services, generation_id: str) -> list[Any]:
-    return services.store.read_stream(stream_id("generation", generation_id))
 
 
 def test_the_prompts_are_what_the_gate_refers() -> None:
@@ -89,7 +78,7 @@ def test_language_referral_allowed_by_the_filter(
 ) -> None:
     services, client, ada = gate(**openai_env(chat_server))
     chat_server.answer('{"verdict": "allow", "category": null, "rationale": "a puppy in snow"}')
-    gid = request(client, ada, TURKISH)
+    gid = request(client, ada, prompt=TURKISH)
     drain(services, GATE)
     assert [e.type for e in events(services, gid)] == ["GenerationRequested", "PromptModerated"]
     referred = events(services, gid)[-1].payload
@@ -110,6 +99,13 @@ def test_language_referral_allowed_by_the_filter(
     assert reviewed["referral"] == "language_unsupported"
     assert history[3].payload["prompt"] == TURKISH
     assert status(client, ada, gid)["status"] == "approved"
+    # Reviewers see the filter's verdict and rationale beside the gate's decision.
+    _, reviewer = make_principal(services, "reviewer", name="rev")
+    record = client.get(f"/v1/generations/{gid}/moderation", headers=reviewer).json()
+    assert record["decision"]["referral"] == "language_unsupported"
+    assert record["filter_review"]["verdict"] == "allow"
+    assert record["filter_review"]["rationale"] == "a puppy in snow"
+    assert client.get(f"/v1/generations/{gid}/moderation", headers=ada).status_code == 403
 
     sent = chat_server.requests[0]
     assert sent["headers"]["Authorization"] == f"Bearer {API_KEY}"
@@ -128,7 +124,7 @@ def test_borderline_refused_by_the_filter_and_fail_closed_on_timeout(
     chat_server.answer(
         '```json\n{"verdict": "refuse", "category": "violence_gore", "rationale": "an attack"}\n```'
     )
-    refused = request(client, ada, BORDERLINE)
+    refused = request(client, ada, prompt=BORDERLINE)
     drain(services, GATE)
     referred = events(services, refused)[-1]
     assert referred.type == "PromptModerated", "the prompt is no longer borderline"
@@ -149,8 +145,8 @@ def test_borderline_refused_by_the_filter_and_fail_closed_on_timeout(
     # the endpoint is slower than the timeout: refused, borderline and language alike
     chat_server.answer('{"verdict": "allow", "category": null, "rationale": "late"}', delay_s=2)
     chat_server.answer('{"verdict": "allow", "category": null, "rationale": "late"}', delay_s=2)
-    slow_borderline = request(client, ada, BORDERLINE)
-    slow_language = request(client, ada, TURKISH)
+    slow_borderline = request(client, ada, prompt=BORDERLINE)
+    slow_language = request(client, ada, prompt=TURKISH)
     drain(services, [*GATE, "prompt-filter-review"])
     for gid, category in (
         (slow_borderline, "review_unavailable"),
@@ -169,7 +165,7 @@ def test_borderline_refused_by_the_filter_and_fail_closed_on_timeout(
 def test_a_local_model_reviews_the_referral(gate: Callable[..., Gate], tmp_path: Path) -> None:
     model_dir = build_tiny_lm(tmp_path / "tiny-judge")
     services, client, ada = gate(kind="local", model_dir=str(model_dir))
-    gid = request(client, ada, TURKISH)
+    gid = request(client, ada, prompt=TURKISH)
     drain(services, [*GATE, "prompt-filter-review"])
     history = events(services, gid)
     assert [e.type for e in history] == [
@@ -185,8 +181,8 @@ def test_a_local_model_reviews_the_referral(gate: Callable[..., Gate], tmp_path:
 
 def test_without_a_filter_nothing_is_referred(gate: Callable[..., Gate]) -> None:
     services, client, ada = gate()
-    language = request(client, ada, TURKISH)
-    borderline = request(client, ada, BORDERLINE)
+    language = request(client, ada, prompt=TURKISH)
+    borderline = request(client, ada, prompt=BORDERLINE)
     drain(services, [*GATE, "prompt-filter-review"])
     assert [e.type for e in events(services, language)] == [
         "GenerationRequested",

@@ -11,44 +11,21 @@ import pytest
 
 from contracts.generation import AssetPublished
 from core.events import stream_id
+from tests.trust_safety.generation.gate_calls import GATE, events, request
 from tests.trust_safety.uploads.media_factory import encode, gradient, photo
 from tests.utils import drain, make_principal
 from tests.utils.enrolment import register_cameo
 from trust_safety.moderation.blocklist import load_default_blocklist
 from trust_safety.optout.public import TEXT_EMBEDDER as OPTOUT_EMBEDDER
 
-GATE = ["prompt-moderation", "generation-requests"]
 SHIPPED_BLOCKLIST = load_default_blocklist().version
 NOW = datetime.now(UTC)
-
-
-@pytest.fixture
-def people(services: Any) -> dict[str, tuple[str, dict[str, str]]]:
-    services.override(OPTOUT_EMBEDDER, None)  # lexical opt-out matching is enough here
-    return {
-        "ada": make_principal(services, "user", name="ada"),
-        "bo": make_principal(services, "user", name="bo"),
-        "rev": make_principal(services, "reviewer", name="rev"),
-        "admin": make_principal(services, "admin", name="admin"),
-        "holder": make_principal(services, "rights_holder", name="holder"),
-    }
-
-
-def request(client: Any, headers: dict[str, str], **body: Any) -> str:
-    response = client.post("/v1/generations", headers=headers, json=body)
-    assert response.status_code == 202, response.text
-    assert response.json()["status"] == "requested"
-    return str(response.json()["generation_id"])
 
 
 def state(client: Any, headers: dict[str, str], generation_id: str) -> dict[str, Any]:
     response = client.get(f"/v1/generations/{generation_id}", headers=headers)
     assert response.status_code == 200, response.text
     return dict(response.json())
-
-
-def events(services: Any, generation_id: str) -> list[Any]:
-    return services.store.read_stream(stream_id("generation", generation_id))
 
 
 def test_request_moderate_poll_approve_and_refuse(client: Any, services: Any, people: Any) -> None:
@@ -118,6 +95,50 @@ def test_living_artist_rewrite_reaches_the_generator(
     assert approval.type == "GenerationApproved"
     assert "rutkowski" not in approval.payload["prompt"].lower()
     assert "painterly fantasy" in approval.payload["prompt"]
+
+
+def test_private_names_and_opted_out_brands_are_rewritten_with_before_and_after(
+    client: Any, services: Any, people: Any
+) -> None:
+    ada_id, ada = people["ada"]
+    _, holder = people["holder"]
+    _, rev = people["rev"]
+    filed = client.post(
+        "/v1/optouts",
+        headers=holder,
+        json={
+            "rights_holder_name": "Fizzco Drinks",
+            "terms": {"brands": [{"name": "Fizzco", "generic": "cola"}]},
+            "scopes": ["prompts"],
+            "territories": ["*"],
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    optout_id = filed.json()["optout_id"]
+    drain(services)
+    listed = client.get(f"/v1/optouts/{optout_id}", headers=holder).json()
+    assert listed["terms"]["brands"] == [{"name": "Fizzco", "aliases": [], "generic": "cola"}]
+    # Ada's own cameo carries her name: naming herself is not a private stranger.
+    from tests.utils.enrolment import enrol_cameo
+
+    enrol_cameo(services, ada_id, "ada_l", display_name="Ada Kowalczyk")
+    drain(services)
+    prompt = "Tomasz Nowakowski and Ada Kowalczyk sharing a Fizzco on a beach"
+    gid = request(client, ada, prompt=prompt)
+    drain(services, GATE)
+    assert state(client, ada, gid)["prompt_rewritten"] is True
+    approval = events(services, gid)[-1]
+    assert approval.type == "GenerationApproved"
+    assert approval.payload["prompt"] == "A person and Ada Kowalczyk sharing a cola on a beach"
+    decision = client.get(f"/v1/generations/{gid}/moderation", headers=rev).json()["decision"]
+    steps = decision["prompt_decision"]["rewrites"]
+    assert [s["kind"] for s in steps] == ["private_person", "brand_generic"]
+    assert steps[0]["before"] == prompt and steps[1]["before"] == steps[0]["after"]
+    assert steps[1]["after"] == approval.payload["prompt"]
+    assert steps[1]["refs"] == [f"brand:{optout_id}"]
+    # A rewrite blocked nothing: the brand holder's blocked count stays 0.
+    drain(services)
+    assert client.get(f"/v1/optouts/{optout_id}", headers=holder).json()["blocked_requests"] == 0
 
 
 @pytest.mark.parametrize(

@@ -4,42 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from core.events import stream_id
-from tests.utils import drain, make_principal
+from tests.trust_safety.generation.gate_calls import GATE, events, request
+from tests.utils import drain
 from tests.utils.enrolment import register_cameo
 from trust_safety.moderation.offices import load_default_offices
-from trust_safety.optout.public import TEXT_EMBEDDER as OPTOUT_EMBEDDER
 
-GATE = ["prompt-moderation", "generation-requests"]
 SHIPPED_OFFICES = load_default_offices().version
 
 
-@pytest.fixture
-def people(services: Any) -> dict[str, tuple[str, dict[str, str]]]:
-    services.override(OPTOUT_EMBEDDER, None)  # lexical opt-out matching is enough here
-    return {
-        "ada": make_principal(services, "user", name="ada"),
-        "bo": make_principal(services, "user", name="bo"),
-        "rev": make_principal(services, "reviewer", name="rev"),
-        "admin": make_principal(services, "admin", name="admin"),
-    }
-
-
-def request(client: Any, headers: dict[str, str], prompt: str) -> str:
-    response = client.post("/v1/generations", headers=headers, json={"prompt": prompt})
-    assert response.status_code == 202, response.text
-    return str(response.json()["generation_id"])
-
-
 def outcome(services: Any, generation_id: str) -> Any:
-    return services.store.read_stream(stream_id("generation", generation_id))[-1]
+    return events(services, generation_id)[-1]
 
 
 def decision(services: Any, generation_id: str) -> dict[str, Any]:
-    events = services.store.read_stream(stream_id("generation", generation_id))
-    [moderated] = [e for e in events if e.type == "PromptModerated"]
+    [moderated] = [e for e in events(services, generation_id) if e.type == "PromptModerated"]
     return dict(moderated.payload["prompt_decision"])
 
 
@@ -56,7 +34,7 @@ def test_a_title_is_refused_like_the_name_and_an_admin_edit_moves_the_holder(
 ) -> None:
     _, ada = people["ada"]
     _, admin = people["admin"]
-    gid = request(client, ada, "the Pope giving a speech in a nightclub")
+    gid = request(client, ada, prompt="the Pope giving a speech in a nightclub")
     drain(services, GATE)
     refused = outcome(services, gid)
     assert refused.type == "GenerationRefused"
@@ -78,7 +56,7 @@ def test_a_title_is_refused_like_the_name_and_an_admin_edit_moves_the_holder(
     )
     assert moved.status_code == 200, moved.text
     assert moved.json() == {"version": SHIPPED_OFFICES + 1}
-    gid = request(client, ada, "the Pope giving a speech in a nightclub")
+    gid = request(client, ada, prompt="the Pope giving a speech in a nightclub")
     drain(services, GATE)
     record = decision(services, gid)
     assert figures_by_title(record) == {
@@ -93,12 +71,12 @@ def test_a_title_is_refused_like_the_name_and_an_admin_edit_moves_the_holder(
         json={"language": "nl", "title": "de paus", "expected_version": SHIPPED_OFFICES + 1},
     )
     assert added.status_code == 201, added.text
-    gid = request(client, ada, "de paus op een feest")
+    gid = request(client, ada, prompt="de paus op een feest")
     drain(services, GATE)
     assert outcome(services, gid).payload.get("reason_category") == "public_figures"
     removed = client.delete("/v1/moderation/public-offices/pope/titles/nl/de paus", headers=admin)
     assert removed.status_code == 200 and removed.json() == {"version": SHIPPED_OFFICES + 3}
-    gid = request(client, ada, "de paus op een feest")
+    gid = request(client, ada, prompt="de paus op een feest")
     drain(services, GATE)
     assert "pf-jane-quasar" not in figures_by_title(decision(services, gid))
 
@@ -119,7 +97,7 @@ def test_a_title_is_refused_like_the_name_and_an_admin_edit_moves_the_holder(
 def test_generic_titles_pass(client: Any, services: Any, people: Any) -> None:
     _, ada = people["ada"]
     ids = [
-        request(client, ada, prompt)
+        request(client, ada, prompt=prompt)
         for prompt in ("a king in a fairy tale", "a chess king on a marble board")
     ]
     drain(services, GATE)
@@ -143,8 +121,8 @@ def test_consent_for_the_holders_cameo_clears_the_title(
     )
     assert linked.status_code in (200, 201), linked.text
     drain(services)
-    own = request(client, ada, "the pope feeding ducks")
-    other = request(client, bo, "the pope feeding ducks")
+    own = request(client, ada, prompt="the pope feeding ducks")
+    other = request(client, bo, prompt="the pope feeding ducks")
     drain(services, GATE)
     approved = outcome(services, own)
     assert approved.type == "GenerationApproved", approved.payload
