@@ -190,7 +190,9 @@ class FigureMatcher:
     def __init__(self, figures: PublicFigureList) -> None:
         self.figures = figures
         self._exact: list[tuple[re.Pattern[str], str, str]] = []
-        self._fuzzy_by_len: dict[int, list[tuple[list[str], str, str]]] = {}
+        # Fuzzy candidates by (words in the alias, first letter): a fuzzy match keeps the first
+        # letter, so a window is compared only with aliases that start as it does.
+        self._fuzzy_by_len: dict[tuple[int, str], list[tuple[list[str], str, str]]] = {}
         self._glued: list[tuple[str, str, str]] = []
         self._exclusions: dict[str, tuple[str, ...]] = {}
         # Names written in other scripts are matched in the text as written (native_names.py).
@@ -208,7 +210,7 @@ class FigureMatcher:
                 glued = canon.replace(" ", "")
                 if len(glued) >= FUZZY_MIN_CHARS:
                     words = canon.split()
-                    self._fuzzy_by_len.setdefault(len(words), []).append(
+                    self._fuzzy_by_len.setdefault((len(words), words[0][0]), []).append(
                         (words, figure.figure_id, canon)
                     )
                     self._glued.append((glued, figure.figure_id, canon))
@@ -226,10 +228,12 @@ class FigureMatcher:
                 if pattern.search(cleaned):
                     found[figure_id] = FigureMatch(figure_id, alias, 1.0, view_name, fuzzy=False)
             words = squeezed.split()
-            for n_words, aliases in self._fuzzy_by_len.items():
+            for n_words in {n for n, _ in self._fuzzy_by_len}:
                 for start in range(len(words) - n_words + 1):
                     window = words[start : start + n_words]
-                    for alias_words, figure_id, alias in aliases:
+                    for alias_words, figure_id, alias in self._fuzzy_by_len.get(
+                        (n_words, window[0][0]), ()
+                    ):
                         if figure_id in found:
                             continue
                         similarity = _fuzzy_similarity(alias_words, window)

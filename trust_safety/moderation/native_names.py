@@ -81,24 +81,27 @@ class NativeNameMatcher(Generic[T]):
     """Names in non-Latin scripts, each with its owner (a figure id, an opt-out id)."""
 
     def __init__(self, names: Iterable[tuple[T, str]]) -> None:
-        self._patterns: list[tuple[T, str, re.Pattern[str]]] = []
+        # (owner, name, the longest literal piece every match contains, the pattern): a text
+        # without the piece is not searched, so hundreds of names cost a substring test each.
+        self._names: list[tuple[T, str, str, re.Pattern[str]]] = []
         for owner, name in names:
             if not is_native_name(name):
                 continue
             pattern = native_pattern(name)
             if pattern is not None:
-                self._patterns.append((owner, name, pattern))
+                pieces = re.split(r"[\s.·・\-]+", native_form(name))
+                self._names.append((owner, name, max(pieces, key=len), pattern))
 
     def __len__(self) -> int:
-        return len(self._patterns)
+        return len(self._names)
 
     def find(self, native_text: str) -> list[NativeHit[T]]:
         """Every owner whose name the text shows, once each, first name found."""
-        hits: dict[T, NativeHit[T]] = {}
-        if not self._patterns or native_text.isascii():
+        if not self._names or native_text.isascii():
             return []
-        for owner, name, pattern in self._patterns:
-            if owner in hits:
+        hits: dict[T, NativeHit[T]] = {}
+        for owner, name, piece, pattern in self._names:
+            if owner in hits or piece not in native_text:
                 continue
             found = pattern.search(native_text)
             if found is not None:

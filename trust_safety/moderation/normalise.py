@@ -227,15 +227,17 @@ class NormalisedPrompt:
     # The glued runs found in ``joined``, so matchers can look for terms inside them: a
     # spaced-out word often swallows an article ("a n a k e d" -> "anaked").
     joined_runs: tuple[str, ...]
+    # The prompt as written, only NFKC-normalised and case-folded (see ``native_form``);
+    # derived from ``original`` when not given.
+    native: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.native:
+            object.__setattr__(self, "native", native_form(self.original))
 
     @property
     def views(self) -> dict[str, str]:
         return {"base": self.base, "leet": self.leet, "joined": self.joined}
-
-    @property
-    def native(self) -> str:
-        """The prompt as written, only NFKC-normalised and case-folded (see ``native_form``)."""
-        return native_form(self.original)
 
     def distinct_views(self) -> tuple[str, ...]:
         """What the embedder sees: the base view and, when it differs, the most repaired one.

@@ -406,6 +406,8 @@ class _Title:
     title: str
     script: Script
     pattern: re.Pattern[str]
+    # The literal every match contains: a text without it is not searched.
+    key: str
 
 
 @lru_cache(maxsize=4096)
@@ -438,7 +440,7 @@ class OfficeMatcher:
                     else:
                         body = re.escape(key)
                     self._titles.setdefault(office.office_id, []).append(
-                        _Title(office.office_id, language, title, script, re.compile(body))
+                        _Title(office.office_id, language, title, script, re.compile(body), key)
                     )
 
     def _texts(self, prompt: NormalisedPrompt) -> dict[Script, list[tuple[str, str]]]:
@@ -489,6 +491,8 @@ class OfficeMatcher:
                 texts = masked_cache[present]
             for entry in self._titles.get(office.office_id, ()):
                 for view, text in texts[entry.script]:
+                    if entry.key not in text:
+                        continue
                     for m in entry.pattern.finditer(text):
                         hits.append((entry, view, text, m.start(), m.end()))
         for entry, view, text, start, end in hits:
