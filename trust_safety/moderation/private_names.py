@@ -244,15 +244,23 @@ class PrivateNameFinder:
         # unless it is an everyday word ("Grace Cathedral").
         return capitalised and not self._common_word(word) and not self.names.is_given(word)
 
-    def find(self, text: str) -> list[FoundName]:
+    def find(self, text: str, language: str | None = "en") -> list[FoundName]:
+        """``language``: the prompt's; lower-case names are read only in English (elsewhere
+        "una sierra" or "alla testa" is a given name before a family name), and in German,
+        which capitalises every noun, a family name must be a listed one."""
         words = list(_WORD.finditer(text))
         # In a prompt Written Entirely In Title Case capitals say nothing: only the lists do.
         capitalised_share = sum(_title_case(m.group()) for m in words) / max(1, len(words))
-        capitals_mean_names = capitalised_share < 0.6
+        unlisted_surnames = language != "de"
+        # German capitals mark nouns, so a German prompt is always mostly capitalised.
+        capitals_mean_names = capitalised_share < 0.6 or not unlisted_surnames
+        lower_case = language in ("en", None)
         found: list[FoundName] = []
         i = 0
         while i < len(words) - 1:
-            span = self._name_at(text, words, i, capitals_mean_names)
+            span = self._name_at(
+                text, words, i, capitals_mean_names, lower_case, unlisted_surnames
+            )
             if span is None:
                 i += 1
                 continue
@@ -268,13 +276,19 @@ class PrivateNameFinder:
         return found
 
     def _name_at(
-        self, text: str, words: list[re.Match[str]], i: int, capitals_mean_names: bool
+        self,
+        text: str,
+        words: list[re.Match[str]],
+        i: int,
+        capitals_mean_names: bool,
+        lower_case: bool,
+        unlisted_surnames: bool,
     ) -> tuple[int, int] | None:
         given = words[i].group()
         if not self.names.is_given(given):
             return None
         given_capitalised = _title_case(given) and capitals_mean_names
-        if not given_capitalised and self.names.is_everyday(given):
+        if not given_capitalised and (not lower_case or self.names.is_everyday(given)):
             return None
         last_surname: int | None = None
         j = i + 1
@@ -290,7 +304,9 @@ class PrivateNameFinder:
             if _initial(word) and given_capitalised:
                 j += 1
                 continue
-            if self._surname_candidate(word, capitalised and given_capitalised):
+            if self._surname_candidate(
+                word, capitalised and given_capitalised and unlisted_surnames
+            ):
                 # In lower case only the lists speak: a given name that is no everyday word
                 # ("john", "maria") before a listed family name.
                 if not capitalised and self.names.is_everyday(given):
@@ -355,7 +371,7 @@ class PrivateNameStage:
         if context.language in NON_LATIN_LANGUAGES:
             return StageResult(self.name, self.version, data_versions=self._versions())
         source = strip_invisible(prompt.original)
-        found = self.finder.find(source)
+        found = self.finder.find(source, context.language)
         evidence: list[Evidence] = []
         rewritten: list[str] = []
         consent = context.cameo_name_consent

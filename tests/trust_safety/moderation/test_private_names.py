@@ -125,3 +125,18 @@ def test_a_rewrite_that_cannot_replay_starts_from_its_own_text_and_keeps_earlier
     assert steps[1].before == "A b"
     # A rewrite that changes nothing is not recorded.
     assert chain_rewrites("x", [Rewrite("none", "x", "x", (), apply=lambda t: t)]) == ()
+
+
+@pytest.mark.parametrize(
+    ("prompt", "language", "expected"),
+    [
+        ("un gato tirando un vaso de una mesa", "es", None),  # "una" is also a given name
+        ("una campaña de donación de sangre", "es", None),
+        ("Anna trinkt Kaffee im Garten", "de", None),
+        ("Anna Garten trinkt Kaffee", "de", None),  # German capitalises every noun
+        ("Anna Schmidt trinkt Kaffee", "de", "A person trinkt Kaffee"),
+        ("María Fernández bailando en la playa", "es", "A person bailando en la playa"),
+    ],
+)
+def test_other_languages_read_names_by_their_own_conventions(stage, prompt, language, expected):
+    assert rewritten(stage, prompt, ModerationContext(language=language)) == expected
