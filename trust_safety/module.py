@@ -24,6 +24,7 @@ def warm(services: Services) -> None:
     a local LLM filter, and decide one harmless prompt, so that the first real decision does
     not pay for them."""
     from trust_safety.generation.gate import PROMPT_FILTER, gate_pipeline
+    from trust_safety.hash_banks.index import BANK_INDEX
     from trust_safety.moderation.llm_filter import LocalTransformersFilter, TimedFilter
     from trust_safety.moderation.stages import ModerationContext
     from trust_safety.output.processor import CLASSIFIERS
@@ -35,6 +36,8 @@ def warm(services: Services) -> None:
     pipeline.moderate("una acuarela de un faro al amanecer", ModerationContext())
     shared_moderator(services)
     services.resource(CLASSIFIERS)
+    # the hash banks' match index, built from the bank events (every upload and output asks it)
+    services.resource(BANK_INDEX).catch_up()
     prompt_filter = services.resource(PROMPT_FILTER)
     if isinstance(prompt_filter, TimedFilter) and isinstance(
         prompt_filter.inner, LocalTransformersFilter

@@ -58,47 +58,70 @@ def codes_of(hexes: Sequence[str]) -> npt.NDArray[np.uint8]:
 
 
 class HammingIndex:
-    """Distinct 256-bit hashes, each with the set of keys holding it; exact range search."""
+    """Distinct 256-bit hashes, each with the keys holding it; exact range search.
+
+    Per hash: its 32 bytes in FAISS (and FAISS's id maps), one dict entry from the raw bytes
+    to its id, and one list slot for its holder (the key itself while it has one, a set
+    only for a hash several keys share), so a million hashes cost a few hundred MB.
+    """
 
     def __init__(self) -> None:
         self.faiss = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(BITS))
-        self._id_of: dict[str, int] = {}
-        self._holders: dict[int, set[Any]] = {}
-        self._next = 0
+        self._id_of: dict[bytes, int] = {}
+        self._holders: list[Any] = []  # by id: None (removed), a key, or a set of keys
 
     def __len__(self) -> int:
         return len(self._id_of)
 
     def add(self, items: Iterable[tuple[str, Any]]) -> None:
-        new_hex: list[str] = []
+        new_codes: list[bytes] = []
         new_ids: list[int] = []
         for hex_, key in items:
-            hid = self._id_of.get(hex_)
+            code = bytes.fromhex(hex_)
+            hid = self._id_of.get(code)
             if hid is None:
-                hid = self._next
-                self._next += 1
-                self._id_of[hex_] = hid
-                self._holders[hid] = set()
-                new_hex.append(hex_)
+                hid = len(self._holders)
+                self._id_of[code] = hid
+                self._holders.append(key)
+                new_codes.append(code)
                 new_ids.append(hid)
-            self._holders[hid].add(key)
-        if new_hex:
-            self.faiss.add_with_ids(codes_of(new_hex), np.asarray(new_ids, np.int64))
+                continue
+            held = self._holders[hid]
+            if isinstance(held, set):
+                held.add(key)
+            elif held != key:
+                self._holders[hid] = {held, key}
+        if new_codes:
+            codes = np.frombuffer(b"".join(new_codes), np.uint8).reshape(-1, BITS // 8)
+            self.faiss.add_with_ids(codes, np.asarray(new_ids, np.int64))
 
     def remove(self, items: Iterable[tuple[str, Any]]) -> None:
         gone: list[int] = []
         for hex_, key in items:
-            hid = self._id_of.get(hex_)
+            code = bytes.fromhex(hex_)
+            hid = self._id_of.get(code)
             if hid is None:
                 continue
-            holders = self._holders[hid]
-            holders.discard(key)
-            if not holders:
-                del self._holders[hid], self._id_of[hex_]
-                gone.append(hid)
+            held = self._holders[hid]
+            if isinstance(held, set):
+                held.discard(key)
+                if len(held) == 1:
+                    self._holders[hid] = next(iter(held))
+                continue
+            if held != key:
+                continue
+            self._holders[hid] = None
+            del self._id_of[code]
+            gone.append(hid)
         if gone:
             ids = np.asarray(gone, np.int64)
             self.faiss.remove_ids(faiss.IDSelectorBatch(len(ids), faiss.swig_ptr(ids)))
+
+    def holders(self, hid: int) -> tuple[Any, ...]:
+        held = self._holders[hid] if 0 <= hid < len(self._holders) else None
+        if held is None:
+            return ()
+        return tuple(sorted(held)) if isinstance(held, set) else (held,)
 
     def search(self, hexes: Sequence[str], distance: int) -> list[list[tuple[Any, int, int]]]:
         """For each query hash: (key, hash id, distance) of every held hash within
@@ -113,7 +136,7 @@ class HammingIndex:
             for hid, d in zip(
                 ids[lims[q] : lims[q + 1]], dists[lims[q] : lims[q + 1]], strict=True
             ):
-                found += [(key, int(hid), int(d)) for key in self._holders.get(int(hid), ())]
+                found += [(key, int(hid), int(d)) for key in self.holders(int(hid))]
             out.append(found)
         return out
 
