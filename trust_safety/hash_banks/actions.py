@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import select
+
 from contracts.enforcement import ENFORCEMENT, ActionKind
 from contracts.statement_of_reasons import (
     AutomatedDecision,
@@ -24,6 +26,7 @@ from contracts.statement_of_reasons import (
 )
 from core.events import SYSTEM_ACTOR, stream_id
 from core.projections import Append
+from core.services import Services
 from trust_safety.cases.enforcement import EnforcementDecision, Evidence, action_event
 from trust_safety.cases.events import INBOX
 from trust_safety.cases.inbox import enforcement_message, notice
@@ -32,6 +35,26 @@ from trust_safety.hash_banks.index import SignalMatch
 
 BAN_RULE = "hash-bank-known-csam"
 BAN_RULE_VERSION = "1"
+
+
+def standing_ban(services: Services, account_id: str) -> str | None:
+    """The account's ban that stands, if the actions read model has seen one (a second match
+    of a banned account cites that ban instead of banning it again; a ban the read model has
+    not seen yet leads, at worst, to a second one)."""
+    from trust_safety.cases.models import ActionRow
+
+    with services.read_sessions() as s:
+        found = s.scalar(
+            select(ActionRow.action_id)
+            .where(
+                ActionRow.affected_user_id == account_id,
+                ActionRow.kind == ActionKind.BAN_ACCOUNT.value,
+                ActionRow.reversed_at.is_(None),
+            )
+            .order_by(ActionRow.position)
+            .limit(1)
+        )
+    return str(found) if found is not None else None
 
 
 def ban_action_id(match_id: str) -> str:

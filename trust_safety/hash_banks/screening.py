@@ -31,7 +31,7 @@ import numpy.typing as npt
 from core.events import SYSTEM_ACTOR, stream_id
 from core.projections import Append
 from core.services import Services
-from trust_safety.hash_banks.actions import ban_appends
+from trust_safety.hash_banks.actions import ban_appends, standing_ban
 from trust_safety.hash_banks.banks import BankAction, KnownCategory
 from trust_safety.hash_banks.events import MATCH, KnownMediaMatched
 from trust_safety.hash_banks.evidence import preserve
@@ -179,10 +179,12 @@ def match_appends(
     if screening.csam:
         csam = [m for m in screening.matches if m.category == KnownCategory.CSAM]
         if account_id:
-            action_id, bans = ban_appends(
-                match_id, account_id, surface, subject_id, csam, detected_at
-            )
-            appends += bans
+            action_id = standing_ban(services, account_id)
+            if action_id is None:
+                action_id, bans = ban_appends(
+                    match_id, account_id, surface, subject_id, csam, detected_at
+                )
+                appends += bans
         prepared = prepare(
             Incident(
                 match_id=match_id,

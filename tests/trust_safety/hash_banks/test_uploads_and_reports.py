@@ -195,6 +195,13 @@ def test_a_failed_submission_is_recorded_and_without_a_client_nothing_is_sent(
     upload(services, encoded(scene(31)), user)
     [prepared] = services.store.read_all(types=["HotlineReportPrepared"])
     rid = prepared.payload["report_id"]
+    # a second match of the banned account cites its ban instead of banning it again
+    drain(services, ["cases-actions"])
+    upload(services, encoded(scene(31), "JPEG"), user)
+    [ban] = services.store.read_all(types=["EnforcementActionTaken"])
+    matches = services.store.read_all(types=["KnownMediaMatched"])
+    assert [m.payload["action_id"] for m in matches] == [ban.payload["action_id"]] * 2
+    assert len(services.store.read_all(types=["HotlineReportPrepared"])) == 2
     with TestClient(create_app(services), raise_server_exceptions=False) as client:
         disabled = client.post(f"/v1/hotline-reports/{rid}/submit", headers=admin_h)
         assert disabled.status_code == 503 and disabled.json()["code"] == "report_client_disabled"
