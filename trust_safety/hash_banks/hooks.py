@@ -83,6 +83,12 @@ class OutputScreening:
     screening: Screening
     master: Path
 
+    @property
+    def withholds_frames(self) -> bool:
+        """Known harmful media that blocks: no crop or frame of it is kept for anyone to see
+        (the likeness thumbnails a cameo's owner is shown, for one); the evidence holds it."""
+        return self.screening.blocks
+
     def verdict(self) -> dict[str, Any]:
         s = self.screening
         return {

@@ -108,7 +108,10 @@ class OutputModeration(Processor):
         judge = RequestLikeness(self.services, request)
         result = moderate_frames(frames, fps, self.classifiers, self.policy, judge)
         payload = result.to_payload()
-        matches = match_events(result, frames, request, self.blobs)
+        # a known harmful output leaves no face crops behind (its evidence holds it)
+        matches = (
+            [] if known.withholds_frames else match_events(result, frames, request, self.blobs)
+        )
         moderated = OutputModerated(
             generation_id=generation_id,
             decision="block" if result.blocked else "allow",
