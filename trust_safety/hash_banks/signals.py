@@ -9,7 +9,9 @@ is. Two more are declared the threatexchange way, as ``SignalType`` subclasses:
   tool import unchanged. threatexchange's own vPDQ extension needs the ``vpdq`` C++ package,
   which does not build without the FFmpeg development headers; here the frames are decoded
   with PyAV (already in the stack) and hashed with ``pdqhash``, one frame per
-  ``seconds_per_hash``, which is what vpdq does, and matched with vpdq's rule (index.py).
+  ``seconds_per_hash``, which is what vpdq does (on the test clip in
+  tests/trust_safety/hash_banks/data the two agree bit for bit), and matched with vpdq's rule
+  (index.py).
 * ``md5``/``sha256``: the exact bytes of any file, image or clip (threatexchange's MD5 and
   SHA-256 types are declared for video only; an exact hash does not care what the file is).
   A file's digest is matched against both its own type and the video types.

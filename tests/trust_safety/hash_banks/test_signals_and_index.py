@@ -144,3 +144,15 @@ def test_bank_contents_match_exact_pdq_and_vpdq_and_skip_disabled_banks() -> Non
     assert [m for m in contents.match(clip, policy) if m.signal_type == VPDQ] == []
     low = MediaHashes("0" * 32, "0" * 64, pdq=(image.pdq[0], 10))
     assert contents.match(low, policy) == []  # under the quality floor: nothing to say
+
+
+def test_our_vpdq_equals_the_vpdq_packages_hash_of_the_same_file() -> None:
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    reference = parse_vpdq(validate_signal(VPDQ, (data / "shapes_6s.vpdq").read_text()))
+    ours = hash_video((data / "shapes_6s.mp4").read_bytes()).vpdq
+    assert [(f.pdq_hex, f.quality, f.timestamp) for f in ours] == [
+        (f.pdq_hex, f.quality, f.timestamp) for f in reference
+    ]
+    assert vpdq_match_percents(ours, reference, distance=31, quality=50) == (100.0, 100.0)
