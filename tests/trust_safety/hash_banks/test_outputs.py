@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from contracts.ports import BLOB_STORE
 from core.events import SYSTEM_ACTOR, Actor
 from core.projections import make_runner
@@ -75,3 +77,26 @@ def test_a_banked_clip_is_blocked_before_signing_and_an_unrelated_one_passes(
     assert kinds == ["ban_account", "block_output"]  # the output's block and the account's ban
     assert len(services.store.read_all(types=["EvidencePreserved"])) == 1
     assert len(services.store.read_all(types=["HotlineReportPrepared"])) == 1
+
+
+def test_an_uploaded_clip_matching_a_banked_one_is_refused(
+    services: Services, tmp_path: Path
+) -> None:
+    from tests.trust_safety.hash_banks.helpers import upload
+
+    frames = clip_frames(63, seconds=3)
+    create_bank(services, CreateBank("terror-video", "videos", "terrorism"), ADMIN)
+    path = hash_file(tmp_path / "t.txt", [("vpdq", vpdq_signal(hash_video(mp4(frames)).vpdq))])
+    import_file(services, "terror-video", path, actor=ADMIN)
+    from PIL import Image
+
+    # rescaled to half size: other bytes, the same pictures
+    smaller = [np.asarray(Image.fromarray(f).resize((80, 64), Image.LANCZOS)) for f in frames]
+    refused = upload(services, mp4(smaller), "uploader")
+    assert not refused.decision.approved
+    assert refused.decision.to_record()["hash_match"]["categories"] == ["terrorism"]
+    [matched] = services.store.read_all(types=["KnownMediaMatched"])
+    assert matched.payload["media_type"] == "video/mp4" and matched.payload["action_id"] is None
+    assert services.store.read_all(types=["HotlineReportPrepared"]) == []  # not CSAM: no report
+    clean = upload(services, mp4(clip_frames(64, seconds=3)), "uploader")
+    assert clean.decision.approved
