@@ -62,7 +62,7 @@ def populate(services: Services) -> None:
     """Rows in every projection, made through the API and the real workers: two opt-outs, a
     cameo, follows, two generations that are published and one refused by the opt-out, a
     report on each published asset, an enforcement action on each (a removal, a label), an
-    appeal of each, and two outputs output moderation blocked."""
+    appeal of each, two outputs output moderation blocked, and two hash banks."""
     with TestClient(create_app(services), raise_server_exceptions=True) as c:
         maker, mh = make_principal(services, "user", name="Maker")
         fan, fh = make_principal(services, "user", name="Fan")
@@ -81,6 +81,23 @@ def populate(services: Services) -> None:
                 },
             )
             assert r.status_code == 201, r.text
+        # Two hash banks with hashes no harmless output is near (flag only).
+        _, admin = make_principal(services, "admin", name="Admin")
+        for n in (1, 2):
+            r = c.post(
+                "/v1/hash-banks",
+                headers=admin,
+                json={"bank_id": f"bank-{n}", "name": f"Bank {n}", "category": "spam_media",
+                      "action": "flag"},  # fmt: skip
+            )
+            assert r.status_code == 201, r.text
+            r = c.post(
+                f"/v1/hash-banks/bank-{n}/hashes",
+                headers=admin,
+                json={"entries": [{"signal_type": "pdq", "signal": f"{n:x}{k:x}" * 32}
+                                  for k in (3, 5)]},  # fmt: skip
+            )
+            assert r.status_code == 200, r.text
         register_cameo(c, mh, "maker", audience="approved_people")  # from a real capture
         for who, whom in ((fh, maker), (mh, fan)):
             r = c.post("/v1/feed/follows", headers=who, json={"followee_id": whom})

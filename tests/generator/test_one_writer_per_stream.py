@@ -30,8 +30,9 @@ CONTRACT_WRITERS = {
     "feed": "feed",
 }
 # Each audit stream is one record under a fresh id, appended once by the domain that made it
-# (a search, a provenance check): a shared category, never a shared stream.
-SHARED_CATEGORIES = {"audit": ["provenance", "reverse_search"]}
+# (a search, a provenance check, a reviewer unblurring a hash match): a shared category,
+# never a shared stream.
+SHARED_CATEGORIES = {"audit": ["provenance", "reverse_search", "trust_safety"]}
 PROCESSOR_STREAMS = (RENDER, OUTPUT, PROVENANCE)
 SMALL = {"width": 160, "height": 96, "duration_s": 1.0, "fps": 12}
 PIPELINE = ["generator", "output-moderation", "provenance-signing", "generation-jobs"]

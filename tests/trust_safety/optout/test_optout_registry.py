@@ -63,7 +63,7 @@ def test_filing_normalises_and_folds():
         ({"territories": []}, "territory"),
         ({"scopes": []}, "scopes"),
         ({"scopes": ["everywhere"]}, "scopes"),
-        ({"terms": {"characters": []}}, "work or character name"),
+        ({"terms": {"characters": []}}, "work, character or brand name"),
         ({"scopes": ["outputs"]}, "reference image"),
         ({"terms": {"characters": ["   "]}}, "blank"),
         (
