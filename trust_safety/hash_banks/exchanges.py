@@ -333,6 +333,8 @@ class ContributionFile(LocalFileSignalExchangeAPI):
         opinion: fetch_state.SignalOpinion,
     ) -> None:
         if opinion.category != fetch_state.SignalOpinionCategory.POSITIVE_CLASS or opinion.tags:
+            # threatexchange's own way of saying an exchange takes no such opinion; contribute()
+            # records it as "not_supported".
             raise NotImplementedError
         path = Path(self.collab.filename)
         with path.open("a", encoding="utf-8") as out:

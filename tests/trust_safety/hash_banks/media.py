@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from tests.trust_safety.uploads import media_factory
+
 
 def scene(seed: int, width: int = 320, height: int = 240) -> Image.Image:
     rng = np.random.default_rng(seed)
@@ -42,19 +44,8 @@ def clip_frames(
 
 
 def mp4(frames: list[np.ndarray], fps: int = 8) -> bytes:
-    import av
-
-    out = io.BytesIO()
-    height, width = frames[0].shape[:2]
-    with av.open(out, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return out.getvalue()
+    """These frames are RGB (PIL), the upload factory's default is OpenCV's BGR."""
+    return media_factory.mp4(frames, fps=fps, pixel_format="rgb24")
 
 
 def hash_file(path: Path, lines: list[tuple[str, str]]) -> Path:

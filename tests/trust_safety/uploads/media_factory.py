@@ -25,7 +25,8 @@ def encode(image: np.ndarray, ext: str = ".png") -> bytes:
     return buf.tobytes()
 
 
-def mp4(frames: list[np.ndarray], fps: int = 10) -> bytes:
+def mp4(frames: list[np.ndarray], fps: int = 10, pixel_format: str = "bgr24") -> bytes:
+    """H.264 in MP4 from frames in ``pixel_format`` (OpenCV's BGR by default)."""
     import av
 
     out = io.BytesIO()
@@ -34,7 +35,7 @@ def mp4(frames: list[np.ndarray], fps: int = 10) -> bytes:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format=pixel_format)):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
