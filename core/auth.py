@@ -311,6 +311,9 @@ def revoke_token(
             row.revoked_at = utcnow()
             revoked = TokenRevoked(principal_id=row.principal_id, token_id=str(token_id))
             _record(sessions, s, row.principal_id, revoked, actor)
+            from core.browser_sessions import end_sessions_of_token  # it imports this module
+
+            end_sessions_of_token(s, sessions, token_id)
 
 
 def authenticate(sessions: sessionmaker[Session], settings: Settings, token: str) -> Principal:
@@ -334,11 +337,12 @@ def authenticate(sessions: sessionmaker[Session], settings: Settings, token: str
         raise Unauthenticated("this API token was revoked")
     if principal.disabled_at is not None:
         raise Unauthenticated("this principal is disabled")
+    return principal_from_row(principal)
+
+
+def principal_from_row(row: PrincipalRow) -> Principal:
     return Principal(
-        principal.id,
-        principal.name,
-        _parse_roles(principal.roles),
-        age_assured=principal.age_assured_at is not None,
+        row.id, row.name, _parse_roles(row.roles), age_assured=row.age_assured_at is not None
     )
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from core.errors import ClearframeError, NotFound
+from core.errors import ClearframeError, NotFound, ValidationFailed
 from core.settings import ConfigurationError, Settings
 
 if TYPE_CHECKING:
@@ -431,6 +431,27 @@ def cmd_principal_assure_age(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_principal_login_link(args: argparse.Namespace) -> int:
+    """A one-time console sign-in link. The secret rides in the URL's fragment, which a
+    browser never sends to a server: it stays out of access logs and Referer headers."""
+    from core.browser_sessions import issue_login_link
+
+    services = _services(args)
+    base = args.base_url or f"http://{services.settings.api_host}:{services.settings.api_port}"
+    if not base.startswith(("http://", "https://")):
+        raise ValidationFailed("--base-url must start with http:// or https://")
+    link_id, secret, expires_at = issue_login_link(
+        services.sessions,
+        services.settings,
+        args.principal_id,
+        args.ttl_minutes * 60,
+        actor=_cli_actor(),
+    )
+    url = f"{base.rstrip('/')}/console/sign-in#link={secret}"
+    print(json.dumps({"link_id": str(link_id), "url": url, "expires_at": expires_at.isoformat()}))
+    return 0
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     """The recorded events of one principal, one stream, or of given types: the audit trail."""
     import difflib
@@ -635,6 +656,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--ref", required=True, help="where the check is recorded (a ticket id), not a document"
     )
     pa.set_defaults(func=cmd_principal_assure_age)
+    pl = psub.add_parser(
+        "login-link",
+        help="print a one-time link that signs the principal in to the console (LoginLinkIssued)",
+    )
+    pl.add_argument("principal_id")
+    pl.add_argument(
+        "--ttl-minutes", type=int, default=15, help="how long the link works (1-1440, default 15)"
+    )
+    pl.add_argument("--base-url", help="the console's address (default: http://API_HOST:API_PORT)")
+    pl.set_defaults(func=cmd_principal_login_link)
 
     p = sub.add_parser(
         "history",

@@ -7,6 +7,7 @@ HMAC (enough to match a leaked token to its event, useless for authenticating).
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -93,3 +94,46 @@ class AgeAssured(EventPayload):
     source: AgeAssuranceSource
     reference: str | None = Field(default=None, min_length=1, max_length=200)
     evidence: dict[str, float] | None = None
+
+
+@event_type("LoginLinkIssued", category=IDENTITY)
+class LoginLinkIssued(EventPayload):
+    """A one-time sign-in link was issued for the console (`clearframe principal login-link`).
+
+    Like a token's events, never the link itself: its id, when it expires, and the first
+    characters of its HMAC."""
+
+    principal_id: str
+    link_id: str
+    hash_prefix: str = Field(max_length=HASH_PREFIX_CHARS)
+    expires_at: datetime
+
+
+class SignInMethod(StrEnum):
+    TOKEN = "token"  # an API token typed into the sign-in page
+    LOGIN_LINK = "login_link"  # a one-time link issued by an operator
+
+
+@event_type("BrowserSessionStarted", category=IDENTITY)
+class BrowserSessionStarted(EventPayload):
+    """The principal signed in to the console; the session cookie works until ``expires_at``
+    or until it is ended."""
+
+    principal_id: str
+    session_id: str
+    method: SignInMethod
+    expires_at: datetime
+    # the API token or the login link it was started with (their ids, not their secrets)
+    credential_id: str
+
+
+class SessionEndReason(StrEnum):
+    SIGNED_OUT = "signed_out"  # the person signed out
+    TOKEN_REVOKED = "token_revoked"  # the API token it was started with was revoked
+
+
+@event_type("BrowserSessionEnded", category=IDENTITY)
+class BrowserSessionEnded(EventPayload):
+    principal_id: str
+    session_id: str
+    reason: SessionEndReason

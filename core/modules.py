@@ -97,6 +97,7 @@ def load_modules() -> tuple[Module, ...]:
 def import_all_models() -> None:
     """Make Base.metadata and the event registry complete (Alembic, replay-check)."""
     import core.auth  # noqa: F401
+    import core.browser_sessions  # noqa: F401
     import core.outbox  # noqa: F401
     import core.projections  # noqa: F401
     import core.store  # noqa: F401

@@ -139,6 +139,10 @@ class Settings(BaseSettings):
     dev_admin_token: str = DEVELOPMENT_ADMIN_TOKEN
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    # console sign-in: how long a browser session lives, and whether its cookie is marked
+    # Secure (sent over TLS only). Unset: Secure in production and on https requests.
+    session_ttl_s: int = Field(default=8 * 3600, ge=60, le=30 * 24 * 3600)
+    cookie_secure: bool | None = None
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
     max_upload_bytes: int = Field(default=64 << 20, ge=1024)
     workers: str = "all"  # comma-separated worker names run in-process by `serve`, or all/none
