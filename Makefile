@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench-events
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/console/package-lock.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# axe-core, which the console's browser tests run in the page (npm registry, pinned)
+	npm ci --prefix tests/console --no-audit --no-fund --loglevel=error
 	@# embed the moderation exemplars now, not on the first request (CLEARFRAME_CACHE_DIR)
 	$(VENV)/bin/clearframe build-model-cache
 	@touch $(STAMP)
@@ -18,7 +20,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/clearframe serve
 
-PACKAGES := core contracts feed generator provenance reverse_search trust_safety
+PACKAGES := core contracts feed generator provenance reverse_search trust_safety console
 
 ## test: the type check over every package, then the whole suite (SQLite, PostgreSQL at
 ## 127.0.0.1:5432, a Tansu broker it starts); CI runs this, so a type error fails CI
