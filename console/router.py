@@ -135,6 +135,10 @@ def _page(
         if module
         else ""
     )
+    if module and (STATIC / "css" / f"{module}.css").is_file():
+        # a view's own styles, beside the shared sheet: each view owns its files
+        script += f'\n<link rel="stylesheet" href="/console/static/css/{module}.css">'
+
     body = _shell().substitute(
         title=html.escape(title),
         csrf=html.escape(csrf),
