@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -314,6 +315,57 @@ def revoke_token(
             from core.browser_sessions import end_sessions_of_token  # it imports this module
 
             end_sessions_of_token(s, sessions, token_id)
+
+
+@dataclass(frozen=True)
+class TokenListing:
+    """A token as an operator sees it: never its secret or its full hash."""
+
+    token_id: uuid.UUID
+    label: str
+    hash_prefix: str  # as in its TokenIssued event, to match the audit trail
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PrincipalListing:
+    id: str
+    name: str
+    roles: list[str]
+    created_at: datetime
+    disabled_at: datetime | None
+    tokens: list[TokenListing]
+
+
+def list_principals(sessions: sessionmaker[Session]) -> list[PrincipalListing]:
+    """Every principal with its tokens, oldest first (read from the auth tables, which are
+    written with the identity events, so a principal just created is listed)."""
+    with sessions() as s:
+        rows = s.scalars(select(PrincipalRow).order_by(PrincipalRow.created_at, PrincipalRow.id))
+        principals = list(rows)
+        tokens: dict[str, list[TokenListing]] = {}
+        for tok in s.scalars(select(ApiToken).order_by(ApiToken.created_at, ApiToken.id)):
+            tokens.setdefault(tok.principal_id, []).append(
+                TokenListing(
+                    token_id=tok.id,
+                    label=tok.label,
+                    hash_prefix=tok.token_hash[:HASH_PREFIX_CHARS],
+                    created_at=tok.created_at,
+                    revoked_at=tok.revoked_at,
+                )
+            )
+        return [
+            PrincipalListing(
+                id=row.id,
+                name=row.name,
+                roles=sorted(row.roles),
+                created_at=row.created_at,
+                disabled_at=row.disabled_at,
+                tokens=tokens.get(row.id, []),
+            )
+            for row in principals
+        ]
 
 
 def authenticate(sessions: sessionmaker[Session], settings: Settings, token: str) -> Principal:
