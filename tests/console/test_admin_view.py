@@ -35,9 +35,15 @@ def test_an_admin_edits_lists_manages_tokens_and_reads_the_figures(
     term = page.locator('details[data-category="violence_gore"] li', has_text="console test blade")
     term.wait_for()
     with live.api(token) as client:
-        lists = client.get("/v1/moderation/lists").json()["blocklist"]
+        current = client.get("/v1/moderation/lists").json()
+    lists = current["blocklist"]
     assert lists["version"] == before + 1
     assert "console test blade" in lists["lists"]["violence_gore"]
+    figures = current["public_figures"]["figures"]
+    if len(figures) > 1:  # the figures table filters as one types
+        page.get_by_label("Find a figure").fill(figures[0]["id"])
+        page.get_by_text(re.compile(r"^\d+ of \d+ shown$")).wait_for()
+        assert page.locator(".figures-scroll tbody tr:visible").count() < len(figures)
 
     # Featured: the empty state says what to do; an unknown asset is refused in words
     page.get_by_role("link", name="Featured").click()
@@ -83,6 +89,7 @@ def test_an_admin_edits_lists_manages_tokens_and_reads_the_figures(
     console.settle()
     gone = httpx.get(f"{live.url}/v1/cases/queue", headers={"Authorization": f"Bearer {secret}"})
     assert gone.status_code == 401 and gone.json()["code"] == "unauthenticated"
+    assert secret_box.count() == 0  # the secret of a revoked token is no longer shown
     page.get_by_text("login-link").first.wait_for()  # sign-in links: the CLI only
     console.at_phone_width("people")
     console.shot("people")

@@ -140,10 +140,8 @@ async function listsView(body) {
       name.focus();
     };
     const rows = figures.figures || [];
-    return section(
-      "Public figures",
-      versionLine("Public figures list", figures.version, changed.figures),
-      table({
+    const filter = h("input", { type: "search", autocomplete: "off" });
+    const listing = table({
         caption: `${rows.length} public figure${rows.length === 1 ? "" : "s"}`,
         columns: [
           { label: "Id", cell: (f) => h("code", {}, f.id) },
@@ -164,10 +162,27 @@ async function listsView(body) {
           },
         ],
         rows,
-        empty: emptyState("No public figures are listed.", "Add one with the form below: prompts naming them are then refused."),
-      }),
+        empty: emptyState("No public figures are listed.", "Add one with the form above: prompts naming them are then refused."),
+      });
+    const shown = h("p", { class: "hint", "aria-live": "polite" });
+    filter.addEventListener("input", () => {
+      const want = filter.value.trim().toLowerCase();
+      let count = 0;
+      for (const tr of listing.querySelectorAll("tbody tr")) {
+        tr.hidden = Boolean(want) && !tr.textContent.toLowerCase().includes(want);
+        if (!tr.hidden) count++;
+      }
+      shown.textContent = want ? `${count} of ${rows.length} shown` : "";
+    });
+    return section(
+      "Public figures",
+      versionLine("Public figures list", figures.version, changed.figures),
       h("h3", {}, "Add or change a public figure"),
       put,
+      h("h3", {}, "Listed figures"),
+      rows.length ? field("Find a figure", filter, "Filters the table by id, name, alias or exclusion.") : null,
+      shown,
+      h("div", { class: "figures-scroll" }, listing),
     );
   }
 
@@ -393,8 +408,10 @@ async function peopleView(body) {
   const area = h("div");
   let people = [];
   let chosen = "";
+  let shownToken = "";
 
   const showSecret = (person, issued) => {
+    shownToken = issued.token_id;
     const input = h("input", { type: "text", readonly: true, value: issued.token, class: "secret", spellcheck: "false" });
     const copy = h("button", { type: "button", class: "secondary" }, "Copy");
     copy.addEventListener("click", async () => {
@@ -407,7 +424,10 @@ async function peopleView(body) {
       }
     });
     const close = h("button", { type: "button", class: "secondary" }, "I have stored it");
-    close.addEventListener("click", () => mount(secretArea));
+    close.addEventListener("click", () => {
+      shownToken = "";
+      mount(secretArea);
+    });
     mount(secretArea, h("section", { class: "card secret-card", "aria-label": "New API token" },
       h("h2", {}, `New token for ${person}`),
       h("p", { class: "notice" }, "This is the only time the token is shown: Clearframe keeps only a keyed hash of it. Copy it now and hand it over safely."),
@@ -498,6 +518,7 @@ async function peopleView(body) {
                     ? "—"
                     : confirmButton("Revoke", "It stops working at once.", `Revoke token ${t.label || t.hash_prefix} of ${t.person.name}`, async () => {
                         await api(`/v1/admin/tokens/${enc(t.token_id)}`, { method: "DELETE" });
+                        if (t.token_id === shownToken) mount(secretArea);
                         toast(`Token ${t.label || t.hash_prefix} of ${t.person.name} revoked.`);
                         render();
                       }),
