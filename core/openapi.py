@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -247,3 +247,11 @@ def _method_not_allowed(app: FastAPI) -> Callable[[Request, Exception], Any]:
         )
 
     return handler
+
+
+class BinaryResponse(Response):
+    """Bytes of a media type each route declares in its 200 ``content`` (a JPEG frame), like
+    a ``FileResponse`` without a file: no class-wide media type, so the route's problem
+    responses stay ``application/problem+json`` in the OpenAPI document."""
+
+    media_type = None

@@ -150,3 +150,28 @@ def decode_frames(path: str | Path, fps: float | None = None) -> tuple[np.ndarra
     # Index of the last frame whose presentation time is <= the instant.
     idx = np.clip(np.searchsorted(t, instants + 1e-9, side="right") - 1, 0, len(t) - 1)
     return np.stack([frames[order[i]] for i in idx]), float(fps)
+
+
+def frame_at(path: str | Path, at_s: float) -> np.ndarray:
+    """The RGB frame a player shows at ``at_s`` seconds (the last one starting at or before
+    it; the last frame of the file past its end). Seeks to the keyframe before ``at_s``
+    instead of decoding from the start, so a frame late in a long clip costs one GOP."""
+    if not at_s >= 0:
+        raise EncodingError(f"a time in the video must be 0 or more seconds, got {at_s!r}")
+    shown: np.ndarray | None = None
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise EncodingError(f"{path} has no video stream")
+            stream = container.streams.video[0]
+            if stream.time_base is not None and at_s > 0:
+                container.seek(int(at_s / stream.time_base), stream=stream, backward=True)
+            for frame in container.decode(stream):
+                if shown is not None and frame.time is not None and frame.time > at_s + 1e-6:
+                    break
+                shown = frame.to_ndarray(format="rgb24")
+    except (av.FFmpegError, OSError) as exc:
+        raise EncodingError(f"cannot decode {path}: {exc}") from exc
+    if shown is None:
+        raise EncodingError(f"{path} contains no decodable video frames")
+    return shown

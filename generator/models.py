@@ -22,7 +22,7 @@ class GenerationJobRow(Base):
     backend: Mapped[str | None] = mapped_column(String(64))
     model_id: Mapped[str | None] = mapped_column(String(200))
     master_blob: Mapped[str | None] = mapped_column(String(80))
-    asset_id: Mapped[str | None] = mapped_column(String(200))
+    asset_id: Mapped[str | None] = mapped_column(String(200), index=True)
     download_blob: Mapped[str | None] = mapped_column(String(80))
     failure_reason: Mapped[str | None] = mapped_column(String(64))
     failure_error: Mapped[str | None] = mapped_column(Text)

@@ -10,12 +10,12 @@ def load() -> Module:
     from contracts.ports import BLOB_STORE, GENERATION_INPUTS, PICKUP_POLICY, WATERMARKER
     from generator.projection import GenerationJobs
     from generator.public import blob_store
-    from generator.router import router
+    from generator.router import assets_router, router
     from generator.worker import GeneratorWorker
 
     return Module(
         name="generator",
-        routers=[router],
+        routers=[router, assets_router],
         projections={"generation-jobs": lambda services: GenerationJobs()},
         processors={"generator": lambda services: GeneratorWorker(services)},
         model_modules=["generator.models", "generator.events"],
