@@ -454,6 +454,22 @@ class EventStore:
         stmt = stmt.order_by(StoredEvent.position).limit(limit)
         return self._read(stmt, session)
 
+    def read_latest(
+        self,
+        types: Iterable[str],
+        *,
+        actor_id: str | None = None,
+        limit: int = 50,
+        session: Session | None = None,
+    ) -> list[RecordedEvent]:
+        """The newest events of these types (by one actor, if given), newest first: an
+        audit trail's "what did I do lately" without a read model of its own."""
+        stmt = select(StoredEvent).where(StoredEvent.type.in_(list(types)))
+        if actor_id is not None:
+            stmt = stmt.where(StoredEvent.actor_id == actor_id)
+        stmt = stmt.order_by(StoredEvent.position.desc()).limit(max(1, min(limit, 1000)))
+        return self._read(stmt, session)
+
     def iter_all(
         self,
         *,

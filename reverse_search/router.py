@@ -24,12 +24,14 @@ from core.limits import accepts_upload
 from core.openapi import id_path, problems
 from reverse_search.engine import engine_for
 from reverse_search.errors import MediaDecodeError
+from reverse_search.events import ReverseSearchPerformed
 from reverse_search.schemas import (
     BindingMatchesPublic,
     ContentMatchesPublic,
     GenerationPublic,
     IndexStatusPublic,
     ManifestPublic,
+    SearchHistoryPublic,
     SearchReportPublic,
 )
 from reverse_search.service import Audience, InvestigatorSearch, similarity_score
@@ -153,6 +155,25 @@ def search_by_text(
         body.text, principal.actor(), "POST /v1/reverse-search/searches/text", body.max_results
     )
     return report.to_dict()
+
+
+@router.get("/searches/mine", response_model=SearchHistoryPublic, responses=problems(422))
+def my_searches(
+    principal: Investigator,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """The caller's own searches, newest first, read from their audit events (the query's
+    hash, never its content, and what they were shown)."""
+    events = services.store.read_latest(
+        [ReverseSearchPerformed.event_type_name], actor_id=principal.id, limit=limit
+    )
+    return {
+        "searches": [
+            {"at": e.occurred_at.isoformat(), **e.payload_as(ReverseSearchPerformed).model_dump()}
+            for e in events
+        ]
+    }
 
 
 @router.get(

@@ -74,6 +74,32 @@ class SearchReportPublic(BaseModel):
     matches: list[SearchMatchPublic]
 
 
+class SearchResultPublic(BaseModel):
+    asset_id: str
+    generation_id: str | None
+    score: float
+    speed: float
+    query_start_s: float
+    query_end_s: float
+    generation_start_s: float
+    generation_end_s: float
+
+
+class PastSearchPublic(BaseModel):
+    at: Timestamp
+    search_id: str
+    query_sha256: str
+    query_kind: str
+    query_bytes: int
+    endpoint: str
+    embedder: str
+    results: list[SearchResultPublic]
+
+
+class SearchHistoryPublic(BaseModel):
+    searches: list[PastSearchPublic] = Field(description="newest first")
+
+
 class GenerationAssetPublic(BaseModel):
     generation_id: str | None
     asset_id: str

@@ -390,3 +390,25 @@ def test_the_record_carries_the_signing_facts(archive: Services, client) -> None
     assert asset["c2pa"]["manifest_id"] == "urn:uuid:manifest-g1"
     assert asset["c2pa"]["c2pa_state"] == "signed"
     assert asset["watermark_payload"] == SERIALS["g1"]
+
+
+def test_an_investigator_reads_their_own_searches_newest_first_from_the_audit_trail(
+    archive: Services, client, tmp_path: Path
+) -> None:
+    _, mine = make_principal(archive, "investigator")
+    _, theirs = make_principal(archive, "investigator")
+    assert client.get("/v1/reverse-search/searches/mine", headers=mine).json() == {"searches": []}
+    first = _search(client, mine, _query(tmp_path, 1, "one"))
+    second = _search(client, mine, _query(tmp_path, 4, "four"))
+    _search(client, theirs, _query(tmp_path, 2, "two"))
+    history = client.get("/v1/reverse-search/searches/mine", headers=mine)
+    assert history.status_code == 200, history.text
+    searches = history.json()["searches"]
+    assert [s["search_id"] for s in searches] == [second["search_id"], first["search_id"]]
+    assert searches[0]["query_sha256"] == second["query_sha256"]
+    assert searches[0]["results"][0]["generation_id"] == "g4"
+    limited = client.get("/v1/reverse-search/searches/mine?limit=1", headers=mine).json()
+    assert len(limited["searches"]) == 1
+    assert client.get("/v1/reverse-search/searches/mine?limit=0", headers=mine).status_code == 422
+    _, user = make_principal(archive, "user")
+    assert client.get("/v1/reverse-search/searches/mine", headers=user).status_code == 403
