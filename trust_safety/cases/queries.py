@@ -197,3 +197,58 @@ def notification_view(row: NotificationRow) -> dict[str, Any]:
         "created_at": _iso(row.created_at),
         "read_at": _iso(row.read_at),
     }
+
+
+# What a reviewer reads of each event on a case's stream: who did what, never a report's
+# explanation (it is the reporter's personal data; the case's reports show it, redacted by
+# erasure like everything else).
+_HISTORY_FIELDS = ("reviewer_id", "expires_at", "renewal", "priority", "categories",
+                   "distinct_reporters", "action_ids", "reasons", "report_id", "report_category",
+                   "trusted_flagger")
+
+
+def case_history(events: list[Any]) -> list[dict[str, Any]]:
+    """The case's own stream, oldest first, as (when, what, who, the facts of it)."""
+    return [
+        {
+            "at": e.occurred_at.isoformat(),
+            "type": e.type,
+            "actor_id": e.actor.id,
+            "actor_role": e.actor.role,
+            "facts": {k: e.payload[k] for k in _HISTORY_FIELDS if k in e.payload},
+        }
+        for e in events
+    ]
+
+
+def related_cases(s: Session, row: CaseRow, now: datetime, limit: int = 20) -> list[dict[str, Any]]:
+    """Other cases a reviewer should weigh: on the same target, or on anything whose
+    enforcement fell on the account this case's actions (or earlier ones on its target)
+    affected."""
+    affected = set(
+        s.scalars(select(ActionRow.affected_user_id).where(ActionRow.target_id == row.target_id))
+    )
+    case_ids: set[str] = set(
+        s.scalars(select(CaseRow.case_id).where(CaseRow.target_id == row.target_id))
+    )
+    if affected:
+        case_ids.update(
+            c
+            for c in s.scalars(
+                select(ActionRow.case_id).where(ActionRow.affected_user_id.in_(affected))
+            )
+            if c
+        )
+        case_ids.update(
+            s.scalars(select(CaseRow.case_id).where(CaseRow.target_id.in_(affected)))
+        )
+    case_ids.discard(row.case_id)
+    if not case_ids:
+        return []
+    rows = s.scalars(
+        select(CaseRow)
+        .where(CaseRow.case_id.in_(sorted(case_ids)))
+        .order_by(CaseRow.first_filed_at.desc())
+        .limit(limit)
+    )
+    return [case_view(r, now) for r in rows]

@@ -23,7 +23,7 @@ from core.access import Admin, AnyUser, Reviewer, RightsHolder
 from core.app import ServicesDep, SessionDep
 from core.auth import Principal, Role
 from core.errors import NotFound
-from core.events import utcnow
+from core.events import stream_id, utcnow
 from core.openapi import MAX_POSITION, id_path, problems
 from trust_safety.cases import appeals, claims, enforcement, reports
 from trust_safety.cases import queries as q
@@ -189,7 +189,15 @@ def get_case(
     case_id: CaseId, principal: Reviewer, session: SessionDep, services: ServicesDep
 ) -> dict[str, Any]:
     view = _visible_case(session, services, principal, case_id)
-    return {**view, "reports": q.reports_of_case(session, case_id)}
+    row = session.get(CaseRow, case_id)
+    assert row is not None  # _visible_case found it
+    events = services.store.read_stream(stream_id(claims.CLAIMS.category, case_id))
+    return {
+        **view,
+        "reports": q.reports_of_case(session, case_id),
+        "history": q.case_history(events),
+        "related": q.related_cases(session, row, utcnow()),
+    }
 
 
 @router.post("/cases/{case_id}/claim", response_model=ClaimPublic, responses=_CASE_COMMAND)

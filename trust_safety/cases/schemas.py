@@ -71,8 +71,20 @@ class CasePublic(BaseModel):
     action_ids: list[str]
 
 
+class CaseEventPublic(BaseModel):
+    at: Timestamp
+    type: str = Field(examples=["ReportFiled", "ReportClaimed", "ReportActioned"])
+    actor_id: str
+    actor_role: str
+    facts: dict[str, Any]
+
+
 class CaseDetailPublic(CasePublic):
     reports: list[CaseReportPublic]
+    history: list[CaseEventPublic] = Field(description="the case's own event stream, oldest first")
+    related: list[CasePublic] = Field(
+        description="other cases on the same target or on the same affected account"
+    )
 
 
 class CaseQueuePublic(BaseModel):

@@ -77,6 +77,10 @@ class ModerationRecordPublic(BaseModel):
         description="the PromptFilterReviewed payload (the LLM filter's verdict, rationale, "
         "model and timing) when the decision was referred to it",
     )
+    output: dict[str, Any] | None = Field(
+        default=None,
+        description="the OutputModerated payload: per-category verdicts and per-frame scores",
+    )
 
 
 class BlocklistPublic(BaseModel):

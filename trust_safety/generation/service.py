@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contracts.generation import GENERATION, GenerationRequested, generation_history, stage_of
+from contracts.generation import (
+    GENERATION,
+    OUTPUT,
+    GenerationRequested,
+    generation_history,
+    stage_of,
+)
 from core.errors import NotFound
 from core.events import Actor, stream_id
 from core.services import Services
@@ -134,9 +140,18 @@ def moderation_record(services: Services, generation_id: str) -> dict[str, Any]:
     reviewed = [e for e in events if e.type == "PromptFilterReviewed"]
     if not events:
         raise NotFound(f"no generation {generation_id!r}")
+    output = [
+        e
+        for e in services.store.read_stream(stream_id(OUTPUT, generation_id))
+        if e.type == "OutputModerated"
+    ]
     return {
         "generation_id": generation_id,
         "decided": bool(moderated),
         "decision": dict(moderated[-1].payload) if moderated else None,
         "filter_review": dict(reviewed[-1].payload) if reviewed else None,
+        # the blob's address is storage detail, not evidence
+        "output": {k: v for k, v in output[-1].payload.items() if k != "master_blob"}
+        if output
+        else None,
     }

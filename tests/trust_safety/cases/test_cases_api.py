@@ -497,3 +497,34 @@ def test_racing_reviewers_get_exactly_one_claim(
         t.join()
     assert outcomes.count("won") == 1
     assert set(outcomes) - {"won"} <= {"claim_held", "concurrency_conflict"}
+
+
+def test_a_case_shows_its_history_and_the_cases_related_by_target_and_account(
+    client: Any, services: Services, people: dict[str, tuple[str, dict[str, str]]]
+) -> None:
+    owner, _ = people["owner"]
+    reporter, rh = people["reporter"]
+    rev_a, ah = people["rev_a"]
+    for asset in ("h-1", "h-2", "h-3"):
+        publish(services, asset, owner)
+    run(services)
+    first = report(client, rh, "h-1").json()["case_id"]
+    client.post(f"/v1/cases/{first}/claim", headers=ah)
+    assert client.post(f"/v1/cases/{first}/actions", headers=ah, json=REMOVE).status_code == 201
+    run(services)
+    second = report(client, rh, "h-2").json()["case_id"]
+    client.post(f"/v1/cases/{second}/claim", headers=ah)
+    assert client.post(f"/v1/cases/{second}/actions", headers=ah, json=REMOVE).status_code == 201
+    unrelated = report(client, people["other"][1], "h-3").json()["case_id"]
+    run(services)
+
+    detail = client.get(f"/v1/cases/{first}", headers=ah).json()
+    types = [e["type"] for e in detail["history"]]
+    assert types[0] == "ReportFiled" and "ReportClaimed" in types and types[-1] == "ReportActioned"
+    claimed = next(e for e in detail["history"] if e["type"] == "ReportClaimed")
+    assert claimed["actor_id"] == rev_a and claimed["facts"]["reviewer_id"] == rev_a
+    filed = detail["history"][0]
+    assert filed["actor_id"] == reporter and "explanation" not in filed["facts"]
+    # the other case whose action fell on the same account, not the one nobody acted on yet
+    related = [c["case_id"] for c in detail["related"]]
+    assert second in related and unrelated not in related and first not in related
