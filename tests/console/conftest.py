@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -167,7 +168,21 @@ class Console:
         self.open("/console/sign-in" + (f"?next={then}" if then else ""))
         self.page.get_by_label("API token").fill(token)
         self.page.get_by_role("button", name="Sign in").click()
-        self.page.wait_for_url(re.compile(r".*/console/(?!sign-in).*"))
+        # the sign-in page's own address names its destination (?next=/console/...): wait
+        # for the path to change, not for any URL mentioning a console page
+        self.page.wait_for_url(lambda url: urlsplit(url).path not in ("/console/sign-in", ""))
+        self.settle()
+
+    def to(self, path_and_hash: str) -> None:
+        """Go to a console page and a place in it (``/console/me#/appeals``): a new page
+        loads it, the same page only changes its hash, as following a link would."""
+        path, _, fragment = path_and_hash.partition("#")
+        current = self.page.url.split("#", 1)[0]
+        if current == self.live.url + path:
+            self.page.evaluate("(h) => { window.location.hash = h; }", fragment)
+        else:
+            self.page.goto(self.live.url + path_and_hash)
+        self.settle()
 
     def shot(self, name: str) -> Path:
         path = self.folder / f"{len(self.shots) + 1:02d}-{name}.png"
@@ -197,12 +212,34 @@ class Console:
         """The same page at a phone's width: nothing wider than the screen, still usable."""
         self.page.set_viewport_size(PHONE)
         try:
+            # measured two frames after the resize, once the page has laid itself out again
             overflow = self.page.evaluate(
-                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert overflow <= 1, f"{self.page.url} is {overflow}px wider than a phone"
+                "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame("
+                "() => done(document.documentElement.scrollWidth"
+                " - document.documentElement.clientWidth))))")
+            if overflow > 1:
+                # name the elements that stick out (the innermost ones), to say what to fix
+                wide = self.page.evaluate(
+                    "() => { const w = document.documentElement.clientWidth;"
+                    " return [...document.querySelectorAll('body *')]"
+                    ".filter(e => e.getBoundingClientRect().right > w + 1"
+                    " || e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible')"
+                    ".slice(-8).map(e => e.tagName.toLowerCase() + (e.className ? '.' +"
+                    " String(e.className).replace(/ /g, '.') : '') + ' ' +"
+                    " Math.round(e.getBoundingClientRect().right) + 'px/' + e.scrollWidth); }")
+                raise AssertionError(
+                    f"{self.page.url} is {overflow}px wider than a phone: {wide}")
             self.shot(f"{name}-phone")
         finally:
             self.page.set_viewport_size(DESKTOP)
+
+
+def _last_look(tab: Console) -> None:
+    """The page as the test left it: what a failure looked like."""
+    try:
+        tab.page.screenshot(path=str(tab.folder / "last.png"), full_page=True)
+    except Exception:  # noqa: BLE001 - a page that already closed has nothing to show
+        return
 
 
 def _watch(console: Console) -> None:
@@ -256,6 +293,7 @@ def console(
     try:
         yield tab
     finally:
+        _last_look(tab)
         context.close()
         print(f"\nscreenshots of {request.node.name}: {folder} ({len(tab.shots)} files)")
     assert not tab.problems, "\n".join(tab.problems)
@@ -280,5 +318,6 @@ def second_console(
     try:
         yield tab
     finally:
+        _last_look(tab)
         context.close()
     assert not tab.problems, "\n".join(tab.problems)
