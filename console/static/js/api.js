@@ -123,3 +123,18 @@ export async function mediaUrl(path) {
   const blob = await response.blob();
   return URL.createObjectURL(blob);
 }
+
+// A command is accepted before the read model shows it (projections run behind the event
+// log): ask again, briefly, until what was just done can be read back.
+export async function readBack(path, ok, { tries = 40, wait = 250 } = {}) {
+  for (let i = 0; ; i++) {
+    try {
+      const value = await api(path);
+      if (ok(value)) return value;
+    } catch (err) {
+      if (err.status !== 404 || i >= tries) throw err;
+    }
+    if (i >= tries) return null;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}

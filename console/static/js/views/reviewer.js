@@ -1,7 +1,7 @@
 // The reviewer's console: the triage queue, a case with its evidence and the enforcement
 // form, the appeals assigned to this reviewer, and blocked outputs awaiting a human.
 
-import { api, mediaUrl, session } from "../api.js";
+import { api, mediaUrl, readBack, session } from "../api.js";
 import { go, start } from "../app.js";
 import { bodySchema, constrain, humanize } from "../schema.js";
 import {
@@ -178,14 +178,10 @@ function casesTable(cases, caption) {
 // models follow the event log): show that, and render when the page will say it.
 async function untilRecorded(body, label, path, isRecorded) {
   mount(body, status(label));
-  const deadline = Date.now() + 30000;
-  while (Date.now() < deadline) {
-    try {
-      if (isRecorded(await api(path))) return;
-    } catch {
-      // the next try says it, or the page's own load does
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  try {
+    await readBack(path, isRecorded, { tries: 60, wait: 500 });
+  } catch {
+    // the page, loaded again next, says what is wrong
   }
 }
 

@@ -2,7 +2,7 @@
 // blocked per day and which of its terms or reference files matched. Who asked is never shown:
 // the API does not say, and this page does not guess.
 
-import { api } from "../api.js";
+import { api, readBack } from "../api.js";
 import { start, go } from "../app.js";
 import {
   badge,
@@ -34,20 +34,6 @@ const TERM_LISTS = [
   ["misspellings", "Misspellings", "Common misspellings of the names above, one per line or separated by commas."],
 ];
 
-// A command is accepted before the read model shows it (projections run behind the event
-// log): ask again, briefly, until what was just done can be read back.
-async function readBack(path, ok, { tries = 40, wait = 250 } = {}) {
-  for (let i = 0; ; i++) {
-    try {
-      const value = await api(path);
-      if (ok(value)) return value;
-    } catch (err) {
-      if (err.status !== 404 || i >= tries) throw err;
-    }
-    if (i >= tries) return null;
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
-}
 
 // ---- building the request from a form ----
 

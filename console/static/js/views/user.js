@@ -2,7 +2,7 @@
 // their cameos (who may use their face, where it appeared), their inbox, their reports, the
 // decisions taken about them and their appeals.
 
-import { api, upload } from "../api.js";
+import { api, readBack, upload } from "../api.js";
 import { go, start } from "../app.js";
 import {
   badge,
@@ -24,20 +24,6 @@ import {
 const enc = encodeURIComponent;
 const humanise = (s) => String(s || "").replace(/[_-]+/g, " ");
 
-// A command is accepted before the read model shows it (projections run behind the event
-// log): ask again, briefly, until what was just done can be read back.
-async function readBack(path, ok, { tries = 40, wait = 250 } = {}) {
-  for (let i = 0; ; i++) {
-    try {
-      const value = await api(path);
-      if (ok(value)) return value;
-    } catch (err) {
-      if (err.status !== 404 || i >= tries) throw err;
-    }
-    if (i >= tries) return null;
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
-}
 
 // ---- words ----
 
