@@ -1,7 +1,7 @@
 """The console in a real browser: Debian's Chromium driven by Playwright against a live
 ``clearframe serve`` (SQLite and the in-process log, as the README's run command starts it).
 
-One server serves every browser test of the session: it is the expensive part (the moderation
+One server serves every browser test in tests/console: it is the expensive part (the moderation
 gate warms up once). Each test gets a fresh browser context and people of its own.
 
 A test fails when the page logs a JavaScript error, throws, loses a request, gets a 4xx/5xx
@@ -97,7 +97,9 @@ class Live:
         return self.log.read_text(errors="replace")[-3000:]
 
 
-@pytest.fixture(scope="session")
+# package scope: the server lives while tests/console runs and stops before the rest of the
+# suite (an idle serve still runs every worker's poll loop, which the other tests would pay)
+@pytest.fixture(scope="package")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     base = tmp_path_factory.mktemp("console-live")
     port = free_port()
@@ -136,7 +138,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `.ci/run` installs Debian's chromium; "
