@@ -30,9 +30,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.utils.serve import BIN, start_serve  # noqa: E402 - after the path is set
 
-BIN = Path(sys.executable).parent
 CHROMIUM = os.environ.get("CLEARFRAME_CHROMIUM", "/usr/bin/chromium")
 PAGES = ("review", "investigate", "rights", "me", "admin")
 
@@ -56,30 +56,6 @@ def cli(env: dict[str, str], *args: str) -> str:
     done = subprocess.run([str(BIN / "clearframe"), *args], env=env, capture_output=True,
                           text=True, check=True)
     return done.stdout
-
-
-def serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.conftest import free_port
-
-    port = free_port()
-    env = {**os.environ, "CLEARFRAME_DATA_DIR": str(data_dir), "CLEARFRAME_API_PORT": str(port)}
-    env.pop("CLEARFRAME_DATABASE_URL", None)
-    env.pop("CLEARFRAME_KAFKA_BOOTSTRAP", None)
-    log = open(data_dir.parent / "serve.log", "wb")  # noqa: SIM115 - lives as long as the server
-    server = subprocess.Popen([str(BIN / "clearframe"), "serve"], env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return server, url, env
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    server.kill()
-    raise SystemExit("serve did not become ready")
 
 
 def cold_run(pw: Any, url: str, link: str) -> dict[str, float]:
@@ -147,7 +123,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="cf-bench-console-") as tmp:
-        server, url, env = serve(Path(tmp) / "var")
+        server = start_serve(Path(tmp) / "var", Path(tmp) / "serve.log")
+        url, env = server.url, server.env
         try:
             reviewer = json.loads(cli(env, "principal", "create", "--name", "Bench Reviewer",
                                       "--role", "reviewer", "--with-token"))
@@ -162,8 +139,7 @@ def main() -> None:
                     print(f"run {i + 1}: " + ", ".join(f"{k} {v:.0f}" for k, v in runs[-1].items()))
                 sizes = page_bytes(pw, url, admin["token"])
         finally:
-            server.terminate()
-            server.wait(30)
+            server.stop()
     median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     result = {
         "runs": args.runs,

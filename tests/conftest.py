@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from core.migrate import upgrade
 from core.services import Services
 from core.settings import Settings
+from tests.utils.serve import free_port
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -24,12 +25,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 POSTGRES_ADMIN_URL = os.environ.get(
     "CLEARFRAME_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

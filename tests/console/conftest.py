@@ -16,7 +16,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -28,12 +27,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.utils.serve import BIN, LiveServer, start_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "console" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("CLEARFRAME_CHROMIUM", "/usr/bin/chromium")
-BIN = Path(sys.executable).parent
 SCREENSHOTS = Path(
     os.environ.get("CLEARFRAME_SCREENSHOTS", Path(tempfile.gettempdir()) / "clearframe-console")
 )
@@ -45,9 +43,15 @@ PHONE = {"width": 390, "height": 844}
 class Live:
     """A running ``clearframe serve`` and the CLI an operator would use beside it."""
 
-    url: str
-    env: dict[str, str]
-    log: Path
+    server: LiveServer
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.server.env
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(
@@ -94,7 +98,7 @@ class Live:
         raise AssertionError(f"generation {gid} was not decided in time: {self.log_tail()}")
 
     def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
+        return self.server.log_tail()
 
 
 # package scope: the server lives while tests/console runs and stops before the rest of the
@@ -102,40 +106,11 @@ class Live:
 @pytest.fixture(scope="package")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     base = tmp_path_factory.mktemp("console-live")
-    port = free_port()
-    env = {
-        **os.environ,
-        "CLEARFRAME_DATA_DIR": str(base / "var"),
-        "CLEARFRAME_API_PORT": str(port),
-        "PYTHONUNBUFFERED": "1",
-        "PATH": str(BIN) + os.pathsep + os.environ.get("PATH", ""),
-    }
-    for key in ("CLEARFRAME_DATABASE_URL", "CLEARFRAME_KAFKA_BOOTSTRAP"):
-        env.pop(key, None)
-    log_path = base / "serve.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - closed after the server stops
-    server = subprocess.Popen([str(BIN / "clearframe"), "serve"], env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
-    live = Live(f"http://127.0.0.1:{port}", env, log_path)
+    server = start_serve(base / "var", base / "serve.log")
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, live.log_tail()
-            try:
-                if httpx.get(f"{live.url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "serve did not become ready: " + live.log_tail()
-            time.sleep(0.5)
-        yield live
+        yield Live(server)
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+        server.stop()
 
 
 @pytest.fixture(scope="package")
