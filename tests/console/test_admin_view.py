@@ -15,7 +15,7 @@ from tests.console.conftest import Console, Live
 def test_an_admin_edits_lists_manages_tokens_and_reads_the_figures(
     console: Console, live: Live
 ) -> None:
-    _, token = live.person("Ada Admin", "admin")
+    ada_id, token = live.person("Ada Admin", "admin")
     with live.api(token) as client:
         before = client.get("/v1/moderation/lists").json()["blocklist"]["version"]
     console.sign_in(token, "/console/admin")
@@ -94,13 +94,29 @@ def test_an_admin_edits_lists_manages_tokens_and_reads_the_figures(
     console.at_phone_width("people")
     console.shot("people")
 
-    # Transparency: the figures as a chart and as a table, and the statements export
+    # Transparency: the figures as a chart and as a table, and the statements export. A
+    # report filed now makes sure the figures are not all zero on a fresh server.
+    _, reporter = live.person("Rob Reporter", "user")
+    with live.api(reporter) as client:
+        filed = client.post("/v1/reports", json={
+            "target": {"kind": "account", "id": ada_id}, "category": "harassment",
+            "explanation": "Sends the same insult to me every day", "good_faith": True})
+        assert filed.status_code == 201, filed.text
     page.get_by_role("link", name="Transparency").click()
     page.get_by_role("heading", name="Transparency", exact=True).wait_for()
     chart = page.locator("svg.admin-chart")
     chart.wait_for()
     assert chart.locator("rect.bar").count() >= 5
     page.get_by_role("table", name="Figures").wait_for()
+    console.settle()
+    shown = page.get_by_role("table", name="Figures").get_by_role("row").filter(
+        has_text="Reports received").get_by_role("cell").nth(1).inner_text()
+    with live.api(token) as client:
+        figures_now = client.get("/v1/transparency/report", params={
+            "start": page.get_by_label("From (UTC)").input_value() + "T00:00:00Z",
+            "end": page.get_by_label("Until, excluded (UTC)").input_value() + "T00:00:00Z"})
+        assert figures_now.status_code == 200, figures_now.text
+    assert int(shown) == figures_now.json()["reports_received"] >= 1, shown
     console.check_accessibility()
     page.get_by_label("As known at (optional)").fill("2020-01-01")
     page.get_by_role("button", name="Show figures").click()

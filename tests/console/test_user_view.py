@@ -24,7 +24,7 @@ def _eventually(check: Callable[[], Any], *, within_s: float = 30) -> Any:
 
 
 def test_a_user_grants_and_revokes_a_cameo_and_sees_videos_and_inbox(
-    console: Console, live: Live
+    console: Console, second_console: Console, live: Live
 ) -> None:
     _, owner_token = live.person("Olive Owner", "user", adult=True)
     friend_id, friend_token = live.person("Fred Friend", "user", adult=True)
@@ -61,7 +61,12 @@ def test_a_user_grants_and_revokes_a_cameo_and_sees_videos_and_inbox(
         before = friend.get(f"/v1/cameos/{cameo_id}/may-i-use").json()
     assert before["allowed"] is False, before
 
-    page.get_by_label("Account to allow").fill(friend_id)
+    # the friend reads their account id off their own cameos page and passes it on
+    second_console.sign_in(friend_token, "/console/me")
+    second_console.to("/console/me#/cameos")
+    shared_id = second_console.page.locator("code.account-id").inner_text()
+    assert shared_id == friend_id, shared_id
+    page.get_by_label("Account to allow").fill(shared_id)
     page.get_by_role("button", name="Grant", exact=True).click()
     revoke = page.get_by_role("button", name="Revoke").first
     revoke.wait_for()

@@ -33,7 +33,13 @@ function whyRanked(c) {
   if (waited > 0.0005) reasons.push(`+${waited.toFixed(2)} for time waiting`);
   for (const [key, value] of Object.entries(c.signals || {})) {
     if (value === false || value === null || value === 0) continue;
-    reasons.push(`${humanize(key)}${value === true ? "" : `: ${typeof value === "object" ? JSON.stringify(value) : value}`}`);
+    if (typeof value === "object") {
+      // a map of scores: only the ones that say something, highest first
+      const said = scoreRows(Object.fromEntries(Object.entries(value).filter(([, v]) => v !== 0)));
+      if (said) reasons.push(`${humanize(key)}: ${said}`);
+      continue;
+    }
+    reasons.push(`${humanize(key)}${value === true ? "" : `: ${value}`}`);
   }
   return h("ul", { class: "why" }, reasons.map((r) => h("li", {}, r)));
 }
@@ -43,7 +49,9 @@ function targetText(target) {
 }
 
 function frameImage(url, alt) {
-  const img = h("img", { alt, class: "frame", width: 240, height: 135, loading: "lazy" });
+  // not loading="lazy": the bytes are already fetched into a blob, and a lazy image below
+  // the fold stays blank in a printout or a full-page capture
+  const img = h("img", { alt, class: "frame", width: 240, height: 135 });
   const box = h("figure", { class: "frame-box" }, img, h("figcaption", {}, alt));
   mediaUrl(url).then(
     (src) => { img.src = src; },

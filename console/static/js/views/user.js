@@ -2,7 +2,7 @@
 // their cameos (who may use their face, where it appeared), their inbox, their reports, the
 // decisions taken about them and their appeals.
 
-import { api, readBack, upload } from "../api.js";
+import { api, readBack, session, upload } from "../api.js";
 import { go, start } from "../app.js";
 import {
   badge,
@@ -283,7 +283,13 @@ function registerForm() {
 }
 
 async function cameosPage(body) {
-  mount(body, h("h1", {}, "Your cameos"));
+  mount(
+    body,
+    h("h1", {}, "Your cameos"),
+    // a grant names an account by its id: this is where a person finds their own to share
+    h("p", {}, "Your account id is ", h("code", { class: "account-id" }, session.principal),
+      ". Give it to someone who wants to let you use their cameo."),
+  );
   const box = h("div");
   body.append(box, section("Register a cameo", registerForm()));
   await load(box, "Loading your cameos…", async () => {
