@@ -26,7 +26,7 @@ PACKAGES := core contracts feed generator provenance reverse_search trust_safety
 ## 127.0.0.1:5432, a Tansu broker it starts); CI runs this, so a type error fails CI
 test: $(STAMP)
 	$(VENV)/bin/mypy $(PACKAGES)
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup --no-loadscope-reorder
 
 ## lint: ruff and mypy over every package
 lint: $(STAMP)

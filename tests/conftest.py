@@ -22,6 +22,42 @@ from tests.utils.serve import free_port
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """``make test`` runs two xdist workers with ``--dist loadgroup``: each test module goes
+    to one worker whole, so that its module fixtures (a fault lab, a live server) are built
+    once, and tests/console is one group, since its package fixtures are one live server and
+    one browser. (Marked as each item is collected: xdist reads the groups in its own
+    ``pytest_collection_modifyitems``, which runs before a conftest's.)"""
+    if item.get_closest_marker("xdist_group"):
+        return
+    where = Path(str(item.path)).resolve()
+    if not where.is_relative_to(TESTS):
+        group = where.as_posix()
+    else:
+        inside = where.relative_to(TESTS)
+        group = "console" if inside.parts[0] == "console" else inside.as_posix()
+    item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Groups holding a ``slow`` test run first (``make test`` passes
+    ``--no-loadscope-reorder``, so xdist hands groups out in this order): the fault lab
+    starting last would leave one worker running it alone at the end. A group's tests keep
+    their order and stay together."""
+    def group(item: pytest.Item) -> str:
+        mark = item.get_closest_marker("xdist_group")
+        return str(mark.args[0]) if mark and mark.args else item.nodeid
+
+    slow = {group(item) for item in items if item.get_closest_marker("slow")}
+    first_seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first_seen.setdefault(group(item), index)
+    items.sort(key=lambda item: (group(item) not in slow, first_seen[group(item)]))
+
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "CLEARFRAME_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
