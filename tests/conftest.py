@@ -29,8 +29,8 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     """``make test`` runs two xdist workers with ``--dist loadgroup``: each test module goes
     to one worker whole, so that its module fixtures (a fault lab, a live server) are built
     once, and tests/console is one group, since its package fixtures are one live server and
-    one browser. (Marked as each item is collected: xdist reads the groups in its own
-    ``pytest_collection_modifyitems``, which runs before a conftest's.)"""
+    one browser. (Marked as each item is collected, so the mark is there before any
+    ``pytest_collection_modifyitems``, where xdist reads the groups.)"""
     if item.get_closest_marker("xdist_group"):
         return
     where = Path(str(item.path)).resolve()
