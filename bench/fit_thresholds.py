@@ -50,7 +50,7 @@ from trust_safety.moderation.stages import StageResult  # noqa: E402
 
 POLICY_PATH = ROOT / "trust_safety" / "moderation" / "data" / "policy.json"
 # The stages with their own scale; the English semantic stage's scale is the categories'.
-OWN_SCALE_STAGES = ("semantic_multilingual", "gloss_en", "gloss_en:sole")
+OWN_SCALE_STAGES = ("semantic_multilingual", "gloss_en")
 # Categories decided by lists and name matching only: their thresholds are not fitted.
 NOT_FITTED = (Category.PUBLIC_FIGURES, Category.IP)
 GRID = [round(0.40 + 0.02 * i, 2) for i in range(29)]  # 0.40 .. 0.96
@@ -83,6 +83,17 @@ def read_all(rows: list[dict[str, Any]]) -> list[Reading]:
         )
         if (i + 1) % 200 == 0:
             print(f"  read {i + 1}/{len(rows)}", file=sys.stderr, flush=True)
+    return readings
+
+
+def _picklable(readings: list[Reading]) -> list[Reading]:
+    """The readings without their rewrites' ``apply`` closures, which the policy never reads
+    and pickle cannot store."""
+    for r in readings:
+        r.results = [
+            replace(res, rewrite=replace(res.rewrite, apply=None)) if res.rewrite else res
+            for res in r.results
+        ]
     return readings
 
 
@@ -268,8 +279,11 @@ def main() -> None:
         dev = read_all(load_prompts("dev"))
         heldout = read_all(load_prompts("heldout"))
         if args.readings is not None:
-            with args.readings.open("wb") as fh:
-                pickle.dump((dev, heldout), fh)
+            # Written aside and renamed, so that a failed dump leaves no torn cache behind.
+            partial = args.readings.with_suffix(".partial")
+            with partial.open("wb") as fh:
+                pickle.dump((_picklable(dev), _picklable(heldout)), fh)
+            partial.replace(args.readings)
     print(
         f"read {len(dev)} dev and {len(heldout)} held-out prompts in "
         f"{time.perf_counter() - start:.0f} s",

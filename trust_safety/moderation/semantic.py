@@ -134,6 +134,7 @@ class SemanticStage:
         cache_dir: Path | None = None,
         benign_contrast: float = BENIGN_CONTRAST,
         probe_c: float = PROBE_C,
+        center: bool = False,
     ) -> None:
         self.embedder = embedder
         self.exemplars = exemplars
@@ -149,7 +150,13 @@ class SemanticStage:
                 refs.append(f"{label}:{index}")
         self._refs = refs
         self.cache_file = disk_cache_path(embedder, texts, cache_dir) if cache_dir else None
-        self._matrix = embed_with_disk_cache(embedder, texts, cache_dir)
+        matrix = embed_with_disk_cache(embedder, texts, cache_dir)
+        # Centring: some encoders (e5) put every text within a narrow cone, so that unrelated
+        # prompts are 0.75 apart and the nearest-exemplar similarity says little. Taking the
+        # exemplars' mean off every vector spreads them out again; both the kNN part and the
+        # probe measured better with it on the dev prompts (docs/moderation.md).
+        self._origin = matrix.mean(axis=0) if center else None
+        self._matrix = self._centred(matrix)
         label_array = np.array(labels)
         self._label_rows: dict[str, np.ndarray] = {
             label: np.flatnonzero(label_array == label) for label in exemplars.exemplars
@@ -157,6 +164,13 @@ class SemanticStage:
         self._categories = [Category(label) for label in self._label_rows if label != BENIGN]
         self.probe = LinearProbe(self._matrix, labels, c=probe_c)
         self._probe_column = {label: i for i, label in enumerate(self.probe.classes)}
+
+    def _centred(self, vectors: np.ndarray) -> np.ndarray:
+        if self._origin is None:
+            return vectors
+        shifted = vectors - self._origin
+        norms = np.linalg.norm(shifted, axis=1, keepdims=True)
+        return (shifted / np.where(norms == 0.0, 1.0, norms)).astype(np.float32)
 
     @staticmethod
     def exemplar_form(text: str) -> str:
@@ -174,7 +188,7 @@ class SemanticStage:
         The score is the geometric mean of the probe's probability and the benign-contrasted
         nearest-exemplar similarity, the best over the views.
         """
-        vectors = self.embedder.embed(list(views))
+        vectors = self._centred(self.embedder.embed(list(views)))
         sims = vectors @ self._matrix.T
         probs = self.probe.predict_proba(vectors)
         benign_best = sims[:, self._label_rows[BENIGN]].max(axis=1)

@@ -72,7 +72,7 @@ def test_build_model_cache_leaves_both_exemplar_matrices_in_the_cache(
 
     assert main(["build-model-cache"]) == 0
     files = [Path(line) for line in capsys.readouterr().out.split()]
-    assert len(files) == 2  # English exemplars (MiniLM) and the translated ones (USE)
+    assert len(files) == 2  # English exemplars (MiniLM) and the translated ones (e5)
     assert all(f.parent == default_cache_dir() and f.is_file() for f in files)
     dims = sorted(np.load(f, allow_pickle=False).shape[1] for f in files)
-    assert dims == [384, 512]
+    assert dims == [384, 384]

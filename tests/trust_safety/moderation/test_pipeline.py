@@ -130,6 +130,26 @@ def test_linear_probe_separates_separable_data() -> None:
     assert probs[1, 0] > 0.8 and probs[2, 1] > 0.8
 
 
+def test_a_centred_semantic_stage_keeps_unit_vectors_around_the_exemplars_mean() -> None:
+    exemplars = ExemplarSet(
+        1,
+        {
+            "benign": ("a cat sleeping on a sofa", "kids flying kites", "a bowl of fruit"),
+            "violence_gore": ("a gory decapitation", "blood spraying from a wound"),
+        },
+    )
+    plain = SemanticStage(HashingEmbedder(), exemplars, cache_dir=None)
+    centred = SemanticStage(HashingEmbedder(), exemplars, cache_dir=None, center=True)
+    matrix = centred._matrix
+    assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(matrix, plain._matrix)
+    from trust_safety.moderation.normalise import normalise
+
+    gory = centred.evaluate(normalise("blood spraying from a deep wound"), ModerationContext())
+    calm = centred.evaluate(normalise("a cat sleeping on a sofa"), ModerationContext())
+    assert gory.scores[Category.VIOLENCE_GORE] > calm.scores[Category.VIOLENCE_GORE]
+
+
 def test_semantic_stage_scores_the_nearest_category() -> None:
     exemplars = ExemplarSet(
         1,
