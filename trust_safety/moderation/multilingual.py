@@ -258,7 +258,8 @@ def load_default_glossaries() -> dict[str, Glossary]:
 
 
 def default_gloss_stage(blocklist: PromptStage, semantic: PromptStage) -> GlossStage:
-    return GlossStage(load_default_glossaries(), [semantic], signal_stages=[blocklist])
+    allow = {lang: spec.allow for lang, spec in load_default_term_lists().languages.items()}
+    return GlossStage(load_default_glossaries(), [semantic], signal_stages=[blocklist], allow=allow)
 
 
 class GlossStage:
@@ -271,26 +272,38 @@ class GlossStage:
     original picked without context ("nude" the colour, "shirtless" as "naked chest"), so it
     may add to a score but never refuse alone. The language's own strong terms are
     ``terms_i18n``'s, curated in that language.
+
+    The language's harmless idioms (``terms_i18n``'s allow lists: "prevención del suicidio",
+    "a ojo desnudo") are blanked before glossing. Glossed word by word they lose the order
+    and the context the English allow list knows them by ("prevention of suicide"), and the
+    bare harm word would be read alone.
     """
 
     name = "gloss_en"
-    version = "1"
+    version = "2"
 
     def __init__(
         self,
         glossaries: Mapping[str, Glossary],
         english: Sequence[PromptStage],
         signal_stages: Sequence[PromptStage] = (),
+        allow: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.glossaries = dict(glossaries)
+        # Longest first, so that an idiom inside a longer one is blanked with it.
+        self.allow = {
+            lang: tuple(sorted(idioms, key=lambda i: (-len(i), i)))
+            for lang, idioms in (allow or {}).items()
+        }
         self.english = tuple(english)
         self.signal_stages = tuple(signal_stages)
 
     def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
         glossary = self.glossaries.get(str(context.language))
-        gloss = (
-            glossary.gloss(prompt.native) if glossary is not None and not _silent(context) else ""
-        )
+        text = prompt.native
+        for idiom in self.allow.get(str(context.language), ()):
+            text = text.replace(idiom, " ")
+        gloss = glossary.gloss(text) if glossary is not None and not _silent(context) else ""
         if not gloss:
             return StageResult(stage=self.name, version=self.version)
         glossed = normalise(gloss)

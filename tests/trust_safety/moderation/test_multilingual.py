@@ -191,6 +191,28 @@ def test_the_english_stages_read_a_word_by_word_gloss_of_the_prompt() -> None:
     assert stage.evaluate(normalise("naked"), ModerationContext(language="en")).scores == {}
 
 
+def test_the_languages_harmless_idioms_are_blanked_before_the_gloss() -> None:
+    """Glossed word by word, "prevención del suicidio" is "prevention of suicide", which the
+    English allow list does not know; the Spanish allow list does."""
+    from trust_safety.moderation.blocklist import BlocklistStage, load_default_blocklist
+    from trust_safety.moderation.multilingual import GlossStage
+
+    glossary = Glossary(
+        "es", {"prevención": "prevention", "del": "of", "suicidio": "suicide", "video": "video"}
+    )
+    stage = GlossStage(
+        {"es": glossary},
+        [],
+        signal_stages=[BlocklistStage(load_default_blocklist())],
+        allow={"es": frozenset({"prevención del suicidio"})},
+    )
+    spanish = ModerationContext(language="es")
+    idiom = stage.evaluate(normalise("un video de prevención del suicidio"), spanish)
+    assert not any(s.startswith("weak_term:") for s in idiom.signals)
+    bare = stage.evaluate(normalise("un video de suicidio"), spanish)
+    assert "weak_term:self_harm" in bare.signals
+
+
 def test_longest_match_segments_text_without_spaces() -> None:
     glossary = Glossary("zh", {"操场": "playground", "操": "fuck", "孩子": "child", "在": "in"})
     assert glossary.gloss("孩子在操场") == "child in playground"
