@@ -44,6 +44,8 @@ def is_transient(exc: BaseException) -> bool:
     if exc.connection_invalidated:
         return True
     orig = exc.orig
+    if _lost_connection_beneath(orig):
+        return True
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if sqlstate:
         return sqlstate in _RETRYABLE_SQLSTATES or str(sqlstate).startswith("08")
@@ -55,6 +57,30 @@ def is_transient(exc: BaseException) -> bool:
         return "locked" in message or "busy" in message
     # psycopg: a connection lost mid-statement carries no SQLSTATE
     return True
+
+
+def _lost_connection_beneath(orig: BaseException | None) -> bool:
+    """Whether the driver error was raised while handling a lost connection.
+
+    The pool's pre-ping on a connection the server has killed fails with psycopg's
+    OperationalError; SQLAlchemy's psycopg dialect then restores autocommit on the dead
+    connection, and psycopg refuses ("can't change 'autocommit' now: connection in
+    transaction status ACTIVE"). What reaches us is that ProgrammingError, with the lost
+    connection as its context: the request met a dead connection, not a bad statement.
+    """
+    try:
+        from psycopg import OperationalError as DriverOperationalError
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    seen: set[int] = set()
+    inner = (orig.__cause__ or orig.__context__) if orig is not None else None
+    while inner is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        if isinstance(inner, DriverOperationalError):
+            state = getattr(inner, "sqlstate", None)
+            return state is None or state in _RETRYABLE_SQLSTATES or str(state).startswith("08")
+        inner = inner.__cause__ or inner.__context__
+    return False
 
 
 def retrying(attempts: int = 3) -> Retrying:

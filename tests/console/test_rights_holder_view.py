@@ -105,8 +105,13 @@ def test_a_rights_holder_files_an_optout_sees_a_refusal_counted_then_amends_and_
     console.shot("withdrawn")
 
     page.get_by_role("link", name="← All opt-outs").click()
+    # The click changes the hash; until the router runs, the withdrawn page is still there
+    # and shows nothing busy, so settle() alone could return before the list loads.
+    page.get_by_role("heading", name="Your opt-outs").wait_for()
     console.settle()
     row = page.get_by_role("row").filter(has_text="Withdrawn")
-    assert row.get_by_role("link", name=re.compile("Quillfeather")).is_visible()
+    link = row.get_by_role("link", name=re.compile("Quillfeather"))
+    link.wait_for()
+    assert link.is_visible()
     console.check_accessibility()
     console.shot("list")

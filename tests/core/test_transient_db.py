@@ -185,6 +185,23 @@ def test_what_counts_as_transient() -> None:
     assert not is_transient(ValueError("no"))
     import sqlite3
 
+    # The pool's pre-ping meets a killed connection, and psycopg then refuses to restore
+    # autocommit on it: a ProgrammingError whose context is the lost connection.
+    import psycopg
+
+    def failed_ping() -> exc.DBAPIError:
+        try:
+            raise psycopg.OperationalError("connection socket closed")
+        except psycopg.OperationalError:
+            try:
+                raise psycopg.ProgrammingError("can't change 'autocommit' now")  # noqa: B904
+            except psycopg.ProgrammingError as driver:
+                return exc.ProgrammingError("ping", None, driver)
+
+    assert is_transient(failed_ping())
+    bad_sql = exc.ProgrammingError("x", None, psycopg.ProgrammingError("syntax error"))
+    assert not is_transient(bad_sql)
+
     locked = exc.OperationalError("x", None, sqlite3.OperationalError("database is locked"))
     missing = exc.OperationalError("x", None, sqlite3.OperationalError("no such table: events"))
     assert is_transient(locked) and not is_transient(missing)
