@@ -87,8 +87,8 @@ def read_all(rows: list[dict[str, Any]]) -> list[Reading]:
 
 
 def _picklable(readings: list[Reading]) -> list[Reading]:
-    """The readings without their rewrites' ``apply`` closures, which the policy never reads
-    and pickle cannot store."""
+    """The readings with their rewrites' ``apply`` closures dropped (in place): the policy
+    never reads them, and pickle cannot store them."""
     for r in readings:
         r.results = [
             replace(res, rewrite=replace(res.rewrite, apply=None)) if res.rewrite else res

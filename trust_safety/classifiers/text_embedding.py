@@ -52,7 +52,8 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return out
 
 
-def _normalise_rows(matrix: npt.NDArray[Any]) -> Vectors:
+def normalise_rows(matrix: npt.NDArray[Any]) -> Vectors:
+    """Each row scaled to unit length (a zero row stays zero), as float32."""
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
@@ -96,7 +97,7 @@ class MiniLMEmbedder:
         return self._cache.embed(_check_texts(texts), self._dim, self._encode)
 
     def _encode(self, texts: list[str]) -> Vectors:
-        return _normalise_rows(
+        return normalise_rows(
             self._model.encode(
                 texts,
                 batch_size=64,
@@ -113,8 +114,8 @@ def _cpu_has_avx2() -> bool:
             for line in fh:
                 if line.startswith("flags"):
                     return "avx2" in line.split()
-    except OSError:
-        pass
+    except OSError:  # no /proc (not Linux): the wheel ships no engine for it anyway
+        return False
     return False
 
 
@@ -181,7 +182,7 @@ class MultilingualE5Embedder:
     def _encode(self, texts: list[str]) -> Vectors:
         # The model handle is read-only after loading (each call allocates its own buffers),
         # so threads may share it.
-        return _normalise_rows(np.asarray(self._model.query(texts)).reshape(len(texts), -1))
+        return normalise_rows(np.asarray(self._model.query(texts)).reshape(len(texts), -1))
 
 
 class _EmbeddingCache:
@@ -252,7 +253,7 @@ class HashingEmbedder:
                     value = int.from_bytes(digest.digest(), "little")
                     sign = 1.0 if value & 1 else -1.0
                     out[row, (value >> 1) % self._dim] += sign
-        return _normalise_rows(out)
+        return normalise_rows(out)
 
 
 def embed_with_disk_cache(

@@ -290,20 +290,16 @@ class GlossStage:
         allow: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.glossaries = dict(glossaries)
-        # Longest first, so that an idiom inside a longer one is blanked with it.
-        self.allow = {
-            lang: tuple(sorted(idioms, key=lambda i: (-len(i), i)))
-            for lang, idioms in (allow or {}).items()
-        }
+        self.allow = dict(allow or {})
         self.english = tuple(english)
         self.signal_stages = tuple(signal_stages)
 
     def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
-        glossary = self.glossaries.get(str(context.language))
-        text = prompt.native
-        for idiom in self.allow.get(str(context.language), ()):
-            text = text.replace(idiom, " ")
-        gloss = glossary.gloss(text) if glossary is not None and not _silent(context) else ""
+        lang = str(context.language)
+        glossary = self.glossaries.get(lang)
+        gloss = ""
+        if glossary is not None and not _silent(context):
+            gloss = glossary.gloss(blank_idioms(prompt.native, self.allow.get(lang, frozenset())))
         if not gloss:
             return StageResult(stage=self.name, version=self.version)
         glossed = normalise(gloss)
@@ -341,6 +337,19 @@ class GlossStage:
         )
 
 
+@lru_cache(maxsize=64)
+def _longest_first(idioms: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(idioms, key=lambda i: (-len(i), i)))
+
+
+def blank_idioms(text: str, idioms: frozenset[str]) -> str:
+    """``text`` with every allowed idiom replaced by as many spaces (offsets are kept).
+    Longest first, so that an idiom inside a longer one is blanked with it."""
+    for idiom in _longest_first(idioms):
+        text = text.replace(idiom, " " * len(idiom))
+    return text
+
+
 @lru_cache(maxsize=1024)
 def _terms_pattern(terms: frozenset[str], infix: bool) -> re.Pattern[str]:
     """Every term of one list in one pattern. A lookahead finds a match at each position, so
@@ -374,9 +383,7 @@ class LocalTermStage:
         self, text: str, terms: Mapping[Category, frozenset[str]], spec: LanguageTerms, lang: str
     ) -> list[tuple[Category, str, bool]]:
         infix = lang in _INFIX_LANGUAGES
-        masked = text
-        for idiom in spec.allow:
-            masked = masked.replace(idiom, " " * len(idiom))
+        masked = blank_idioms(text, spec.allow)
         hits = []
         for category, words in terms.items():
             if not words:

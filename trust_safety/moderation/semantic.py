@@ -24,6 +24,7 @@ from trust_safety.classifiers.text_embedding import (
     TextEmbedder,
     disk_cache_path,
     embed_with_disk_cache,
+    normalise_rows,
 )
 from trust_safety.moderation.categories import Category, parse_category
 from trust_safety.moderation.data import shipped_json
@@ -166,11 +167,7 @@ class SemanticStage:
         self._probe_column = {label: i for i, label in enumerate(self.probe.classes)}
 
     def _centred(self, vectors: np.ndarray) -> np.ndarray:
-        if self._origin is None:
-            return vectors
-        shifted = vectors - self._origin
-        norms = np.linalg.norm(shifted, axis=1, keepdims=True)
-        return (shifted / np.where(norms == 0.0, 1.0, norms)).astype(np.float32)
+        return vectors if self._origin is None else normalise_rows(vectors - self._origin)
 
     @staticmethod
     def exemplar_form(text: str) -> str:

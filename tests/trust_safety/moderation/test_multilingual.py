@@ -213,6 +213,16 @@ def test_the_languages_harmless_idioms_are_blanked_before_the_gloss() -> None:
     assert "weak_term:self_harm" in bare.signals
 
 
+def test_idioms_are_blanked_longest_first_and_keep_offsets() -> None:
+    from trust_safety.moderation.multilingual import blank_idioms
+
+    text = "llama a la línea de prevención del suicidio"
+    idioms = frozenset({"prevención del suicidio", "línea de prevención del suicidio", "línea"})
+    blanked = blank_idioms(text, idioms)
+    assert len(blanked) == len(text)
+    assert blanked.split() == ["llama", "a", "la"]
+
+
 def test_longest_match_segments_text_without_spaces() -> None:
     glossary = Glossary("zh", {"操场": "playground", "操": "fuck", "孩子": "child", "在": "in"})
     assert glossary.gloss("孩子在操场") == "child in playground"
