@@ -5,7 +5,7 @@ both inside ``FingerprintIndex.search``, which this times on a synthetic archive
 OpenBLAS keeps its worker threads spinning for a while after a product; FAISS's OpenMP
 threads then compete with them for the cores. This times the same search right after a
 small product, with numpy's BLAS at its default thread count and held to one thread
-(``reverse_search.blas.numpy_blas_single_thread``), alternating the two, and prints the
+(``core.blas.numpy_blas_single_thread``), alternating the two, and prints the
 ratio. The last line printed is one JSON object.
 
     python bench/blas_contention.py
@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reverse_search.blas import numpy_blas_single_thread  # noqa: E402
+from core.blas import numpy_blas_single_thread  # noqa: E402
 from reverse_search.index import FingerprintIndex, IndexConfig  # noqa: E402
 
 

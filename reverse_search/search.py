@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.blas import numpy_blas_single_thread
 from reverse_search.alignment import AlignedMatch, AlignmentConfig, align
 from reverse_search.background import background_frames
-from reverse_search.blas import numpy_blas_single_thread
 from reverse_search.embedders.base import FrameEmbedder, reference_rows
 from reverse_search.embedders.whitening import PCAWhitening
 from reverse_search.errors import EmbedderMismatchError
