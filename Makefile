@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml tests/console/package-lock.json
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@# axe-core, which the console's browser tests run in the page (npm registry, pinned)
 	npm ci --prefix tests/console --no-audit --no-fund --loglevel=error
-	@# embed the moderation exemplars now, not on the first request (CLEARFRAME_CACHE_DIR)
+	@# export MiniLM's graph and embed the moderation exemplars now, not on the first request
+	@# (CLEARFRAME_CACHE_DIR)
 	$(VENV)/bin/clearframe build-model-cache
 	@touch $(STAMP)
 

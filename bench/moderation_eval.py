@@ -7,7 +7,8 @@ semantic stage) plus the opt-out package's ``ip`` stage over the fictional filin
 ``tests/data/prompts_optouts.json``. A prompt labelled with a prohibited category
 counts as caught when it is refused for any reason (recall); the per-category table credits
 the reason shown to the requester (the most severe refused category). Benign prompts must be approved, and a living-artist rewrite
-still counts as approved. Latency is per prompt, after model load and a warm-up pass.
+still counts as approved. Latency is per prompt, after model load and a warm-up pass, with the encoders' thread
+counts as the service runs them.
 The last line is one JSON object.
 """
 
@@ -187,16 +188,7 @@ def main() -> None:
     )
     parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
     parser.add_argument("--errors", action="store_true", help="list misclassified prompts")
-    parser.add_argument(
-        "--torch-threads",
-        type=int,
-        default=1,
-        help="intra-op threads for the embedder (1 is steadiest on a shared 2-core machine)",
-    )
     args = parser.parse_args()
-    import torch
-
-    torch.set_num_threads(args.torch_threads)
 
     load_start = time.perf_counter()
     embedder = shared_minilm()
@@ -208,7 +200,8 @@ def main() -> None:
     summary: dict[str, Any] = {
         "bench": "moderation_eval",
         "load_s": round(load_s, 2),
-        "torch_threads": args.torch_threads,
+        # onnx, or torch where the graph could not be had (slower: see docs/moderation.md)
+        "minilm_backend": embedder.backend,
     }
     summary["ip_stage"] = extra.name
     results = {}

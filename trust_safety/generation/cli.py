@@ -4,9 +4,9 @@
   lists and opt-outs, with its evidence, without appending anything. A decision the gate
   would refer is put to the configured LLM filter too (``filter_review``), unless
   ``--no-filter``; no verdict means refused, as in the gate.
-* ``clearframe build-model-cache`` embeds the moderation exemplars once (into
-  ``CLEARFRAME_CACHE_DIR``), so the first decision after start needs no embedding; the
-  README's commands run it at install.
+* ``clearframe build-model-cache`` exports MiniLM's ONNX graph and embeds the moderation
+  exemplars once (into ``CLEARFRAME_CACHE_DIR``), so the first decision after start needs
+  neither; the README's commands run it at install.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def cmd_build_model_cache(args: argparse.Namespace) -> int:
     took = time.monotonic() - started
     for path in files:
         print(path)
-    print(f"moderation exemplars embedded into {cache_dir} in {took:.1f} s", file=sys.stderr)
+    print(f"moderation models cached in {cache_dir} in {took:.1f} s", file=sys.stderr)
     return 0
 
 
@@ -104,6 +104,6 @@ def install_cli(sub: Any) -> None:
     p.set_defaults(func=cmd_moderate)
     p = sub.add_parser(
         "build-model-cache",
-        help="embed the moderation exemplars into CLEARFRAME_CACHE_DIR (run at install)",
+        help="export MiniLM's graph and embed the moderation exemplars into CLEARFRAME_CACHE_DIR (run at install)",
     )
     p.set_defaults(func=cmd_build_model_cache)

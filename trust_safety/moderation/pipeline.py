@@ -12,9 +12,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from core.blas import numpy_blas_single_thread
 from trust_safety.classifiers.text_embedding import (
+    MiniLMEmbedder,
     TextEmbedder,
     default_cache_dir,
+    minilm_graph_path,
     shared_minilm,
     shared_multilingual,
 )
@@ -164,10 +167,14 @@ class PromptModerationPipeline:
     ) -> tuple[NormalisedPrompt, LanguageReading, list[StageResult]]:
         """Every stage's reading of the prompt, before the policy decides (the threshold fit
         replays policies over these)."""
-        normalised = normalise(prompt)
-        language = identify(prompt)
-        context = replace(context or ModerationContext(), language=language.code)
-        return normalised, language, [stage.evaluate(normalised, context) for stage in self.stages]
+        # numpy's BLAS threads would spin after the language identifier's and the
+        # similarities' small products and take the cores from the encoders' own threads.
+        with numpy_blas_single_thread():
+            normalised = normalise(prompt)
+            language = identify(prompt)
+            context = replace(context or ModerationContext(), language=language.code)
+            results = [stage.evaluate(normalised, context) for stage in self.stages]
+        return normalised, language, results
 
     def moderate(self, prompt: str, context: ModerationContext | None = None) -> ModerationDecision:
         normalised, language, results = self.read(prompt, context)
@@ -233,21 +240,24 @@ def chain_rewrites(prompt: str, rewrites: Sequence[Rewrite]) -> tuple[Rewrite, .
 
 
 def build_exemplar_cache(cache_dir: Path) -> list[Path]:
-    """Embed the shipped exemplars for both semantic stages into ``cache_dir`` (or find them
-    there), so that no request pays for it; the files written or found."""
+    """Export MiniLM's ONNX graph and embed the shipped exemplars for both semantic stages
+    into ``cache_dir`` (or find them there), so that no request pays for it; the files
+    written or found."""
     from trust_safety.moderation.multilingual import (
         MultilingualSemanticStage,
         load_default_multilingual_exemplars,
     )
 
     english = load_default_exemplars()
+    minilm = MiniLMEmbedder(cache_dir=cache_dir)
+    graphs = [minilm_graph_path(cache_dir)] if minilm.backend == "onnx" else []
     stages = (
-        SemanticStage(shared_minilm(), english, cache_dir=cache_dir),
+        SemanticStage(minilm, english, cache_dir=cache_dir),
         MultilingualSemanticStage(
             shared_multilingual(), load_default_multilingual_exemplars(english), cache_dir=cache_dir
         ),
     )
-    return [s.cache_file for s in stages if s.cache_file is not None]
+    return graphs + [s.cache_file for s in stages if s.cache_file is not None]
 
 
 def build_default_pipeline(

@@ -61,7 +61,7 @@ def test_moderate_prompt_puts_a_referred_decision_to_the_configured_filter(
         assert len(server.requests) == 2
 
 
-def test_build_model_cache_leaves_both_exemplar_matrices_in_the_cache(
+def test_build_model_cache_leaves_the_graph_and_both_exemplar_matrices_in_the_cache(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """On the machine's cache, which ``make`` built at install (writing the files itself is
@@ -72,7 +72,9 @@ def test_build_model_cache_leaves_both_exemplar_matrices_in_the_cache(
 
     assert main(["build-model-cache"]) == 0
     files = [Path(line) for line in capsys.readouterr().out.split()]
-    assert len(files) == 2  # English exemplars (MiniLM) and the translated ones (e5)
     assert all(f.parent == default_cache_dir() and f.is_file() for f in files)
-    dims = sorted(np.load(f, allow_pickle=False).shape[1] for f in files)
+    # MiniLM's ONNX graph, the English exemplars (MiniLM) and the translated ones (e5).
+    graph, *matrices = files
+    assert graph.suffix == ".onnx" and graph.stat().st_size > 1_000_000
+    dims = sorted(np.load(f, allow_pickle=False).shape[1] for f in matrices)
     assert dims == [384, 384]
