@@ -64,6 +64,21 @@ def test_a_torn_graph_file_is_exported_again(tmp_path: Path, torch_rows: np.ndar
     assert np.abs(embedder.embed(TEXTS[:3]) - torch_rows[:3]).max() < 1e-5
 
 
+def test_without_a_graph_it_runs_on_torch(
+    tmp_path: Path, torch_rows: np.ndarray, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cache it cannot write (here a file where the directory should be) leaves MiniLM on
+    sentence-transformers, with a warning, not without an embedder."""
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    with caplog.at_level("WARNING", logger="trust_safety.classifiers.text_embedding"):
+        embedder = MiniLMEmbedder(cache_dir=blocked)
+    assert embedder.backend == "torch"
+    assert any("runs on torch" in r.getMessage() for r in caplog.records)
+    assert str(tmp_path) not in caplog.text  # the reason is a type name, not a server path
+    assert np.abs(embedder.embed(TEXTS[:2]) - torch_rows[:2]).max() < 1e-6
+
+
 def test_threads_may_share_one_embedder(graph_cache: Path, torch_rows: np.ndarray) -> None:
     """The service's threads call one shared embedder; the tokenizer must not be entered
     twice at once ("Already borrowed")."""
