@@ -157,6 +157,9 @@ MULTILINGUAL_PROBE_C = 10.0
 class MultilingualSemanticStage(SemanticStage):
     name = "semantic_multilingual"
     version = "2"
+    # Nearly all of it is e5's C engine, which releases the GIL: it reads the prompt beside
+    # the MiniLM passes (docs/moderation.md has the measurements).
+    concurrent = True
 
     def __init__(
         self, embedder: TextEmbedder, exemplars: ExemplarSet, *, cache_dir: Path | None = None

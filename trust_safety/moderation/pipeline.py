@@ -8,11 +8,13 @@ reason category and a fixed sentence, never a list entry or an exemplar.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from core.blas import numpy_blas_single_thread
+from core.once import once
 from trust_safety.classifiers.text_embedding import (
     MiniLMEmbedder,
     TextEmbedder,
@@ -139,24 +141,39 @@ class ModerationDecision:
 _EVIDENCE_FLOOR = 0.35
 
 
+@once
+def _stage_threads() -> ThreadPoolExecutor:
+    """Where concurrent stages run (stages.py). Two threads: two requests decided at once on
+    two threads each start one, as they did when every stage ran on the caller's thread."""
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="moderation-stage")
+
+
 class PromptModerationPipeline:
-    def __init__(self, stages: Sequence[PromptStage], policy: Policy) -> None:
+    def __init__(
+        self, stages: Sequence[PromptStage], policy: Policy, *, run_beside: bool = True
+    ) -> None:
         names = [s.name for s in stages]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise DuplicateStage(f"stage names must be unique; repeated: {duplicates}")
         self.stages: tuple[PromptStage, ...] = tuple(stages)
         self.policy = policy
+        # False: concurrent stages run on the caller's thread too (the benches' baseline).
+        self.run_beside = run_beside
 
     def with_stage(self, stage: PromptStage) -> PromptModerationPipeline:
-        return PromptModerationPipeline((*self.stages, stage), self.policy)
+        return PromptModerationPipeline(
+            (*self.stages, stage), self.policy, run_beside=self.run_beside
+        )
 
     def replace_stage(self, stage: PromptStage) -> PromptModerationPipeline:
         """Swap the stage of the same name (e.g. after an admin edits a list)."""
         if stage.name not in {s.name for s in self.stages}:
             raise DuplicateStage(f"no stage named {stage.name!r} to replace")
         return PromptModerationPipeline(
-            tuple(stage if s.name == stage.name else s for s in self.stages), self.policy
+            tuple(stage if s.name == stage.name else s for s in self.stages),
+            self.policy,
+            run_beside=self.run_beside,
         )
 
     def stage(self, name: str) -> PromptStage | None:
@@ -173,7 +190,22 @@ class PromptModerationPipeline:
             normalised = normalise(prompt)
             language = identify(prompt)
             context = replace(context or ModerationContext(), language=language.code)
-            results = [stage.evaluate(normalised, context) for stage in self.stages]
+            beside = {
+                index: _stage_threads().submit(stage.evaluate, normalised, context)
+                for index, stage in enumerate(self.stages)
+                if self.run_beside and getattr(stage, "concurrent", False)
+            }
+            try:
+                inline = {
+                    index: stage.evaluate(normalised, context)
+                    for index, stage in enumerate(self.stages)
+                    if index not in beside
+                }
+            finally:
+                # Collected even when an inline stage raised, so no reading outlives its
+                # request; a concurrent stage's own error is raised here, as inline.
+                collected = {index: future.result() for index, future in beside.items()}
+        results = [inline[i] if i in inline else collected[i] for i in range(len(self.stages))]
         return normalised, language, results
 
     def moderate(self, prompt: str, context: ModerationContext | None = None) -> ModerationDecision:

@@ -4,6 +4,11 @@ A stage is anything with a ``name``, a ``version`` and ``evaluate(prompt, contex
 pipeline runs them in order and hands their scores to the policy. Other packages plug in
 their own stages (the IP opt-out registry contributes the ``ip`` scores this way) without
 the pipeline knowing them.
+
+A stage whose class sets ``concurrent = True`` spends its time in native code that releases
+the GIL (the multilingual encoder's C engine): the pipeline starts it on a worker thread
+before the others and collects it after them, so it reads the prompt beside them. Its
+result keeps its place in stage order; it must not depend on another stage's result.
 """
 
 from __future__ import annotations

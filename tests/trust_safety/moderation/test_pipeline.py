@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -173,3 +174,76 @@ def test_semantic_stage_scores_the_nearest_category() -> None:
     calm = stage.evaluate(normalise("a cat sleeping on a sofa"), ModerationContext())
     assert gory.scores[Category.VIOLENCE_GORE] > calm.scores[Category.VIOLENCE_GORE]
     assert gory.evidence[0].ref.startswith("violence_gore:")
+
+
+class _Handshake:
+    """Two stages that each wait for the other: they finish only if they run at once."""
+
+    def __init__(self) -> None:
+        self.inline_ran = threading.Event()
+        self.beside_started = threading.Event()
+
+
+class _BesideStage:
+    name = "beside"
+    version = "1"
+    concurrent = True
+
+    def __init__(self, handshake: _Handshake, fail: bool = False) -> None:
+        self.handshake = handshake
+        self.fail = fail
+        self.thread = ""
+
+    def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
+        self.thread = threading.current_thread().name
+        self.handshake.beside_started.set()
+        if not self.handshake.inline_ran.wait(5):
+            raise AssertionError("the inline stage never ran while this one did")
+        if self.fail:
+            raise RuntimeError("the encoder failed")
+        return StageResult(self.name, self.version, scores={Category.SEXUAL: 0.99})
+
+
+class _InlineStage:
+    name = "inline"
+    version = "1"
+
+    def __init__(self, handshake: _Handshake) -> None:
+        self.handshake = handshake
+
+    def evaluate(self, prompt: NormalisedPrompt, context: ModerationContext) -> StageResult:
+        if not self.handshake.beside_started.wait(5):
+            raise AssertionError("the concurrent stage had not started")
+        self.handshake.inline_ran.set()
+        return StageResult(self.name, self.version, scores={Category.IP: 0.0})
+
+
+def test_a_concurrent_stage_reads_the_prompt_beside_the_others_and_keeps_its_place(
+    pipeline: PromptModerationPipeline,
+) -> None:
+    handshake = _Handshake()
+    beside = _BesideStage(handshake)
+    pipeline = PromptModerationPipeline([beside, _InlineStage(handshake)], pipeline.policy)
+    _, _, results = pipeline.read("a cat on a sofa")
+    assert [r.stage for r in results] == ["beside", "inline"]
+    assert beside.thread.startswith("moderation-stage")
+    decision = pipeline.moderate("a dog on a sofa")
+    assert not decision.approved and decision.reason is Category.SEXUAL
+
+
+def test_a_concurrent_stages_error_is_raised_to_the_caller(
+    pipeline: PromptModerationPipeline,
+) -> None:
+    handshake = _Handshake()
+    pipeline = PromptModerationPipeline(
+        [_BesideStage(handshake, fail=True), _InlineStage(handshake)], pipeline.policy
+    )
+    with pytest.raises(RuntimeError, match="the encoder failed"):
+        pipeline.read("a cat on a sofa")
+
+
+def test_the_multilingual_stage_is_the_one_that_runs_beside(
+    pipeline: PromptModerationPipeline,
+) -> None:
+    beside = [s.name for s in pipeline.stages if getattr(s, "concurrent", False)]
+    assert beside == ["semantic_multilingual"]
