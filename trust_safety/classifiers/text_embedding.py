@@ -329,10 +329,10 @@ class MultilingualE5Embedder:
             # instruction instead of raising.
             raise ClassifierUnavailable("the multilingual encoder needs a CPU with AVX2")
         # The engine's OpenMP runtime reads OMP_NUM_THREADS once, when it is loaded. One
-        # thread: a prompt is a few dozen tokens, and on a two-core machine shared with the
-        # service's other workers two threads took as long per prompt and spiked to 100-400
-        # ms in hand-offs. The variable is restored so that nothing else in the process sees
-        # it change.
+        # thread: two are faster on an idle machine (p99 40 -> 26 ms per prompt), but with
+        # one core busy elsewhere, as a service worker keeps it, the team waits for the
+        # thread that lost its core and p99 rose to 202 ms (docs/moderation.md). The variable
+        # is restored so that nothing else in the process sees it change.
         saved = os.environ.get("OMP_NUM_THREADS")
         os.environ["OMP_NUM_THREADS"] = str(int(threads))
         try:
